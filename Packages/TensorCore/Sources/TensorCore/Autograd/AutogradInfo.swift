@@ -1,0 +1,104 @@
+/// `(gradient of the output, the output) -> gradients of the inputs` (nil: no gradient).
+public typealias BackwardFunction = (_ gradient: Tensor, _ output: Tensor) -> [Tensor?]
+
+/// The autograd identity of a tensor: a leaf that accumulates `grad`, or the result of an
+/// operation with its inputs and backward rule (a node of the tape).
+public final class AutogradInfo {
+    public let operation: StaticString
+    let inputs: [AutogradInfo?]
+    let backward: BackwardFunction?
+    /// The output without its graph, for rules that use it (exp, sigmoid, softmax, ...).
+    /// Stored detached so that a node never keeps itself alive.
+    var savedOutput: Tensor?
+    public internal(set) var grad: Tensor?
+    /// Keep the gradient of a non-leaf after backward (`retainGrad()`).
+    var retainsGrad = false
+
+    /// A leaf.
+    init() {
+        operation = "leaf"
+        inputs = []
+        backward = nil
+    }
+
+    init(operation: StaticString, inputs: [AutogradInfo?], backward: @escaping BackwardFunction) {
+        self.operation = operation
+        self.inputs = inputs
+        self.backward = backward
+    }
+
+    public var isLeaf: Bool { backward == nil }
+}
+
+extension Tensor {
+    /// Whether this tensor tracks gradients. Setting true on a tensor that does not makes
+    /// it a leaf; setting false detaches it.
+    public var requiresGrad: Bool {
+        get { autograd != nil }
+        set {
+            if newValue {
+                tensorCheck(dtype.isFloatingPoint,
+                            "[requiresGrad] only floating-point tensors can require gradients, got \(dtype)")
+                if autograd == nil { autograd = AutogradInfo() }
+            } else {
+                autograd = nil
+            }
+        }
+    }
+
+    /// This tensor as a new leaf that requires gradients.
+    public func requiringGrad() -> Tensor {
+        var t = detached()
+        t.requiresGrad = true
+        return t
+    }
+
+    /// The gradient accumulated by `backward()` (leaves, and non-leaves that `retainGrad()`).
+    public var grad: Tensor? {
+        get { autograd?.grad }
+        nonmutating set { autograd?.grad = newValue }
+    }
+
+    /// True for tensors that require gradients and were not made by an operation.
+    public var isLeaf: Bool { autograd?.isLeaf ?? true }
+
+    /// The operation that made this tensor ("leaf" for leaves, nil for constants).
+    public var gradientOperation: StaticString? { autograd?.operation }
+
+    /// Keeps this non-leaf's gradient in `grad` after `backward()`.
+    public func retainGrad() { autograd?.retainsGrad = true }
+
+    /// The same values with no gradient tracking (shares storage).
+    public func detached() -> Tensor {
+        Tensor(storage: storage, layout: layout, dtype: dtype)
+    }
+
+    // MARK: recording
+
+    /// Whether an op on these inputs records a node.
+    static func recording(_ a: Tensor) -> Bool {
+        a.autograd != nil && ThreadState.current.gradientsEnabled
+    }
+
+    static func recording(_ a: Tensor, _ b: Tensor) -> Bool {
+        (a.autograd != nil || b.autograd != nil) && ThreadState.current.gradientsEnabled
+    }
+
+    /// Attaches a backward rule when any input requires gradients and recording is on;
+    /// checks the result for NaN/Inf in anomaly mode.
+    
+    func recorded(_ operation: StaticString, _ inputs: [Tensor], saveOutput: Bool = false,
+                  _ backward: @escaping BackwardFunction) -> Tensor {
+        let state = ThreadState.current
+        if _slowPath(state.anomalyDetection) { Anomaly.checkForward(self, operation: operation) }
+        guard state.gradientsEnabled else { return self }
+        var any = false
+        for input in inputs where input.autograd != nil { any = true; break }
+        guard any else { return self }
+        var result = self
+        let info = AutogradInfo(operation: operation, inputs: inputs.map { $0.autograd }, backward: backward)
+        if saveOutput { info.savedOutput = detached() }
+        result.autograd = info
+        return result
+    }
+}

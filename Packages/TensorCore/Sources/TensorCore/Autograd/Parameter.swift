@@ -1,0 +1,31 @@
+/// A trainable tensor: keeps one autograd identity while its value is replaced by
+/// optimizer updates, so `grad` and optimizer state follow it.
+public final class Parameter {
+    private let identity = AutogradInfo()
+
+    /// The current value; assigning keeps gradient tracking and the accumulated `grad`.
+    public var value: Tensor {
+        didSet { bind() }
+    }
+
+    public init(_ value: Tensor) {
+        tensorCheck(value.dtype.isFloatingPoint, "[Parameter] needs a floating-point tensor, got \(value.dtype)")
+        self.value = value
+        bind()
+    }
+
+    private func bind() {
+        if value.autograd !== identity {
+            value = Tensor(storage: value.storage, layout: value.layout, dtype: value.dtype, autograd: identity)
+        }
+    }
+
+    /// The gradient accumulated by `backward()`; nil before the first backward or after zeroing.
+    public var grad: Tensor? {
+        get { identity.grad }
+        set { identity.grad = newValue }
+    }
+
+    public var shape: [Int] { value.shape }
+    public var dtype: DType { value.dtype }
+}

@@ -1,0 +1,81 @@
+/// Memory: allocation, copies (with strides and dtype conversion), fills, host transfers.
+public protocol MemoryOps: AnyObject {
+    var device: Device { get }
+    func allocate(byteCount: Int) -> Storage
+    /// Copies `source` into `destination` element by element, converting the dtype.
+    /// Shapes are equal; either side may be strided.
+    func copy(_ source: Operand, into destination: Operand)
+    func fill(_ destination: Operand, with value: Double)
+    func copyFromHost(_ bytes: UnsafeRawBufferPointer, into storage: Storage)
+    func copyToHost(_ storage: Storage, byteCount: Int, into bytes: UnsafeMutableRawBufferPointer)
+}
+
+/// Element-wise kernels. Inputs arrive already broadcast to the output's shape (zero strides).
+public protocol ElementwiseOps: AnyObject {
+    func unary(_ op: UnaryOp, _ x: Operand, into out: Operand)
+    func binary(_ op: BinaryOp, _ a: Operand, _ b: Operand, into out: Operand)
+    /// `x op scalar`, or `scalar op x` when `scalarIsLeft`.
+    func binary(_ op: BinaryOp, _ x: Operand, scalar: Double, scalarIsLeft: Bool, into out: Operand)
+    /// `condition ? a : b` per element.
+    func select(_ condition: Operand, _ a: Operand, _ b: Operand, into out: Operand)
+}
+
+/// Reductions. `out` has the input's rank with reduced axes of size 1.
+public protocol ReductionOps: AnyObject {
+    func reduce(_ op: ReduceOp, _ x: Operand, axes: [Int], into out: Operand)
+    /// Index (int64) of the extreme along `axis`; the first one on ties.
+    func argReduce(_ op: ArgReduceOp, _ x: Operand, axis: Int, into out: Operand)
+    func cumulativeSum(_ x: Operand, axis: Int, into out: Operand)
+}
+
+/// Matrix products: `a [batch..., m, k] x b [batch..., k, n] -> out [batch..., m, n]`,
+/// batch axes already broadcast to `out`'s.
+public protocol LinalgOps: AnyObject {
+    func matmul(_ a: Operand, _ b: Operand, into out: Operand)
+}
+
+/// Gathers, scatters and sorting along one axis. Indices are int64.
+public protocol IndexingOps: AnyObject {
+    /// `out[i][j][k] = x[i][index[i][j][k]][k]` for axis 1 (torch.gather).
+    func gather(_ x: Operand, axis: Int, index: Operand, into out: Operand)
+    /// `out[i][index[i][j][k]][k] += source[i][j][k]` for axis 1 (torch.scatter_add_).
+    func scatterAdd(_ source: Operand, axis: Int, index: Operand, into out: Operand)
+    /// `out` takes the slices `indices` (1-D) of `x` along `axis`.
+    func indexSelect(_ x: Operand, axis: Int, indices: Operand, into out: Operand)
+    /// Adds slice `j` of `source` to slice `indices[j]` of `out` along `axis`.
+    func indexAdd(_ source: Operand, axis: Int, indices: Operand, into out: Operand)
+    /// Sorts along `axis` (stable), writing values and their original indices.
+    func sort(_ x: Operand, axis: Int, descending: Bool, values: Operand, indices: Operand)
+}
+
+/// Counter-based random numbers: element `i` depends only on (seed, counter, i).
+public protocol RandomOps: AnyObject {
+    func fillRandom(_ out: Operand, distribution: RandomDistribution, seed: UInt64, counter: UInt64)
+}
+
+/// Fused kernels. Each has a default composed from the primitives above, so a backend
+/// that lacks one is slower, never broken.
+public protocol FusedOps: MemoryOps, ElementwiseOps, ReductionOps, IndexingOps {
+    /// Softmax (or log-softmax) along `axis`.
+    func softmax(_ x: Operand, axis: Int, log: Bool, into out: Operand)
+    /// Normalises over the last axis: `(x - mean) / sqrt(var + eps)`; `out` same shape as `x`.
+    func layerNorm(_ x: Operand, epsilon: Double, into out: Operand)
+    /// Per-row cross-entropy of `logits [n, c]` against int64 `targets [n]`, into `out [n]`.
+    func crossEntropy(logits: Operand, targets: Operand, into out: Operand)
+}
+
+/// Everything a device needs to run Tensor operations.
+public protocol Backend: MemoryOps, ElementwiseOps, ReductionOps, LinalgOps, IndexingOps,
+                         RandomOps, FusedOps {
+    /// A short name for messages ("cpu (OpenBLAS, 2 threads)").
+    var name: String { get }
+}
+
+extension MemoryOps {
+    /// A fresh contiguous operand on this backend.
+    public func makeOperand(shape: [Int], dtype: DType) -> Operand {
+        let count = shape.reduce(1, *)
+        let storage = allocate(byteCount: max(count, 1) * dtype.byteSize)
+        return Operand(storage: storage, layout: Layout(contiguous: shape), dtype: dtype)
+    }
+}

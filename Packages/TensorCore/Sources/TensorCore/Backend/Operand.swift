@@ -1,0 +1,18 @@
+/// A kernel's view of a tensor: storage, layout and element type, no autograd.
+public struct Operand {
+    public var storage: Storage
+    public var layout: Layout
+    public var dtype: DType
+
+    public init(storage: Storage, layout: Layout, dtype: DType) {
+        self.storage = storage
+        self.layout = layout
+        self.dtype = dtype
+    }
+
+    @inlinable public var shape: [Int] { layout.shape }
+    @inlinable public var elementCount: Int { layout.elementCount }
+
+    /// The same storage seen through another layout.
+    public func with(layout: Layout) -> Operand { Operand(storage: storage, layout: layout, dtype: dtype) }
+}

@@ -1,0 +1,204 @@
+extension CPUBackend {
+    public func unary(_ op: UnaryOp, _ x: Operand, into out: Operand) {
+        if x.dtype.isReducedPrecision || out.dtype.isReducedPrecision {
+            return inFloat32([x], out) { inputs, wide in self.unary(op, inputs[0], into: wide) }
+        }
+        switch x.dtype {
+        case .float32: unaryFloat(op, x, out, Float.self)
+        case .float64: unaryFloat(op, x, out, Double.self)
+        case .int32: unaryInteger(op, x, out, Int32.self)
+        case .int64: unaryInteger(op, x, out, Int64.self)
+        case .uint8: unaryInteger(op, x, out, UInt8.self)
+        case .bool:
+            tensorCheck(op == .logicalNot, "[\(op)] is not defined for bool tensors")
+            mapElements(x, out, Bool.self, Bool.self) { !$0 }
+        case .float16, .bfloat16: break
+        }
+    }
+
+    public func binary(_ op: BinaryOp, _ a: Operand, _ b: Operand, into out: Operand) {
+        if a.dtype.isReducedPrecision || out.dtype.isReducedPrecision {
+            return inFloat32([a, b], out) { inputs, wide in self.binary(op, inputs[0], inputs[1], into: wide) }
+        }
+        switch a.dtype {
+        case .float32: binaryTyped(op, a, b, out, Float.self)
+        case .float64: binaryTyped(op, a, b, out, Double.self)
+        case .int32: binaryTyped(op, a, b, out, Int32.self)
+        case .int64: binaryTyped(op, a, b, out, Int64.self)
+        case .uint8: binaryTyped(op, a, b, out, UInt8.self)
+        case .bool: binaryBool(op, a, b, out)
+        case .float16, .bfloat16: break
+        }
+    }
+
+    public func binary(_ op: BinaryOp, _ x: Operand, scalar: Double, scalarIsLeft: Bool, into out: Operand) {
+        // A zero-stride view of a one-element storage reuses the broadcasting loops.
+        let s = makeOperand(shape: [], dtype: x.dtype.isReducedPrecision ? .float32 : x.dtype)
+        fill(s, with: scalar)
+        let wide = s.with(layout: Layout(shape: x.shape, strides: [Int](repeating: 0, count: x.shape.count)))
+        let xs = x.dtype.isReducedPrecision ? widened(x) : x
+        if scalarIsLeft { binary(op, wide, xs, into: out) } else { binary(op, xs, wide, into: out) }
+    }
+
+    public func select(_ condition: Operand, _ a: Operand, _ b: Operand, into out: Operand) {
+        tensorCheck(condition.dtype == .bool, "[where] condition must be bool, got \(condition.dtype)")
+        visitScalarType(a.dtype, SelectVisitor(condition: condition, a: a, b: b, out: out))
+    }
+
+    // MARK: typed bodies
+
+    func unaryFloat<T: TensorFloat>(_ op: UnaryOp, _ x: Operand, _ out: Operand, _ t: T.Type) {
+        func map(_ f: (T) -> T) { mapElements(x, out, T.self, T.self, f) }
+        switch op {
+        case .negate: map { -$0 }
+        case .abs: map { Swift.abs($0) }
+        case .sign: map { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
+        case .square: map { $0 * $0 }
+        case .reciprocal: map { 1 / $0 }
+        case .exp: map { T._exp($0) }
+        case .log: map { T._log($0) }
+        case .log1p: map { T._log1p($0) }
+        case .expm1: map { T._expm1($0) }
+        case .sqrt: map { $0.squareRoot() }
+        case .rsqrt: map { 1 / $0.squareRoot() }
+        case .sin: map { T._sin($0) }
+        case .cos: map { T._cos($0) }
+        case .tanh: map { T._tanh($0) }
+        case .sigmoid: map { 1 / (1 + T._exp(-$0)) }
+        case .erf: map { T._erf($0) }
+        case .relu: map { $0 > 0 ? $0 : 0 }
+        case .gelu:
+            let c = T(0.70710678118654752440)
+            map { 0.5 * $0 * (1 + T._erf($0 * c)) }
+        case .geluTanh:
+            let k = T(0.79788456080286535588)
+            map { v in 0.5 * v * (1 + T._tanh(k * (v + 0.044715 * v * v * v))) }
+        case .silu: map { $0 / (1 + T._exp(-$0)) }
+        case .softplus(let beta, let threshold):
+            let b = T(beta), th = T(threshold)
+            // Linear above the threshold, as PyTorch, where exp would overflow.
+            map { v in b * v > th ? v : T._log1p(T._exp(b * v)) / b }
+        case .leakyRelu(let slope):
+            let s = T(slope)
+            map { $0 > 0 ? $0 : $0 * s }
+        case .elu(let alpha):
+            let a = T(alpha)
+            map { $0 > 0 ? $0 : a * T._expm1($0) }
+        case .pow(let exponent):
+            let e = T(exponent)
+            if exponent == 2 { map { $0 * $0 } } else if exponent == 0.5 { map { $0.squareRoot() } }
+            else { map { T._pow($0, e) } }
+        case .clamp(let lo, let hi):
+            let l = T(lo), h = T(hi)
+            map { $0.isNaN ? $0 : Swift.min(Swift.max($0, l), h) }
+        case .logicalNot:
+            mapElements(x, out, T.self, Bool.self) { $0 == 0 }
+        }
+    }
+
+    func unaryInteger<T: TensorInteger>(_ op: UnaryOp, _ x: Operand, _ out: Operand, _ t: T.Type) {
+        func map(_ f: (T) -> T) { mapElements(x, out, T.self, T.self, f) }
+        switch op {
+        case .negate: map { 0 &- $0 }
+        case .abs: map { $0 < 0 ? 0 &- $0 : $0 }
+        case .sign: map { $0 > 0 ? 1 : ($0 < 0 ? 0 &- 1 : 0) }
+        case .square: map { $0 &* $0 }
+        case .relu: map { $0 > 0 ? $0 : 0 }
+        case .clamp(let lo, let hi):
+            let l = T(tensorDouble: lo), h = T(tensorDouble: hi)
+            map { Swift.min(Swift.max($0, l), h) }
+        case .logicalNot: mapElements(x, out, T.self, Bool.self) { $0 == 0 }
+        default: tensorFailure("[\(op)] is not defined for integer tensors (\(x.dtype)); cast to a float type")
+        }
+    }
+
+    func binaryTyped<T: TensorScalar & Numeric & Comparable>(_ op: BinaryOp, _ a: Operand, _ b: Operand,
+                                                              _ out: Operand, _ t: T.Type) {
+        func zip(_ f: (T, T) -> T) { zipElements(a, b, out, T.self, T.self, T.self, f) }
+        func compare(_ f: (T, T) -> Bool) { zipElements(a, b, out, T.self, T.self, Bool.self, f) }
+        switch op {
+        case .add: zip(+)
+        case .subtract: zip(-)
+        case .multiply: zip(*)
+        case .divide:
+            if let f = T.self as? any TensorFloat.Type { return divideFloat(a, b, out, f) }
+            zip { x, y in (x.tensorDouble / y.tensorDouble).isFinite ? T(tensorDouble: (x.tensorDouble / y.tensorDouble).rounded(.down)) : 0 }
+        case .pow:
+            zip { x, y in T(tensorDouble: Double._pow(x.tensorDouble, y.tensorDouble)) }
+        case .maximum: zip { x, y in x.tensorDouble.isNaN ? x : (y.tensorDouble.isNaN ? y : Swift.max(x, y)) }
+        case .minimum: zip { x, y in x.tensorDouble.isNaN ? x : (y.tensorDouble.isNaN ? y : Swift.min(x, y)) }
+        case .equal: compare(==)
+        case .notEqual: compare(!=)
+        case .less: compare(<)
+        case .lessEqual: compare(<=)
+        case .greater: compare(>)
+        case .greaterEqual: compare(>=)
+        case .logicalAnd: compare { $0 != 0 && $1 != 0 }
+        case .logicalOr: compare { $0 != 0 || $1 != 0 }
+        case .logicalXor: compare { ($0 != 0) != ($1 != 0) }
+        }
+    }
+
+    private func divideFloat<F: TensorFloat>(_ a: Operand, _ b: Operand, _ out: Operand, _ t: F.Type) {
+        zipElements(a, b, out, F.self, F.self, F.self, /)
+    }
+
+    func binaryBool(_ op: BinaryOp, _ a: Operand, _ b: Operand, _ out: Operand) {
+        func zip(_ f: (Bool, Bool) -> Bool) { zipElements(a, b, out, Bool.self, Bool.self, Bool.self, f) }
+        switch op {
+        case .logicalAnd, .multiply, .minimum: zip { $0 && $1 }
+        case .logicalOr, .add, .maximum: zip { $0 || $1 }
+        case .logicalXor, .notEqual: zip { $0 != $1 }
+        case .equal: zip(==)
+        case .less: zip { !$0 && $1 }
+        case .lessEqual: zip { !$0 || $1 }
+        case .greater: zip { $0 && !$1 }
+        case .greaterEqual: zip { $0 || !$1 }
+        default: tensorFailure("[\(op)] is not defined for bool tensors")
+        }
+    }
+
+    // MARK: reduced precision
+
+    /// A float32 copy of a float16/bfloat16 operand.
+    func widened(_ x: Operand) -> Operand {
+        if !x.dtype.isReducedPrecision { return x }
+        let wide = makeOperand(shape: x.shape, dtype: .float32)
+        copy(x, into: wide)
+        return wide
+    }
+
+    /// Runs `body` on float32 copies of reduced-precision operands, then rounds the result
+    /// into `out` (CPUs have no half-precision arithmetic worth using).
+    func inFloat32(_ inputs: [Operand], _ out: Operand, _ body: ([Operand], Operand) -> Void) {
+        let wideInputs = inputs.map(widened)
+        if out.dtype.isReducedPrecision {
+            let wideOut = makeOperand(shape: out.shape, dtype: .float32)
+            body(wideInputs, wideOut)
+            copy(wideOut, into: out)
+        } else {
+            body(wideInputs, out)
+        }
+    }
+}
+
+private struct SelectVisitor: ScalarVisitor {
+    let condition: Operand, a: Operand, b: Operand, out: Operand
+    func visit<T: TensorScalar>(_ type: T.Type) {
+        let cp = condition.storage.pointer.assumingMemoryBound(to: Bool.self)
+        let ap = a.storage.pointer.assumingMemoryBound(to: T.self)
+        let bp = b.storage.pointer.assumingMemoryBound(to: T.self)
+        let op = out.storage.pointer.assumingMemoryBound(to: T.self)
+        let plan = StridedPlan(shape: out.shape, layouts: [condition.layout, a.layout, b.layout, out.layout])
+        let s = plan.innerStrides
+        parallelChunks(count: plan.elementCount) { range in
+            plan.forEachRow(in: range) { o, n in
+                var c = cp + o[0], x = ap + o[1], y = bp + o[2], z = op + o[3]
+                for _ in 0..<n {
+                    z.pointee = c.pointee ? x.pointee : y.pointee
+                    c += s[0]; x += s[1]; y += s[2]; z += s[3]
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+/// Row kernels for softmax, layer norm and cross-entropy: one pass over each row in cache
+/// instead of five full-tensor passes with temporaries.
+extension CPUBackend {
+    /// Rows of `n` contiguous elements along the last axis, or nil when the layout is other.
+    private func contiguousRows(_ x: Operand, _ out: Operand, axis: Int) -> Int? {
+        guard axis == x.shape.count - 1, x.layout.isContiguous, out.layout.isContiguous,
+              x.dtype == .float32 || x.dtype == .float64, out.dtype == x.dtype else { return nil }
+        return x.shape.last
+    }
+
+    public func softmax(_ x: Operand, axis: Int, log: Bool, into out: Operand) {
+        guard let n = contiguousRows(x, out, axis: axis), n > 0 else {
+            return composedSoftmax(x, axis: axis, log: log, into: out)
+        }
+        if x.dtype == .float32 { softmaxRows(x, out, n, log, Float.self) } else { softmaxRows(x, out, n, log, Double.self) }
+    }
+
+    private func softmaxRows<T: TensorFloat & ReducibleScalar>(_ x: Operand, _ out: Operand, _ n: Int, _ log: Bool, _ t: T.Type) {
+        let xp = x.storage.pointer.assumingMemoryBound(to: T.self) + x.layout.offset
+        let op = out.storage.pointer.assumingMemoryBound(to: T.self) + out.layout.offset
+        let rows = x.elementCount / n
+        parallelChunks(count: rows, cost: n * 4) { range in
+            for row in range {
+                let xr = xp + row * n, orow = op + row * n
+                var m = T.lowest
+                for i in 0..<n where xr[i] > m || xr[i].isNaN { m = xr[i] }
+                // A row of -inf has no maximum to shift by; keep exp finite-argument.
+                if m == -T.infinity { m = 0 }
+                let total = expRow(xr, shift: m, orow, n)
+                if log {
+                    let logTotal = T._log(total) + m
+                    for i in 0..<n { orow[i] = xr[i] - logTotal }
+                } else {
+                    let scale = 1 / total
+                    for i in 0..<n { orow[i] *= scale }
+                }
+            }
+        }
+    }
+
+    public func layerNorm(_ x: Operand, epsilon: Double, into out: Operand) {
+        guard let n = contiguousRows(x, out, axis: x.shape.count - 1), n > 0 else {
+            return composedLayerNorm(x, epsilon: epsilon, into: out)
+        }
+        if x.dtype == .float32 { layerNormRows(x, out, n, epsilon, Float.self) } else { layerNormRows(x, out, n, epsilon, Double.self) }
+    }
+
+    private func layerNormRows<T: TensorFloat>(_ x: Operand, _ out: Operand, _ n: Int, _ epsilon: Double, _ t: T.Type) {
+        let xp = x.storage.pointer.assumingMemoryBound(to: T.self) + x.layout.offset
+        let op = out.storage.pointer.assumingMemoryBound(to: T.self) + out.layout.offset
+        let rows = x.elementCount / n
+        parallelChunks(count: rows, cost: n * 3) { range in
+            for row in range {
+                let xr = xp + row * n, orow = op + row * n
+                let mean = contiguousSum(xr, n) / T(n)
+                var variance: T = 0
+                for i in 0..<n { let d = xr[i] - mean; variance += d * d }
+                let scale = 1 / (variance / T(n) + T(epsilon)).squareRoot()
+                for i in 0..<n { orow[i] = (xr[i] - mean) * scale }
+            }
+        }
+    }
+
+    public func crossEntropy(logits: Operand, targets: Operand, into out: Operand) {
+        guard let n = contiguousRows(logits, logits, axis: 1), logits.shape.count == 2, n > 0,
+              out.layout.isContiguous, out.dtype == logits.dtype else {
+            return composedCrossEntropy(logits: logits, targets: targets, into: out)
+        }
+        if logits.dtype == .float32 { crossEntropyRows(logits, targets, out, n, Float.self) }
+        else { crossEntropyRows(logits, targets, out, n, Double.self) }
+    }
+
+    private func crossEntropyRows<T: TensorFloat & ReducibleScalar>(_ logits: Operand, _ targets: Operand, _ out: Operand,
+                                                                   _ n: Int, _ t: T.Type) {
+        let xp = logits.storage.pointer.assumingMemoryBound(to: T.self) + logits.layout.offset
+        let tp = targets.storage.pointer.assumingMemoryBound(to: Int64.self)
+        let ts = targets.layout.strides[0], to = targets.layout.offset
+        let op = out.storage.pointer.assumingMemoryBound(to: T.self) + out.layout.offset
+        let rows = logits.shape[0]
+        parallelChunks(count: rows, cost: n * 2) { range in
+            for row in range {
+                let xr = xp + row * n
+                let target = Int(tp[to + row * ts])
+                tensorCheck(target >= 0 && target < n, "[crossEntropy] target \(target) is out of range for \(n) classes")
+                var m = T.lowest
+                for i in 0..<n where xr[i] > m { m = xr[i] }
+                var total: T = 0
+                for i in 0..<n { total += T._exp(xr[i] - m) }
+                op[row] = T._log(total) + m - xr[target]
+            }
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import COpenBLAS
+
+/// The BLAS entry points per element type: the only per-dtype code of the CPU matmul.
+protocol BLASScalar: TensorFloat {
+    static func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
+                     _ a: UnsafePointer<Self>, _ lda: Int, _ b: UnsafePointer<Self>, _ ldb: Int,
+                     _ c: UnsafeMutablePointer<Self>, _ ldc: Int)
+}
+
+extension Float: BLASScalar {
+    static func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
+                     _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                     _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
+    }
+}
+
+extension Double: BLASScalar {
+    static func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
+                     _ a: UnsafePointer<Double>, _ lda: Int, _ b: UnsafePointer<Double>, _ ldb: Int,
+                     _ c: UnsafeMutablePointer<Double>, _ ldc: Int) {
+        cblas_dgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
+    }
+}
+
+/// How BLAS can read a strided matrix without a copy: transposed or not, and its leading dimension.
+private func blasView(rows: Int, columns: Int, rowStride: Int, columnStride: Int) -> (transposed: Bool, ld: Int)? {
+    if columnStride == 1 || columns == 1 {
+        let ld = rows == 1 ? Swift.max(columns, 1) : rowStride
+        if ld >= Swift.max(columns, 1) { return (false, ld) }
+    }
+    if rowStride == 1 || rows == 1 {
+        let ld = columns == 1 ? Swift.max(rows, 1) : columnStride
+        if ld >= Swift.max(rows, 1) { return (true, ld) }
+    }
+    return nil
+}
+
+extension CPUBackend {
+    public func matmul(_ a: Operand, _ b: Operand, into out: Operand) {
+        if a.dtype.isReducedPrecision || out.dtype.isReducedPrecision {
+            return inFloat32([a, b], out) { inputs, wide in self.matmul(inputs[0], inputs[1], into: wide) }
+        }
+        switch a.dtype {
+        case .float32: matmulBLAS(a, b, out, Float.self)
+        case .float64: matmulBLAS(a, b, out, Double.self)
+        case .int32: matmulNaive(a, b, out, Int32.self)
+        case .int64: matmulNaive(a, b, out, Int64.self)
+        case .uint8: matmulNaive(a, b, out, UInt8.self)
+        default: tensorFailure("[matmul] is not defined for \(a.dtype) tensors")
+        }
+    }
+
+    /// Runs `body(aOffset, bOffset, outOffset)` for every matrix of the batch.
+    private func forEachMatrix(_ a: Operand, _ b: Operand, _ out: Operand, _ body: (Int, Int, Int) -> Void) {
+        let r = out.shape.count
+        let batchShape = Array(out.shape.prefix(r - 2))
+        func batchLayout(_ o: Operand) -> Layout {
+            Layout(shape: batchShape, strides: Array(o.layout.strides.prefix(r - 2)), offset: o.layout.offset)
+        }
+        let plan = StridedPlan(shape: batchShape, layouts: [batchLayout(a), batchLayout(b), batchLayout(out)])
+        let s = plan.innerStrides
+        plan.forEachRow(in: 0..<plan.elementCount) { o, n in
+            for i in 0..<n { body(o[0] + i * s[0], o[1] + i * s[1], o[2] + i * s[2]) }
+        }
+    }
+
+    private func matmulBLAS<T: BLASScalar>(_ a: Operand, _ b: Operand, _ out: Operand, _ t: T.Type) {
+        let r = out.shape.count
+        let m = out.shape[r - 2], n = out.shape[r - 1], k = a.shape[r - 1]
+        if m == 0 || n == 0 { return }
+        if k == 0 { return fill(out, with: 0) }
+        // Operands BLAS cannot read in place (or an output it cannot write) go through copies.
+        let sa = a.layout.strides, sb = b.layout.strides, so = out.layout.strides
+        guard let viewA = blasView(rows: m, columns: k, rowStride: sa[r - 2], columnStride: sa[r - 1]) else {
+            let c = makeOperand(shape: a.shape, dtype: a.dtype); copy(a, into: c)
+            return matmulBLAS(c, b, out, t)
+        }
+        guard let viewB = blasView(rows: k, columns: n, rowStride: sb[r - 2], columnStride: sb[r - 1]) else {
+            let c = makeOperand(shape: b.shape, dtype: b.dtype); copy(b, into: c)
+            return matmulBLAS(a, c, out, t)
+        }
+        guard let viewC = blasView(rows: m, columns: n, rowStride: so[r - 2], columnStride: so[r - 1]),
+              !viewC.transposed else {
+            let c = makeOperand(shape: out.shape, dtype: out.dtype)
+            matmulBLAS(a, b, c, t)
+            return copy(c, into: out)
+        }
+        let ap = a.storage.pointer.assumingMemoryBound(to: T.self)
+        let bp = b.storage.pointer.assumingMemoryBound(to: T.self)
+        let cp = out.storage.pointer.assumingMemoryBound(to: T.self)
+        forEachMatrix(a, b, out) { ao, bo, co in
+            T.gemm(viewA.transposed, viewB.transposed, m, n, k, ap + ao, viewA.ld, bp + bo, viewB.ld, cp + co, viewC.ld)
+        }
+    }
+
+    private func matmulNaive<T: ReducibleScalar>(_ a: Operand, _ b: Operand, _ out: Operand, _ t: T.Type) {
+        let r = out.shape.count
+        let m = out.shape[r - 2], n = out.shape[r - 1], k = a.shape[r - 1]
+        let sa = a.layout.strides, sb = b.layout.strides, so = out.layout.strides
+        let ap = a.storage.pointer.assumingMemoryBound(to: T.self)
+        let bp = b.storage.pointer.assumingMemoryBound(to: T.self)
+        let cp = out.storage.pointer.assumingMemoryBound(to: T.self)
+        forEachMatrix(a, b, out) { ao, bo, co in
+            for i in 0..<m {
+                for j in 0..<n {
+                    var acc: T = 0
+                    for p in 0..<k { acc += ap[ao + i * sa[r - 2] + p * sa[r - 1]] * bp[bo + p * sb[r - 2] + j * sb[r - 1]] }
+                    cp[co + i * so[r - 2] + j * so[r - 1]] = acc
+                }
+            }
+        }
+    }
+}

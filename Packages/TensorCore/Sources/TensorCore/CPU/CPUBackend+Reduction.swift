@@ -1,0 +1,254 @@
+/// Element types reductions and comparisons run on.
+protocol ReducibleScalar: TensorScalar, Numeric, Comparable {
+    static var lowest: Self { get }
+    static var highest: Self { get }
+    var isNaNValue: Bool { get }
+}
+
+extension Float: ReducibleScalar {
+    static var lowest: Float { -.infinity }
+    static var highest: Float { .infinity }
+    var isNaNValue: Bool { isNaN }
+}
+extension Double: ReducibleScalar {
+    static var lowest: Double { -.infinity }
+    static var highest: Double { .infinity }
+    var isNaNValue: Bool { isNaN }
+}
+extension Int32: ReducibleScalar {
+    static var lowest: Int32 { .min }
+    static var highest: Int32 { .max }
+    var isNaNValue: Bool { false }
+}
+extension Int64: ReducibleScalar {
+    static var lowest: Int64 { .min }
+    static var highest: Int64 { .max }
+    var isNaNValue: Bool { false }
+}
+extension UInt8: ReducibleScalar {
+    static var lowest: UInt8 { .min }
+    static var highest: UInt8 { .max }
+    var isNaNValue: Bool { false }
+}
+
+/// How a reduction's input splits into kept axes (one per output element) and reduced axes.
+struct ReductionGeometry {
+    let kept: StridedPlan      // lanes: x, out
+    let reduced: StridedPlan   // lane: x
+    let keptShape: [Int]
+
+    init(x: Operand, out: Operand, axes: [Int]) {
+        let reducedSet = Set(axes)
+        var keptShape: [Int] = [], keptX: [Int] = [], keptOut: [Int] = []
+        var reducedShape: [Int] = [], reducedX: [Int] = []
+        for axis in 0..<x.shape.count {
+            if reducedSet.contains(axis) {
+                reducedShape.append(x.shape[axis]); reducedX.append(x.layout.strides[axis])
+            } else {
+                keptShape.append(x.shape[axis]); keptX.append(x.layout.strides[axis])
+                keptOut.append(out.layout.strides[axis])
+            }
+        }
+        self.keptShape = keptShape
+        kept = StridedPlan(shape: keptShape, layouts: [
+            Layout(shape: keptShape, strides: keptX, offset: x.layout.offset),
+            Layout(shape: keptShape, strides: keptOut, offset: out.layout.offset),
+        ])
+        reduced = StridedPlan(shape: reducedShape, layouts: [Layout(shape: reducedShape, strides: reducedX)])
+    }
+}
+
+extension CPUBackend {
+    public func reduce(_ op: ReduceOp, _ x: Operand, axes: [Int], into out: Operand) {
+        if x.dtype.isReducedPrecision || out.dtype.isReducedPrecision {
+            return inFloat32([x], out) { inputs, wide in self.reduce(op, inputs[0], axes: axes, into: wide) }
+        }
+        switch x.dtype {
+        case .float32: reduceFloat(op, x, axes, out, Float.self)
+        case .float64: reduceFloat(op, x, axes, out, Double.self)
+        case .int32: reduceTyped(op, x, axes, out, Int32.self)
+        case .int64: reduceTyped(op, x, axes, out, Int64.self)
+        case .uint8: reduceTyped(op, x, axes, out, UInt8.self)
+        case .bool:
+            tensorCheck(op == .max || op == .min, "[reduce] \(op) is not defined for bool tensors")
+            let bytes = Operand(storage: x.storage, layout: x.layout, dtype: .uint8)
+            reduceTyped(op, bytes, axes, Operand(storage: out.storage, layout: out.layout, dtype: .uint8), UInt8.self)
+        case .float16, .bfloat16: break
+        }
+    }
+
+    /// Floats: contiguous rows use SIMD partial sums, so sums are also more accurate than a
+    /// running scalar sum.
+    private func reduceFloat<T: TensorFloat & ReducibleScalar>(_ op: ReduceOp, _ x: Operand, _ axes: [Int],
+                                                              _ out: Operand, _ t: T.Type) {
+        let g = ReductionGeometry(x: x, out: out, axes: axes)
+        if op == .sum, g.reduced.shape.count == 1, g.reduced.innerStrides[0] == 1 {
+            let xp = x.storage.pointer.assumingMemoryBound(to: T.self)
+            let op = out.storage.pointer.assumingMemoryBound(to: T.self)
+            let n = g.reduced.shape[0]
+            let kept = g.kept
+            parallelChunks(count: kept.elementCount, cost: n) { range in
+                kept.forEachRow(in: range) { o, count in
+                    var xo = o[0], oo = o[1]
+                    for _ in 0..<count {
+                        op[oo] = contiguousSum(xp + xo, n)
+                        xo += kept.innerStrides[0]; oo += kept.innerStrides[1]
+                    }
+                }
+            }
+            return
+        }
+        reduceTyped(op, x, axes, out, T.self)
+    }
+
+    func reduceTyped<T: ReducibleScalar>(_ op: ReduceOp, _ x: Operand, _ axes: [Int],
+                                         _ out: Operand, _ t: T.Type) {
+        let g = ReductionGeometry(x: x, out: out, axes: axes)
+        let xp = x.storage.pointer.assumingMemoryBound(to: T.self)
+        let outp = out.storage.pointer.assumingMemoryBound(to: T.self)
+        let initial: T
+        let combine: (T, T) -> T
+        switch op {
+        case .sum: initial = 0; combine = { $0 + $1 }
+        case .product: initial = 1; combine = { $0 * $1 }
+        case .max: initial = T.lowest; combine = { ($1 > $0 || $1.isNaNValue) && !$0.isNaNValue ? $1 : $0 }
+        case .min: initial = T.highest; combine = { ($1 < $0 || $1.isNaNValue) && !$0.isNaNValue ? $1 : $0 }
+        }
+        let kept = g.kept, reduced = g.reduced
+        let reducedCount = reduced.elementCount
+        let ks = kept.innerStrides
+        // When kept elements are adjacent in x, accumulate whole rows at once (column sums).
+        if kept.shape.count >= 1, ks[0] == 1, reduced.shape.count >= 1, kept.elementCount > 1 {
+            parallelChunks(count: kept.elementCount, cost: reducedCount) { range in
+                kept.forEachRow(in: range) { o, count in
+                    let acc = outp + o[1]
+                    for j in 0..<count { acc[j * ks[1]] = initial }
+                    let rs = reduced.innerStrides[0]
+                    reduced.forEachRow(in: 0..<reducedCount) { r, rn in
+                        var base = xp + o[0] + r[0]
+                        for _ in 0..<rn {
+                            if ks[1] == 1 {
+                                for j in 0..<count { acc[j] = combine(acc[j], base[j]) }
+                            } else {
+                                for j in 0..<count { acc[j * ks[1]] = combine(acc[j * ks[1]], base[j]) }
+                            }
+                            base += rs
+                        }
+                    }
+                }
+            }
+            return
+        }
+        parallelChunks(count: kept.elementCount, cost: reducedCount) { range in
+            kept.forEachRow(in: range) { o, count in
+                var xo = o[0], oo = o[1]
+                for _ in 0..<count {
+                    var acc = initial
+                    let rs = reduced.innerStrides[0]
+                    reduced.forEachRow(in: 0..<reducedCount) { r, rn in
+                        var p = xp + xo + r[0]
+                        for _ in 0..<rn { acc = combine(acc, p.pointee); p += rs }
+                    }
+                    outp[oo] = acc
+                    xo += ks[0]; oo += ks[1]
+                }
+            }
+        }
+    }
+
+    public func argReduce(_ op: ArgReduceOp, _ x: Operand, axis: Int, into out: Operand) {
+        let xs = x.dtype.isReducedPrecision ? widened(x) : x
+        switch xs.dtype {
+        case .float32: argReduceTyped(op, xs, axis, out, Float.self)
+        case .float64: argReduceTyped(op, xs, axis, out, Double.self)
+        case .int32: argReduceTyped(op, xs, axis, out, Int32.self)
+        case .int64: argReduceTyped(op, xs, axis, out, Int64.self)
+        case .uint8: argReduceTyped(op, xs, axis, out, UInt8.self)
+        case .bool: argReduceTyped(op, Operand(storage: xs.storage, layout: xs.layout, dtype: .uint8), axis, out, UInt8.self)
+        case .float16, .bfloat16: break
+        }
+    }
+
+    private func argReduceTyped<T: ReducibleScalar>(_ op: ArgReduceOp, _ x: Operand, _ axis: Int,
+                                                    _ out: Operand, _ t: T.Type) {
+        let g = ReductionGeometry(x: x, out: out, axes: [axis])
+        let xp = x.storage.pointer.assumingMemoryBound(to: T.self)
+        let outp = out.storage.pointer.assumingMemoryBound(to: Int64.self)
+        let n = x.shape[axis], step = x.layout.strides[axis]
+        let kept = g.kept, ks = kept.innerStrides
+        let wantMax = op == .argmax
+        parallelChunks(count: kept.elementCount, cost: n) { range in
+            kept.forEachRow(in: range) { o, count in
+                var xo = o[0], oo = o[1]
+                for _ in 0..<count {
+                    var best = xp[xo], bestIndex = 0
+                    if !best.isNaNValue {
+                        for i in 1..<Swift.max(n, 1) {
+                            let v = xp[xo + i * step]
+                            if v.isNaNValue { best = v; bestIndex = i; break }
+                            if wantMax ? v > best : v < best { best = v; bestIndex = i }
+                        }
+                    }
+                    outp[oo] = Int64(bestIndex)
+                    xo += ks[0]; oo += ks[1]
+                }
+            }
+        }
+    }
+
+    public func cumulativeSum(_ x: Operand, axis: Int, into out: Operand) {
+        if x.dtype.isReducedPrecision || out.dtype.isReducedPrecision {
+            return inFloat32([x], out) { inputs, wide in self.cumulativeSum(inputs[0], axis: axis, into: wide) }
+        }
+        switch x.dtype {
+        case .float32: cumulativeSumTyped(x, axis, out, Float.self)
+        case .float64: cumulativeSumTyped(x, axis, out, Double.self)
+        case .int32: cumulativeSumTyped(x, axis, out, Int32.self)
+        case .int64: cumulativeSumTyped(x, axis, out, Int64.self)
+        case .uint8: cumulativeSumTyped(x, axis, out, UInt8.self)
+        default: tensorFailure("[cumulativeSum] is not defined for \(x.dtype) tensors")
+        }
+    }
+
+    private func cumulativeSumTyped<T: ReducibleScalar>(_ x: Operand, _ axis: Int, _ out: Operand, _ t: T.Type) {
+        let g = ReductionGeometry(x: x, out: Operand(storage: out.storage, layout: out.layout, dtype: out.dtype), axes: [axis])
+        let xp = x.storage.pointer.assumingMemoryBound(to: T.self)
+        let outp = out.storage.pointer.assumingMemoryBound(to: T.self)
+        let n = x.shape[axis], xstep = x.layout.strides[axis], ostep = out.layout.strides[axis]
+        let kept = g.kept, ks = kept.innerStrides
+        parallelChunks(count: kept.elementCount, cost: n) { range in
+            kept.forEachRow(in: range) { o, count in
+                var xo = o[0], oo = o[1]
+                for _ in 0..<count {
+                    var running: T = 0
+                    for i in 0..<n {
+                        running += xp[xo + i * xstep]
+                        outp[oo + i * ostep] = running
+                    }
+                    xo += ks[0]; oo += ks[1]
+                }
+            }
+        }
+    }
+}
+
+/// Sum of `n` contiguous floats with SIMD partial sums in blocks, block totals in Double.
+@inline(__always)
+func contiguousSum<T: TensorFloat>(_ p: UnsafePointer<T>, _ n: Int) -> T {
+    var total = 0.0
+    var i = 0
+    let raw = UnsafeRawPointer(p)
+    while i < n {
+        let blockEnd = Swift.min(n, i + 4096)
+        var a0 = SIMD8<T>(repeating: 0), a1 = SIMD8<T>(repeating: 0)
+        while i + 16 <= blockEnd {
+            a0 += raw.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.stride, as: SIMD8<T>.self)
+            a1 += raw.loadUnaligned(fromByteOffset: (i + 8) * MemoryLayout<T>.stride, as: SIMD8<T>.self)
+            i += 16
+        }
+        var s = (a0 + a1).sum()
+        while i < blockEnd { s += p[i]; i += 1 }
+        total += s.tensorDouble
+    }
+    return T(tensorDouble: total)
+}

@@ -1,0 +1,121 @@
+import Dispatch
+
+/// Walks up to four operands of one shape together, a contiguous run ("row") at a time.
+///
+/// Axes that are contiguous in every operand are merged first, so a strided view of a
+/// contiguous tensor usually becomes one long row. Offsets are in elements, one SIMD lane
+/// per operand.
+
+struct StridedPlan {
+    var shape: [Int]
+    var strides: [SIMD4<Int>]
+    var base: SIMD4<Int>
+    var elementCount: Int
+
+    
+    init(shape: [Int], layouts: [Layout]) {
+        var base = SIMD4<Int>(repeating: 0)
+        for (i, layout) in layouts.enumerated() { base[i] = layout.offset }
+        var dims: [(size: Int, strides: SIMD4<Int>)] = []
+        for axis in 0..<shape.count where shape[axis] != 1 {
+            var s = SIMD4<Int>(repeating: 0)
+            for (i, layout) in layouts.enumerated() { s[i] = layout.strides[axis] }
+            if let last = dims.last, last.strides == s &* shape[axis] {
+                dims[dims.count - 1] = (last.size * shape[axis], s)
+            } else {
+                dims.append((shape[axis], s))
+            }
+        }
+        self.shape = dims.map { $0.size }
+        self.strides = dims.map { $0.strides }
+        self.base = base
+        self.elementCount = shape.reduce(1, *)
+    }
+
+    /// Stride of the innermost merged axis, per operand.
+    var innerStrides: SIMD4<Int> { strides.last ?? SIMD4(repeating: 0) }
+
+    /// Calls `body(offsets, count)` for each row intersecting the linear range.
+    
+    func forEachRow(in range: Range<Int>, _ body: (SIMD4<Int>, Int) -> Void) {
+        let rank = shape.count
+        if rank == 0 {
+            if !range.isEmpty { body(base, 1) }
+            return
+        }
+        let inner = shape[rank - 1]
+        var index = [Int](repeating: 0, count: rank)
+        var remainder = range.lowerBound
+        var offsets = base
+        for d in stride(from: rank - 1, through: 0, by: -1) {
+            index[d] = remainder % shape[d]
+            remainder /= shape[d]
+            offsets &+= strides[d] &* index[d]
+        }
+        var remaining = range.count
+        while remaining > 0 {
+            let n = Swift.min(inner - index[rank - 1], remaining)
+            body(offsets, n)
+            remaining -= n
+            if remaining == 0 { break }
+            offsets &+= strides[rank - 1] &* n
+            index[rank - 1] += n
+            var d = rank - 1
+            while d > 0 && index[d] == shape[d] {
+                offsets &-= strides[d] &* shape[d]
+                index[d] = 0
+                d -= 1
+                index[d] += 1
+                offsets &+= strides[d]
+            }
+        }
+    }
+}
+
+/// How many threads CPU kernels and OpenBLAS use.
+public enum CPUThreads {
+    nonisolated(unsafe) static var _count = max(1, ProcessInfoLite.activeProcessorCount)
+
+    /// Setting this also sets OpenBLAS's thread count.
+    public static var count: Int {
+        get { _count }
+        set {
+            _count = max(1, newValue)
+            CPUBackend.setBLASThreads(_count)
+        }
+    }
+}
+
+/// Element counts below this run on the calling thread: splitting costs ~5-10 µs.
+let parallelThreshold = 1 << 15
+
+/// Splits `0..<count` into contiguous chunks run concurrently when the work is large.
+
+func parallelChunks(count: Int, cost: Int = 1, _ body: (Range<Int>) -> Void) {
+    let threads = CPUThreads.count
+    if threads <= 1 || count * cost < parallelThreshold || count < 2 {
+        body(0..<count)
+        return
+    }
+    let chunks = Swift.min(threads, count)
+    let per = (count + chunks - 1) / chunks
+    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        let start = chunk * per
+        let end = Swift.min(count, start + per)
+        if start < end { body(start..<end) }
+    }
+}
+
+/// Processor count without Foundation.
+enum ProcessInfoLite {
+    static var activeProcessorCount: Int {
+        #if canImport(Glibc)
+        return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        #else
+        return 1
+        #endif
+    }
+}
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,12 @@
+/// Where a tensor's storage lives.
+public enum Device: Hashable, Sendable, CustomStringConvertible {
+    case cpu
+    case cuda(Int)
+
+    public var description: String {
+        switch self {
+        case .cpu: return "cpu"
+        case .cuda(let index): return "cuda:\(index)"
+        }
+    }
+}

@@ -1,0 +1,104 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Releases the memory behind a `Storage` when the last tensor using it goes away.
+public protocol StorageAllocator: AnyObject {
+    func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int)
+}
+
+/// A block of memory on one device; tensors are views into a storage.
+///
+/// For the CPU `pointer` is host memory; for a GPU backend it is the device address
+/// (never dereferenced on the host).
+public final class Storage {
+    public let pointer: UnsafeMutableRawPointer
+    public let byteCount: Int
+    public let device: Device
+    public let allocator: StorageAllocator
+
+    public init(pointer: UnsafeMutableRawPointer, byteCount: Int, device: Device, allocator: StorageAllocator) {
+        self.pointer = pointer
+        self.byteCount = byteCount
+        self.device = device
+        self.allocator = allocator
+    }
+
+    deinit { allocator.deallocate(pointer, byteCount: byteCount) }
+}
+
+/// Host memory, 64-byte aligned, with a cache of large blocks.
+///
+/// Large blocks come from mmap and are unmapped on free, so a fresh 64 MB output pays
+/// ~16k page faults every time. Keeping recently freed large blocks (bounded in total)
+/// removes that cost from element-wise ops on big tensors.
+public final class CPUAllocator: StorageAllocator {
+    public static let shared = CPUAllocator()
+
+    /// Blocks at least this large are cached on free.
+    public let cacheThreshold = 1 << 20
+    /// Upper bound on bytes held in the cache.
+    public var cacheLimit = 1 << 30
+
+    private var cache: [Int: [UnsafeMutableRawPointer]] = [:]
+    private var cachedBytes = 0
+    private var lock = pthread_mutex_t()
+
+    public private(set) var allocationCount = 0
+    public private(set) var cacheHits = 0
+
+    private init() { pthread_mutex_init(&lock, nil) }
+
+    /// Rounds large sizes up so that blocks of similar size can be reused.
+    @inline(__always) private func bucket(_ byteCount: Int) -> Int {
+        if byteCount < cacheThreshold { return max(byteCount, 1) }
+        return (byteCount + 65535) & ~65535
+    }
+
+    public func allocate(byteCount: Int) -> Storage {
+        let size = bucket(byteCount)
+        if size >= cacheThreshold {
+            pthread_mutex_lock(&lock)
+            if var blocks = cache[size], let block = blocks.popLast() {
+                cache[size] = blocks
+                cachedBytes -= size
+                cacheHits += 1
+                pthread_mutex_unlock(&lock)
+                return Storage(pointer: block, byteCount: size, device: .cpu, allocator: self)
+            }
+            pthread_mutex_unlock(&lock)
+        }
+        var raw: UnsafeMutableRawPointer?
+        let status = posix_memalign(&raw, 64, size)
+        guard status == 0, let pointer = raw else {
+            tensorFailure("[allocate] out of host memory allocating \(size) bytes")
+        }
+        allocationCount &+= 1
+        return Storage(pointer: pointer, byteCount: size, device: .cpu, allocator: self)
+    }
+
+    public func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
+        if byteCount >= cacheThreshold {
+            pthread_mutex_lock(&lock)
+            if cachedBytes + byteCount <= cacheLimit {
+                cache[byteCount, default: []].append(pointer)
+                cachedBytes += byteCount
+                pthread_mutex_unlock(&lock)
+                return
+            }
+            pthread_mutex_unlock(&lock)
+        }
+        free(pointer)
+    }
+
+    /// Returns every cached block to the system.
+    public func emptyCache() {
+        pthread_mutex_lock(&lock)
+        for (_, blocks) in cache { for block in blocks { free(block) } }
+        cache.removeAll()
+        cachedBytes = 0
+        pthread_mutex_unlock(&lock)
+    }
+}

@@ -1,0 +1,75 @@
+extension Tensor {
+    /// Matrix product with NumPy semantics: batched over leading axes (broadcast), 1-D
+    /// operands promoted to a row (lhs) or column (rhs) vector and the axis removed after.
+    ///
+    /// Shape: `[..., m, k] x [..., k, n] -> [..., m, n]`.
+    public func matmul(_ other: Tensor) -> Tensor {
+        tensorCheck(rank >= 1 && other.rank >= 1,
+                    "[matmul] operands need at least one axis, got \(shapeText(shape)) and \(shapeText(other.shape))")
+        tensorCheck(dtype == other.dtype, "[matmul] lhs dtype \(dtype) does not match rhs dtype \(other.dtype)")
+        tensorCheck(device == other.device, "[matmul] lhs on \(device) and rhs on \(other.device)")
+        if rank == 1 { return unsqueezed(axis: 0).matmul(other).squeezed(axis: -2) }
+        if other.rank == 1 { return matmul(other.unsqueezed(axis: 1)).squeezed(axis: -1) }
+        let m = shape[rank - 2], k = shape[rank - 1], k2 = other.shape[other.rank - 2], n = other.shape[other.rank - 1]
+        tensorCheck(k == k2, "[matmul] lhs \(shapeText(shape)) incompatible with rhs \(shapeText(other.shape))")
+        guard let batch = broadcastShapes(Array(shape.dropLast(2)), Array(other.shape.dropLast(2))) else {
+            tensorFailure("[matmul] batch axes of lhs \(shapeText(shape)) and rhs \(shapeText(other.shape)) cannot be broadcast")
+        }
+        let out = Tensor(uninitializedShape: batch + [m, n], dtype: dtype, device: device)
+        backend.matmul(operand.with(layout: layout.broadcast(to: batch + [m, k])),
+                       other.operand.with(layout: other.layout.broadcast(to: batch + [k, n])), into: out.operand)
+        let a = self, b = other
+        return out.recorded("matmul", [a, b]) { g, _ in
+            [a.requiresGrad ? g.matmul(b.transposed()).sumToShape(a.shape) : nil,
+             b.requiresGrad ? a.transposed().matmul(g).sumToShape(b.shape) : nil]
+        }
+    }
+
+    /// Inner product of two vectors.
+    public func dot(_ other: Tensor) -> Tensor {
+        tensorCheck(rank == 1 && other.rank == 1 && shape == other.shape,
+                    "[dot] needs two vectors of one length, got \(shapeText(shape)) and \(shapeText(other.shape))")
+        return matmul(other)
+    }
+}
+
+extension Tensor {
+    /// `exp(x) / sum(exp(x))` along `axis`, computed stably.
+    public func softmax(axis: Int = -1) -> Tensor {
+        let a = normalizedAxis(axis, rank: rank, op: "softmax")
+        tensorCheck(dtype.isFloatingPoint, "[softmax] needs a floating-point tensor, got \(dtype)")
+        let out = Tensor(uninitializedShape: shape, dtype: dtype, device: device)
+        if elementCount > 0 { backend.softmax(operand, axis: a, log: false, into: out.operand) }
+        return out.recorded("softmax", [self], saveOutput: true) { g, y in
+            [y * (g - (g * y).sum(axes: [a], keepDims: true))]
+        }
+    }
+
+    /// `x - logSumExp(x)` along `axis`.
+    public func logSoftmax(axis: Int = -1) -> Tensor {
+        let a = normalizedAxis(axis, rank: rank, op: "logSoftmax")
+        tensorCheck(dtype.isFloatingPoint, "[logSoftmax] needs a floating-point tensor, got \(dtype)")
+        let out = Tensor(uninitializedShape: shape, dtype: dtype, device: device)
+        if elementCount > 0 { backend.softmax(operand, axis: a, log: true, into: out.operand) }
+        return out.recorded("logSoftmax", [self], saveOutput: true) { g, y in
+            [g - y.exp() * g.sum(axes: [a], keepDims: true)]
+        }
+    }
+
+    /// Normalises over the last axis to zero mean and unit variance (no affine part; the NN
+    /// layer adds weight and bias). The fused kernel runs forward; backward uses the formula
+    /// `(g - mean(g) - xhat * mean(g * xhat)) / sigma`.
+    public func layerNormalized(epsilon: Double = 1e-5) -> Tensor {
+        tensorCheck(rank >= 1 && dtype.isFloatingPoint,
+                    "[layerNorm] needs a floating-point tensor with at least one axis, got \(shapeText(shape)) \(dtype)")
+        let x = self
+        let out = Tensor(uninitializedShape: shape, dtype: dtype, device: device)
+        if elementCount > 0 { backend.layerNorm(operand, epsilon: epsilon, into: out.operand) }
+        return out.recorded("layerNorm", [x], saveOutput: true) { g, y in
+            let inverseSigma = (x.variance(axes: [-1], correction: 0, keepDims: true) + epsilon).rsqrt()
+            let meanG = g.mean(axes: [-1], keepDims: true)
+            let meanGY = (g * y).mean(axes: [-1], keepDims: true)
+            return [(g - meanG - y * meanGY) * inverseSigma]
+        }
+    }
+}

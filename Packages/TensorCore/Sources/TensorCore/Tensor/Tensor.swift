@@ -1,0 +1,148 @@
+/// An n-dimensional array on a device, with optional gradient tracking.
+///
+/// A value type: copies share storage until one of them is mutated (copy on write).
+/// Views (reshape, transpose, slices) share storage with their base.
+///
+/// ```swift
+/// let x = Tensor([1, 2, 3, 4], shape: [2, 2])
+/// let y = (x * x).sum()          // 30
+/// ```
+public struct Tensor {
+    var storage: Storage
+    var layout: Layout
+    public let dtype: DType
+    /// Autograd identity: nil for constants; shared by copies of a tensor that requires gradients.
+    var autograd: AutogradInfo?
+
+    
+    init(storage: Storage, layout: Layout, dtype: DType, autograd: AutogradInfo? = nil) {
+        self.storage = storage
+        self.layout = layout
+        self.dtype = dtype
+        self.autograd = autograd
+    }
+
+    /// A new contiguous tensor with uninitialised contents.
+    
+    init(uninitializedShape shape: [Int], dtype: DType, device: Device) {
+        let backend = Backends.backend(for: device)
+        let count = shape.reduce(1, *)
+        storage = backend.allocate(byteCount: Swift.max(count, 1) * dtype.byteSize)
+        layout = Layout(contiguous: shape)
+        self.dtype = dtype
+        autograd = nil
+    }
+
+    /// A float32 tensor from scalars in row-major order.
+    public init(_ scalars: [Float], shape: [Int], device: Device = .cpu) {
+        self.init(elements: scalars, shape: shape, device: device)
+    }
+
+    /// A tensor of `T`'s dtype from scalars in row-major order (Double, Int32, Int64, ...).
+    public init<T: TensorScalar>(_ scalars: [T], shape: [Int], device: Device = .cpu) {
+        self.init(elements: scalars, shape: shape, device: device)
+    }
+
+    /// A rank-1 float32 tensor.
+    public init(_ scalars: [Float], device: Device = .cpu) {
+        self.init(elements: scalars, shape: [scalars.count], device: device)
+    }
+
+    /// A rank-0 (scalar) tensor.
+    public init<T: TensorScalar>(scalar: T, device: Device = .cpu) {
+        self.init(elements: [scalar], shape: [], device: device)
+    }
+
+    init<T: TensorScalar>(elements: [T], shape: [Int], device: Device) {
+        for d in shape { tensorCheck(d >= 0, "[Tensor] negative dimension in shape \(shapeText(shape))") }
+        let count = shape.reduce(1, *)
+        tensorCheck(count == elements.count,
+                    "[Tensor] \(elements.count) scalars do not fill shape \(shapeText(shape)) (\(count) elements)")
+        self.init(uninitializedShape: shape, dtype: T.dtype, device: device)
+        let backend = self.backend
+        let byteCount = count * MemoryLayout<T>.stride
+        let s = storage
+        elements.withUnsafeBytes { backend.copyFromHost(UnsafeRawBufferPointer(rebasing: $0[0..<byteCount]), into: s) }
+    }
+
+    // MARK: properties
+
+    public var shape: [Int] { layout.shape }
+    public var strides: [Int] { layout.strides }
+    public var rank: Int { layout.shape.count }
+    /// Number of elements.
+    public var elementCount: Int { layout.elementCount }
+    public var device: Device { storage.device }
+    public var isContiguous: Bool { layout.isContiguous }
+
+    var backend: any Backend { Backends.backend(for: storage.device) }
+
+    /// The kernel's view of this tensor.
+    public var operand: Operand { Operand(storage: storage, layout: layout, dtype: dtype) }
+
+    /// Wraps a kernel result.
+    public init(operand: Operand) {
+        self.init(storage: operand.storage, layout: operand.layout, dtype: operand.dtype)
+    }
+
+    /// Two tensors that share memory (views of one another).
+    public func sharesStorage(with other: Tensor) -> Bool { storage === other.storage }
+
+    // MARK: reading back
+
+    /// The elements in row-major order, converted to `T`.
+    public func scalars<T: TensorScalar>(as type: T.Type) -> [T] {
+        let source = (dtype == T.dtype ? self : self.cast(to: T.dtype, differentiable: false)).contiguousCPU()
+        let count = source.elementCount
+        return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let offsetBytes = source.layout.offset * MemoryLayout<T>.stride
+            if count > 0 {
+                UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(
+                    from: source.storage.pointer + offsetBytes, byteCount: count * MemoryLayout<T>.stride)
+            }
+            initialized = count
+        }
+    }
+
+    /// The float32 elements in row-major order.
+    public var scalars: [Float] { scalars(as: Float.self) }
+
+    /// The single element of a one-element tensor.
+    public func item<T: TensorScalar>(as type: T.Type = Float.self) -> T {
+        tensorCheck(elementCount == 1, "[item] needs a tensor with one element, got shape \(shapeText(shape))")
+        return scalars(as: T.self)[0]
+    }
+
+    /// This tensor, contiguous, in host memory (copied only when needed).
+    func contiguousCPU() -> Tensor {
+        let c = contiguous()
+        if case .cpu = device { return c }
+        return c.moved(to: .cpu)
+    }
+}
+
+/// Where backends are found. The CPU backend is always there; GPU backends register.
+public enum Backends {
+    nonisolated(unsafe) static var cudaProvider: ((Int) -> (any Backend)?)?
+    nonisolated(unsafe) static var cudaUnavailableReason = "CUDA backend not registered: import CUDABackend and call CUDABackend.register()"
+
+    public static func backend(for device: Device) -> any Backend {
+        if case .cuda(let index) = device { return cudaBackend(index) }
+        return CPUBackend.shared
+    }
+
+    static func cudaBackend(_ index: Int) -> any Backend {
+        guard let provider = cudaProvider else { tensorFailure("[device] cuda:\(index) unavailable: \(cudaUnavailableReason)") }
+        guard let backend = provider(index) else {
+            tensorFailure("[device] cuda:\(index) unavailable: \(cudaUnavailableReason)")
+        }
+        return backend
+    }
+
+    /// Called by a GPU backend package to make `Device.cuda(i)` usable.
+    /// `provider` returns nil for an index with no device; `reason` explains why.
+    public static func registerCUDA(reason: String, provider: @escaping (Int) -> (any Backend)?) {
+        cudaProvider = provider
+        cudaUnavailableReason = reason
+    }
+}
