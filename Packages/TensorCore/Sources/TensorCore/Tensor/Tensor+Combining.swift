@@ -4,8 +4,8 @@ extension Tensor {
         let a = normalizedAxis(axis, rank: rank, op: "narrow")
         tensorCheck(start >= 0 && length >= 0 && start + length <= shape[a],
                     "[narrow] \(start)..<\(start + length) is out of bounds for axis \(a) of size \(shape[a])")
-        var items = [TensorIndex](repeating: .all, count: a)
-        items.append(.slice(start: start, end: start + length, step: 1))
+        var items = [TensorIndex](repeating: TensorIndex.all, count: a)
+        items.append(TensorIndex.slice(start: start, end: start + length, step: 1))
         return indexed(items)
     }
 
@@ -87,7 +87,7 @@ extension Tensor {
         var shape = self.shape
         for (i, w) in widths.enumerated() { shape[i] += w.before + w.after }
         var out = Tensor.full(shape, value: value, dtype: dtype, device: device)
-        let items: [TensorIndex] = widths.enumerated().map { i, w in .slice(start: w.before, end: w.before + self.shape[i], step: 1) }
+        let items: [TensorIndex] = widths.enumerated().map { i, w in TensorIndex.slice(start: w.before, end: w.before + self.shape[i], step: 1) }
         withoutGradients { out.assign(self, at: items) }
         return out.recorded("pad", [self]) { g, _ in [g.indexed(items)] }
     }

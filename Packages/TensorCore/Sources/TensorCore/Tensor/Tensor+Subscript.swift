@@ -1,16 +1,16 @@
 /// One item of a tensor subscript: `x[0]`, `x[1..<3]`, `x[.all, 2]`, `x[.ellipsis, 0]`,
 /// `x[.stride(0, 10, by: 2)]`, `x[.newAxis]`.
-public enum TensorIndex: Sendable {
-    case index(Int)
-    /// Python-style slice: missing bounds mean the whole axis; negative bounds count from the end.
-    case slice(start: Int?, end: Int?, step: Int)
-    case all
-    case ellipsis
-    case newAxis
-
-    public static func stride(_ start: Int?, _ end: Int?, by step: Int) -> TensorIndex {
-        .slice(start: start, end: end, step: step)
+public struct TensorIndex: Sendable {
+    enum Kind: Sendable {
+        case index(Int)
+        /// Python-style slice: missing bounds mean the whole axis; negative bounds count from the end.
+        case slice(start: Int?, end: Int?, step: Int)
+        case all
+        case ellipsis
+        case newAxis
     }
+
+    let kind: Kind
 }
 
 public protocol TensorIndexConvertible {
@@ -18,28 +18,28 @@ public protocol TensorIndexConvertible {
 }
 
 extension TensorIndex: TensorIndexConvertible { public var tensorIndex: TensorIndex { self } }
-extension Int: TensorIndexConvertible { public var tensorIndex: TensorIndex { .index(self) } }
+extension Int: TensorIndexConvertible { public var tensorIndex: TensorIndex { TensorIndex(kind: .index(self)) } }
 extension Range: TensorIndexConvertible where Bound == Int {
-    public var tensorIndex: TensorIndex { .slice(start: lowerBound, end: upperBound, step: 1) }
+    public var tensorIndex: TensorIndex { TensorIndex(kind: .slice(start: lowerBound, end: upperBound, step: 1)) }
 }
 extension ClosedRange: TensorIndexConvertible where Bound == Int {
-    public var tensorIndex: TensorIndex { .slice(start: lowerBound, end: upperBound + 1, step: 1) }
+    public var tensorIndex: TensorIndex { TensorIndex(kind: .slice(start: lowerBound, end: upperBound + 1, step: 1)) }
 }
 extension PartialRangeFrom: TensorIndexConvertible where Bound == Int {
-    public var tensorIndex: TensorIndex { .slice(start: lowerBound, end: nil, step: 1) }
+    public var tensorIndex: TensorIndex { TensorIndex(kind: .slice(start: lowerBound, end: nil, step: 1)) }
 }
 extension PartialRangeUpTo: TensorIndexConvertible where Bound == Int {
-    public var tensorIndex: TensorIndex { .slice(start: nil, end: upperBound, step: 1) }
+    public var tensorIndex: TensorIndex { TensorIndex(kind: .slice(start: nil, end: upperBound, step: 1)) }
 }
 extension PartialRangeThrough: TensorIndexConvertible where Bound == Int {
-    public var tensorIndex: TensorIndex { .slice(start: nil, end: upperBound + 1, step: 1) }
+    public var tensorIndex: TensorIndex { TensorIndex(kind: .slice(start: nil, end: upperBound + 1, step: 1)) }
 }
 
 extension Tensor {
     /// The layout that `items` select from this tensor's layout.
     func indexedLayout(_ items: [TensorIndex]) -> Layout {
-        let consuming = items.filter { if case .newAxis = $0 { return false }; if case .ellipsis = $0 { return false }; return true }.count
-        let ellipses = items.filter { if case .ellipsis = $0 { return true }; return false }.count
+        let consuming = items.filter { if case .newAxis = $0.kind { return false }; if case .ellipsis = $0.kind { return false }; return true }.count
+        let ellipses = items.filter { if case .ellipsis = $0.kind { return true }; return false }.count
         tensorCheck(ellipses <= 1, "[subscript] at most one ellipsis allowed")
         tensorCheck(consuming <= rank, "[subscript] \(consuming) indices for a tensor of rank \(rank) (shape \(shapeText(shape)))")
         var shapeOut: [Int] = [], stridesOut: [Int] = []
@@ -49,7 +49,7 @@ extension Tensor {
             for _ in 0..<count { shapeOut.append(shape[axis]); stridesOut.append(layout.strides[axis]); axis += 1 }
         }
         for item in items {
-            switch item {
+            switch item.kind {
             case .index(let i):
                 let n = shape[axis]
                 let j = i < 0 ? i + n : i
@@ -136,5 +136,23 @@ extension Tensor {
             return [before.requiresGrad ? g * keep : nil,
                     source.requiresGrad ? g.indexed(items).sumToShape(source.shape) : nil]
         }
+    }
+}
+
+/// Lets `.all`, `.ellipsis`, `.newAxis` and `.stride(...)` appear among other subscript items.
+extension TensorIndexConvertible where Self == TensorIndex {
+    /// The whole axis.
+    public static var all: TensorIndex { TensorIndex(kind: .all) }
+    /// As many whole axes as needed to use up the rank.
+    public static var ellipsis: TensorIndex { TensorIndex(kind: .ellipsis) }
+    /// A new axis of size 1.
+    public static var newAxis: TensorIndex { TensorIndex(kind: .newAxis) }
+    public static func index(_ i: Int) -> TensorIndex { TensorIndex(kind: .index(i)) }
+    /// Python-style `start:end:step`; nil bounds cover the axis, negative ones count from the end.
+    public static func slice(start: Int?, end: Int?, step: Int = 1) -> TensorIndex {
+        TensorIndex(kind: .slice(start: start, end: end, step: step))
+    }
+    public static func stride(_ start: Int?, _ end: Int?, by step: Int) -> TensorIndex {
+        TensorIndex(kind: .slice(start: start, end: end, step: step))
     }
 }

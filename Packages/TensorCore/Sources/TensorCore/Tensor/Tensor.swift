@@ -48,6 +48,11 @@ public struct Tensor {
         self.init(elements: scalars, shape: [scalars.count], device: device)
     }
 
+    /// A rank-1 tensor of `T`'s dtype.
+    public init<T: TensorScalar>(_ scalars: [T], device: Device = .cpu) {
+        self.init(elements: scalars, shape: [scalars.count], device: device)
+    }
+
     /// A rank-0 (scalar) tensor.
     public init<T: TensorScalar>(scalar: T, device: Device = .cpu) {
         self.init(elements: [scalar], shape: [], device: device)
