@@ -36,7 +36,7 @@ extension CPUBackend {
         func run<T>(_ t: T.Type) {
             let xp = x.storage.pointer.assumingMemoryBound(to: T.self)
             let ip = indexStorage.pointer.assumingMemoryBound(to: Int64.self)
-            let op = out.storage.pointer.assumingMemoryBound(to: T.self)
+            let outp = out.storage.pointer.assumingMemoryBound(to: T.self)
             let limit = Int64(x.shape[axis]), step = x.layout.strides[axis]
             let plan = StridedPlan(shape: out.shape,
                                    layouts: [indexLayout, out.layout, withoutAxis(x.layout, axis, shape: out.shape)])
@@ -48,7 +48,7 @@ extension CPUBackend {
                         var i = ip[io]
                         if i < 0 { i += limit }
                         tensorCheck(i >= 0 && i < limit, "[\(op)] index \(ip[io]) is out of range for axis \(axis) of size \(limit)")
-                        op[oo] = xp[xo + Int(i) * step]
+                        outp[oo] = xp[xo + Int(i) * step]
                         io += s[0]; oo += s[1]; xo += s[2]
                     }
                 }
@@ -72,7 +72,7 @@ extension CPUBackend {
         func run<T: ReducibleScalar>(_ t: T.Type) {
             let sp = source.storage.pointer.assumingMemoryBound(to: T.self)
             let ip = indexStorage.pointer.assumingMemoryBound(to: Int64.self)
-            let op = out.storage.pointer.assumingMemoryBound(to: T.self)
+            let outp = out.storage.pointer.assumingMemoryBound(to: T.self)
             let limit = Int64(out.shape[axis]), step = out.layout.strides[axis]
             let plan = StridedPlan(shape: source.shape,
                                    layouts: [indexLayout, source.layout, withoutAxis(out.layout, axis, shape: source.shape)])
@@ -84,7 +84,7 @@ extension CPUBackend {
                     var i = ip[io]
                     if i < 0 { i += limit }
                     tensorCheck(i >= 0 && i < limit, "[\(op)] index \(ip[io]) is out of range for axis \(axis) of size \(limit)")
-                    op[oo + Int(i) * step] += sp[so]
+                    outp[oo + Int(i) * step] += sp[so]
                     io += s[0]; so += s[1]; oo += s[2]
                 }
             }

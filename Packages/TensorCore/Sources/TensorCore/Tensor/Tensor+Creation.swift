@@ -22,12 +22,17 @@ extension Tensor {
     }
 
     /// `start, start + step, ...` up to but excluding `end`.
-    public static func arange(_ start: Double = 0, _ end: Double, step: Double = 1,
+    public static func arange(_ start: Double, _ end: Double, step: Double = 1,
                               dtype: DType = .float32, device: Device = .cpu) -> Tensor {
         tensorCheck(step != 0, "[arange] step must be non-zero")
         let count = Swift.max(0, Int(((end - start) / step).rounded(.up)))
         return Tensor((0..<count).map { start + Double($0) * step }, shape: [count], device: device)
             .cast(to: dtype, differentiable: false)
+    }
+
+    /// `0, 1, ..., end - 1`.
+    public static func arange(_ end: Double, dtype: DType = .float32, device: Device = .cpu) -> Tensor {
+        arange(0, end, step: 1, dtype: dtype, device: device)
     }
 
     /// `count` evenly spaced values from `start` to `end` inclusive.

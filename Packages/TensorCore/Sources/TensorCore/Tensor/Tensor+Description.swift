@@ -37,7 +37,7 @@ extension Tensor: CustomStringConvertible, CustomDebugStringConvertible {
         if elide { indices = Array(0..<Tensor.edgeItems) + Array((n - Tensor.edgeItems)..<n) }
         var parts: [String] = []
         for (k, i) in indices.enumerated() {
-            if elide && k == Tensor.edgeItems { parts.append("...") }
+            if elide && k == Tensor.edgeItems { parts.append(axis == rank - 1 ? " ..." : "...") }
             if axis == rank - 1 {
                 parts.append(formatter.format(values[offset + i]))
             } else {
@@ -65,8 +65,11 @@ private struct ScalarFormatter {
         let magnitudes = finite.map { Swift.abs($0) }.filter { $0 > 0 }
         let maxMagnitude = magnitudes.max() ?? 0, minMagnitude = magnitudes.min() ?? 0
         integral = dtype.isFloatingPoint && finite.allSatisfy { $0.rounded() == $0 }
-        scientific = dtype.isFloatingPoint && !integral
-            && (maxMagnitude >= 1e8 || (minMagnitude > 0 && (minMagnitude < 1e-4 || maxMagnitude / minMagnitude > 1000)))
+        // PyTorch's rule: scientific when magnitudes span more than 1000x or exceed 1e8, or
+        // (for non-integral values) when some magnitude is below 1e-4.
+        let ratio = minMagnitude > 0 ? maxMagnitude / minMagnitude : 0
+        scientific = dtype.isFloatingPoint
+            && (maxMagnitude >= 1e8 || ratio > 1000 || (!integral && minMagnitude > 0 && minMagnitude < 1e-4))
         var w = 0
         for v in values { w = Swift.max(w, ScalarFormatter.raw(v, dtype, scientific, integral).count) }
         width = w
@@ -77,8 +80,8 @@ private struct ScalarFormatter {
         if !dtype.isFloatingPoint { return String(Int64(v)) }
         if v.isNaN { return "nan" }
         if v.isInfinite { return v > 0 ? "inf" : "-inf" }
-        if integral { return String(Int64(v)) + "." }
         if scientific { return scientificText(v) }
+        if integral { return String(Int64(v)) + "." }
         return fixed(v, digits: 4)
     }
 
