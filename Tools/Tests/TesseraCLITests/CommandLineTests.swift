@@ -1,0 +1,40 @@
+import Testing
+@testable import TesseraCLI
+
+@Suite("tessera command line")
+struct CommandLineTests {
+    @Test func parsesValuesInBothSpellingsAndFlags() throws {
+        let args = try Arguments(["--steps", "10", "--lr=0.5", "--help"], valueOptions: ["steps", "lr"])
+        #expect(try args.value("steps", default: 1) == 10)
+        #expect(try args.value("lr", default: 0.1) == 0.5)
+        #expect(args.flag("help"))
+    }
+
+    @Test func rejectsUnknownOptionsMissingAndBadValues() {
+        #expect(throws: UsageError("unknown option --epochs")) { try Arguments(["--epochs", "3"], valueOptions: ["steps"]) }
+        #expect(throws: UsageError("--steps needs a value")) { try Arguments(["--steps"], valueOptions: ["steps"]) }
+        #expect(throws: UsageError("invalid value 'ten' for --steps; expected a positive integer")) {
+            try DemoCommand(arguments: ["--steps", "ten"])
+        }
+        #expect(throws: UsageError("invalid value '-1' for --lr; expected a positive number")) {
+            try DemoCommand(arguments: ["--lr", "-1"])
+        }
+    }
+
+    @Test func exitCodesMeanSomething() {
+        var out: [String] = [], err: [String] = []
+        #expect(TesseraMain.run(["bogus"], print: { out.append($0) }, error: { err.append($0) }) == 2)
+        #expect(err.first?.contains("unknown command 'bogus'") == true)
+        #expect(TesseraMain.run(["demo", "--help"], print: { out.append($0) }, error: { err.append($0) }) == 0)
+        #expect(out.last?.contains("usage: tessera demo") == true)
+        #expect(TesseraMain.run(["demo", "--nope"], print: { out.append($0) }, error: { err.append($0) }) == 2)
+    }
+
+    @Test func demoLossFalls() throws {
+        var lines: [String] = []
+        let losses = try DemoCommand(arguments: ["--steps", "300", "--seed", "3"]).run(print: { lines.append($0) })
+        #expect(losses.count == 300)
+        #expect(losses.last! < losses.first! * 0.5, "loss should at least halve: \(losses.first!) -> \(losses.last!)")
+        #expect(lines.last?.hasPrefix("loss ") == true)
+    }
+}
