@@ -13,9 +13,11 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        // Hot loops needing AVX2/FMA, selected at run time (function attributes, no flags).
+        .target(name: "CTesseraKernels"),
         .target(
             name: "TensorCore",
-            dependencies: ["COpenBLAS"]
+            dependencies: ["COpenBLAS", "CTesseraKernels"]
         ),
         .target(name: "TensorCoreTesting", dependencies: ["TensorCore"]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TensorCoreTesting"]),

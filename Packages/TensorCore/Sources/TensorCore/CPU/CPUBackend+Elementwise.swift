@@ -48,7 +48,7 @@ extension CPUBackend {
     // MARK: typed bodies
 
     func unaryFloat<T: TensorFloat>(_ op: UnaryOp, _ x: Operand, _ out: Operand, _ t: T.Type) {
-        func map(_ f: (T) -> T) { mapElements(x, out, T.self, T.self, f) }
+        @inline(__always) func map(_ f: (T) -> T) { mapElements(x, out, T.self, T.self, f) }
         switch op {
         case .negate: map { -$0 }
         case .abs: map { Swift.abs($0) }
@@ -97,7 +97,7 @@ extension CPUBackend {
     }
 
     func unaryInteger<T: TensorInteger>(_ op: UnaryOp, _ x: Operand, _ out: Operand, _ t: T.Type) {
-        func map(_ f: (T) -> T) { mapElements(x, out, T.self, T.self, f) }
+        @inline(__always) func map(_ f: (T) -> T) { mapElements(x, out, T.self, T.self, f) }
         switch op {
         case .negate: map { 0 &- $0 }
         case .abs: map { $0 < 0 ? 0 &- $0 : $0 }
@@ -114,8 +114,8 @@ extension CPUBackend {
 
     func binaryTyped<T: TensorScalar & Numeric & Comparable>(_ op: BinaryOp, _ a: Operand, _ b: Operand,
                                                               _ out: Operand, _ t: T.Type) {
-        func zip(_ f: (T, T) -> T) { zipElements(a, b, out, T.self, T.self, T.self, f) }
-        func compare(_ f: (T, T) -> Bool) { zipElements(a, b, out, T.self, T.self, Bool.self, f) }
+        @inline(__always) func zip(_ f: (T, T) -> T) { zipElements(a, b, out, T.self, T.self, T.self, f) }
+        @inline(__always) func compare(_ f: (T, T) -> Bool) { zipElements(a, b, out, T.self, T.self, Bool.self, f) }
         switch op {
         case .add: zip(+)
         case .subtract: zip(-)
@@ -144,7 +144,7 @@ extension CPUBackend {
     }
 
     func binaryBool(_ op: BinaryOp, _ a: Operand, _ b: Operand, _ out: Operand) {
-        func zip(_ f: (Bool, Bool) -> Bool) { zipElements(a, b, out, Bool.self, Bool.self, Bool.self, f) }
+        @inline(__always) func zip(_ f: (Bool, Bool) -> Bool) { zipElements(a, b, out, Bool.self, Bool.self, Bool.self, f) }
         switch op {
         case .logicalAnd, .multiply, .minimum: zip { $0 && $1 }
         case .logicalOr, .add, .maximum: zip { $0 || $1 }

@@ -1,3 +1,5 @@
+import CTesseraKernels
+
 /// Row kernels for softmax, layer norm and cross-entropy: one pass over each row in cache
 /// instead of five full-tensor passes with temporaries.
 extension CPUBackend {
@@ -12,21 +14,34 @@ extension CPUBackend {
         guard let n = contiguousRows(x, out, axis: axis), n > 0 else {
             return composedSoftmax(x, axis: axis, log: log, into: out)
         }
-        if x.dtype == .float32 { softmaxRows(x, out, n, log, Float.self) } else { softmaxRows(x, out, n, log, Double.self) }
+        if x.dtype == .float32 {
+            let xp = x.storage.pointer.assumingMemoryBound(to: Float.self) + x.layout.offset
+            let op = out.storage.pointer.assumingMemoryBound(to: Float.self) + out.layout.offset
+            parallelChunks(count: x.elementCount / n, cost: n * 4) { range in
+                tessera_softmax_rows_f32(xp + range.lowerBound * n, op + range.lowerBound * n, range.count, n, log ? 1 : 0)
+            }
+        } else {
+            softmaxRows(x, out, n, log, Double.self, exp: { expRow($0, shift: $1, $2, $3) })
+        }
     }
 
-    private func softmaxRows<T: TensorFloat & ReducibleScalar>(_ x: Operand, _ out: Operand, _ n: Int, _ log: Bool, _ t: T.Type) {
+    @inline(__always)
+    private func softmaxRows<T: TensorFloat & ReducibleScalar>(
+        _ x: Operand, _ out: Operand, _ n: Int, _ log: Bool, _ t: T.Type,
+        exp: (UnsafePointer<T>, T, UnsafeMutablePointer<T>, Int) -> T
+    ) {
         let xp = x.storage.pointer.assumingMemoryBound(to: T.self) + x.layout.offset
         let op = out.storage.pointer.assumingMemoryBound(to: T.self) + out.layout.offset
         let rows = x.elementCount / n
         parallelChunks(count: rows, cost: n * 4) { range in
             for row in range {
                 let xr = xp + row * n, orow = op + row * n
-                var m = T.lowest
-                for i in 0..<n where xr[i] > m || xr[i].isNaN { m = xr[i] }
+                // NaN needs no special case: it reaches the sum and poisons the row.
+                var m = xr[0]
+                for i in 1..<n { m = Swift.max(m, xr[i]) }
                 // A row of -inf has no maximum to shift by; keep exp finite-argument.
                 if m == -T.infinity { m = 0 }
-                let total = expRow(xr, shift: m, orow, n)
+                let total = exp(xr, m, orow, n)
                 if log {
                     let logTotal = T._log(total) + m
                     for i in 0..<n { orow[i] = xr[i] - logTotal }

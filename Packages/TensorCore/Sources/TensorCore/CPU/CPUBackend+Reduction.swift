@@ -103,17 +103,21 @@ extension CPUBackend {
 
     func reduceTyped<T: ReducibleScalar>(_ op: ReduceOp, _ x: Operand, _ axes: [Int],
                                          _ out: Operand, _ t: T.Type) {
+        switch op {
+        case .sum: reduceWith(SumCombiner<T>(), x, axes, out)
+        case .product: reduceWith(ProductCombiner<T>(), x, axes, out)
+        case .max: reduceWith(MaxCombiner<T>(), x, axes, out)
+        case .min: reduceWith(MinCombiner<T>(), x, axes, out)
+        }
+    }
+
+    /// Generic over the combiner type (not a closure) so that every loop is specialised
+    /// and the combine step inlined.
+    private func reduceWith<C: Combiner>(_ c: C, _ x: Operand, _ axes: [Int], _ out: Operand) {
+        typealias T = C.Element
         let g = ReductionGeometry(x: x, out: out, axes: axes)
         let xp = x.storage.pointer.assumingMemoryBound(to: T.self)
         let outp = out.storage.pointer.assumingMemoryBound(to: T.self)
-        let initial: T
-        let combine: (T, T) -> T
-        switch op {
-        case .sum: initial = 0; combine = { $0 + $1 }
-        case .product: initial = 1; combine = { $0 * $1 }
-        case .max: initial = T.lowest; combine = { ($1 > $0 || $1.isNaNValue) && !$0.isNaNValue ? $1 : $0 }
-        case .min: initial = T.highest; combine = { ($1 < $0 || $1.isNaNValue) && !$0.isNaNValue ? $1 : $0 }
-        }
         let kept = g.kept, reduced = g.reduced
         let reducedCount = reduced.elementCount
         let ks = kept.innerStrides
@@ -122,15 +126,16 @@ extension CPUBackend {
             parallelChunks(count: kept.elementCount, cost: reducedCount) { range in
                 kept.forEachRow(in: range) { o, count in
                     let acc = outp + o[1]
-                    for j in 0..<count { acc[j * ks[1]] = initial }
+                    let os = ks[1]
+                    for j in 0..<count { acc[j * os] = C.initial }
                     let rs = reduced.innerStrides[0]
                     reduced.forEachRow(in: 0..<reducedCount) { r, rn in
                         var base = xp + o[0] + r[0]
                         for _ in 0..<rn {
-                            if ks[1] == 1 {
-                                for j in 0..<count { acc[j] = combine(acc[j], base[j]) }
+                            if os == 1 {
+                                for j in 0..<count { acc[j] = C.combine(acc[j], base[j]) }
                             } else {
-                                for j in 0..<count { acc[j * ks[1]] = combine(acc[j * ks[1]], base[j]) }
+                                for j in 0..<count { acc[j * os] = C.combine(acc[j * os], base[j]) }
                             }
                             base += rs
                         }
@@ -143,11 +148,11 @@ extension CPUBackend {
             kept.forEachRow(in: range) { o, count in
                 var xo = o[0], oo = o[1]
                 for _ in 0..<count {
-                    var acc = initial
+                    var acc = C.initial
                     let rs = reduced.innerStrides[0]
                     reduced.forEachRow(in: 0..<reducedCount) { r, rn in
                         var p = xp + xo + r[0]
-                        for _ in 0..<rn { acc = combine(acc, p.pointee); p += rs }
+                        for _ in 0..<rn { acc = C.combine(acc, p.pointee); p += rs }
                     }
                     outp[oo] = acc
                     xo += ks[0]; oo += ks[1]
@@ -251,4 +256,36 @@ func contiguousSum<T: TensorFloat>(_ p: UnsafePointer<T>, _ n: Int) -> T {
         total += s.tensorDouble
     }
     return T(tensorDouble: total)
+}
+
+/// How a reduction folds two values; static so that loops specialise on it.
+protocol Combiner {
+    associatedtype Element: ReducibleScalar
+    static var initial: Element { get }
+    static func combine(_ a: Element, _ b: Element) -> Element
+}
+
+struct SumCombiner<Element: ReducibleScalar>: Combiner {
+    static var initial: Element { 0 }
+    @inline(__always) static func combine(_ a: Element, _ b: Element) -> Element { a + b }
+}
+
+struct ProductCombiner<Element: ReducibleScalar>: Combiner {
+    static var initial: Element { 1 }
+    @inline(__always) static func combine(_ a: Element, _ b: Element) -> Element { a * b }
+}
+
+/// NaN wins, as in PyTorch.
+struct MaxCombiner<Element: ReducibleScalar>: Combiner {
+    static var initial: Element { Element.lowest }
+    @inline(__always) static func combine(_ a: Element, _ b: Element) -> Element {
+        (b > a || b.isNaNValue) && !a.isNaNValue ? b : a
+    }
+}
+
+struct MinCombiner<Element: ReducibleScalar>: Combiner {
+    static var initial: Element { Element.highest }
+    @inline(__always) static func combine(_ a: Element, _ b: Element) -> Element {
+        (b < a || b.isNaNValue) && !a.isNaNValue ? b : a
+    }
 }

@@ -91,6 +91,7 @@ let parallelThreshold = 1 << 15
 
 /// Splits `0..<count` into contiguous chunks run concurrently when the work is large.
 
+@inline(__always)
 func parallelChunks(count: Int, cost: Int = 1, _ body: (Range<Int>) -> Void) {
     let threads = CPUThreads.count
     if threads <= 1 || count * cost < parallelThreshold || count < 2 {

@@ -1,0 +1,63 @@
+import TensorCore
+
+/// The workloads, named as in peers/torch_bench.py.
+func allWorkloads() -> [Workload] {
+    var list: [Workload] = []
+    let g = RandomGenerator(seed: 1)
+
+    for n in [256, 1024, 2048] {
+        list.append(Workload(name: "gemm_\(n)", unit: "GFLOP/s", workPerStep: 2 * pow3(n) / 1e9) {
+            let a = Tensor.randn([n, n], generator: g), b = Tensor.randn([n, n], generator: g)
+            return { _ = a.matmul(b) }
+        })
+    }
+
+    let big = 16 * 1024 * 1024
+    list.append(Workload(name: "add_16M", unit: "GB/s", workPerStep: Double(3 * 4 * big) / 1e9) {
+        let a = Tensor.randn([big], generator: g), b = Tensor.randn([big], generator: g)
+        return { _ = a + b }
+    })
+    list.append(Workload(name: "muladd_16M", unit: "Gelem/s", workPerStep: Double(big) / 1e9) {
+        let a = Tensor.randn([big], generator: g), b = Tensor.randn([big], generator: g), c = Tensor.randn([big], generator: g)
+        return { _ = a * b + c }
+    })
+    list.append(Workload(name: "softmax_4096x1024", unit: "Gelem/s", workPerStep: Double(4096 * 1024) / 1e9) {
+        let x = Tensor.randn([4096, 1024], generator: g)
+        return { _ = x.softmax(axis: -1) }
+    })
+    list.append(Workload(name: "sum_axis1_4096x1024", unit: "GB/s", workPerStep: Double(4096 * 1024 * 4) / 1e9) {
+        let x = Tensor.randn([4096, 1024], generator: g)
+        return { _ = x.sum(axes: [1]) }
+    })
+    list.append(Workload(name: "sum_axis0_4096x1024", unit: "GB/s", workPerStep: Double(4096 * 1024 * 4) / 1e9) {
+        let x = Tensor.randn([4096, 1024], generator: g)
+        return { _ = x.sum(axes: [0]) }
+    })
+    list.append(Workload(name: "tiny_add", unit: "Mop/s", workPerStep: 1e-6) {
+        let a = Tensor([1, 2, 3, 4]), b = Tensor([5, 6, 7, 8])
+        return { _ = a + b }
+    })
+    list.append(Workload(name: "tiny_autograd_step", unit: "Kstep/s", workPerStep: 1e-3) {
+        let x = Tensor([0.1, 0.2, 0.3, 0.4]).requiringGrad()
+        let w = Tensor([1, -1, 0.5, 2]), b = Tensor([0.1, 0.1, 0.1, 0.1])
+        return {
+            let y = ((x * w + b).tanh() * x).sum()
+            y.backward()
+            x.grad = nil
+        }
+    })
+    list.append(Workload(name: "mlp3_fwd_bwd_b128", unit: "Ksample/s", workPerStep: 128e-3) {
+        let x = Tensor.randn([128, 784], generator: g)
+        let w1 = Parameter(Tensor.randn([784, 512], standardDeviation: 0.03, generator: g))
+        let w2 = Parameter(Tensor.randn([512, 256], standardDeviation: 0.05, generator: g))
+        let w3 = Parameter(Tensor.randn([256, 10], standardDeviation: 0.06, generator: g))
+        return {
+            let y = x.matmul(w1.value).relu().matmul(w2.value).relu().matmul(w3.value)
+            y.sum().backward()
+            w1.grad = nil; w2.grad = nil; w3.grad = nil
+        }
+    })
+    return list
+}
+
+func pow3(_ n: Int) -> Double { Double(n) * Double(n) * Double(n) }

@@ -1,0 +1,128 @@
+"""The Benchmarks workloads in PyTorch, printing the same JSON lines as tessera-bench.
+
+    .venv-peers/bin/python Benchmarks/peers/torch_bench.py [--workload NAME[,NAME]] [--threads N]
+"""
+import argparse
+import json
+import time
+
+import torch
+
+
+def workloads():
+    g = torch.Generator().manual_seed(1)
+    w = {}
+
+    def randn(*shape, std=1.0):
+        return torch.randn(*shape, generator=g) * std
+
+    for n in (256, 1024, 2048):
+        def gemm(n=n):
+            a, b = randn(n, n), randn(n, n)
+            return lambda: a @ b
+        w[f"gemm_{n}"] = ("GFLOP/s", 2 * n ** 3 / 1e9, gemm)
+
+    big = 16 * 1024 * 1024
+
+    def add():
+        a, b = randn(big), randn(big)
+        return lambda: a + b
+    w["add_16M"] = ("GB/s", 3 * 4 * big / 1e9, add)
+
+    def muladd():
+        a, b, c = randn(big), randn(big), randn(big)
+        return lambda: a * b + c
+    w["muladd_16M"] = ("Gelem/s", big / 1e9, muladd)
+
+    def softmax():
+        x = randn(4096, 1024)
+        return lambda: torch.softmax(x, dim=-1)
+    w["softmax_4096x1024"] = ("Gelem/s", 4096 * 1024 / 1e9, softmax)
+
+    def sum1():
+        x = randn(4096, 1024)
+        return lambda: x.sum(dim=1)
+    w["sum_axis1_4096x1024"] = ("GB/s", 4096 * 1024 * 4 / 1e9, sum1)
+
+    def sum0():
+        x = randn(4096, 1024)
+        return lambda: x.sum(dim=0)
+    w["sum_axis0_4096x1024"] = ("GB/s", 4096 * 1024 * 4 / 1e9, sum0)
+
+    def tiny_add():
+        a, b = torch.tensor([1.0, 2, 3, 4]), torch.tensor([5.0, 6, 7, 8])
+        return lambda: a + b
+    w["tiny_add"] = ("Mop/s", 1e-6, tiny_add)
+
+    def tiny_autograd():
+        x = torch.tensor([0.1, 0.2, 0.3, 0.4], requires_grad=True)
+        wt, b = torch.tensor([1.0, -1, 0.5, 2]), torch.tensor([0.1, 0.1, 0.1, 0.1])
+
+        def step():
+            y = ((x * wt + b).tanh() * x).sum()
+            y.backward()
+            x.grad = None
+        return step
+    w["tiny_autograd_step"] = ("Kstep/s", 1e-3, tiny_autograd)
+
+    def mlp():
+        x = randn(128, 784)
+        w1 = randn(784, 512, std=0.03).requires_grad_()
+        w2 = randn(512, 256, std=0.05).requires_grad_()
+        w3 = randn(256, 10, std=0.06).requires_grad_()
+
+        def step():
+            y = (x @ w1).relu() @ w2
+            y = y.relu() @ w3
+            y.sum().backward()
+            w1.grad = None
+            w2.grad = None
+            w3.grad = None
+        return step
+    w["mlp3_fwd_bwd_b128"] = ("Ksample/s", 128e-3, mlp)
+    return w
+
+
+def measure(make, work, samples, budget):
+    step = make()
+    iterations = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(iterations):
+            step()
+        elapsed = time.perf_counter() - start
+        if elapsed > budget / 4 or iterations > 1 << 24:
+            break
+        iterations *= 2
+    per_sample = max(1, int(iterations * budget / max(elapsed, 1e-9)))
+    times = []
+    for _ in range(samples):
+        start = time.perf_counter()
+        for _ in range(per_sample):
+            step()
+        times.append((time.perf_counter() - start) / per_sample)
+    times.sort()
+    median = times[len(times) // 2]
+    return work / median, median
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--workload")
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--samples", type=int, default=5)
+    parser.add_argument("--budget", type=float, default=0.25)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    all_workloads = workloads()
+    names = args.workload.split(",") if args.workload else list(all_workloads)
+    for name in names:
+        unit, work, make = all_workloads[name]
+        with torch.no_grad() if "autograd" not in name and "bwd" not in name else torch.enable_grad():
+            rate, seconds = measure(make, work, args.samples, args.budget)
+        print(json.dumps({"workload": name, "impl": "torch", "rate": rate, "unit": unit,
+                          "seconds_per_step": seconds, "threads": args.threads, "version": torch.__version__}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,17 @@
+#ifndef TESSERA_KERNELS_H
+#define TESSERA_KERNELS_H
+#include <stddef.h>
+
+/// out[i] = exp(x[i] - shift) for i < n; returns the sum of out. Uses AVX2+FMA when the
+/// CPU has them (checked once at run time), else a portable loop. Within 2 ulp of expf;
+/// exp(-inf) is exactly 0, NaN propagates.
+float tessera_exp_shifted_sum_f32(const float *x, float shift, float *out, ptrdiff_t n);
+
+/// Softmax (or log-softmax when `log_output`) of `rows` contiguous rows of length `n`.
+/// A row of all -inf has no maximum to shift by and is shifted by 0 (giving NaN, as PyTorch).
+void tessera_softmax_rows_f32(const float *x, float *out, ptrdiff_t rows, ptrdiff_t n, int log_output);
+
+/// Whether the vector paths are in use (for benchmarks and reports).
+int tessera_kernels_have_avx2(void);
+
+#endif

@@ -1,0 +1,174 @@
+// Hot loops that need instructions beyond baseline x86-64. Each vector path is compiled
+// for its target with a function attribute, so the package needs no compiler flags, and
+// is chosen at run time from the CPU's features.
+#include "CTesseraKernels.h"
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define TESSERA_X86 1
+#endif
+
+static float exp_scalar(float v) {
+    float x = v < -87.33654f ? -87.33654f : (v > 88.72283f ? 88.72283f : v);
+    float t = x * 1.442695040888963f + 0.5f;
+    int32_t k = (int32_t)t;
+    k -= t < (float)k;
+    float n = (float)k;
+    float r = x - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float y = 1.9875691500e-4f;
+    y = y * r + 1.3981999507e-3f;
+    y = y * r + 8.3334519073e-3f;
+    y = y * r + 4.1665795894e-2f;
+    y = y * r + 1.6666665459e-1f;
+    y = y * r + 5.0000001201e-1f;
+    y = y * (r * r) + r + 1.0f;
+    uint32_t bits = (uint32_t)(k + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    float result = y * scale;
+    if (v < -87.33654f) result = 0.0f;
+    if (v > 88.72283f) result = INFINITY;
+    if (v != v) result = v;
+    return result;
+}
+
+static float exp_shifted_sum_scalar(const float *x, float shift, float *out, ptrdiff_t n) {
+    double total = 0;
+    for (ptrdiff_t i = 0; i < n; i++) {
+        out[i] = exp_scalar(x[i] - shift);
+        total += out[i];
+    }
+    return (float)total;
+}
+
+#if TESSERA_X86
+__attribute__((target("avx2,fma")))
+static inline __m256 exp_avx2(__m256 v) {
+    const __m256 lo = _mm256_set1_ps(-87.33654f), hi = _mm256_set1_ps(88.72283f);
+    __m256 x = _mm256_min_ps(_mm256_max_ps(v, lo), hi);
+    __m256 n = _mm256_floor_ps(_mm256_fmadd_ps(x, _mm256_set1_ps(1.442695040888963f), _mm256_set1_ps(0.5f)));
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 y = _mm256_set1_ps(1.9875691500e-4f);
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.3981999507e-3f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(8.3334519073e-3f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(4.1665795894e-2f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.6666665459e-1f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(5.0000001201e-1f));
+    y = _mm256_fmadd_ps(y, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    __m256i k = _mm256_cvttps_epi32(n);
+    __m256 scale = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k, _mm256_set1_epi32(127)), 23));
+    __m256 result = _mm256_mul_ps(y, scale);
+    result = _mm256_blendv_ps(result, _mm256_setzero_ps(), _mm256_cmp_ps(v, lo, _CMP_LT_OQ));
+    result = _mm256_blendv_ps(result, _mm256_set1_ps(INFINITY), _mm256_cmp_ps(v, hi, _CMP_GT_OQ));
+    result = _mm256_blendv_ps(result, v, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+    return result;
+}
+
+__attribute__((target("avx2,fma")))
+static float exp_shifted_sum_avx2(const float *x, float shift, float *out, ptrdiff_t n) {
+    const __m256 s = _mm256_set1_ps(shift);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    ptrdiff_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256 e0 = exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(x + i), s));
+        __m256 e1 = exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(x + i + 8), s));
+        _mm256_storeu_ps(out + i, e0);
+        _mm256_storeu_ps(out + i + 8, e1);
+        acc0 = _mm256_add_ps(acc0, e0);
+        acc1 = _mm256_add_ps(acc1, e1);
+    }
+    float lanes[8];
+    _mm256_storeu_ps(lanes, _mm256_add_ps(acc0, acc1));
+    double total = 0;
+    for (int j = 0; j < 8; j++) total += lanes[j];
+    for (; i < n; i++) {
+        out[i] = exp_scalar(x[i] - shift);
+        total += out[i];
+    }
+    return (float)total;
+}
+#endif
+
+static int have_avx2 = -1;
+
+int tessera_kernels_have_avx2(void) {
+#if TESSERA_X86
+    if (have_avx2 < 0) {
+        __builtin_cpu_init();
+        have_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }
+    return have_avx2;
+#else
+    return 0;
+#endif
+}
+
+float tessera_exp_shifted_sum_f32(const float *x, float shift, float *out, ptrdiff_t n) {
+#if TESSERA_X86
+    if (tessera_kernels_have_avx2()) return exp_shifted_sum_avx2(x, shift, out, n);
+#endif
+    return exp_shifted_sum_scalar(x, shift, out, n);
+}
+
+static float row_max_scalar(const float *x, ptrdiff_t n) {
+    float m = x[0];
+    for (ptrdiff_t i = 1; i < n; i++) m = x[i] > m ? x[i] : m;
+    return m;
+}
+
+static void scale_scalar(float *x, float s, ptrdiff_t n) {
+    for (ptrdiff_t i = 0; i < n; i++) x[i] *= s;
+}
+
+#if TESSERA_X86
+__attribute__((target("avx2,fma")))
+static float row_max_avx2(const float *x, ptrdiff_t n) {
+    if (n < 8) return row_max_scalar(x, n);
+    __m256 m = _mm256_loadu_ps(x);
+    ptrdiff_t i = 8;
+    for (; i + 8 <= n; i += 8) m = _mm256_max_ps(m, _mm256_loadu_ps(x + i));
+    float lanes[8];
+    _mm256_storeu_ps(lanes, m);
+    float best = lanes[0];
+    for (int j = 1; j < 8; j++) best = lanes[j] > best ? lanes[j] : best;
+    for (; i < n; i++) best = x[i] > best ? x[i] : best;
+    return best;
+}
+
+__attribute__((target("avx2,fma")))
+static void scale_avx2(float *x, float s, ptrdiff_t n) {
+    __m256 v = _mm256_set1_ps(s);
+    ptrdiff_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), v));
+    for (; i < n; i++) x[i] *= s;
+}
+#endif
+
+void tessera_softmax_rows_f32(const float *x, float *out, ptrdiff_t rows, ptrdiff_t n, int log_output) {
+    int vector = tessera_kernels_have_avx2();
+    for (ptrdiff_t row = 0; row < rows; row++) {
+        const float *xr = x + row * n;
+        float *orow = out + row * n;
+#if TESSERA_X86
+        float m = vector ? row_max_avx2(xr, n) : row_max_scalar(xr, n);
+#else
+        float m = row_max_scalar(xr, n);
+#endif
+        if (isinf(m) && m < 0) m = 0;
+        float total = tessera_exp_shifted_sum_f32(xr, m, orow, n);
+        if (log_output) {
+            float shift = logf(total) + m;
+            for (ptrdiff_t i = 0; i < n; i++) orow[i] = xr[i] - shift;
+        } else {
+#if TESSERA_X86
+            if (vector) { scale_avx2(orow, 1.0f / total, n); continue; }
+#endif
+            scale_scalar(orow, 1.0f / total, n);
+        }
+    }
+}
