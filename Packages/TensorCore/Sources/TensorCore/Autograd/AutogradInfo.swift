@@ -84,9 +84,37 @@ extension Tensor {
         (a.autograd != nil || b.autograd != nil) && ThreadState.current.gradientsEnabled
     }
 
+    /// One-input form: builds no array and no node unless recording (the per-op fast path).
+    @inline(__always)
+    func recorded(_ operation: StaticString, _ a: Tensor, saveOutput: Bool = false,
+                  _ backward: @escaping BackwardFunction) -> Tensor {
+        let state = ThreadState.current
+        if _slowPath(state.anomalyDetection) { Anomaly.checkForward(self, operation: operation) }
+        guard a.autograd != nil && state.gradientsEnabled else { return self }
+        return attached(operation, [a.autograd], saveOutput: saveOutput, backward)
+    }
+
+    /// Two-input form of `recorded`.
+    @inline(__always)
+    func recorded(_ operation: StaticString, _ a: Tensor, _ b: Tensor, saveOutput: Bool = false,
+                  _ backward: @escaping BackwardFunction) -> Tensor {
+        let state = ThreadState.current
+        if _slowPath(state.anomalyDetection) { Anomaly.checkForward(self, operation: operation) }
+        guard (a.autograd != nil || b.autograd != nil) && state.gradientsEnabled else { return self }
+        return attached(operation, [a.autograd, b.autograd], saveOutput: saveOutput, backward)
+    }
+
+    func attached(_ operation: StaticString, _ inputs: [AutogradInfo?], saveOutput: Bool,
+                  _ backward: @escaping BackwardFunction) -> Tensor {
+        var result = self
+        let info = AutogradInfo(operation: operation, inputs: inputs, backward: backward)
+        if saveOutput { info.savedOutput = detached() }
+        result.autograd = info
+        return result
+    }
+
     /// Attaches a backward rule when any input requires gradients and recording is on;
     /// checks the result for NaN/Inf in anomaly mode.
-    
     func recorded(_ operation: StaticString, _ inputs: [Tensor], saveOutput: Bool = false,
                   _ backward: @escaping BackwardFunction) -> Tensor {
         let state = ThreadState.current

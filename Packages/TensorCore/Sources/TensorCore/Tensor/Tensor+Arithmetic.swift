@@ -2,6 +2,12 @@ extension Tensor {
     /// Checks device, broadcasts shapes (NumPy rules), promotes dtypes and runs `op`.
     
     func binaryKernel(_ op: BinaryOp, _ other: Tensor, _ name: StaticString) -> Tensor {
+        // Fast path for the common case: same shape, same float dtype, same device.
+        if shape == other.shape && dtype == other.dtype && dtype.isFloatingPoint && !op.isLogical && device == other.device {
+            let out = Tensor(uninitializedShape: shape, dtype: op.isComparison ? .bool : dtype, device: device)
+            backend.binary(op, operand, other.operand, into: out.operand)
+            return out
+        }
         tensorCheck(device == other.device,
                     "[\(name)] operands are on different devices: \(device) and \(other.device)")
         guard let shape = broadcastShapes(self.shape, other.shape) else {
@@ -53,36 +59,36 @@ extension Tensor {
     // MARK: tensor ⊕ tensor
 
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        a.binaryKernel(.add, b, "add").recorded("add", [a, b]) { g, _ in [g.gradient(for: a), g.gradient(for: b)] }
+        a.binaryKernel(.add, b, "add").recorded("add", a, b) { g, _ in [g.gradient(for: a), g.gradient(for: b)] }
     }
 
     public static func - (a: Tensor, b: Tensor) -> Tensor {
-        a.binaryKernel(.subtract, b, "subtract").recorded("subtract", [a, b]) { g, _ in
+        a.binaryKernel(.subtract, b, "subtract").recorded("subtract", a, b) { g, _ in
             [g.gradient(for: a), (-g).gradient(for: b)]
         }
     }
 
     public static func * (a: Tensor, b: Tensor) -> Tensor {
-        a.binaryKernel(.multiply, b, "multiply").recorded("multiply", [a, b]) { g, _ in
+        a.binaryKernel(.multiply, b, "multiply").recorded("multiply", a, b) { g, _ in
             [a.requiresGrad ? (g * b).gradient(for: a) : nil, b.requiresGrad ? (g * a).gradient(for: b) : nil]
         }
     }
 
     public static func / (a: Tensor, b: Tensor) -> Tensor {
-        a.binaryKernel(.divide, b, "divide").recorded("divide", [a, b]) { g, _ in
+        a.binaryKernel(.divide, b, "divide").recorded("divide", a, b) { g, _ in
             [a.requiresGrad ? (g / b).gradient(for: a) : nil,
              b.requiresGrad ? (-g * a / (b * b)).gradient(for: b) : nil]
         }
     }
 
     public static prefix func - (x: Tensor) -> Tensor {
-        x.unaryKernel(.negate, "negate").recorded("negate", [x]) { g, _ in [-g] }
+        x.unaryKernel(.negate, "negate").recorded("negate", x) { g, _ in [-g] }
     }
 
     /// Element-wise power with broadcasting.
     public func pow(_ exponent: Tensor) -> Tensor {
         let base = self
-        return binaryKernel(.pow, exponent, "pow").recorded("pow", [base, exponent], saveOutput: true) { g, y in
+        return binaryKernel(.pow, exponent, "pow").recorded("pow", base, exponent, saveOutput: true) { g, y in
             [base.requiresGrad ? (g * exponent * base.pow(exponent - 1)).gradient(for: base) : nil,
              exponent.requiresGrad ? (g * y * base.log()).gradient(for: exponent) : nil]
         }
@@ -91,7 +97,7 @@ extension Tensor {
     /// Element-wise maximum; at ties the gradient is shared equally (as PyTorch).
     public func maximum(_ other: Tensor) -> Tensor {
         let a = self, b = other
-        return binaryKernel(.maximum, other, "maximum").recorded("maximum", [a, b]) { g, _ in
+        return binaryKernel(.maximum, other, "maximum").recorded("maximum", a, b) { g, _ in
             let wins = (a .> b).cast(to: g.dtype) + (a .== b).cast(to: g.dtype) * 0.5
             return [(g * wins).gradient(for: a), (g * (1 - wins)).gradient(for: b)]
         }
@@ -100,7 +106,7 @@ extension Tensor {
     /// Element-wise minimum; at ties the gradient is shared equally.
     public func minimum(_ other: Tensor) -> Tensor {
         let a = self, b = other
-        return binaryKernel(.minimum, other, "minimum").recorded("minimum", [a, b]) { g, _ in
+        return binaryKernel(.minimum, other, "minimum").recorded("minimum", a, b) { g, _ in
             let wins = (a .< b).cast(to: g.dtype) + (a .== b).cast(to: g.dtype) * 0.5
             return [(g * wins).gradient(for: a), (g * (1 - wins)).gradient(for: b)]
         }
@@ -109,33 +115,33 @@ extension Tensor {
     // MARK: tensor ⊕ scalar
 
     public static func + (a: Tensor, s: Double) -> Tensor {
-        a.scalarKernel(.add, s, scalarIsLeft: false, "add").recorded("add", [a]) { g, _ in [g.gradient(for: a)] }
+        a.scalarKernel(.add, s, scalarIsLeft: false, "add").recorded("add", a) { g, _ in [g.gradient(for: a)] }
     }
     public static func + (s: Double, a: Tensor) -> Tensor { a + s }
 
     public static func - (a: Tensor, s: Double) -> Tensor {
-        a.scalarKernel(.subtract, s, scalarIsLeft: false, "subtract").recorded("subtract", [a]) { g, _ in [g.gradient(for: a)] }
+        a.scalarKernel(.subtract, s, scalarIsLeft: false, "subtract").recorded("subtract", a) { g, _ in [g.gradient(for: a)] }
     }
 
     public static func - (s: Double, a: Tensor) -> Tensor {
-        a.scalarKernel(.subtract, s, scalarIsLeft: true, "subtract").recorded("subtract", [a]) { g, _ in [(-g).gradient(for: a)] }
+        a.scalarKernel(.subtract, s, scalarIsLeft: true, "subtract").recorded("subtract", a) { g, _ in [(-g).gradient(for: a)] }
     }
 
     public static func * (a: Tensor, s: Double) -> Tensor {
-        a.scalarKernel(.multiply, s, scalarIsLeft: false, "multiply").recorded("multiply", [a]) { g, _ in
+        a.scalarKernel(.multiply, s, scalarIsLeft: false, "multiply").recorded("multiply", a) { g, _ in
             [(g * s).gradient(for: a)]
         }
     }
     public static func * (s: Double, a: Tensor) -> Tensor { a * s }
 
     public static func / (a: Tensor, s: Double) -> Tensor {
-        a.scalarKernel(.divide, s, scalarIsLeft: false, "divide").recorded("divide", [a]) { g, _ in
+        a.scalarKernel(.divide, s, scalarIsLeft: false, "divide").recorded("divide", a) { g, _ in
             [(g / s).gradient(for: a)]
         }
     }
 
     public static func / (s: Double, a: Tensor) -> Tensor {
-        a.scalarKernel(.divide, s, scalarIsLeft: true, "divide").recorded("divide", [a], saveOutput: true) { g, y in
+        a.scalarKernel(.divide, s, scalarIsLeft: true, "divide").recorded("divide", a, saveOutput: true) { g, y in
             [(-g * y / a).gradient(for: a)]
         }
     }
@@ -152,7 +158,7 @@ extension Tensor {
     /// `self ^ exponent` element-wise.
     public func pow(_ exponent: Double) -> Tensor {
         let x = self
-        return unaryKernel(.pow(exponent), "pow").recorded("pow", [x]) { g, _ in
+        return unaryKernel(.pow(exponent), "pow").recorded("pow", x) { g, _ in
             [exponent == 0 ? nil : g * exponent * x.pow(exponent - 1)]
         }
     }
@@ -160,14 +166,14 @@ extension Tensor {
     /// `x * x`.
     public func squared() -> Tensor {
         let x = self
-        return unaryKernel(.square, "squared").recorded("squared", [x]) { g, _ in [g * x * 2] }
+        return unaryKernel(.square, "squared").recorded("squared", x) { g, _ in [g * x * 2] }
     }
 
     /// Elements clamped to [min, max]; the gradient passes where min <= x <= max.
     public func clamped(min lower: Double = -.infinity, max upper: Double = .infinity) -> Tensor {
         tensorCheck(!(lower > upper), "[clamp] min \(lower) is greater than max \(upper)")
         let x = self
-        return unaryKernel(.clamp(min: lower, max: upper), "clamp").recorded("clamp", [x]) { g, _ in
+        return unaryKernel(.clamp(min: lower, max: upper), "clamp").recorded("clamp", x) { g, _ in
             [g * ((x .>= lower) .& (x .<= upper)).cast(to: g.dtype)]
         }
     }
@@ -187,7 +193,7 @@ extension Tensor {
         out.backend.select(condition.operand.with(layout: condition.layout.broadcast(to: shape)),
                            x.operand.with(layout: x.layout.broadcast(to: shape)),
                            y.operand.with(layout: y.layout.broadcast(to: shape)), into: out.operand)
-        return out.recorded("where", [a, b]) { g, _ in
+        return out.recorded("where", a, b) { g, _ in
             let zero = Tensor.zeros([], dtype: g.dtype, device: g.device)
             return [a.requiresGrad ? Tensor.where(condition, g, zero).gradient(for: a) : nil,
                     b.requiresGrad ? Tensor.where(condition, zero, g).gradient(for: b) : nil]

@@ -9,7 +9,7 @@ extension Tensor {
         backend.copy(operand, into: out.operand)
         guard differentiable, type.isFloatingPoint, dtype.isFloatingPoint else { return out }
         let source = dtype
-        return out.recorded("cast", [self]) { g, _ in [g.cast(to: source)] }
+        return out.recorded("cast", self) { g, _ in [g.cast(to: source)] }
     }
 
     /// A contiguous copy of this tensor when it is a strided view, else itself.
@@ -22,7 +22,7 @@ extension Tensor {
     public func copied() -> Tensor {
         let out = Tensor(uninitializedShape: shape, dtype: dtype, device: device)
         backend.copy(operand, into: out.operand)
-        return out.recorded("copy", [self]) { g, _ in [g] }
+        return out.recorded("copy", self) { g, _ in [g] }
     }
 
     /// This tensor on another device.
@@ -38,6 +38,6 @@ extension Tensor {
         }
         host.withUnsafeBytes { out.backend.copyFromHost($0, into: out.storage) }
         let origin = device
-        return out.recorded("moved", [self]) { g, _ in [g.moved(to: origin)] }
+        return out.recorded("moved", self) { g, _ in [g.moved(to: origin)] }
     }
 }

@@ -89,6 +89,6 @@ extension Tensor {
         var out = Tensor.full(shape, value: value, dtype: dtype, device: device)
         let items: [TensorIndex] = widths.enumerated().map { i, w in TensorIndex.slice(start: w.before, end: w.before + self.shape[i], step: 1) }
         withoutGradients { out.assign(self, at: items) }
-        return out.recorded("pad", [self]) { g, _ in [g.indexed(items)] }
+        return out.recorded("pad", self) { g, _ in [g.indexed(items)] }
     }
 }

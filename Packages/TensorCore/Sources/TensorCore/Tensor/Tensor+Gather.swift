@@ -19,7 +19,7 @@ extension Tensor {
         let out = Tensor(uninitializedShape: idx.shape, dtype: dtype, device: device)
         backend.gather(operand, axis: a, index: idx.operand, into: out.operand)
         let x = self
-        return out.recorded("gather", [x]) { g, _ in
+        return out.recorded("gather", x) { g, _ in
             [Tensor.zeros(x.shape, dtype: g.dtype, device: g.device).scatterAdding(axis: a, index: idx, source: g)]
         }
     }
@@ -40,7 +40,7 @@ extension Tensor {
         backend.copy(operand, into: out.operand)
         backend.scatterAdd(src.operand, axis: a, index: idx.operand, into: out.operand)
         let x = self
-        return out.recorded("scatterAdd", [x, src]) { g, _ in
+        return out.recorded("scatterAdd", x, src) { g, _ in
             [x.requiresGrad ? g : nil, src.requiresGrad ? g.gather(axis: a, index: idx) : nil]
         }
     }
@@ -55,7 +55,7 @@ extension Tensor {
         let out = Tensor(uninitializedShape: s, dtype: dtype, device: device)
         backend.indexSelect(operand, axis: a, indices: idx.operand, into: out.operand)
         let x = self
-        return out.recorded("indexSelect", [x]) { g, _ in
+        return out.recorded("indexSelect", x) { g, _ in
             [Tensor.zeros(x.shape, dtype: g.dtype, device: g.device).indexAdding(axis: a, indices: idx, source: g)]
         }
     }
@@ -74,7 +74,7 @@ extension Tensor {
         backend.copy(operand, into: out.operand)
         backend.indexAdd(src.operand, axis: a, indices: idx.operand, into: out.operand)
         let x = self
-        return out.recorded("indexAdd", [x, src]) { g, _ in
+        return out.recorded("indexAdd", x, src) { g, _ in
             [x.requiresGrad ? g : nil, src.requiresGrad ? g.indexSelect(axis: a, indices: idx) : nil]
         }
     }
@@ -103,7 +103,7 @@ extension Tensor {
             backend.sort(operand, axis: a, descending: descending, values: values.operand, indices: indices.operand)
         }
         let x = self
-        let tracked = values.recorded("sort", [x]) { g, _ in
+        let tracked = values.recorded("sort", x) { g, _ in
             [Tensor.zeros(x.shape, dtype: g.dtype, device: g.device).scatterAdding(axis: a, index: indices, source: g)]
         }
         return (tracked, indices)

@@ -19,7 +19,7 @@ extension Tensor {
         backend.matmul(operand.with(layout: layout.broadcast(to: batch + [m, k])),
                        other.operand.with(layout: other.layout.broadcast(to: batch + [k, n])), into: out.operand)
         let a = self, b = other
-        return out.recorded("matmul", [a, b]) { g, _ in
+        return out.recorded("matmul", a, b) { g, _ in
             [a.requiresGrad ? g.matmul(b.transposed()).sumToShape(a.shape) : nil,
              b.requiresGrad ? a.transposed().matmul(g).sumToShape(b.shape) : nil]
         }
@@ -40,7 +40,7 @@ extension Tensor {
         tensorCheck(dtype.isFloatingPoint, "[softmax] needs a floating-point tensor, got \(dtype)")
         let out = Tensor(uninitializedShape: shape, dtype: dtype, device: device)
         if elementCount > 0 { backend.softmax(operand, axis: a, log: false, into: out.operand) }
-        return out.recorded("softmax", [self], saveOutput: true) { g, y in
+        return out.recorded("softmax", self, saveOutput: true) { g, y in
             [y * (g - (g * y).sum(axes: [a], keepDims: true))]
         }
     }
@@ -51,7 +51,7 @@ extension Tensor {
         tensorCheck(dtype.isFloatingPoint, "[logSoftmax] needs a floating-point tensor, got \(dtype)")
         let out = Tensor(uninitializedShape: shape, dtype: dtype, device: device)
         if elementCount > 0 { backend.softmax(operand, axis: a, log: true, into: out.operand) }
-        return out.recorded("logSoftmax", [self], saveOutput: true) { g, y in
+        return out.recorded("logSoftmax", self, saveOutput: true) { g, y in
             [g - y.exp() * g.sum(axes: [a], keepDims: true)]
         }
     }
@@ -65,7 +65,7 @@ extension Tensor {
         let x = self
         let out = Tensor(uninitializedShape: shape, dtype: dtype, device: device)
         if elementCount > 0 { backend.layerNorm(operand, epsilon: epsilon, into: out.operand) }
-        return out.recorded("layerNorm", [x], saveOutput: true) { g, y in
+        return out.recorded("layerNorm", x, saveOutput: true) { g, y in
             let inverseSigma = (x.variance(axes: [-1], correction: 0, keepDims: true) + epsilon).rsqrt()
             let meanG = g.mean(axes: [-1], keepDims: true)
             let meanGY = (g * y).mean(axes: [-1], keepDims: true)

@@ -20,23 +20,23 @@ extension Tensor {
 
     public func abs() -> Tensor {
         let x = self
-        return unaryKernel(.abs, "abs").recorded("abs", [x]) { g, _ in [g * x.sign()] }
+        return unaryKernel(.abs, "abs").recorded("abs", x) { g, _ in [g * x.sign()] }
     }
 
     /// -1, 0 or 1; its gradient is zero.
-    public func sign() -> Tensor { unaryKernel(.sign, "sign").recorded("sign", [self]) { _, _ in [nil] } }
+    public func sign() -> Tensor { unaryKernel(.sign, "sign").recorded("sign", self) { _, _ in [nil] } }
 
     public func reciprocal() -> Tensor {
-        unaryKernel(.reciprocal, "reciprocal").recorded("reciprocal", [self], saveOutput: true) { g, y in [-g * y * y] }
+        unaryKernel(.reciprocal, "reciprocal").recorded("reciprocal", self, saveOutput: true) { g, y in [-g * y * y] }
     }
 
     public func exp() -> Tensor {
-        unaryKernel(.exp, "exp").recorded("exp", [self], saveOutput: true) { g, y in [g * y] }
+        unaryKernel(.exp, "exp").recorded("exp", self, saveOutput: true) { g, y in [g * y] }
     }
 
     public func log() -> Tensor {
         let x = self
-        return unaryKernel(.log, "log").recorded("log", [x]) { g, _ in [g / x] }
+        return unaryKernel(.log, "log").recorded("log", x) { g, _ in [g / x] }
     }
 
     /// `log(1 + x)`, accurate near zero.
@@ -51,37 +51,37 @@ extension Tensor {
     }
 
     public func sqrt() -> Tensor {
-        unaryKernel(.sqrt, "sqrt").recorded("sqrt", [self], saveOutput: true) { g, y in [g * 0.5 / y] }
+        unaryKernel(.sqrt, "sqrt").recorded("sqrt", self, saveOutput: true) { g, y in [g * 0.5 / y] }
     }
 
     /// `1 / sqrt(x)`.
     public func rsqrt() -> Tensor {
-        unaryKernel(.rsqrt, "rsqrt").recorded("rsqrt", [self], saveOutput: true) { g, y in [g * -0.5 * y * y * y] }
+        unaryKernel(.rsqrt, "rsqrt").recorded("rsqrt", self, saveOutput: true) { g, y in [g * -0.5 * y * y * y] }
     }
 
     public func sin() -> Tensor {
         let x = self
-        return unaryKernel(.sin, "sin").recorded("sin", [x]) { g, _ in [g * x.cos()] }
+        return unaryKernel(.sin, "sin").recorded("sin", x) { g, _ in [g * x.cos()] }
     }
 
     public func cos() -> Tensor {
         let x = self
-        return unaryKernel(.cos, "cos").recorded("cos", [x]) { g, _ in [-g * x.sin()] }
+        return unaryKernel(.cos, "cos").recorded("cos", x) { g, _ in [-g * x.sin()] }
     }
 
     public func tanh() -> Tensor {
-        unaryKernel(.tanh, "tanh").recorded("tanh", [self], saveOutput: true) { g, y in [g * (1 - y * y)] }
+        unaryKernel(.tanh, "tanh").recorded("tanh", self, saveOutput: true) { g, y in [g * (1 - y * y)] }
     }
 
     /// `1 / (1 + exp(-x))`.
     public func sigmoid() -> Tensor {
-        unaryKernel(.sigmoid, "sigmoid").recorded("sigmoid", [self], saveOutput: true) { g, y in [g * y * (1 - y)] }
+        unaryKernel(.sigmoid, "sigmoid").recorded("sigmoid", self, saveOutput: true) { g, y in [g * y * (1 - y)] }
     }
 
     /// The error function.
     public func erf() -> Tensor {
         let x = self
-        return unaryKernel(.erf, "erf").recorded("erf", [x]) { g, _ in
+        return unaryKernel(.erf, "erf").recorded("erf", x) { g, _ in
             [g * (-(x * x)).exp() * 1.1283791670955126]
         }
     }
@@ -89,13 +89,13 @@ extension Tensor {
     /// `max(x, 0)`.
     public func relu() -> Tensor {
         let x = self
-        return unaryKernel(.relu, "relu").recorded("relu", [x]) { g, _ in [g * g.mask(x .> 0)] }
+        return unaryKernel(.relu, "relu").recorded("relu", x) { g, _ in [g * g.mask(x .> 0)] }
     }
 
     /// `x` for positive inputs, `slope * x` otherwise.
     public func leakyRelu(negativeSlope slope: Double = 0.01) -> Tensor {
         let x = self
-        return unaryKernel(.leakyRelu(slope: slope), "leakyRelu").recorded("leakyRelu", [x]) { g, _ in
+        return unaryKernel(.leakyRelu(slope: slope), "leakyRelu").recorded("leakyRelu", x) { g, _ in
             let positive = g.mask(x .> 0)
             return [g * (positive + (1 - positive) * slope)]
         }
@@ -104,7 +104,7 @@ extension Tensor {
     /// `x` for positive inputs, `alpha * (exp(x) - 1)` otherwise.
     public func elu(alpha: Double = 1) -> Tensor {
         let x = self
-        return unaryKernel(.elu(alpha: alpha), "elu").recorded("elu", [x], saveOutput: true) { g, y in
+        return unaryKernel(.elu(alpha: alpha), "elu").recorded("elu", x, saveOutput: true) { g, y in
             let positive = g.mask(x .> 0)
             return [g * (positive + (1 - positive) * (y + alpha))]
         }
@@ -114,14 +114,14 @@ extension Tensor {
     public func gelu(approximate: Bool = false) -> Tensor {
         let x = self
         if approximate {
-            return unaryKernel(.geluTanh, "gelu").recorded("gelu", [x]) { g, _ in
+            return unaryKernel(.geluTanh, "gelu").recorded("gelu", x) { g, _ in
                 let k = 0.7978845608028654, c = 0.044715
                 let t = ((x + x * x * x * c) * k).tanh()
                 let derivative = (t + 1) * 0.5 + x * 0.5 * (1 - t * t) * k * (x * x * (3 * c) + 1)
                 return [g * derivative]
             }
         }
-        return unaryKernel(.gelu, "gelu").recorded("gelu", [x]) { g, _ in
+        return unaryKernel(.gelu, "gelu").recorded("gelu", x) { g, _ in
             let cdf = ((x * 0.7071067811865476).erf() + 1) * 0.5
             let pdf = (x * x * -0.5).exp() * 0.3989422804014327
             return [g * (cdf + x * pdf)]
@@ -131,7 +131,7 @@ extension Tensor {
     /// `x * sigmoid(x)` (swish).
     public func silu() -> Tensor {
         let x = self
-        return unaryKernel(.silu, "silu").recorded("silu", [x]) { g, _ in
+        return unaryKernel(.silu, "silu").recorded("silu", x) { g, _ in
             let s = x.sigmoid()
             return [g * s * (x * (1 - s) + 1)]
         }
@@ -140,7 +140,7 @@ extension Tensor {
     /// `log(1 + exp(beta x)) / beta`, linear where `beta x > threshold`.
     public func softplus(beta: Double = 1, threshold: Double = 20) -> Tensor {
         let x = self
-        return unaryKernel(.softplus(beta: beta, threshold: threshold), "softplus").recorded("softplus", [x]) { g, _ in
+        return unaryKernel(.softplus(beta: beta, threshold: threshold), "softplus").recorded("softplus", x) { g, _ in
             let linear = g.mask(x * beta .> threshold)
             return [g * (linear + (1 - linear) * (x * beta).sigmoid())]
         }

@@ -50,7 +50,7 @@ extension Tensor {
         let x = self
         let axes = normalizedAxes(axes, "sum")
         if axes.isEmpty { return self }
-        return reduceKernel(.sum, axes, keepDims: keepDims, "sum").recorded("sum", [x]) { g, _ in
+        return reduceKernel(.sum, axes, keepDims: keepDims, "sum").recorded("sum", x) { g, _ in
             [x.expandReduced(g, axes, from: x)]
         }
     }
@@ -75,7 +75,7 @@ extension Tensor {
         let x = self
         let axes = normalizedAxes(axes, "product")
         if axes.isEmpty { return self }
-        return reduceKernel(.product, axes, keepDims: keepDims, "product").recorded("product", [x], saveOutput: true) { g, y in
+        return reduceKernel(.product, axes, keepDims: keepDims, "product").recorded("product", x, saveOutput: true) { g, y in
             let gx = x.expandReduced(g, axes, from: x)
             let yx = x.expandReduced(y, axes, from: x)
             let isZero = x .== 0
@@ -174,7 +174,7 @@ extension Tensor {
         let x = dtype.isFloatingPoint || dtype == .int64 ? self : cast(to: .int64, differentiable: false)
         let out = Tensor(uninitializedShape: shape, dtype: x.dtype, device: device)
         if elementCount > 0 { backend.cumulativeSum(x.operand, axis: a, into: out.operand) }
-        return out.recorded("cumulativeSum", [self]) { g, _ in
+        return out.recorded("cumulativeSum", self) { g, _ in
             [g.flipped(axes: [a]).cumulativeSum(axis: a).flipped(axes: [a])]
         }
     }

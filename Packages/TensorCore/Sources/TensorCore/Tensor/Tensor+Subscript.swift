@@ -100,7 +100,7 @@ extension Tensor {
     public func indexed(_ items: [TensorIndex]) -> Tensor {
         let selected = indexedLayout(items)
         let original = shape
-        return view(selected).recorded("subscript", [self]) { g, _ in
+        return view(selected).recorded("subscript", self) { g, _ in
             var z = Tensor.zeros(original, dtype: g.dtype, device: g.device)
             z.assign(g, at: items)
             return [z]
@@ -129,7 +129,7 @@ extension Tensor {
                      into: Operand(storage: storage, layout: target, dtype: dtype))
         autograd = nil
         guard tracking else { return }
-        self = recorded("assign", [before, source]) { g, _ in
+        self = recorded("assign", before, source) { g, _ in
             // The overwritten region gets no gradient from the old value.
             var keep = Tensor.ones(g.shape, dtype: g.dtype, device: g.device)
             keep.assign(Tensor.zeros([], dtype: g.dtype, device: g.device), at: items)

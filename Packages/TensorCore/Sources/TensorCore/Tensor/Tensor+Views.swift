@@ -24,7 +24,7 @@ extension Tensor {
         let source = layout.isContiguous ? self : contiguous()
         let original = shape
         return source.view(Layout(shape: target, strides: Layout.contiguousStrides(for: target), offset: source.layout.offset))
-            .recorded("reshape", [source]) { g, _ in [g.reshaped(to: original)] }
+            .recorded("reshape", source) { g, _ in [g.reshaped(to: original)] }
     }
 
     public func reshaped(to newShape: Int...) -> Tensor { reshaped(to: newShape) }
@@ -46,7 +46,7 @@ extension Tensor {
         let newLayout = Layout(shape: axes.map { shape[$0] }, strides: axes.map { layout.strides[$0] }, offset: layout.offset)
         var inverse = [Int](repeating: 0, count: rank)
         for (i, a) in axes.enumerated() { inverse[a] = i }
-        return view(newLayout).recorded("permute", [self]) { g, _ in [g.permuted(inverse)] }
+        return view(newLayout).recorded("permute", self) { g, _ in [g.permuted(inverse)] }
     }
 
     public func permuted(_ order: Int...) -> Tensor { permuted(order) }
@@ -82,7 +82,7 @@ extension Tensor {
         st.insert(a < rank ? layout.strides[a] * shape[a] : 1, at: a)
         let original = shape
         return view(Layout(shape: s, strides: st, offset: layout.offset))
-            .recorded("unsqueeze", [self]) { g, _ in [g.reshaped(to: original)] }
+            .recorded("unsqueeze", self) { g, _ in [g.reshaped(to: original)] }
     }
 
     /// A broadcast view with `newShape` (-1 keeps a dimension); no memory is copied.
@@ -98,7 +98,7 @@ extension Tensor {
         }
         if target == shape { return self }
         let original = shape
-        return view(layout.broadcast(to: target)).recorded("expand", [self]) { g, _ in [g.sumToShape(original)] }
+        return view(layout.broadcast(to: target)).recorded("expand", self) { g, _ in [g.sumToShape(original)] }
     }
 
     /// Broadcasts to `shape` by NumPy rules.
@@ -117,6 +117,6 @@ extension Tensor {
             l.offset += (shape[a] - 1) * l.strides[a]
             l.strides[a] = -l.strides[a]
         }
-        return view(l).recorded("flip", [self]) { g, _ in [g.flipped(axes: normalized)] }
+        return view(l).recorded("flip", self) { g, _ in [g.flipped(axes: normalized)] }
     }
 }
