@@ -112,6 +112,14 @@ private struct CastVisitor<S: TensorScalar>: ScalarVisitor {
             mapElements(source, destination, Float.self, BFloat16.self) { BFloat16($0) }
         } else if S.self == BFloat16.self && D.self == Float.self {
             mapElements(source, destination, BFloat16.self, Float.self) { $0.floatValue }
+        } else if S.self == Bool.self && D.self == Float.self {
+            mapElements(source, destination, Bool.self, Float.self) { $0 ? 1 : 0 }
+        } else if S.self == Bool.self && D.self == Double.self {
+            mapElements(source, destination, Bool.self, Double.self) { $0 ? 1 : 0 }
+        } else if S.self == Float.self && D.self == Double.self {
+            mapElements(source, destination, Float.self, Double.self) { Double($0) }
+        } else if S.self == Double.self && D.self == Float.self {
+            mapElements(source, destination, Double.self, Float.self) { Float($0) }
         } else {
             mapElements(source, destination, S.self, D.self) { D(tensorDouble: $0.tensorDouble) }
         }

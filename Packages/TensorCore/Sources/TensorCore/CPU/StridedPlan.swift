@@ -86,8 +86,10 @@ public enum CPUThreads {
     }
 }
 
-/// Element counts below this run on the calling thread: splitting costs ~5-10 µs.
-let parallelThreshold = 1 << 15
+/// Work (elements x cost) below this runs on the calling thread. Splitting costs ~5-10 µs,
+/// and OpenBLAS's spinning workers compete with ours for the cores right after a GEMM, so
+/// only large element-wise work is worth spreading (measured on the MLP benchmark).
+let parallelThreshold = 1 << 18
 
 /// Splits `0..<count` into contiguous chunks run concurrently when the work is large.
 
