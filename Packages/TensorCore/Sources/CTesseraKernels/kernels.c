@@ -172,3 +172,68 @@ void tessera_softmax_rows_f32(const float *x, float *out, ptrdiff_t rows, ptrdif
         }
     }
 }
+
+static float sum_scalar(const float *x, ptrdiff_t n) {
+    double total = 0;
+    ptrdiff_t i = 0;
+    while (i < n) {
+        ptrdiff_t end = i + 4096 < n ? i + 4096 : n;
+        float a[8] = {0};
+        for (; i + 8 <= end; i += 8)
+            for (int j = 0; j < 8; j++) a[j] += x[i + j];
+        float s = 0;
+        for (int j = 0; j < 8; j++) s += a[j];
+        for (; i < end; i++) s += x[i];
+        total += s;
+    }
+    return (float)total;
+}
+
+#if TESSERA_X86
+__attribute__((target("avx2,fma")))
+static float sum_avx2(const float *x, ptrdiff_t n) {
+    double total = 0;
+    ptrdiff_t i = 0;
+    while (i < n) {
+        ptrdiff_t end = i + 4096 < n ? i + 4096 : n;
+        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+        for (; i + 32 <= end; i += 32) {
+            a0 = _mm256_add_ps(a0, _mm256_loadu_ps(x + i));
+            a1 = _mm256_add_ps(a1, _mm256_loadu_ps(x + i + 8));
+            a2 = _mm256_add_ps(a2, _mm256_loadu_ps(x + i + 16));
+            a3 = _mm256_add_ps(a3, _mm256_loadu_ps(x + i + 24));
+        }
+        float lanes[8];
+        _mm256_storeu_ps(lanes, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+        float s = 0;
+        for (int j = 0; j < 8; j++) s += lanes[j];
+        for (; i < end; i++) s += x[i];
+        total += s;
+    }
+    return (float)total;
+}
+
+__attribute__((target("avx2,fma")))
+static void accumulate_avx2(float *acc, const float *x, ptrdiff_t n) {
+    ptrdiff_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        _mm256_storeu_ps(acc + i, _mm256_add_ps(_mm256_loadu_ps(acc + i), _mm256_loadu_ps(x + i)));
+        _mm256_storeu_ps(acc + i + 8, _mm256_add_ps(_mm256_loadu_ps(acc + i + 8), _mm256_loadu_ps(x + i + 8)));
+    }
+    for (; i < n; i++) acc[i] += x[i];
+}
+#endif
+
+float tessera_sum_f32(const float *x, ptrdiff_t n) {
+#if TESSERA_X86
+    if (tessera_kernels_have_avx2()) return sum_avx2(x, n);
+#endif
+    return sum_scalar(x, n);
+}
+
+void tessera_accumulate_f32(float *acc, const float *x, ptrdiff_t n) {
+#if TESSERA_X86
+    if (tessera_kernels_have_avx2()) { accumulate_avx2(acc, x, n); return; }
+#endif
+    for (ptrdiff_t i = 0; i < n; i++) acc[i] += x[i];
+}

@@ -11,6 +11,12 @@ float tessera_exp_shifted_sum_f32(const float *x, float shift, float *out, ptrdi
 /// A row of all -inf has no maximum to shift by and is shifted by 0 (giving NaN, as PyTorch).
 void tessera_softmax_rows_f32(const float *x, float *out, ptrdiff_t rows, ptrdiff_t n, int log_output);
 
+/// Sum of n contiguous floats: 8-lane partial sums, block totals in double.
+float tessera_sum_f32(const float *x, ptrdiff_t n);
+
+/// acc[i] += x[i] for i < n (the column-sum step).
+void tessera_accumulate_f32(float *acc, const float *x, ptrdiff_t n);
+
 /// Whether the vector paths are in use (for benchmarks and reports).
 int tessera_kernels_have_avx2(void);
 

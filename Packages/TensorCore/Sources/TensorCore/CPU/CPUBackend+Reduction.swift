@@ -1,3 +1,5 @@
+import CTesseraKernels
+
 /// Element types reductions and comparisons run on.
 protocol ReducibleScalar: TensorScalar, Numeric, Comparable {
     static var lowest: Self { get }
@@ -91,7 +93,9 @@ extension CPUBackend {
                 kept.forEachRow(in: range) { o, count in
                     var xo = o[0], oo = o[1]
                     for _ in 0..<count {
-                        op[oo] = contiguousSum(xp + xo, n)
+                        op[oo] = T.self == Float.self
+                            ? unsafeBitCast(tessera_sum_f32(UnsafeRawPointer(xp + xo).assumingMemoryBound(to: Float.self), n), to: T.self)
+                            : contiguousSum(xp + xo, n)
                         xo += kept.innerStrides[0]; oo += kept.innerStrides[1]
                     }
                 }
@@ -132,7 +136,10 @@ extension CPUBackend {
                     reduced.forEachRow(in: 0..<reducedCount) { r, rn in
                         var base = xp + o[0] + r[0]
                         for _ in 0..<rn {
-                            if os == 1 {
+                            if os == 1 && C.self == SumCombiner<Float>.self {
+                                tessera_accumulate_f32(UnsafeMutableRawPointer(acc).assumingMemoryBound(to: Float.self),
+                                                       UnsafeRawPointer(base).assumingMemoryBound(to: Float.self), count)
+                            } else if os == 1 {
                                 for j in 0..<count { acc[j] = C.combine(acc[j], base[j]) }
                             } else {
                                 for j in 0..<count { acc[j * os] = C.combine(acc[j * os], base[j]) }
