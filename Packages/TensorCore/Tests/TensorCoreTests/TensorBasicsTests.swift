@@ -11,7 +11,9 @@ struct TensorBasicsTests {
         #expect(Tensor.arange(5, dtype: .int64).scalars(as: Int64.self) == [0, 1, 2, 3, 4])
         #expect(Tensor.linspace(0, 1, count: 5).scalars == [0, 0.25, 0.5, 0.75, 1])
         #expect(Tensor.eye(2, 3).scalars == [1, 0, 0, 0, 1, 0])
-        #expect(Tensor([1.0, 2.0], shape: [2]).dtype == .float64)
+        #expect(Tensor([1.5, 2.0], shape: [2]).dtype == .float32, "decimal literals default to float32")
+        let doubles: [Double] = [1, 2]
+        #expect(Tensor(doubles, shape: [2]).dtype == .float64)
         #expect(Tensor([1, 2, 3], shape: [3]).dtype == .float32)
         #expect(Tensor(scalar: 3.5).item(as: Double.self) == 3.5)
     }

@@ -39,6 +39,8 @@ public struct Tensor {
     }
 
     /// A tensor of `T`'s dtype from scalars in row-major order (Double, Int32, Int64, ...).
+    /// Disfavoured so that array literals of decimals make float32 tensors, as in PyTorch.
+    @_disfavoredOverload
     public init<T: TensorScalar>(_ scalars: [T], shape: [Int], device: Device = .cpu) {
         self.init(elements: scalars, shape: shape, device: device)
     }
@@ -49,6 +51,7 @@ public struct Tensor {
     }
 
     /// A rank-1 tensor of `T`'s dtype.
+    @_disfavoredOverload
     public init<T: TensorScalar>(_ scalars: [T], device: Device = .cpu) {
         self.init(elements: scalars, shape: [scalars.count], device: device)
     }
