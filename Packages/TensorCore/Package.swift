@@ -20,7 +20,12 @@ let package = Package(
             dependencies: ["COpenBLAS", "CTesseraKernels"]
         ),
         .target(name: "TensorCoreTesting", dependencies: ["TensorCore"]),
-        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TensorCoreTesting"]),
+        .testTarget(
+            name: "TensorCoreTests",
+            dependencies: ["TensorCore", "TensorCoreTesting"],
+            // Read through #filePath; the generating script sits beside them.
+            exclude: ["Fixtures"]
+        ),
     ],
     swiftLanguageModes: [.v5]
 )

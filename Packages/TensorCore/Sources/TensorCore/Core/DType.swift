@@ -75,7 +75,7 @@ public protocol TensorScalar {
 }
 
 /// A floating-point element type the CPU computes in (Float and Double).
-public protocol TensorFloat: TensorScalar, BinaryFloatingPoint, SIMDScalar
+public protocol TensorFloat: TensorScalar, BinaryFloatingPoint, SIMDScalar, Codable
 where Self.RawSignificand: FixedWidthInteger {
     static func _exp(_ x: Self) -> Self
     static func _log(_ x: Self) -> Self
@@ -89,4 +89,4 @@ where Self.RawSignificand: FixedWidthInteger {
 }
 
 /// An integer element type (Int32, Int64, UInt8).
-public protocol TensorInteger: TensorScalar, FixedWidthInteger, SIMDScalar {}
+public protocol TensorInteger: TensorScalar, FixedWidthInteger, SIMDScalar, Codable {}

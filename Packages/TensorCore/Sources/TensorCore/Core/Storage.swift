@@ -73,8 +73,12 @@ public final class CPUAllocator: StorageAllocator {
         var raw: UnsafeMutableRawPointer?
         // Small blocks: plain malloc is several times cheaper than posix_memalign, and
         // kernels never assume alignment.
-        let status: Int32 = size < 4096 ? ((raw = malloc(size)) != nil ? 0 : 1) : posix_memalign(&raw, 64, size)
-        guard status == 0, let pointer = raw else {
+        if size < 4096 {
+            raw = malloc(size)
+        } else if posix_memalign(&raw, 64, size) != 0 {
+            raw = nil
+        }
+        guard let pointer = raw else {
             tensorFailure("[allocate] out of host memory allocating \(size) bytes")
         }
         allocationCount &+= 1
