@@ -14,9 +14,15 @@ public final class Parameter {
         bind()
     }
 
+    /// False freezes the parameter: its value stops tracking gradients and optimizers skip it.
+    public var requiresGrad = true {
+        didSet { bind() }
+    }
+
     private func bind() {
-        if value.autograd !== identity {
-            value = Tensor(storage: value.storage, layout: value.layout, dtype: value.dtype, autograd: identity)
+        let wanted: AutogradInfo? = requiresGrad ? identity : nil
+        if value.autograd !== wanted {
+            value = Tensor(storage: value.storage, layout: value.layout, dtype: value.dtype, autograd: wanted)
         }
     }
 

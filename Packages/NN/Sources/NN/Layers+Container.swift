@@ -1,0 +1,49 @@
+import TensorCore
+
+/// Modules applied in order; children are named "0", "1", ... as in PyTorch.
+public final class Sequential: Module {
+    public let layers: [Module]
+
+    public init(_ layers: [Module]) { self.layers = layers }
+    public convenience init(_ layers: Module...) { self.init(layers) }
+
+    public override var namedChildren: [(String, Module)] {
+        layers.enumerated().map { ("\($0.offset)", $0.element) }
+    }
+
+    public override func forward(_ x: Tensor) -> Tensor {
+        layers.reduce(x) { $1($0) }
+    }
+}
+
+/// Returns its input.
+public final class Identity: Module {
+    public override init() { super.init() }
+    public override func forward(_ x: Tensor) -> Tensor { x }
+}
+
+/// Merges axes `startAxis...endAxis` (default: all but the batch axis).
+public final class Flatten: Module {
+    public let startAxis: Int, endAxis: Int
+    public init(startAxis: Int = 1, endAxis: Int = -1) { self.startAxis = startAxis; self.endAxis = endAxis }
+    public override func forward(_ x: Tensor) -> Tensor { x.flattened(startAxis: startAxis, endAxis: endAxis) }
+}
+
+/// Splits `axis` into `sizes`.
+public final class Unflatten: Module {
+    public let axis: Int, sizes: [Int]
+    public init(axis: Int, sizes: [Int]) { self.axis = axis; self.sizes = sizes }
+    public override func forward(_ x: Tensor) -> Tensor {
+        let a = axis < 0 ? axis + x.rank : axis
+        tensorCheck(a >= 0 && a < x.rank && sizes.reduce(1, *) == x.shape[a],
+                    "[Unflatten] cannot split axis \(axis) of \(shapeText(x.shape)) into \(sizes)")
+        return x.reshaped(to: Array(x.shape[..<a]) + sizes + Array(x.shape[(a + 1)...]))
+    }
+}
+
+/// `x + body(x)`.
+public final class Residual: Module {
+    public let body: Module
+    public init(_ body: Module) { self.body = body }
+    public override func forward(_ x: Tensor) -> Tensor { x + body(x) }
+}

@@ -1,0 +1,40 @@
+import TensorCore
+
+/// Zeroes elements with probability `p` in training and scales the rest by `1 / (1 - p)`.
+public final class Dropout: Module {
+    public let p: Double
+    let generator: RandomGenerator?
+
+    public init(p: Double = 0.5, generator: RandomGenerator? = nil) {
+        tensorCheck(p >= 0 && p < 1, "[Dropout] probability \(p) outside [0, 1)")
+        self.p = p
+        self.generator = generator
+    }
+
+    public override func forward(_ x: Tensor) -> Tensor {
+        guard isTraining, p > 0 else { return x }
+        let keep = Tensor.bernoulli(x.shape, p: 1 - p, dtype: x.dtype, device: x.device, generator: generator)
+        return x * keep / (1 - p)
+    }
+}
+
+/// Dropout for SELU networks: keeps mean and variance (Klambauer et al. 2017), as PyTorch.
+public final class AlphaDropout: Module {
+    public let p: Double
+    let generator: RandomGenerator?
+
+    public init(p: Double = 0.5, generator: RandomGenerator? = nil) {
+        tensorCheck(p >= 0 && p < 1, "[AlphaDropout] probability \(p) outside [0, 1)")
+        self.p = p
+        self.generator = generator
+    }
+
+    public override func forward(_ x: Tensor) -> Tensor {
+        guard isTraining, p > 0 else { return x }
+        let alpha = -1.7580993408473766
+        let a = 1 / ((1 - p) * (1 + p * alpha * alpha)).squareRoot()
+        let b = -a * alpha * p
+        let keep = Tensor.bernoulli(x.shape, p: 1 - p, dtype: x.dtype, device: x.device, generator: generator)
+        return (x * keep + (1 - keep) * alpha) * a + b
+    }
+}

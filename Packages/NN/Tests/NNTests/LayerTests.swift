@@ -1,0 +1,105 @@
+import Testing
+import TensorCore
+import TensorCoreTesting
+@testable import NN
+
+@Suite("Layers")
+struct LayerTests {
+    let x = Fixtures.tensor("norm_input")
+    let tight = Tolerance(absolute: 1e-10, relative: 1e-9)
+
+    @Test func normalizationLayersMatchPyTorch() throws {
+        let ln = LayerNorm([3, 5])
+        ln.weight!.value = Fixtures.tensor("layernorm", "weight").cast(to: .float64)
+        ln.bias!.value = Fixtures.tensor("layernorm", "bias").cast(to: .float64)
+        expectClose(ln(x), Fixtures.tensor("layernorm", "out"), tolerance: tight, "LayerNorm")
+        let gn = GroupNorm(groupCount: 1, channelCount: 3)
+        gn.move(to: .cpu)
+        try gn.loadStateDict(gn.stateDict().mapValues { $0.cast(to: .float64) })
+        expectClose(gn(x), Fixtures.tensor("groupnorm"), tolerance: tight, "GroupNorm")
+        let rms = RMSNorm([5])
+        rms.weight!.value = Tensor.ones([5], dtype: .float64)
+        expectClose(rms(x), Fixtures.tensor("rmsnorm"), tolerance: tight, "RMSNorm")
+    }
+
+    @Test func batchNormTracksRunningStatisticsLikePyTorch() {
+        let bn = BatchNorm1d(featureCount: 3)
+        for (_, p) in bn.namedParameters() { p.value = p.value.cast(to: .float64) }
+        for (_, b) in bn.namedBuffers() { b.value = b.value.cast(to: .float64) }
+        expectClose(bn(x), Fixtures.tensor("batchnorm", "train1"), tolerance: tight, "first batch")
+        expectClose(bn(x * 2 + 1), Fixtures.tensor("batchnorm", "train2"), tolerance: tight, "second batch")
+        expectClose(bn.runningMean!.value, Fixtures.tensor("batchnorm", "running_mean"), tolerance: tight, "running mean")
+        expectClose(bn.runningVariance!.value, Fixtures.tensor("batchnorm", "running_var"), tolerance: tight, "running variance")
+        bn.eval()
+        expectClose(bn(x), Fixtures.tensor("batchnorm", "eval"), tolerance: tight, "eval mode")
+    }
+
+    @Test func bilinearMatchesPyTorch() {
+        let layer = Bilinear(inputSize1: 3, inputSize2: 5, outputSize: 2)
+        layer.weight.value = Fixtures.tensor("bilinear", "weight")
+        layer.bias!.value = Fixtures.tensor("bilinear", "bias")
+        expectClose(layer(Fixtures.tensor("bilinear", "x1"), Fixtures.tensor("bilinear", "x2")), Fixtures.tensor("bilinear", "out"),
+                    tolerance: tight)
+    }
+
+    @Test func linearComputesAffineMapAndIsGradientChecked() {
+        let layer = Linear(inputSize: 3, outputSize: 2)
+        layer.weight.value = Tensor([1.0, 2.0, 3.0, -1.0, 0.0, 1.0] as [Double], shape: [2, 3])
+        layer.bias!.value = Tensor([0.5, -0.5] as [Double], shape: [2])
+        expectClose(layer(Tensor([1.0, 1.0, 2.0] as [Double], shape: [1, 3])), [9.5, 0.5], shape: [1, 2])
+        GradientCheck.check([Tensor.randn([4, 3], dtype: .float64), layer.weight.value.detached()]) { xs in
+            xs[0].matmul(xs[1].transposed()) + layer.bias!.value.detached()
+        }
+        #expect(layer.weight.shape == [2, 3])
+        let fresh = Linear(inputSize: 100, outputSize: 50)
+        let bound = 0.1
+        #expect(fresh.weight.value.abs().max().item() <= Float(bound))
+        #expect(fresh.weight.value.abs().max().item() > Float(bound * 0.9))
+    }
+
+    @Test func embeddingLooksUpRowsAndSkipsPaddingGradient() {
+        let e = Embedding(count: 5, dimension: 3, paddingIndex: 0)
+        #expect(e.weight.value[0].scalars == [0, 0, 0])
+        let indices = Tensor([Int64(1), 0, 4, 1], shape: [2, 2])
+        let out = e(indices)
+        #expect(out.shape == [2, 2, 3])
+        out.sum().backward()
+        let g = e.weight.grad!
+        #expect(g[0].scalars == [0, 0, 0])
+        #expect(g[1].scalars == [2, 2, 2])
+        #expect(g[4].scalars == [1, 1, 1])
+    }
+
+    @Test func dropoutScalesInTrainingAndIsIdentityInEval() {
+        let d = Dropout(p: 0.25, generator: RandomGenerator(seed: 3))
+        let x = Tensor.ones([10_000])
+        let y = d(x)
+        let kept = (y .> 0).cast(to: .float32).mean().item()
+        #expect(Swift.abs(kept - 0.75) < 0.02)
+        #expect(Swift.abs(y.max().item() - 1 / 0.75) < 1e-5)
+        d.eval()
+        #expect(d(x).allEqual(x))
+    }
+
+    @Test func alphaDropoutKeepsMeanAndVariance() {
+        let d = AlphaDropout(p: 0.2, generator: RandomGenerator(seed: 4))
+        let x = Tensor.randn([200_000], generator: RandomGenerator(seed: 5))
+        let y = d(x)
+        #expect(Swift.abs(y.mean().item()) < 0.02)
+        #expect(Swift.abs(y.standardDeviation().item() - 1) < 0.02)
+    }
+
+    @Test func initializersFollowTheirFormulas() {
+        let g = RandomGenerator(seed: 6)
+        let w = Initializer.kaimingNormal([512, 256], generator: g)
+        #expect(Swift.abs(w.standardDeviation().item() - Float((2.0 / 256).squareRoot())) < 0.002)
+        let u = Initializer.xavierUniform([300, 200], generator: g)
+        let bound = Float((6.0 / 500).squareRoot())
+        #expect(u.max().item() <= bound && u.max().item() > bound * 0.99)
+        let q = Initializer.orthogonal([6, 4], dtype: .float64, generator: g)
+        expectClose(q.transposed().matmul(q), Tensor.eye(4, dtype: .float64), tolerance: Tolerance(absolute: 1e-10, relative: 0))
+        let wide = Initializer.orthogonal([3, 7], dtype: .float64, generator: g)
+        expectClose(wide.matmul(wide.transposed()), Tensor.eye(3, dtype: .float64), tolerance: Tolerance(absolute: 1e-10, relative: 0))
+        #expect(Initializer.gain(for: .tanh) == 5.0 / 3)
+    }
+}
