@@ -75,6 +75,38 @@ public struct BackendConformance {
         indexing(sourceLocation)
         fused(sourceLocation)
         random(sourceLocation)
+        optimizerUpdates(sourceLocation)
+    }
+
+    /// The backend's optimizer kernels against the composed defaults, over three steps.
+    func optimizerUpdates(_ loc: SourceLocation) {
+        let n = 37
+        let p0 = Self.values(n, seed: 11), g = upload(Self.values(n, seed: 12), shape: [n])
+        func fresh(_ values: [Double]) -> Operand { upload(values, shape: [n]) }
+        var pa = fresh(p0), pb = fresh(p0)
+        let ma = fresh([Double](repeating: 0, count: n)), mb = fresh([Double](repeating: 0, count: n))
+        let va = fresh([Double](repeating: 0, count: n)), vb = fresh([Double](repeating: 0, count: n))
+        let xa = fresh([Double](repeating: 0, count: n)), xb = fresh([Double](repeating: 0, count: n))
+        for step in 1...3 {
+            let h = AdamHyperparameters(learningRate: 0.01, weightDecay: 0.1, decoupledWeightDecay: step % 2 == 0, step: step)
+            let na = backend.makeOperand(shape: [n], dtype: dtype), nb = backend.makeOperand(shape: [n], dtype: dtype)
+            backend.adamUpdate(parameter: pa, gradient: g, firstMoment: ma, secondMoment: va, maxSecondMoment: xa,
+                               hyperparameters: h, into: na)
+            backend.composedAdamUpdate(parameter: pb, gradient: g, firstMoment: mb, secondMoment: vb, maxSecondMoment: xb,
+                                       hyperparameters: h, into: nb)
+            pa = na; pb = nb
+        }
+        expect(pa, download(pb), "adamUpdate vs composed", tolerance: Tolerance(absolute: 1e-6, relative: 1e-5), sourceLocation: loc)
+        var sa = fresh(p0), sb = fresh(p0)
+        let ba = fresh([Double](repeating: 0, count: n)), bb = fresh([Double](repeating: 0, count: n))
+        for step in 1...3 {
+            let h = SGDHyperparameters(learningRate: 0.1, momentum: 0.9, dampening: 0.1, nesterov: step == 3, weightDecay: 0.01)
+            let na = backend.makeOperand(shape: [n], dtype: dtype), nb = backend.makeOperand(shape: [n], dtype: dtype)
+            backend.sgdUpdate(parameter: sa, gradient: g, momentumBuffer: ba, firstStep: step == 1, hyperparameters: h, into: na)
+            backend.composedSGDUpdate(parameter: sb, gradient: g, momentumBuffer: bb, firstStep: step == 1, hyperparameters: h, into: nb)
+            sa = na; sb = nb
+        }
+        expect(sa, download(sb), "sgdUpdate vs composed", tolerance: Tolerance(absolute: 1e-6, relative: 1e-5), sourceLocation: loc)
     }
 
     func memoryAndCopies(_ loc: SourceLocation) {

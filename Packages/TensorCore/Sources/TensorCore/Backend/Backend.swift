@@ -66,7 +66,7 @@ public protocol FusedOps: MemoryOps, ElementwiseOps, ReductionOps, IndexingOps {
 
 /// Everything a device needs to run Tensor operations.
 public protocol Backend: MemoryOps, ElementwiseOps, ReductionOps, LinalgOps, IndexingOps,
-                         RandomOps, FusedOps {
+                         RandomOps, FusedOps, OptimizerOps {
     /// A short name for messages ("cpu (OpenBLAS, 2 threads)").
     var name: String { get }
 }

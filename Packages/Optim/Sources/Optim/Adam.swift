@@ -1,0 +1,117 @@
+import TensorCore
+
+/// Adam (Kingma & Ba) with optional AMSGrad; `decoupledWeightDecay` makes it AdamW
+/// (Loshchilov & Hutter). Same update as PyTorch, step by step.
+public class Adam: GroupedOptimizer<Adam.Options, Adam.State>, Optimizer {
+    public struct Options: OptimizerOptions {
+        public var learningRate: Double
+        public var beta1: Double
+        public var beta2: Double
+        public var epsilon: Double
+        public var weightDecay: Double
+        public var amsgrad: Bool
+        public var decoupledWeightDecay: Bool
+
+        public init(learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8,
+                    weightDecay: Double = 0, amsgrad: Bool = false, decoupledWeightDecay: Bool = false) {
+            tensorCheck(learningRate >= 0 && epsilon >= 0 && weightDecay >= 0,
+                        "[Adam] learning rate, epsilon and weight decay must be non-negative")
+            tensorCheck(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "[Adam] betas must lie in [0, 1), got \(beta1), \(beta2)")
+            self.learningRate = learningRate
+            self.beta1 = beta1
+            self.beta2 = beta2
+            self.epsilon = epsilon
+            self.weightDecay = weightDecay
+            self.amsgrad = amsgrad
+            self.decoupledWeightDecay = decoupledWeightDecay
+        }
+    }
+
+    /// `AdamState { step, firstMoment, secondMoment }`, plus the running maximum for AMSGrad.
+    public struct State {
+        public var step: Int
+        public var firstMoment: Tensor
+        public var secondMoment: Tensor
+        public var maxSecondMoment: Tensor?
+    }
+
+    public init(parameters: [Parameter], learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999,
+                epsilon: Double = 1e-8, weightDecay: Double = 0, amsgrad: Bool = false) {
+        super.init(groups: [ParameterGroup(parameters: parameters, options: Options(
+            learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay, amsgrad: amsgrad))])
+    }
+
+    public override init(groups: [ParameterGroup<Options>]) { super.init(groups: groups) }
+
+    public func step() {
+        forEachUpdate { p, grad, o in
+            let key = ObjectIdentifier(p)
+            var state = states[key] ?? State(step: 0, firstMoment: Tensor.zeros(like: p.value),
+                                             secondMoment: Tensor.zeros(like: p.value),
+                                             maxSecondMoment: o.amsgrad ? Tensor.zeros(like: p.value) : nil)
+            state.step += 1
+            let g = grad.contiguous(), value = p.value.contiguous()
+            let out = uninitialized(like: value)
+            Backends.backend(for: p.value.device).adamUpdate(
+                parameter: value.operand, gradient: g.operand, firstMoment: state.firstMoment.operand,
+                secondMoment: state.secondMoment.operand, maxSecondMoment: state.maxSecondMoment?.operand,
+                hyperparameters: AdamHyperparameters(learningRate: o.learningRate, beta1: o.beta1, beta2: o.beta2,
+                                                     epsilon: o.epsilon, weightDecay: o.weightDecay,
+                                                     decoupledWeightDecay: o.decoupledWeightDecay, step: state.step),
+                into: out.operand)
+            p.value = out
+            states[key] = state
+        }
+    }
+
+    public func stateDict() -> OptimizerStateDict {
+        var dict = OptimizerStateDict()
+        for (i, p, _) in indexedParameters {
+            guard let s = states[ObjectIdentifier(p)] else { continue }
+            dict.scalars["state.\(i).step"] = Double(s.step)
+            dict.tensors["state.\(i).exp_avg"] = s.firstMoment.copied()
+            dict.tensors["state.\(i).exp_avg_sq"] = s.secondMoment.copied()
+            if let m = s.maxSecondMoment { dict.tensors["state.\(i).max_exp_avg_sq"] = m.copied() }
+        }
+        for (g, group) in groups.enumerated() { dict.scalars["groups.\(g).lr"] = group.options.learningRate }
+        return dict
+    }
+
+    public func load(stateDict dict: OptimizerStateDict) throws {
+        var loaded: [ObjectIdentifier: State] = [:]
+        for (i, p, o) in indexedParameters {
+            guard let step = dict.scalars["state.\(i).step"] else { continue }
+            guard let m = dict.tensors["state.\(i).exp_avg"], let v = dict.tensors["state.\(i).exp_avg_sq"] else {
+                throw OptimizerError.stateMismatch("moments of parameter \(i) are missing")
+            }
+            guard m.shape == p.shape && v.shape == p.shape else {
+                throw OptimizerError.stateMismatch("moments of parameter \(i) are \(m.shape), parameter is \(p.shape)")
+            }
+            let vmax = dict.tensors["state.\(i).max_exp_avg_sq"]
+            if o.amsgrad && vmax == nil { throw OptimizerError.stateMismatch("AMSGrad maximum of parameter \(i) is missing") }
+            func own(_ t: Tensor) -> Tensor { t.cast(to: p.dtype).copied().detached() }
+            loaded[ObjectIdentifier(p)] = State(step: Int(step), firstMoment: own(m), secondMoment: own(v),
+                                                maxSecondMoment: o.amsgrad ? vmax.map(own) : nil)
+        }
+        try loadLearningRates(dict)
+        states = loaded
+    }
+}
+
+/// Adam with decoupled weight decay: `p ← p (1 - lr wd)` before the Adam step.
+public final class AdamW: Adam {
+    public override init(parameters: [Parameter], learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999,
+                epsilon: Double = 1e-8, weightDecay: Double = 1e-2, amsgrad: Bool = false) {
+        super.init(groups: [ParameterGroup(parameters: parameters, options: Options(
+            learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
+            amsgrad: amsgrad, decoupledWeightDecay: true))])
+    }
+
+    public override init(groups: [ParameterGroup<Options>]) {
+        super.init(groups: groups.map { g in
+            var g = g
+            g.options.decoupledWeightDecay = true
+            return g
+        })
+    }
+}

@@ -1,0 +1,251 @@
+import TensorCore
+
+/// Limited-memory BFGS with an optional strong-Wolfe line search: a port of PyTorch's
+/// `torch.optim.LBFGS`, step for step. All parameters form one flat vector (Float64 on the
+/// host, so the recursion is exact whatever the parameters' dtype).
+///
+/// ```swift
+/// let lbfgs = LBFGS(parameters: model.parameters(), lineSearch: .strongWolfe)
+/// lbfgs.step { let loss = lossFunction(); loss.backward(); return loss.item(as: Double.self) }
+/// ```
+public final class LBFGS {
+    public enum LineSearch: Sendable { case none, strongWolfe }
+
+    public let parameters: [Parameter]
+    public var learningRate: Double
+    public let maxIterations: Int
+    public let maxEvaluations: Int
+    public let toleranceGrad: Double
+    public let toleranceChange: Double
+    public let historySize: Int
+    public let lineSearch: LineSearch
+
+    // State carried across `step` calls, as PyTorch keeps it.
+    public private(set) var functionEvaluations = 0
+    public private(set) var iterations = 0
+    var direction: [Double] = []
+    var stepLength = 0.0
+    var oldDirections: [[Double]] = []
+    var oldSteps: [[Double]] = []
+    var rho: [Double] = []
+    var hessianDiagonal = 1.0
+    var previousGradient: [Double] = []
+    var previousLoss = 0.0
+
+    public init(parameters: [Parameter], learningRate: Double = 1, maxIterations: Int = 20, maxEvaluations: Int? = nil,
+                toleranceGrad: Double = 1e-7, toleranceChange: Double = 1e-9, historySize: Int = 100,
+                lineSearch: LineSearch = .none) {
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.maxIterations = maxIterations
+        self.maxEvaluations = maxEvaluations ?? maxIterations * 5 / 4
+        self.toleranceGrad = toleranceGrad
+        self.toleranceChange = toleranceChange
+        self.historySize = historySize
+        self.lineSearch = lineSearch
+    }
+
+    // MARK: flat vectors
+
+    func flatGradient() -> [Double] {
+        parameters.flatMap { p in p.grad.map { $0.scalars(as: Double.self) } ?? [Double](repeating: 0, count: p.value.elementCount) }
+    }
+
+    func flatValues() -> [Double] { parameters.flatMap { $0.value.scalars(as: Double.self) } }
+
+    func setValues(_ flat: [Double]) {
+        var offset = 0
+        for p in parameters {
+            let n = p.value.elementCount
+            p.value = Tensor(Array(flat[offset..<(offset + n)]), shape: p.shape).cast(to: p.dtype)
+            offset += n
+        }
+    }
+
+    /// Loss and gradient at `x + t d` (parameters are restored to `x` afterwards).
+    func evaluate(_ closure: () -> Double, _ x: [Double], _ t: Double, _ d: [Double]) -> (Double, [Double]) {
+        setValues(zip(x, d).map { $0 + t * $1 })
+        for p in parameters { p.grad = nil }
+        let loss = withGradients(enabled: true) { closure() }
+        let g = flatGradient()
+        setValues(x)
+        return (loss, g)
+    }
+
+    /// Runs up to `maxIterations` iterations; `closure` zeroes nothing, computes the loss,
+    /// calls `backward()` and returns the loss. Returns the loss at the starting point.
+    @discardableResult
+    public func step(_ closure: () -> Double) -> Double {
+        for p in parameters { p.grad = nil }
+        let originalLoss = withGradients(enabled: true) { closure() }
+        var loss = originalLoss
+        var currentEvaluations = 1
+        functionEvaluations += 1
+        var g = flatGradient()
+        if g.map(Swift.abs).max() ?? 0 <= toleranceGrad { return originalLoss }
+
+        var d = direction, t = stepLength
+        var n = 0
+        while n < maxIterations {
+            n += 1
+            iterations += 1
+            if iterations == 1 {
+                d = g.map { -$0 }
+                oldDirections = []; oldSteps = []; rho = []
+                hessianDiagonal = 1
+            } else {
+                let y = zip(g, previousGradient).map { $0 - $1 }
+                let s = d.map { $0 * t }
+                let ys = dot(y, s)
+                if ys > 1e-10 {
+                    if oldDirections.count == historySize {
+                        oldDirections.removeFirst(); oldSteps.removeFirst(); rho.removeFirst()
+                    }
+                    oldDirections.append(y); oldSteps.append(s); rho.append(1 / ys)
+                    hessianDiagonal = ys / dot(y, y)
+                }
+                // Two-loop recursion.
+                var q = g.map { -$0 }
+                var alpha = [Double](repeating: 0, count: oldDirections.count)
+                for i in stride(from: oldDirections.count - 1, through: 0, by: -1) {
+                    alpha[i] = dot(oldSteps[i], q) * rho[i]
+                    for k in q.indices { q[k] -= alpha[i] * oldDirections[i][k] }
+                }
+                var r = q.map { $0 * hessianDiagonal }
+                for i in 0..<oldDirections.count {
+                    let beta = dot(oldDirections[i], r) * rho[i]
+                    for k in r.indices { r[k] += (alpha[i] - beta) * oldSteps[i][k] }
+                }
+                d = r
+            }
+            previousGradient = g
+            previousLoss = loss
+            t = iterations == 1 ? Swift.min(1, 1 / g.reduce(0) { $0 + Swift.abs($1) }) * learningRate : learningRate
+            let gtd = dot(g, d)
+            if gtd > -toleranceChange { break }
+
+            var lineSearchEvaluations = 0
+            var converged = false
+            switch lineSearch {
+            case .strongWolfe:
+                let x = flatValues()
+                let result = strongWolfe(x: x, t: t, d: d, f: loss, g: g, gtd: gtd) { self.evaluate(closure, $0, $1, $2) }
+                loss = result.f; g = result.g; t = result.t; lineSearchEvaluations = result.evaluations
+                setValues(zip(x, d).map { $0 + t * $1 })
+                converged = g.map(Swift.abs).max() ?? 0 <= toleranceGrad
+            case .none:
+                setValues(zip(flatValues(), d).map { $0 + t * $1 })
+                if n != maxIterations {
+                    for p in parameters { p.grad = nil }
+                    loss = withGradients(enabled: true) { closure() }
+                    g = flatGradient()
+                    converged = g.map(Swift.abs).max() ?? 0 <= toleranceGrad
+                    lineSearchEvaluations = 1
+                }
+            }
+            currentEvaluations += lineSearchEvaluations
+            functionEvaluations += lineSearchEvaluations
+            if n == maxIterations || currentEvaluations >= maxEvaluations || converged { break }
+            if (d.map { Swift.abs($0 * t) }.max() ?? 0) <= toleranceChange { break }
+            if Swift.abs(loss - previousLoss) < toleranceChange { break }
+        }
+        direction = d
+        stepLength = t
+        return originalLoss
+    }
+
+    func dot(_ a: [Double], _ b: [Double]) -> Double {
+        var s = 0.0
+        for i in a.indices { s += a[i] * b[i] }
+        return s
+    }
+
+    // MARK: line search (PyTorch's _strong_wolfe and _cubic_interpolate)
+
+    static func cubicInterpolate(_ x1: Double, _ f1: Double, _ g1: Double, _ x2: Double, _ f2: Double, _ g2: Double,
+                                 bounds: (Double, Double)? = nil) -> Double {
+        let (lo, hi) = bounds ?? (x1 <= x2 ? (x1, x2) : (x2, x1))
+        let d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
+        let d2Square = d1 * d1 - g1 * g2
+        guard d2Square >= 0 else { return (lo + hi) / 2 }
+        let d2 = d2Square.squareRoot()
+        let minimum = x1 <= x2 ? x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
+                               : x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
+        return Swift.min(Swift.max(minimum, lo), hi)
+    }
+
+    func strongWolfe(x: [Double], t tIn: Double, d: [Double], f: Double, g: [Double], gtd: Double,
+                     c1: Double = 1e-4, c2: Double = 0.9, maxSearch: Int = 25,
+                     objective: ([Double], Double, [Double]) -> (Double, [Double]))
+        -> (f: Double, g: [Double], t: Double, evaluations: Int) {
+        var t = tIn
+        let dNorm = d.map(Swift.abs).max() ?? 0
+        var (fNew, gNew) = objective(x, t, d)
+        var evaluations = 1
+        var gtdNew = dot(gNew, d)
+        var tPrev = 0.0, fPrev = f, gPrev = g, gtdPrev = gtd
+        var done = false
+        var iteration = 0
+        var bracket: [Double] = [], bracketF: [Double] = [], bracketG: [[Double]] = [], bracketGtd: [Double] = []
+        while iteration < maxSearch {
+            if fNew > f + c1 * t * gtd || (iteration > 1 && fNew >= fPrev) {
+                bracket = [tPrev, t]; bracketF = [fPrev, fNew]; bracketG = [gPrev, gNew]; bracketGtd = [gtdPrev, gtdNew]
+                break
+            }
+            if Swift.abs(gtdNew) <= -c2 * gtd {
+                bracket = [t]; bracketF = [fNew]; bracketG = [gNew]; done = true
+                break
+            }
+            if gtdNew >= 0 {
+                bracket = [tPrev, t]; bracketF = [fPrev, fNew]; bracketG = [gPrev, gNew]; bracketGtd = [gtdPrev, gtdNew]
+                break
+            }
+            let minStep = t + 0.01 * (t - tPrev), maxStep = t * 10
+            let previous = t
+            t = LBFGS.cubicInterpolate(tPrev, fPrev, gtdPrev, t, fNew, gtdNew, bounds: (minStep, maxStep))
+            tPrev = previous; fPrev = fNew; gPrev = gNew; gtdPrev = gtdNew
+            (fNew, gNew) = objective(x, t, d)
+            evaluations += 1
+            gtdNew = dot(gNew, d)
+            iteration += 1
+        }
+        if iteration == maxSearch {
+            bracket = [0, t]; bracketF = [f, fNew]; bracketG = [g, gNew]
+        }
+        var insufficientProgress = false
+        var (low, high) = bracketF[0] <= bracketF[bracketF.count - 1] ? (0, 1) : (1, 0)
+        while !done && iteration < maxSearch {
+            if Swift.abs(bracket[1] - bracket[0]) * dNorm < toleranceChange { break }
+            t = LBFGS.cubicInterpolate(bracket[0], bracketF[0], bracketGtd[0], bracket[1], bracketF[1], bracketGtd[1])
+            let bMax = Swift.max(bracket[0], bracket[1]), bMin = Swift.min(bracket[0], bracket[1])
+            let eps = 0.1 * (bMax - bMin)
+            if Swift.min(bMax - t, t - bMin) < eps {
+                if insufficientProgress || t >= bMax || t <= bMin {
+                    t = Swift.abs(t - bMax) < Swift.abs(t - bMin) ? bMax - eps : bMin + eps
+                    insufficientProgress = false
+                } else {
+                    insufficientProgress = true
+                }
+            } else {
+                insufficientProgress = false
+            }
+            (fNew, gNew) = objective(x, t, d)
+            evaluations += 1
+            gtdNew = dot(gNew, d)
+            iteration += 1
+            if fNew > f + c1 * t * gtd || fNew >= bracketF[low] {
+                bracket[high] = t; bracketF[high] = fNew; bracketG[high] = gNew; bracketGtd[high] = gtdNew
+                (low, high) = bracketF[0] <= bracketF[1] ? (0, 1) : (1, 0)
+            } else {
+                if Swift.abs(gtdNew) <= -c2 * gtd {
+                    done = true
+                } else if gtdNew * (bracket[high] - bracket[low]) >= 0 {
+                    bracket[high] = bracket[low]; bracketF[high] = bracketF[low]
+                    bracketG[high] = bracketG[low]; bracketGtd[high] = bracketGtd[low]
+                }
+                bracket[low] = t; bracketF[low] = fNew; bracketG[low] = gNew; bracketGtd[low] = gtdNew
+            }
+        }
+        return (bracketF[low], bracketG[low], bracket[low], evaluations)
+    }
+}

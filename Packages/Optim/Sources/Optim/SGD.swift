@@ -1,0 +1,90 @@
+import TensorCore
+
+/// Stochastic gradient descent with momentum, dampening, Nesterov and L2 weight decay,
+/// exactly PyTorch's update (the first step copies the gradient into the momentum buffer).
+public final class SGD: GroupedOptimizer<SGD.Options, SGD.State>, Optimizer {
+    public struct Options: OptimizerOptions {
+        public var learningRate: Double
+        public var momentum: Double
+        public var dampening: Double
+        public var nesterov: Bool
+        public var weightDecay: Double
+
+        public init(learningRate: Double, momentum: Double = 0, dampening: Double = 0, nesterov: Bool = false,
+                    weightDecay: Double = 0) {
+            tensorCheck(learningRate >= 0, "[SGD] learning rate must be non-negative, got \(learningRate)")
+            tensorCheck(momentum >= 0 && weightDecay >= 0, "[SGD] momentum and weight decay must be non-negative")
+            tensorCheck(!nesterov || (momentum > 0 && dampening == 0), "[SGD] Nesterov needs momentum > 0 and no dampening")
+            self.learningRate = learningRate
+            self.momentum = momentum
+            self.dampening = dampening
+            self.nesterov = nesterov
+            self.weightDecay = weightDecay
+        }
+    }
+
+    public struct State {
+        public var momentumBuffer: Tensor?
+    }
+
+    public init(parameters: [Parameter], learningRate: Double, momentum: Double = 0, dampening: Double = 0,
+                nesterov: Bool = false, weightDecay: Double = 0) {
+        super.init(groups: [ParameterGroup(parameters: parameters, options: Options(
+            learningRate: learningRate, momentum: momentum, dampening: dampening, nesterov: nesterov, weightDecay: weightDecay))])
+    }
+
+    public override init(groups: [ParameterGroup<Options>]) { super.init(groups: groups) }
+
+    public func step() {
+        forEachUpdate { p, grad, o in
+            let key = ObjectIdentifier(p)
+            var state = states[key] ?? State()
+            let firstStep = state.momentumBuffer == nil
+            if o.momentum != 0 && firstStep { state.momentumBuffer = uninitialized(like: p.value) }
+            let g = grad.contiguous(), value = p.value.contiguous()
+            let out = uninitialized(like: value)
+            Backends.backend(for: p.value.device).sgdUpdate(
+                parameter: value.operand, gradient: g.operand, momentumBuffer: state.momentumBuffer?.operand,
+                firstStep: firstStep,
+                hyperparameters: SGDHyperparameters(learningRate: o.learningRate, momentum: o.momentum, dampening: o.dampening,
+                                                    nesterov: o.nesterov, weightDecay: o.weightDecay),
+                into: out.operand)
+            p.value = out
+            states[key] = state
+        }
+    }
+
+    public func stateDict() -> OptimizerStateDict {
+        var dict = OptimizerStateDict()
+        for (i, p, _) in indexedParameters {
+            if let buffer = states[ObjectIdentifier(p)]?.momentumBuffer { dict.tensors["state.\(i).momentum_buffer"] = buffer.copied() }
+        }
+        for (g, group) in groups.enumerated() { dict.scalars["groups.\(g).lr"] = group.options.learningRate }
+        return dict
+    }
+
+    public func load(stateDict dict: OptimizerStateDict) throws {
+        var loaded: [ObjectIdentifier: State] = [:]
+        for (i, p, _) in indexedParameters {
+            if let buffer = dict.tensors["state.\(i).momentum_buffer"] {
+                guard buffer.shape == p.shape else {
+                    throw OptimizerError.stateMismatch("momentum buffer \(i) is \(buffer.shape), parameter is \(p.shape)")
+                }
+                loaded[ObjectIdentifier(p)] = State(momentumBuffer: buffer.cast(to: p.dtype).copied().detached())
+            }
+        }
+        try loadLearningRates(dict)
+        states = loaded
+    }
+}
+
+extension GroupedOptimizer {
+    func loadLearningRates(_ dict: OptimizerStateDict) throws {
+        for g in groups.indices {
+            guard let lr = dict.scalars["groups.\(g).lr"] else {
+                throw OptimizerError.stateMismatch("no learning rate for group \(g)")
+            }
+            groups[g].options.learningRate = lr
+        }
+    }
+}

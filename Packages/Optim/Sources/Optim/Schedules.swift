@@ -1,0 +1,146 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import TensorCore
+
+/// Changes an optimizer's learning rates once per `step()` (per epoch, or per batch for
+/// one-cycle), from closed forms of the step count as PyTorch's schedulers.
+public protocol LearningRateSchedule: AnyObject {
+    /// Advances one step and sets the optimizer's learning rates.
+    func step()
+    /// Steps taken so far (PyTorch's `last_epoch`).
+    var stepCount: Int { get }
+}
+
+/// A schedule given by `rate(base, step)` for each group.
+public class ClosedFormSchedule: LearningRateSchedule {
+    public let optimizer: Optimizer
+    public let baseRates: [Double]
+    public private(set) var stepCount = 0
+    let rate: (Double, Int) -> Double
+
+    init(_ optimizer: Optimizer, rate: @escaping (Double, Int) -> Double) {
+        self.optimizer = optimizer
+        self.baseRates = optimizer.learningRates
+        self.rate = rate
+        apply()
+    }
+
+    func apply() { optimizer.learningRates = baseRates.map { rate($0, stepCount) } }
+
+    public func step() {
+        stepCount += 1
+        apply()
+    }
+}
+
+/// `base · γ^⌊step / stepSize⌋`.
+public final class StepSchedule: ClosedFormSchedule {
+    public init(_ optimizer: Optimizer, stepSize: Int, gamma: Double = 0.1) {
+        tensorCheck(stepSize > 0, "[StepSchedule] step size must be positive")
+        super.init(optimizer) { base, t in base * pow(gamma, Double(t / stepSize)) }
+    }
+}
+
+/// `base · γ^(milestones passed)`.
+public final class MultiStepSchedule: ClosedFormSchedule {
+    public init(_ optimizer: Optimizer, milestones: [Int], gamma: Double = 0.1) {
+        super.init(optimizer) { base, t in base * pow(gamma, Double(milestones.filter { $0 <= t }.count)) }
+    }
+}
+
+/// `base · γ^step`.
+public final class ExponentialSchedule: ClosedFormSchedule {
+    public init(_ optimizer: Optimizer, gamma: Double) {
+        super.init(optimizer) { base, t in base * pow(gamma, Double(t)) }
+    }
+}
+
+/// `η_min + (base - η_min)(1 + cos(π t / T)) / 2`.
+public final class CosineAnnealingSchedule: ClosedFormSchedule {
+    public init(_ optimizer: Optimizer, maxSteps: Int, minimumRate: Double = 0) {
+        tensorCheck(maxSteps > 0, "[CosineAnnealingSchedule] maxSteps must be positive")
+        super.init(optimizer) { base, t in
+            minimumRate + (base - minimumRate) * (1 + cos(Double.pi * Double(t) / Double(maxSteps))) / 2
+        }
+    }
+}
+
+/// Cosine annealing restarted after `firstPeriod` steps, each period `periodMultiplier` times longer (SGDR).
+public final class CosineAnnealingWarmRestartsSchedule: ClosedFormSchedule {
+    public init(_ optimizer: Optimizer, firstPeriod: Int, periodMultiplier: Int = 1, minimumRate: Double = 0) {
+        tensorCheck(firstPeriod > 0 && periodMultiplier >= 1, "[CosineAnnealingWarmRestarts] invalid periods")
+        super.init(optimizer) { base, t in
+            var current = t, period = firstPeriod
+            while current >= period { current -= period; period *= periodMultiplier }
+            return minimumRate + (base - minimumRate) * (1 + cos(Double.pi * Double(current) / Double(period))) / 2
+        }
+    }
+}
+
+/// Linear change of the factor from `startFactor` to `endFactor` over `totalSteps` (warm-up).
+public final class LinearSchedule: ClosedFormSchedule {
+    public init(_ optimizer: Optimizer, startFactor: Double = 1.0 / 3, endFactor: Double = 1, totalSteps: Int = 5) {
+        tensorCheck(totalSteps > 0, "[LinearSchedule] totalSteps must be positive")
+        super.init(optimizer) { base, t in
+            base * (startFactor + (endFactor - startFactor) * Double(Swift.min(t, totalSteps)) / Double(totalSteps))
+        }
+    }
+}
+
+/// One-cycle policy (Smith): cosine from `maxRate / divFactor` up to `maxRate` over the first
+/// `warmupFraction` of `totalSteps`, then down to `initial / finalDivFactor`. Step per batch.
+public final class OneCycleSchedule: ClosedFormSchedule {
+    public init(_ optimizer: Optimizer, maxRate: Double, totalSteps: Int, warmupFraction: Double = 0.3,
+                divFactor: Double = 25, finalDivFactor: Double = 1e4) {
+        tensorCheck(totalSteps > 1 && warmupFraction > 0 && warmupFraction < 1, "[OneCycleSchedule] invalid steps or fraction")
+        let initial = maxRate / divFactor, minimum = initial / finalDivFactor
+        let warmupEnd = warmupFraction * Double(totalSteps) - 1, end = Double(totalSteps - 1)
+        func anneal(_ from: Double, _ to: Double, _ fraction: Double) -> Double {
+            to + (from - to) / 2 * (1 + cos(Double.pi * fraction))
+        }
+        super.init(optimizer) { _, t in
+            let s = Double(t)
+            if s <= warmupEnd { return anneal(initial, maxRate, s / warmupEnd) }
+            return anneal(maxRate, minimum, (s - warmupEnd) / (end - warmupEnd))
+        }
+    }
+}
+
+/// Multiplies learning rates by `factor` when a metric stops improving for `patience` steps.
+public final class ReduceOnPlateauSchedule {
+    public enum Mode: Sendable { case minimize, maximize }
+    public let optimizer: Optimizer
+    public let mode: Mode, factor: Double, patience: Int, threshold: Double, cooldown: Int, minimumRate: Double
+    public private(set) var best: Double
+    public private(set) var badSteps = 0
+    private var cooldownLeft = 0
+
+    public init(_ optimizer: Optimizer, mode: Mode = .minimize, factor: Double = 0.1, patience: Int = 10,
+                threshold: Double = 1e-4, cooldown: Int = 0, minimumRate: Double = 0) {
+        tensorCheck(factor < 1 && factor > 0, "[ReduceOnPlateauSchedule] factor must be in (0, 1)")
+        self.optimizer = optimizer
+        self.mode = mode
+        self.factor = factor
+        self.patience = patience
+        self.threshold = threshold
+        self.cooldown = cooldown
+        self.minimumRate = minimumRate
+        best = mode == .minimize ? .infinity : -.infinity
+    }
+
+    /// Reports this epoch's metric; reduces rates after `patience` epochs without a relative improvement.
+    public func step(metric: Double) {
+        let improved = mode == .minimize ? metric < best * (1 - threshold) : metric > best * (1 + threshold)
+        if improved { best = metric; badSteps = 0 } else { badSteps += 1 }
+        if cooldownLeft > 0 { cooldownLeft -= 1; badSteps = 0 }
+        if badSteps > patience {
+            optimizer.learningRates = optimizer.learningRates.map { old in
+                let new = Swift.max(old * factor, minimumRate)
+                return old - new > 1e-8 ? new : old
+            }
+            cooldownLeft = cooldown
+            badSteps = 0
+        }
+    }
+}
