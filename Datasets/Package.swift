@@ -1,0 +1,26 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Readers for real datasets that `Datasets/fetch` downloads; they return NN datasets.
+let package = Package(
+    name: "Datasets",
+    products: [
+        .library(name: "Datasets", targets: ["Datasets"]),
+    ],
+    dependencies: [
+        .package(path: "../Packages/TensorCore"),
+        .package(path: "../Packages/NN"),
+    ],
+    targets: [
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "Datasets", dependencies: [
+            "CZlib",
+            .product(name: "TensorCore", package: "TensorCore"),
+            .product(name: "NN", package: "NN"),
+        ]),
+        .testTarget(name: "DatasetsTests", dependencies: [
+            "Datasets", .product(name: "TensorCore", package: "TensorCore"), .product(name: "NN", package: "NN"),
+        ]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,90 @@
+import Foundation
+import NN
+import Testing
+import TensorCore
+@testable import Datasets
+
+@Suite("Dataset readers")
+struct ReaderTests {
+    func temporaryDirectory() -> String {
+        let path = NSTemporaryDirectory() + "tessera-datasets-\(UInt64.random(in: 0..<UInt64.max))"
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    func writeMNISTLike(_ root: String, name: String, gzip: Bool, images: Tensor, labels: Tensor) {
+        let dir = "\(root)/\(name)"
+        try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let suffix = gzip ? ".gz" : ""
+        for (file, t) in [("train-images-idx3-ubyte", images), ("train-labels-idx1-ubyte", labels)] {
+            let bytes = IDX.encode(t)
+            FileManager.default.createFile(atPath: "\(dir)/\(file)\(suffix)", contents: Data(gzip ? Gzip.compress(bytes) : bytes))
+        }
+    }
+
+    @Test func gzipRoundTrips() throws {
+        let text = Array("hello tessera, hello zlib ".utf8) + [UInt8](repeating: 7, count: 100_000)
+        let packed = Gzip.compress(text)
+        #expect(Gzip.isGzip(packed))
+        #expect(packed.count < text.count)
+        #expect(try Gzip.decompress(packed) == text)
+    }
+
+    @Test(arguments: [true, false])
+    func idxImagesAndLabelsLoadScaled(gzip: Bool) throws {
+        let root = temporaryDirectory()
+        let images = Tensor((0..<(3 * 28 * 28)).map { UInt8($0 % 256) }, shape: [3, 28, 28])
+        let labels = Tensor([UInt8(4), 0, 9])
+        writeMNISTLike(root, name: gzip ? "fashion-mnist" : "mnist", gzip: gzip, images: images, labels: labels)
+        let data = try ImageDatasets.mnistLike(gzip ? "fashion-mnist" : "mnist", split: .train, root: root)
+        #expect(data.count == 3)
+        #expect(data.inputs.shape == [3, 784])
+        #expect(data.targets.scalars(as: Int64.self) == [4, 0, 9])
+        #expect(Swift.abs(data.inputs[0, 255].item() - 1) < 1e-6)
+    }
+
+    @Test func missingFileNamesTheFetchCommand() {
+        #expect(throws: DatasetError.missingFile(path: "/nonexistent/fashion-mnist/train-images-idx3-ubyte.gz",
+                                                 fetchCommand: "Datasets/fetch fashion-mnist")) {
+            try ImageDatasets.mnistLike("fashion-mnist", split: .train, root: "/nonexistent")
+        }
+        let message = DatasetError.missingFile(path: "x", fetchCommand: "Datasets/fetch mnist").description
+        #expect(message.contains("run `Datasets/fetch mnist`"))
+    }
+
+    @Test func truncatedAndCorruptFilesThrowTypedErrors() throws {
+        let good = IDX.encode(Tensor((0..<100).map { UInt8($0) }, shape: [4, 25]))
+        #expect(throws: DatasetError.truncated(path: "t", expectedBytes: good.count, actualBytes: good.count - 10)) {
+            try IDX.parse(Array(good.dropLast(10)), path: "t")
+        }
+        #expect(throws: DatasetError.self) { try IDX.parse([1, 2, 3, 4, 5], path: "bad") }
+        let zipped = Gzip.compress(good)
+        #expect(throws: DatasetError.self) { try IDX.parse(Array(zipped.prefix(zipped.count / 2)), path: "half.gz") }
+        var flipped = zipped
+        flipped[20] ^= 0xFF
+        #expect(throws: DatasetError.self) { try IDX.parse(flipped, path: "flipped.gz") }
+    }
+
+    @Test func csvDigitsParseAndRejectBadRows() throws {
+        let root = temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: "\(root)/digits", withIntermediateDirectories: true)
+        let row = (0..<64).map { String($0 % 17) }.joined(separator: ",")
+        let csv = "\(row),3\n\(row),7\n"
+        FileManager.default.createFile(atPath: "\(root)/digits/digits.csv.gz", contents: Data(Gzip.compress(Array(csv.utf8))))
+        let data = try ImageDatasets.csvDigits("digits", root: root)
+        #expect(data.count == 2)
+        #expect(data.targets.scalars(as: Int64.self) == [3, 7])
+        #expect(data.inputs[0, 16].item() == 1)
+        FileManager.default.createFile(atPath: "\(root)/digits/digits.csv.gz", contents: Data(Gzip.compress(Array("1,2,3\n".utf8))))
+        #expect(throws: DatasetError.self) { try ImageDatasets.csvDigits("digits", root: root) }
+    }
+
+    /// Runs only where `Datasets/fetch fashion-mnist` has been run: checks the real files.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: DatasetLocation.defaultRoot() + "/fashion-mnist/t10k-labels-idx1-ubyte.gz")))
+    func realFashionMNISTTestSplit() throws {
+        let test = try ImageDatasets.mnistLike("fashion-mnist", split: .test)
+        #expect(test.count == 10_000)
+        let counts = Tensor.oneHot(test.targets, classCount: 10).sum(axes: [0]).scalars
+        #expect(counts == [Float](repeating: 1000, count: 10))
+    }
+}
