@@ -4,7 +4,9 @@ public enum TesseraMain {
     usage: tessera <command> [options]
 
     commands:
-      demo     fit a small model on synthetic data and print the loss falling
+      demo     fetch Fashion-MNIST if needed, train an MLP, print test accuracy, plot curves
+      train    train a model: tessera train mlp --dataset fashion-mnist --epochs 10 ...
+      curve    fit a small MLP to a synthetic curve with TensorCore alone
       help     show this help
 
     Run 'tessera <command> --help' for a command's options.
@@ -21,8 +23,14 @@ public enum TesseraMain {
         do {
             switch command {
             case "demo":
-                let losses = try DemoCommand(arguments: rest).run(print: output)
+                try DemoCommand(arguments: rest).run(print: output)
+                return 0
+            case "curve":
+                let losses = try CurveCommand(arguments: rest).run(print: output)
                 return (losses.last.map { $0.isFinite } ?? false) ? 0 : 1
+            case "train":
+                try TrainCommand(arguments: rest).run(print: output)
+                return 0
             case "help", "--help", "-h":
                 output(usage)
                 return 0
@@ -33,7 +41,8 @@ public enum TesseraMain {
             output(help.text)
             return 0
         } catch let usageError as UsageError {
-            errorOutput("tessera: \(usageError.message)\n\n" + (command == "demo" ? DemoCommand.usage : usage))
+            let commandUsage = ["demo": DemoCommand.usage, "curve": CurveCommand.usage, "train": TrainCommand.usage][command] ?? usage
+            errorOutput("tessera: \(usageError.message)\n\n" + commandUsage)
             return 2
         } catch {
             errorOutput("tessera: \(error)")

@@ -14,10 +14,10 @@ struct CommandLineTests {
         #expect(throws: UsageError("unknown option --epochs")) { try Arguments(["--epochs", "3"], valueOptions: ["steps"]) }
         #expect(throws: UsageError("--steps needs a value")) { try Arguments(["--steps"], valueOptions: ["steps"]) }
         #expect(throws: UsageError("invalid value 'ten' for --steps; expected a positive integer")) {
-            try DemoCommand(arguments: ["--steps", "ten"])
+            try CurveCommand(arguments: ["--steps", "ten"])
         }
         #expect(throws: UsageError("invalid value '-1' for --lr; expected a positive number")) {
-            try DemoCommand(arguments: ["--lr", "-1"])
+            try CurveCommand(arguments: ["--lr", "-1"])
         }
     }
 
@@ -25,14 +25,14 @@ struct CommandLineTests {
         var out: [String] = [], err: [String] = []
         #expect(TesseraMain.run(["bogus"], print: { out.append($0) }, error: { err.append($0) }) == 2)
         #expect(err.first?.contains("unknown command 'bogus'") == true)
-        #expect(TesseraMain.run(["demo", "--help"], print: { out.append($0) }, error: { err.append($0) }) == 0)
-        #expect(out.last?.contains("usage: tessera demo") == true)
-        #expect(TesseraMain.run(["demo", "--nope"], print: { out.append($0) }, error: { err.append($0) }) == 2)
+        #expect(TesseraMain.run(["curve", "--help"], print: { out.append($0) }, error: { err.append($0) }) == 0)
+        #expect(out.last?.contains("usage: tessera curve") == true)
+        #expect(TesseraMain.run(["curve", "--nope"], print: { out.append($0) }, error: { err.append($0) }) == 2)
     }
 
     @Test func demoLossFalls() throws {
         var lines: [String] = []
-        let losses = try DemoCommand(arguments: ["--steps", "300", "--seed", "3"]).run(print: { lines.append($0) })
+        let losses = try CurveCommand(arguments: ["--steps", "300", "--seed", "3"]).run(print: { lines.append($0) })
         #expect(losses.count == 300)
         #expect(losses.last! < losses.first! * 0.5, "loss should at least halve: \(losses.first!) -> \(losses.last!)")
         #expect(lines.last?.hasPrefix("loss ") == true)

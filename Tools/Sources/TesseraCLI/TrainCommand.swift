@@ -1,0 +1,223 @@
+import Datasets
+import Foundation
+import NN
+import Optim
+import TensorCore
+
+/// Training failed in a way the user can act on.
+public enum TrainingError: Error, CustomStringConvertible {
+    case nonFiniteLoss(step: Int, epoch: Int, value: Double)
+    case cannotWrite(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .nonFiniteLoss(step, epoch, value):
+            return "loss became \(value) at step \(step) (epoch \(epoch)); lower --lr, or find the operation with anomaly mode (Anomaly.detect { ... })"
+        case let .cannotWrite(path, reason):
+            return "cannot write \(path): \(reason)"
+        }
+    }
+}
+
+/// `tessera train mlp`: an MLP classifier on an image dataset, with progress, metrics CSV
+/// and an SVG of the curves.
+public struct TrainCommand {
+    public static let usage = """
+    usage: tessera train mlp [options]
+
+    Trains a multilayer perceptron (ReLU, cross-entropy) on an image dataset and reports
+    per-epoch loss and accuracy; writes metrics.csv and curves.svg to --out.
+
+    options:
+      --dataset NAME       fashion-mnist (default), mnist, mnist-5k, digits
+      --epochs N           passes over the training set (default 10)
+      --batch-size B       examples per step (default 128)
+      --lr X               learning rate (default 0.05 for sgd, 0.001 for adam/adamw)
+      --optimizer NAME     sgd (momentum 0.9, default), adam, adamw
+      --hidden SIZES       hidden widths, comma-separated (default 512,256)
+      --weight-decay X     L2 (sgd, adam) or decoupled (adamw) decay (default 0)
+      --schedule NAME      cosine (default: anneal to 0 over the epochs, per step) or constant
+      --seed S             initialisation and shuffling seed (default 0)
+      --out DIR            where metrics.csv and curves.svg go (default runs/mlp-DATASET)
+      --data DIR           dataset root (default Datasets/data, or $TESSERA_DATA)
+      --help               show this help
+    Missing data: run Datasets/fetch NAME first.
+    """
+
+    public var dataset = "fashion-mnist"
+    public var epochs = 10
+    public var batchSize = 128
+    public var learningRate: Double?
+    public var optimizer = "sgd"
+    public var hidden = [512, 256]
+    public var weightDecay = 0.0
+    public var schedule = "cosine"
+    public var seed: UInt64 = 0
+    public var outDirectory: String?
+    public var dataRoot: String?
+
+    public init() {}
+
+    public init(arguments: [String]) throws {
+        guard let model = arguments.first, !model.hasPrefix("--") else {
+            if arguments.contains("--help") { throw HelpRequested(text: TrainCommand.usage) }
+            throw UsageError("missing model: tessera train mlp [options]")
+        }
+        guard model == "mlp" else { throw UsageError("unknown model '\(model)'; available: mlp") }
+        let args = try Arguments(Array(arguments.dropFirst()), valueOptions: [
+            "dataset", "epochs", "batch-size", "lr", "optimizer", "hidden", "weight-decay", "schedule", "seed", "out", "data"])
+        if args.flag("help") { throw HelpRequested(text: TrainCommand.usage) }
+        guard args.positional.isEmpty else { throw UsageError("unexpected argument '\(args.positional[0])'") }
+        dataset = args.values["dataset"] ?? dataset
+        guard ["fashion-mnist", "mnist", "mnist-5k", "digits"].contains(dataset) else {
+            throw UsageError("unknown dataset '\(dataset)'; expected fashion-mnist, mnist, mnist-5k or digits")
+        }
+        epochs = try args.value("epochs", default: 10, where: { $0 > 0 }, expected: "a positive integer")
+        batchSize = try args.value("batch-size", default: 128, where: { $0 > 0 }, expected: "a positive integer")
+        if args.values["lr"] != nil {
+            learningRate = try args.value("lr", default: 0.1, where: { $0 > 0 && $0.isFinite }, expected: "a positive number")
+        }
+        optimizer = args.values["optimizer"] ?? optimizer
+        guard ["sgd", "adam", "adamw"].contains(optimizer) else {
+            throw UsageError("unknown optimizer '\(optimizer)'; expected sgd, adam or adamw")
+        }
+        if let text = args.values["hidden"] {
+            let sizes = text.split(separator: ",").map { Int($0) }
+            guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) > 0 }) else {
+                throw UsageError("invalid value '\(text)' for --hidden; expected positive integers like 512,256")
+            }
+            hidden = sizes.map { $0! }
+        }
+        schedule = args.values["schedule"] ?? schedule
+        guard ["cosine", "constant"].contains(schedule) else {
+            throw UsageError("unknown schedule '\(schedule)'; expected cosine or constant")
+        }
+        weightDecay = try args.value("weight-decay", default: 0.0, where: { $0 >= 0 }, expected: "a non-negative number")
+        seed = try args.value("seed", default: UInt64(0))
+        outDirectory = args.values["out"]
+        dataRoot = args.values["data"]
+    }
+
+    public struct EpochMetrics {
+        public var trainLoss: Double, trainAccuracy: Double, testLoss: Double, testAccuracy: Double, seconds: Double
+    }
+
+    func loadData() throws -> (train: TensorDataset, test: TensorDataset) {
+        let root = dataRoot ?? DatasetLocation.defaultRoot()
+        switch dataset {
+        case "fashion-mnist", "mnist":
+            return (try ImageDatasets.mnistLike(dataset, split: .train, root: root),
+                    try ImageDatasets.mnistLike(dataset, split: .test, root: root))
+        default:
+            // No official split: hold out a fifth, chosen by a fixed seed (not --seed) so runs compare.
+            let all = try ImageDatasets.csvDigits(dataset, root: root)
+            let order = permutation(all.count, seed: 2024)
+            let testCount = all.count / 5
+            let pick = { (indices: ArraySlice<Int>) in all.batch(Array(indices)) }
+            let test = pick(order[0..<testCount]), train = pick(order[testCount...])
+            return (TensorDataset(inputs: train.input, targets: train.target), TensorDataset(inputs: test.input, targets: test.target))
+        }
+    }
+
+    /// Trains and returns the per-epoch metrics; prints progress, epoch lines and the final accuracy.
+    @discardableResult
+    public func run(print output: (String) -> Void = { Swift.print($0) }) throws -> [EpochMetrics] {
+        let (train, test) = try loadData()
+        let features = train.inputs.shape[1]
+        let generator = RandomGenerator(seed: seed)
+        var layers: [Module] = []
+        var width = features
+        for h in hidden {
+            layers += [Linear(inputSize: width, outputSize: h, generator: generator), ReLU()]
+            width = h
+        }
+        layers.append(Linear(inputSize: width, outputSize: 10, generator: generator))
+        let model = Sequential(layers)
+        let lr = learningRate ?? (optimizer == "sgd" ? 0.05 : 0.001)
+        let opt: Optimizer
+        switch optimizer {
+        case "adam": opt = Adam(parameters: model.parameters(), learningRate: lr, weightDecay: weightDecay)
+        case "adamw": opt = AdamW(parameters: model.parameters(), learningRate: lr, weightDecay: weightDecay)
+        default: opt = SGD(parameters: model.parameters(), learningRate: lr, momentum: 0.9, weightDecay: weightDecay)
+        }
+        let loader = DataLoader(train, batchSize: batchSize, sampler: RandomSampler(seed: seed))
+        let scheduler: LearningRateSchedule? = schedule == "cosine"
+            ? CosineAnnealingSchedule(opt, maxSteps: epochs * loader.batchCount) : nil
+        output("training MLP \(features)-\(hidden.map(String.init).joined(separator: "-"))-10 on \(dataset) "
+               + "(\(train.count) train, \(test.count) test), \(optimizer) lr \(lr) (\(schedule)), batch \(batchSize), \(model.parameterCount) parameters")
+
+        var history: [EpochMetrics] = []
+        var step = 0
+        for epoch in 1...epochs {
+            let started = Date()
+            model.train()
+            let bar = ProgressBar(total: loader.batchCount, label: "epoch \(epoch)/\(epochs)")
+            var lossSum = 0.0, correct = 0, seen = 0, batches = 0
+            for batch in loader.batches(epoch: epoch - 1) {
+                step += 1
+                let logits = model(batch.input)
+                let loss = crossEntropy(logits: logits, targets: batch.target)
+                let value = loss.item(as: Double.self)
+                guard value.isFinite else { throw TrainingError.nonFiniteLoss(step: step, epoch: epoch, value: value) }
+                opt.zeroGradients()
+                loss.backward()
+                opt.step()
+                scheduler?.step()
+                let n = batch.target.elementCount
+                lossSum += value * Double(n)
+                correct += Int(withoutGradients { (logits.argmax(axis: 1) .== batch.target).cast(to: .int64).sum().item(as: Int64.self) })
+                seen += n
+                batches += 1
+                bar.update(done: batches, work: seen, status: "loss \(String(format: "%.4f", lossSum / Double(seen)))")
+            }
+            bar.finish(done: batches, work: seen, status: "loss \(String(format: "%.4f", lossSum / Double(seen)))")
+            let (testLoss, testAccuracy) = evaluate(model, test)
+            let metrics = EpochMetrics(trainLoss: lossSum / Double(seen), trainAccuracy: Double(correct) / Double(seen),
+                                       testLoss: testLoss, testAccuracy: testAccuracy, seconds: Date().timeIntervalSince(started))
+            history.append(metrics)
+            output(String(format: "epoch %d: train loss %.4f, train accuracy %.4f, test loss %.4f, test accuracy %.4f (%.1fs)",
+                          epoch, metrics.trainLoss, metrics.trainAccuracy, metrics.testLoss, metrics.testAccuracy, metrics.seconds))
+        }
+        let out = outDirectory ?? "runs/mlp-\(dataset)"
+        try writeOutputs(history, to: out)
+        output("metrics: \(out)/metrics.csv, curves: \(out)/curves.svg")
+        output(String(format: "test accuracy: %.4f", history.last!.testAccuracy))
+        return history
+    }
+
+    func evaluate(_ model: Module, _ data: TensorDataset) -> (loss: Double, accuracy: Double) {
+        model.eval()
+        defer { model.train() }
+        return withoutGradients {
+            var lossSum = 0.0, correct = 0
+            for batch in DataLoader(data, batchSize: 1000).batches() {
+                let logits = model(batch.input)
+                lossSum += crossEntropy(logits: logits, targets: batch.target, reduction: .sum).item(as: Double.self)
+                correct += Int((logits.argmax(axis: 1) .== batch.target).cast(to: .int64).sum().item(as: Int64.self))
+            }
+            return (lossSum / Double(data.count), Double(correct) / Double(data.count))
+        }
+    }
+
+    func writeOutputs(_ history: [EpochMetrics], to directory: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            var csv = "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds\n"
+            for (i, m) in history.enumerated() {
+                csv += "\(i + 1),\(m.trainLoss),\(m.trainAccuracy),\(m.testLoss),\(m.testAccuracy),\(m.seconds)\n"
+            }
+            try csv.write(toFile: "\(directory)/metrics.csv", atomically: true, encoding: .utf8)
+            let charts = [
+                LineChart(title: "loss", xLabel: "epoch", series: [
+                    .init(name: "train", values: history.map(\.trainLoss), color: "#1f77b4"),
+                    .init(name: "test", values: history.map(\.testLoss), color: "#d62728")]),
+                LineChart(title: "accuracy", xLabel: "epoch", series: [
+                    .init(name: "train", values: history.map(\.trainAccuracy), color: "#1f77b4"),
+                    .init(name: "test", values: history.map(\.testAccuracy), color: "#d62728")]),
+            ]
+            try svgDocument(charts).write(toFile: "\(directory)/curves.svg", atomically: true, encoding: .utf8)
+        } catch {
+            throw TrainingError.cannotWrite(path: directory, reason: "\(error.localizedDescription)")
+        }
+    }
+}

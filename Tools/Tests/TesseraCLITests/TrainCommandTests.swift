@@ -1,0 +1,74 @@
+import Datasets
+import Foundation
+import Testing
+import TensorCore
+@testable import TesseraCLI
+
+@Suite("tessera train")
+struct TrainCommandTests {
+    /// A tiny MNIST-shaped dataset whose class is written in the image: learnable in a few epochs.
+    func syntheticRoot() -> String {
+        let root = NSTemporaryDirectory() + "tessera-train-\(UInt64.random(in: 0..<UInt64.max))"
+        let dir = root + "/mnist"
+        try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for (split, count) in [("train", 600), ("t10k", 200)] {
+            var pixels: [UInt8] = [], labels: [UInt8] = []
+            for i in 0..<count {
+                let label = UInt8(i % 10)
+                labels.append(label)
+                for p in 0..<784 { pixels.append(p / 78 == Int(label) ? 200 : UInt8((p * 7 + i) % 50)) }
+            }
+            let images = IDX.encode(Tensor(pixels, shape: [count, 28, 28]))
+            FileManager.default.createFile(atPath: "\(dir)/\(split)-images-idx3-ubyte", contents: Data(images))
+            FileManager.default.createFile(atPath: "\(dir)/\(split)-labels-idx1-ubyte", contents: Data(IDX.encode(Tensor(labels))))
+        }
+        return root
+    }
+
+    @Test func trainsWritesMetricsAndReportsAccuracy() throws {
+        let root = syntheticRoot()
+        var lines: [String] = []
+        let command = try TrainCommand(arguments: ["mlp", "--dataset", "mnist", "--epochs", "3", "--hidden", "32",
+                                                   "--batch-size", "50", "--data", root, "--out", root + "/run"])
+        let history = try command.run(print: { lines.append($0) })
+        #expect(history.count == 3)
+        #expect(history.last!.testAccuracy > 0.9)
+        #expect(lines.last!.hasPrefix("test accuracy: "))
+        let csv = try String(contentsOfFile: root + "/run/metrics.csv", encoding: .utf8)
+        #expect(csv.split(separator: "\n").count == 4)
+        let svg = try String(contentsOfFile: root + "/run/curves.svg", encoding: .utf8)
+        #expect(svg.contains("<polyline"))
+    }
+
+    @Test func nonFiniteLossStopsWithTheStepNumber() throws {
+        let root = syntheticRoot()
+        let command = try TrainCommand(arguments: ["mlp", "--dataset", "mnist", "--epochs", "1", "--lr", "1e30",
+                                                   "--optimizer", "sgd", "--data", root, "--out", root + "/run"])
+        do {
+            try command.run(print: { _ in })
+            Issue.record("training with lr 1e30 should stop on a non-finite loss")
+        } catch let error as TrainingError {
+            #expect(error.description.contains("at step"))
+            #expect(error.description.contains("anomaly mode"))
+        }
+    }
+
+    @Test func missingDataNamesTheFetchCommand() throws {
+        let command = try TrainCommand(arguments: ["mlp", "--dataset", "fashion-mnist", "--data", "/nonexistent"])
+        #expect(throws: DatasetError.self) { try command.run(print: { _ in }) }
+        var err: [String] = []
+        let code = TesseraMain.run(["train", "mlp", "--dataset", "fashion-mnist", "--data", "/nonexistent"],
+                                   print: { _ in }, error: { err.append($0) })
+        #expect(code == 1)
+        #expect(err.first?.contains("Datasets/fetch fashion-mnist") == true)
+    }
+
+    @Test func badCommandLinesAreUsageErrors() {
+        for arguments in [["train"], ["train", "cnn"], ["train", "mlp", "--dataset", "cifar"], ["train", "mlp", "--epochs", "0"],
+                          ["train", "mlp", "--optimizer", "lion"], ["train", "mlp", "--hidden", "a,b"], ["train", "mlp", "--bogus"]] {
+            var err: [String] = []
+            #expect(TesseraMain.run(arguments, print: { _ in }, error: { err.append($0) }) == 2, "\(arguments)")
+            #expect(err.first?.contains("usage: tessera") == true)
+        }
+    }
+}
