@@ -5,9 +5,15 @@ let package = Package(
     name: "Benchmarks",
     dependencies: [
         .package(path: "../Packages/TensorCore"),
+        .package(path: "../Packages/NN"),
+        .package(path: "../Packages/Optim"),
     ],
     targets: [
-        .executableTarget(name: "tessera-bench", dependencies: [.product(name: "TensorCore", package: "TensorCore")]),
+        .executableTarget(name: "tessera-bench", dependencies: [
+            .product(name: "TensorCore", package: "TensorCore"),
+            .product(name: "NN", package: "NN"),
+            .product(name: "Optim", package: "Optim"),
+        ]),
     ],
     swiftLanguageModes: [.v5]
 )

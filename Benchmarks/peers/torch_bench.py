@@ -80,6 +80,29 @@ def workloads():
             w3.grad = None
         return step
     w["mlp3_fwd_bwd_b128"] = ("Ksample/s", 128e-3, mlp)
+
+    def mlp_train():
+        torch.manual_seed(1)
+        x = randn(128, 784)
+        y = torch.randint(0, 10, (128,), generator=g)
+        model = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Linear(512, 256),
+                                    torch.nn.ReLU(), torch.nn.Linear(256, 10))
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+        def step():
+            loss = torch.nn.functional.cross_entropy(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return step
+    w["mlp_train_step_b128"] = ("Ksample/s", 128e-3, mlp_train)
+
+    def adam_update():
+        p = torch.nn.Parameter(randn(10_000_000))
+        p.grad = randn(10_000_000)
+        opt = torch.optim.Adam([p], lr=1e-3)
+        return opt.step
+    w["adam_update_10M"] = ("Gparam/s", 10e6 / 1e9, adam_update)
     return w
 
 
@@ -118,7 +141,7 @@ def main():
     names = args.workload.split(",") if args.workload else list(all_workloads)
     for name in names:
         unit, work, make = all_workloads[name]
-        with torch.no_grad() if "autograd" not in name and "bwd" not in name else torch.enable_grad():
+        with torch.no_grad() if not any(k in name for k in ("autograd", "bwd", "train")) else torch.enable_grad():
             rate, seconds = measure(make, work, args.samples, args.budget)
         print(json.dumps({"workload": name, "impl": "torch", "rate": rate, "unit": unit,
                           "seconds_per_step": seconds, "threads": args.threads, "version": torch.__version__}))

@@ -1,3 +1,5 @@
+import NN
+import Optim
 import TensorCore
 
 /// The workloads, named as in peers/torch_bench.py.
@@ -56,6 +58,26 @@ func allWorkloads() -> [Workload] {
             y.sum().backward()
             w1.grad = nil; w2.grad = nil; w3.grad = nil
         }
+    })
+    list.append(Workload(name: "mlp_train_step_b128", unit: "Ksample/s", workPerStep: 128e-3) {
+        let x = Tensor.randn([128, 784], generator: g)
+        let y = Tensor.randint(0, 10, shape: [128], generator: g)
+        let model = Sequential(Linear(inputSize: 784, outputSize: 512, generator: g), ReLU(),
+                               Linear(inputSize: 512, outputSize: 256, generator: g), ReLU(),
+                               Linear(inputSize: 256, outputSize: 10, generator: g))
+        let sgd = SGD(parameters: model.parameters(), learningRate: 0.01, momentum: 0.9)
+        return {
+            let loss = crossEntropy(logits: model(x), targets: y)
+            sgd.zeroGradients()
+            loss.backward()
+            sgd.step()
+        }
+    })
+    list.append(Workload(name: "adam_update_10M", unit: "Gparam/s", workPerStep: 10e6 / 1e9) {
+        let p = Parameter(Tensor.randn([10_000_000], generator: g))
+        p.grad = Tensor.randn([10_000_000], generator: g)
+        let adam = Adam(parameters: [p], learningRate: 1e-3)
+        return { adam.step() }
     })
     return list
 }

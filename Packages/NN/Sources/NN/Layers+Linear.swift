@@ -28,8 +28,7 @@ public final class Linear: Module {
     public override func forward(_ x: Tensor) -> Tensor {
         tensorCheck(x.rank >= 1 && x.shape.last == inputSize,
                     "[Linear] input \(shapeText(x.shape)) does not end in inputSize \(inputSize)")
-        let y = x.matmul(weight.value.transposed())
-        return bias.map { y + $0.value } ?? y
+        return x.linear(weight: weight.value, bias: bias?.value)
     }
 }
 

@@ -90,6 +90,15 @@ struct GradientTests {
         }
     }
 
+    @Test func linearAndReluMaskAreGradientChecked() {
+        let x = sample([2, 3, 4], seed: 25), w = sample([5, 4], seed: 26), b = sample([5], seed: 27)
+        GradientCheck.check([x, w, b], "linear") { $0[0].linear(weight: $0[1], bias: $0[2]) }
+        GradientCheck.check([x, w], "linear without bias") { $0[0].linear(weight: $0[1]) }
+        GradientCheck.checkSecondOrder([x, w, b], "linear-tanh") { $0[0].linear(weight: $0[1], bias: $0[2]).tanh() }
+        GradientCheck.check([x], "relu via passingWhere") { ($0[0] * 3).relu() }
+        expectClose(x.linear(weight: w, bias: b), x.matmul(w.transposed()) + b, tolerance: Tolerance(absolute: 1e-12, relative: 1e-12))
+    }
+
     @Test func viewsAndIndexing() {
         let x = sample([2, 3, 4], seed: 18)
         GradientCheck.check([x], "reshape") { $0[0].reshaped(to: [4, -1]) * 2 }

@@ -31,7 +31,13 @@ public protocol ReductionOps: AnyObject {
 /// Matrix products: `a [batch..., m, k] x b [batch..., k, n] -> out [batch..., m, n]`,
 /// batch axes already broadcast to `out`'s.
 public protocol LinalgOps: AnyObject {
-    func matmul(_ a: Operand, _ b: Operand, into out: Operand)
+    /// `out = a b`, or `out += a b` when `accumulate` (BLAS beta = 1: bias-initialised
+    /// outputs and gradient accumulation without a separate pass).
+    func matmul(_ a: Operand, _ b: Operand, into out: Operand, accumulate: Bool)
+}
+
+extension LinalgOps {
+    public func matmul(_ a: Operand, _ b: Operand, into out: Operand) { matmul(a, b, into: out, accumulate: false) }
 }
 
 /// Gathers, scatters and sorting along one axis. Indices are int64.

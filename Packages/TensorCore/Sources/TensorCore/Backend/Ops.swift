@@ -25,6 +25,8 @@ public enum BinaryOp: Equatable, Sendable {
     case add, subtract, multiply, divide, pow, maximum, minimum
     case equal, notEqual, less, lessEqual, greater, greaterEqual
     case logicalAnd, logicalOr, logicalXor
+    /// `b > 0 ? a : 0`: the gradient of ReLU (`a` the incoming gradient, `b` the input).
+    case passWherePositive
 
     /// Produces bool whatever the operand type.
     public var isComparison: Bool {

@@ -136,6 +136,7 @@ extension CPUBackend {
         case .logicalAnd: compare { $0 != 0 && $1 != 0 }
         case .logicalOr: compare { $0 != 0 || $1 != 0 }
         case .logicalXor: compare { ($0 != 0) != ($1 != 0) }
+        case .passWherePositive: zip { $1 > 0 ? $0 : 0 }
         }
     }
 

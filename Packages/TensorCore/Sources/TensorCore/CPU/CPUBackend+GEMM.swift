@@ -4,24 +4,24 @@ import COpenBLAS
 protocol BLASScalar: TensorFloat {
     static func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
                      _ a: UnsafePointer<Self>, _ lda: Int, _ b: UnsafePointer<Self>, _ ldb: Int,
-                     _ c: UnsafeMutablePointer<Self>, _ ldc: Int)
+                     _ c: UnsafeMutablePointer<Self>, _ ldc: Int, beta: Self)
 }
 
 extension Float: BLASScalar {
     static func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
                      _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
-                     _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+                     _ c: UnsafeMutablePointer<Float>, _ ldc: Int, beta: Float) {
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
+                    Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 }
 
 extension Double: BLASScalar {
     static func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
                      _ a: UnsafePointer<Double>, _ lda: Int, _ b: UnsafePointer<Double>, _ ldb: Int,
-                     _ c: UnsafeMutablePointer<Double>, _ ldc: Int) {
+                     _ c: UnsafeMutablePointer<Double>, _ ldc: Int, beta: Double) {
         cblas_dgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
+                    Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 }
 
@@ -39,16 +39,21 @@ private func blasView(rows: Int, columns: Int, rowStride: Int, columnStride: Int
 }
 
 extension CPUBackend {
-    public func matmul(_ a: Operand, _ b: Operand, into out: Operand) {
+    public func matmul(_ a: Operand, _ b: Operand, into out: Operand, accumulate: Bool) {
         if a.dtype.isReducedPrecision || out.dtype.isReducedPrecision {
+            if accumulate {
+                let wideOut = widened(out)
+                matmul(widened(a), widened(b), into: wideOut, accumulate: true)
+                return copy(wideOut, into: out)
+            }
             return inFloat32([a, b], out) { inputs, wide in self.matmul(inputs[0], inputs[1], into: wide) }
         }
         switch a.dtype {
-        case .float32: matmulBLAS(a, b, out, Float.self)
-        case .float64: matmulBLAS(a, b, out, Double.self)
-        case .int32: matmulNaive(a, b, out, Int32.self)
-        case .int64: matmulNaive(a, b, out, Int64.self)
-        case .uint8: matmulNaive(a, b, out, UInt8.self)
+        case .float32: matmulBLAS(a, b, out, accumulate, Float.self)
+        case .float64: matmulBLAS(a, b, out, accumulate, Double.self)
+        case .int32: matmulNaive(a, b, out, accumulate, Int32.self)
+        case .int64: matmulNaive(a, b, out, accumulate, Int64.self)
+        case .uint8: matmulNaive(a, b, out, accumulate, UInt8.self)
         default: tensorFailure("[matmul] is not defined for \(a.dtype) tensors")
         }
     }
@@ -67,36 +72,38 @@ extension CPUBackend {
         }
     }
 
-    private func matmulBLAS<T: BLASScalar>(_ a: Operand, _ b: Operand, _ out: Operand, _ t: T.Type) {
+    private func matmulBLAS<T: BLASScalar>(_ a: Operand, _ b: Operand, _ out: Operand, _ accumulate: Bool, _ t: T.Type) {
         let r = out.shape.count
         let m = out.shape[r - 2], n = out.shape[r - 1], k = a.shape[r - 1]
         if m == 0 || n == 0 { return }
-        if k == 0 { return fill(out, with: 0) }
+        if k == 0 { if !accumulate { fill(out, with: 0) }; return }
         // Operands BLAS cannot read in place (or an output it cannot write) go through copies.
         let sa = a.layout.strides, sb = b.layout.strides, so = out.layout.strides
         guard let viewA = blasView(rows: m, columns: k, rowStride: sa[r - 2], columnStride: sa[r - 1]) else {
             let c = makeOperand(shape: a.shape, dtype: a.dtype); copy(a, into: c)
-            return matmulBLAS(c, b, out, t)
+            return matmulBLAS(c, b, out, accumulate, t)
         }
         guard let viewB = blasView(rows: k, columns: n, rowStride: sb[r - 2], columnStride: sb[r - 1]) else {
             let c = makeOperand(shape: b.shape, dtype: b.dtype); copy(b, into: c)
-            return matmulBLAS(a, c, out, t)
+            return matmulBLAS(a, c, out, accumulate, t)
         }
         guard let viewC = blasView(rows: m, columns: n, rowStride: so[r - 2], columnStride: so[r - 1]),
               !viewC.transposed else {
             let c = makeOperand(shape: out.shape, dtype: out.dtype)
-            matmulBLAS(a, b, c, t)
+            if accumulate { copy(out, into: c) }
+            matmulBLAS(a, b, c, accumulate, t)
             return copy(c, into: out)
         }
         let ap = a.storage.pointer.assumingMemoryBound(to: T.self)
         let bp = b.storage.pointer.assumingMemoryBound(to: T.self)
         let cp = out.storage.pointer.assumingMemoryBound(to: T.self)
         forEachMatrix(a, b, out) { ao, bo, co in
-            T.gemm(viewA.transposed, viewB.transposed, m, n, k, ap + ao, viewA.ld, bp + bo, viewB.ld, cp + co, viewC.ld)
+            T.gemm(viewA.transposed, viewB.transposed, m, n, k, ap + ao, viewA.ld, bp + bo, viewB.ld, cp + co, viewC.ld,
+                   beta: accumulate ? 1 : 0)
         }
     }
 
-    private func matmulNaive<T: ReducibleScalar>(_ a: Operand, _ b: Operand, _ out: Operand, _ t: T.Type) {
+    private func matmulNaive<T: ReducibleScalar>(_ a: Operand, _ b: Operand, _ out: Operand, _ accumulate: Bool, _ t: T.Type) {
         let r = out.shape.count
         let m = out.shape[r - 2], n = out.shape[r - 1], k = a.shape[r - 1]
         let sa = a.layout.strides, sb = b.layout.strides, so = out.layout.strides
@@ -106,7 +113,7 @@ extension CPUBackend {
         forEachMatrix(a, b, out) { ao, bo, co in
             for i in 0..<m {
                 for j in 0..<n {
-                    var acc: T = 0
+                    var acc: T = accumulate ? cp[co + i * so[r - 2] + j * so[r - 1]] : 0
                     for p in 0..<k { acc += ap[ao + i * sa[r - 2] + p * sa[r - 1]] * bp[bo + p * sb[r - 2] + j * sb[r - 1]] }
                     cp[co + i * so[r - 2] + j * so[r - 1]] = acc
                 }

@@ -25,6 +25,39 @@ extension Tensor {
         }
     }
 
+    /// `self Wᵀ + b`, a fully connected layer, as one GEMM with the bias preloaded into the
+    /// output; the weight gradient comes out contiguous in `W`'s layout.
+    ///
+    /// Shape: `[..., in] x [out, in] (+ [out]) -> [..., out]`.
+    public func linear(weight: Tensor, bias: Tensor? = nil) -> Tensor {
+        tensorCheck(weight.rank == 2 && rank >= 1 && shape.last == weight.shape[1],
+                    "[linear] input \(shapeText(shape)) does not fit weight \(shapeText(weight.shape))")
+        tensorCheck(dtype == weight.dtype, "[linear] input dtype \(dtype) does not match weight dtype \(weight.dtype)")
+        let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
+        if let bias {
+            tensorCheck(bias.shape == [outFeatures] && bias.dtype == dtype,
+                        "[linear] bias \(shapeText(bias.shape)) \(bias.dtype) should be [\(outFeatures)] \(dtype)")
+        }
+        let x2 = reshaped(to: [-1, inFeatures]).detached()
+        let rows = x2.shape[0]
+        let out = Tensor(uninitializedShape: [rows, outFeatures], dtype: dtype, device: device)
+        if let bias { backend.copy(bias.operand.with(layout: bias.layout.broadcast(to: [rows, outFeatures])), into: out.operand) }
+        let w = weight.detached()
+        backend.matmul(x2.operand, w.transposed().operand, into: out.operand, accumulate: bias != nil)
+        let x = self, leadShape = Array(shape.dropLast())
+        let result = out.reshaped(to: leadShape + [outFeatures])
+        let inputs = [x, weight] + (bias.map { [$0] } ?? [])
+        return result.recorded("linear", inputs) { g, _ in
+            let g2 = g.reshaped(to: [-1, outFeatures])
+            var grads: [Tensor?] = [
+                x.requiresGrad ? g2.matmul(weight).reshaped(to: x.shape) : nil,
+                weight.requiresGrad ? g2.transposed().matmul(x.reshaped(to: [-1, inFeatures])) : nil,
+            ]
+            if let bias { grads.append(bias.requiresGrad ? g2.sum(axes: [0]) : nil) }
+            return grads
+        }
+    }
+
     /// Inner product of two vectors.
     public func dot(_ other: Tensor) -> Tensor {
         tensorCheck(rank == 1 && other.rank == 1 && shape == other.shape,

@@ -89,7 +89,14 @@ extension Tensor {
     /// `max(x, 0)`.
     public func relu() -> Tensor {
         let x = self
-        return unaryKernel(.relu, "relu").recorded("relu", x) { g, _ in [g * g.mask(x .> 0)] }
+        return unaryKernel(.relu, "relu").recorded("relu", x) { g, _ in [g.passingWhere(positive: x)] }
+    }
+
+    /// `self` where `x > 0`, else 0, in one pass (ReLU's backward). Differentiable in `self`.
+    public func passingWhere(positive x: Tensor) -> Tensor {
+        binaryKernel(.passWherePositive, x, "passWherePositive").recorded("passWherePositive", self) { g, _ in
+            [g.passingWhere(positive: x)]
+        }
     }
 
     /// `x` for positive inputs, `slope * x` otherwise.
