@@ -103,3 +103,20 @@ struct LayerTests {
         #expect(Initializer.gain(for: .tanh) == 5.0 / 3)
     }
 }
+
+@Suite("Functional forms agree with the layers")
+struct FunctionalFormTests {
+    @Test func freeFunctionsMatchModules() {
+        let x = Tensor.randn([4, 3, 5], dtype: .float64, generator: RandomGenerator(seed: 12))
+        let bn = BatchNorm1d(featureCount: 3)
+        for (_, p) in bn.namedParameters() { p.value = p.value.cast(to: .float64) }
+        for (_, b) in bn.namedBuffers() { b.value = b.value.cast(to: .float64) }
+        expectClose(batchNorm(x, runningMean: nil, runningVariance: nil, training: true), bn(x))
+        let gn = GroupNorm(groupCount: 3, channelCount: 3)
+        for (_, p) in gn.namedParameters() { p.value = p.value.cast(to: .float64) }
+        expectClose(groupNorm(x, groups: 3), gn(x))
+        expectClose(layerNorm(x), LayerNorm(5, epsilon: 1e-5).forward(x.cast(to: .float32)).cast(to: .float64),
+                    tolerance: Tolerance(absolute: 1e-5, relative: 1e-5))
+        #expect(dropout(x, p: 0.5, training: false).allEqual(x))
+    }
+}

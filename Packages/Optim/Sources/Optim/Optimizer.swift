@@ -104,4 +104,4 @@ open class GroupedOptimizer<Options: OptimizerOptions, State> {
 }
 
 /// A fresh contiguous tensor shaped like `t` for a kernel to write.
-func uninitialized(like t: Tensor) -> Tensor { Tensor.zeros(like: t) }
+func uninitialized(like t: Tensor) -> Tensor { Tensor.empty(like: t) }

@@ -25,7 +25,7 @@ extension CPUBackend {
         let pp = ptr(p), gp = ptr(g), op = ptr(out), bp = b.map(ptr)
         let lr = T(h.learningRate), wd = T(h.weightDecay), mu = T(h.momentum), damp = 1 - T(h.dampening)
         let nesterov = h.nesterov, useMomentum = bp != nil && h.momentum != 0
-        parallelChunks(count: p.elementCount, cost: 4) { range in
+        parallelChunks(count: p.elementCount, cost: 1) { range in
             for i in range {
                 var d = gp[i] + wd * pp[i]
                 if useMomentum, let bp {

@@ -89,7 +89,7 @@ public enum CPUThreads {
 /// Work (elements x cost) below this runs on the calling thread. Splitting costs ~5-10 µs,
 /// and OpenBLAS's spinning workers compete with ours for the cores right after a GEMM, so
 /// only large element-wise work is worth spreading (measured on the MLP benchmark).
-let parallelThreshold = 1 << 18
+let parallelThreshold = 1 << 20
 
 /// Splits `0..<count` into contiguous chunks run concurrently when the work is large.
 

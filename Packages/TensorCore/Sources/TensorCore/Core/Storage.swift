@@ -37,8 +37,9 @@ public final class Storage {
 public final class CPUAllocator: StorageAllocator {
     public static let shared = CPUAllocator()
 
-    /// Blocks at least this large are cached on free.
-    public let cacheThreshold = 1 << 20
+    /// Blocks at least this large are cached on free. glibc serves blocks above 128 KB with
+    /// fresh mmaps (page faults on every first touch), so those are worth keeping.
+    public let cacheThreshold = 1 << 17
     /// Upper bound on bytes held in the cache.
     public var cacheLimit = 1 << 30
 

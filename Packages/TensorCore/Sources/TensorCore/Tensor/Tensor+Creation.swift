@@ -7,6 +7,14 @@ extension Tensor {
         return t
     }
 
+    /// A tensor whose contents are unspecified (`torch.empty`): for outputs a kernel overwrites.
+    public static func empty(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu) -> Tensor {
+        for d in shape { tensorCheck(d >= 0, "[empty] negative dimension in shape \(shapeText(shape))") }
+        return Tensor(uninitializedShape: shape, dtype: dtype, device: device)
+    }
+
+    public static func empty(like t: Tensor) -> Tensor { empty(t.shape, dtype: t.dtype, device: t.device) }
+
     public static func zeros(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu) -> Tensor {
         full(shape, value: 0, dtype: dtype, device: device)
     }
