@@ -18,7 +18,7 @@ struct ReaderTests {
         let suffix = gzip ? ".gz" : ""
         for (file, t) in [("train-images-idx3-ubyte", images), ("train-labels-idx1-ubyte", labels)] {
             let bytes = IDX.encode(t)
-            FileManager.default.createFile(atPath: "\(dir)/\(file)\(suffix)", contents: Data(gzip ? Gzip.compress(bytes) : bytes))
+            _ = FileManager.default.createFile(atPath: "\(dir)/\(file)\(suffix)", contents: Data(gzip ? Gzip.compress(bytes) : bytes))
         }
     }
 
@@ -70,12 +70,12 @@ struct ReaderTests {
         try FileManager.default.createDirectory(atPath: "\(root)/digits", withIntermediateDirectories: true)
         let row = (0..<64).map { String($0 % 17) }.joined(separator: ",")
         let csv = "\(row),3\n\(row),7\n"
-        FileManager.default.createFile(atPath: "\(root)/digits/digits.csv.gz", contents: Data(Gzip.compress(Array(csv.utf8))))
+        _ = FileManager.default.createFile(atPath: "\(root)/digits/digits.csv.gz", contents: Data(Gzip.compress(Array(csv.utf8))))
         let data = try ImageDatasets.csvDigits("digits", root: root)
         #expect(data.count == 2)
         #expect(data.targets.scalars(as: Int64.self) == [3, 7])
         #expect(data.inputs[0, 16].item() == 1)
-        FileManager.default.createFile(atPath: "\(root)/digits/digits.csv.gz", contents: Data(Gzip.compress(Array("1,2,3\n".utf8))))
+        _ = FileManager.default.createFile(atPath: "\(root)/digits/digits.csv.gz", contents: Data(Gzip.compress(Array("1,2,3\n".utf8))))
         #expect(throws: DatasetError.self) { try ImageDatasets.csvDigits("digits", root: root) }
     }
 

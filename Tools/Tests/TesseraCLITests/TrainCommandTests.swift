@@ -19,8 +19,8 @@ struct TrainCommandTests {
                 for p in 0..<784 { pixels.append(p / 78 == Int(label) ? 200 : UInt8((p * 7 + i) % 50)) }
             }
             let images = IDX.encode(Tensor(pixels, shape: [count, 28, 28]))
-            FileManager.default.createFile(atPath: "\(dir)/\(split)-images-idx3-ubyte", contents: Data(images))
-            FileManager.default.createFile(atPath: "\(dir)/\(split)-labels-idx1-ubyte", contents: Data(IDX.encode(Tensor(labels))))
+            _ = FileManager.default.createFile(atPath: "\(dir)/\(split)-images-idx3-ubyte", contents: Data(images))
+            _ = FileManager.default.createFile(atPath: "\(dir)/\(split)-labels-idx1-ubyte", contents: Data(IDX.encode(Tensor(labels))))
         }
         return root
     }
