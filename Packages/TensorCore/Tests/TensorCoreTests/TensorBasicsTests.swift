@@ -90,6 +90,14 @@ struct TensorBasicsTests {
         #expect(x.cumulativeSum(axis: 1).scalars == [3, 4, 6, 9, 16, 24])
     }
 
+    @Test func emptyTensorsWorkThroughOps() {
+        let e = Tensor.zeros([0, 3])
+        #expect((e + 1).shape == [0, 3])
+        #expect(e.sum(axes: [0]).scalars == [0, 0, 0])
+        #expect(Tensor.concatenated([e, Tensor.ones([2, 3])], axis: 0).shape == [2, 3])
+        #expect(e.transposed().contiguous().shape == [3, 0])
+    }
+
     @Test func descriptionElidesLargeTensors() {
         let big = Tensor.arange(2000, dtype: .int64)
         #expect(big.description == "tensor([   0,    1,    2,  ..., 1997, 1998, 1999])")

@@ -38,6 +38,8 @@ struct StridedPlan {
     /// Calls `body(offsets, count)` for each row intersecting the linear range.
     
     func forEachRow(in range: Range<Int>, _ body: (SIMD4<Int>, Int) -> Void) {
+        // Empty tensors have a zero extent somewhere: nothing to visit (and no modulo by 0).
+        if range.isEmpty { return }
         let rank = shape.count
         if rank == 0 {
             if !range.isEmpty { body(base, 1) }
