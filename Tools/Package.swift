@@ -11,6 +11,7 @@ let package = Package(
         .package(path: "../Packages/NN"),
         .package(path: "../Packages/Optim"),
         .package(path: "../Datasets"),
+        .package(path: "../Packages/Checkpoint-HDF5"),
     ],
     targets: [
         .target(name: "TesseraCLI", dependencies: [
@@ -18,9 +19,13 @@ let package = Package(
             .product(name: "NN", package: "NN"),
             .product(name: "Optim", package: "Optim"),
             .product(name: "Datasets", package: "Datasets"),
+            .product(name: "CheckpointHDF5", package: "Checkpoint-HDF5"),
         ]),
         .executableTarget(name: "tessera", dependencies: ["TesseraCLI"]),
-        .testTarget(name: "TesseraCLITests", dependencies: ["TesseraCLI"]),
+        .testTarget(name: "TesseraCLITests", dependencies: [
+            "TesseraCLI", .product(name: "CheckpointHDF5", package: "Checkpoint-HDF5"),
+            .product(name: "Datasets", package: "Datasets"), .product(name: "TensorCore", package: "TensorCore"),
+        ]),
     ],
     swiftLanguageModes: [.v5]
 )

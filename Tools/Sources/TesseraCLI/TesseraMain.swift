@@ -6,6 +6,7 @@ public enum TesseraMain {
     commands:
       demo     fetch Fashion-MNIST if needed, train an MLP, print test accuracy, plot curves
       train    train a model: tessera train mlp --dataset fashion-mnist --epochs 10 ...
+      inspect  print a checkpoint's tensors and metadata: tessera inspect FILE.h5
       curve    fit a small MLP to a synthetic curve with TensorCore alone
       help     show this help
 
@@ -25,6 +26,9 @@ public enum TesseraMain {
             case "demo":
                 try DemoCommand(arguments: rest).run(print: output)
                 return 0
+            case "inspect":
+                try InspectCommand(arguments: rest).run(print: output)
+                return 0
             case "curve":
                 let losses = try CurveCommand(arguments: rest).run(print: output)
                 return (losses.last.map { $0.isFinite } ?? false) ? 0 : 1
@@ -41,7 +45,8 @@ public enum TesseraMain {
             output(help.text)
             return 0
         } catch let usageError as UsageError {
-            let commandUsage = ["demo": DemoCommand.usage, "curve": CurveCommand.usage, "train": TrainCommand.usage][command] ?? usage
+            let commandUsage = ["demo": DemoCommand.usage, "curve": CurveCommand.usage, "train": TrainCommand.usage,
+                                 "inspect": InspectCommand.usage][command] ?? usage
             errorOutput("tessera: \(usageError.message)\n\n" + commandUsage)
             return 2
         } catch {

@@ -1,3 +1,4 @@
+import CheckpointHDF5
 import Datasets
 import Foundation
 import NN
@@ -39,6 +40,9 @@ public struct TrainCommand {
       --schedule NAME      cosine (default: anneal to 0 over the epochs, per step) or constant
       --seed S             initialisation and shuffling seed (default 0)
       --out DIR            where metrics.csv and curves.svg go (default runs/mlp-DATASET)
+      --checkpoint-dir D   save model, optimizer, schedule and position every epoch (keeps 3)
+      --resume             continue from the newest checkpoint in --checkpoint-dir
+      --stop-after-epoch K stop after epoch K of --epochs (time-boxed jobs; --resume later)
       --data DIR           dataset root (default Datasets/data, or $TESSERA_DATA)
       --help               show this help
     Missing data: run Datasets/fetch NAME first.
@@ -55,6 +59,9 @@ public struct TrainCommand {
     public var seed: UInt64 = 0
     public var outDirectory: String?
     public var dataRoot: String?
+    public var checkpointDirectory: String?
+    public var resume = false
+    public var stopAfterEpoch: Int?
 
     public init() {}
 
@@ -65,7 +72,8 @@ public struct TrainCommand {
         }
         guard model == "mlp" else { throw UsageError("unknown model '\(model)'; available: mlp") }
         let args = try Arguments(Array(arguments.dropFirst()), valueOptions: [
-            "dataset", "epochs", "batch-size", "lr", "optimizer", "hidden", "weight-decay", "schedule", "seed", "out", "data"])
+            "dataset", "epochs", "batch-size", "lr", "optimizer", "hidden", "weight-decay", "schedule", "seed", "out", "data",
+            "checkpoint-dir", "stop-after-epoch"], flagOptions: ["help", "resume"])
         if args.flag("help") { throw HelpRequested(text: TrainCommand.usage) }
         guard args.positional.isEmpty else { throw UsageError("unexpected argument '\(args.positional[0])'") }
         dataset = args.values["dataset"] ?? dataset
@@ -96,10 +104,33 @@ public struct TrainCommand {
         seed = try args.value("seed", default: UInt64(0))
         outDirectory = args.values["out"]
         dataRoot = args.values["data"]
+        checkpointDirectory = args.values["checkpoint-dir"]
+        resume = args.flag("resume")
+        if resume && checkpointDirectory == nil { throw UsageError("--resume needs --checkpoint-dir") }
+        if args.values["stop-after-epoch"] != nil {
+            stopAfterEpoch = try args.value("stop-after-epoch", default: 1, where: { $0 > 0 }, expected: "a positive integer")
+        }
     }
 
     public struct EpochMetrics {
         public var trainLoss: Double, trainAccuracy: Double, testLoss: Double, testAccuracy: Double, seconds: Double
+
+        static let header = "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds"
+
+        static func csv(_ history: [EpochMetrics]) -> String {
+            var text = header + "\n"
+            for (i, m) in history.enumerated() {
+                text += "\(i + 1),\(m.trainLoss),\(m.trainAccuracy),\(m.testLoss),\(m.testAccuracy),\(m.seconds)\n"
+            }
+            return text
+        }
+
+        static func parse(_ csv: String) -> [EpochMetrics] {
+            csv.split(separator: "\n").dropFirst().compactMap { line in
+                let v = line.split(separator: ",").compactMap { Double($0) }
+                return v.count == 6 ? EpochMetrics(trainLoss: v[1], trainAccuracy: v[2], testLoss: v[3], testAccuracy: v[4], seconds: v[5]) : nil
+            }
+        }
     }
 
     func loadData() throws -> (train: TensorDataset, test: TensorDataset) {
@@ -148,7 +179,19 @@ public struct TrainCommand {
 
         var history: [EpochMetrics] = []
         var step = 0
-        for epoch in 1...epochs {
+        var firstEpoch = 1
+        if resume, let directory = checkpointDirectory, let latest = CheckpointFile.latest(inDirectory: directory) {
+            let saved = try CheckpointFile.load(from: latest)
+            try model.loadStateDict(saved.model)
+            try opt.load(stateDict: OptimizerStateDict(tensors: saved.optimizerTensors, scalars: saved.optimizerScalars))
+            step = saved.step ?? 0
+            firstEpoch = (saved.epoch ?? 0) + 1
+            (scheduler as? ClosedFormSchedule)?.restore(stepCount: step)
+            if case .string(let csv)? = saved.metadata["history"] { history = EpochMetrics.parse(csv) }
+            output("resumed from \(latest) after epoch \(firstEpoch - 1), step \(step)")
+        }
+        let lastEpoch = Swift.min(epochs, stopAfterEpoch ?? epochs)
+        for epoch in firstEpoch...Swift.max(lastEpoch, firstEpoch) where epoch <= lastEpoch {
             let started = Date()
             model.train()
             let bar = ProgressBar(total: loader.batchCount, label: "epoch \(epoch)/\(epochs)")
@@ -177,6 +220,19 @@ public struct TrainCommand {
             history.append(metrics)
             output(String(format: "epoch %d: train loss %.4f, train accuracy %.4f, test loss %.4f, test accuracy %.4f (%.1fs)",
                           epoch, metrics.trainLoss, metrics.trainAccuracy, metrics.testLoss, metrics.testAccuracy, metrics.seconds))
+            if let directory = checkpointDirectory {
+                let state = opt.stateDict()
+                let checkpoint = Checkpoint(model: model.stateDict(), optimizerTensors: state.tensors, optimizerScalars: state.scalars,
+                                            step: step, epoch: epoch,
+                                            metadata: ["dataset": .string(dataset), "optimizer": .string(optimizer),
+                                                       "hidden": .string(hidden.map(String.init).joined(separator: ",")),
+                                                       "history": .string(EpochMetrics.csv(history))])
+                try CheckpointFile.save(checkpoint, inDirectory: directory, keepLast: 3)
+            }
+        }
+        guard !history.isEmpty else {
+            output("nothing to do: the checkpoint already covers \(epochs) epochs")
+            return history
         }
         let out = outDirectory ?? "runs/mlp-\(dataset)"
         try writeOutputs(history, to: out)
@@ -202,11 +258,7 @@ public struct TrainCommand {
     func writeOutputs(_ history: [EpochMetrics], to directory: String) throws {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            var csv = "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds\n"
-            for (i, m) in history.enumerated() {
-                csv += "\(i + 1),\(m.trainLoss),\(m.trainAccuracy),\(m.testLoss),\(m.testAccuracy),\(m.seconds)\n"
-            }
-            try csv.write(toFile: "\(directory)/metrics.csv", atomically: true, encoding: .utf8)
+            try EpochMetrics.csv(history).write(toFile: "\(directory)/metrics.csv", atomically: true, encoding: .utf8)
             let charts = [
                 LineChart(title: "loss", xLabel: "epoch", series: [
                     .init(name: "train", values: history.map(\.trainLoss), color: "#1f77b4"),

@@ -1,3 +1,4 @@
+import CheckpointHDF5
 import Datasets
 import Foundation
 import Testing
@@ -70,5 +71,38 @@ struct TrainCommandTests {
             #expect(TesseraMain.run(arguments, print: { _ in }, error: { err.append($0) }) == 2, "\(arguments)")
             #expect(err.first?.contains("usage: tessera") == true)
         }
+    }
+}
+
+@Suite("Checkpointing from the command line")
+struct CheckpointCommandTests {
+    @Test func resumedRunIsBitIdenticalToAnUninterruptedOne() throws {
+        let root = TrainCommandTests().syntheticRoot()
+        func train(_ extra: [String]) throws {
+            _ = try TrainCommand(arguments: ["mlp", "--dataset", "mnist", "--hidden", "16", "--batch-size", "64",
+                                             "--data", root, "--out", root + "/out", "--seed", "5"] + extra).run(print: { _ in })
+        }
+        try train(["--epochs", "3", "--checkpoint-dir", root + "/straight"])
+        try train(["--epochs", "3", "--stop-after-epoch", "1", "--checkpoint-dir", root + "/interrupted"])
+        var lines: [String] = []
+        _ = try TrainCommand(arguments: ["mlp", "--dataset", "mnist", "--hidden", "16", "--batch-size", "64", "--data", root,
+                                         "--out", root + "/out", "--seed", "5", "--epochs", "3", "--resume",
+                                         "--checkpoint-dir", root + "/interrupted"]).run(print: { lines.append($0) })
+        #expect(lines.contains { $0.hasPrefix("resumed from") })
+        let a = try CheckpointFile.load(from: try #require(CheckpointFile.latest(inDirectory: root + "/straight")))
+        let b = try CheckpointFile.load(from: try #require(CheckpointFile.latest(inDirectory: root + "/interrupted")))
+        #expect(a.epoch == 3 && b.epoch == 3 && a.step == b.step)
+        for (name, tensor) in a.model {
+            let identical = tensor.scalars(as: Float.self) == b.model[name]!.scalars(as: Float.self)
+            #expect(identical, "model tensor \(name) differs")
+        }
+        for (name, tensor) in a.optimizerTensors {
+            let identical = tensor.scalars(as: Float.self) == b.optimizerTensors[name]!.scalars(as: Float.self)
+            #expect(identical, "optimizer tensor \(name) differs")
+        }
+        var inspected: [String] = []
+        try InspectCommand(arguments: [CheckpointFile.latest(inDirectory: root + "/straight")!]).run(print: { inspected.append($0) })
+        #expect(inspected.contains { $0.contains("weight  [16, 784] float32") })
+        #expect(inspected.contains { $0.contains("@epoch = 3") })
     }
 }

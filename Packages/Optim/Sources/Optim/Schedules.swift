@@ -32,6 +32,12 @@ public class ClosedFormSchedule: LearningRateSchedule {
         stepCount += 1
         apply()
     }
+
+    /// Jumps to step `count` (resuming from a checkpoint) and sets the rates for it.
+    public func restore(stepCount count: Int) {
+        stepCount = count
+        apply()
+    }
 }
 
 /// `base · γ^⌊step / stepSize⌋`.

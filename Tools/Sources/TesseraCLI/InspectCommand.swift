@@ -1,0 +1,53 @@
+import CheckpointHDF5
+import TensorCore
+
+/// `tessera inspect FILE.h5`: the tree of a checkpoint with shapes, dtypes, sizes and metadata.
+public struct InspectCommand {
+    public static let usage = """
+    usage: tessera inspect FILE.h5
+
+    Prints the checkpoint's metadata and the tree of stored tensors (shape, dtype, size)
+    without reading tensor data.
+    """
+
+    public let path: String
+
+    public init(arguments: [String]) throws {
+        let args = try Arguments(arguments, valueOptions: [])
+        if args.flag("help") { throw HelpRequested(text: InspectCommand.usage) }
+        guard args.positional.count == 1 else { throw UsageError("expected one checkpoint file") }
+        path = args.positional[0]
+    }
+
+    public func run(print output: (String) -> Void = { Swift.print($0) }) throws {
+        let attributes = try CheckpointFile.attributes(of: path)
+        let entries = try CheckpointFile.contents(of: path)
+        output(path)
+        for (key, value) in attributes.sorted(by: { $0.key < $1.key }) where key != "meta.history" {
+            output("  @\(key) = \(value)")
+        }
+        for section in ["model", "optimizer"] {
+            let items = entries.filter { $0.section == section }
+            guard !items.isEmpty else { continue }
+            let total = items.reduce(0) { $0 + $1.byteCount }
+            output("\(section)/  (\(items.count) tensors, \(byteText(total)))")
+            var previous: [Substring] = []
+            for entry in items {
+                let parts = entry.name.split(separator: ".")
+                var shared = 0
+                while shared < min(previous.count, parts.count - 1) && previous[shared] == parts[shared] { shared += 1 }
+                for level in shared..<(parts.count - 1) {
+                    output(String(repeating: "  ", count: level + 1) + parts[level] + "/")
+                }
+                output(String(repeating: "  ", count: parts.count) + "\(parts.last!)  \(entry.shape) \(entry.dtype)  \(byteText(entry.byteCount))")
+                previous = Array(parts.dropLast())
+            }
+        }
+    }
+
+    func byteText(_ bytes: Int) -> String {
+        if bytes >= 1 << 20 { return "\((Double(bytes) / Double(1 << 20) * 10).rounded() / 10) MiB" }
+        if bytes >= 1 << 10 { return "\((Double(bytes) / 1024 * 10).rounded() / 10) KiB" }
+        return "\(bytes) B"
+    }
+}
