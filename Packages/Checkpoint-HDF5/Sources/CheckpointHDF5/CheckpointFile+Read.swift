@@ -15,7 +15,8 @@ extension CheckpointFile {
             guard FileManager.default.fileExists(atPath: path) else { throw CheckpointError.missingFile(path) }
             try Envelope.verify(path, full: verifyAll)
             guard H5Fis_hdf5(path) > 0 else { throw CheckpointError.corrupt(path: path, reason: "no HDF5 superblock") }
-            guard let file = HDF5Handle(H5Fopen(path, tessera_h5f_acc_rdonly(), h5Default), close: H5Fclose) else {
+            guard let fapl = HDF5.fileAccess(),
+                  let file = HDF5Handle(H5Fopen(path, tessera_h5f_acc_rdonly(), fapl.id), close: H5Fclose) else {
                 throw CheckpointError.corrupt(path: path, reason: "HDF5 could not open it")
             }
             guard case .number(let format)? = HDF5.readAttribute(file.id, "tessera_format") else {

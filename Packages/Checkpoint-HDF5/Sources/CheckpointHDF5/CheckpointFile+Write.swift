@@ -67,7 +67,7 @@ public enum CheckpointFile {
         // carries checksums too.
         guard let fcpl = HDF5Handle(H5Pcreate(tessera_h5p_file_create()), close: H5Pclose),
               H5Pset_userblock(fcpl.id, hsize_t(Envelope.size)) >= 0,
-              let fapl = HDF5Handle(H5Pcreate(tessera_h5p_file_access()), close: H5Pclose),
+              let fapl = HDF5.fileAccess(),
               H5Pset_libver_bounds(fapl.id, H5F_LIBVER_V18, H5F_LIBVER_V110) >= 0 else {
             throw fail("cannot create property lists")
         }

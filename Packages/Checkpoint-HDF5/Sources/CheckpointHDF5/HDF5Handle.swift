@@ -29,7 +29,19 @@ enum HDF5 {
         return m
     }()
 
-    private static let silenced: Void = { tessera_h5_silence_errors() }()
+    private static let silenced: Void = {
+        H5open()
+        tessera_h5_silence_errors()
+    }()
+
+    /// File access properties for every open and create: no flock. Writes are atomic by
+    /// rename already, and a child process that inherited a descriptor (any fork/exec while a
+    /// file is open) would otherwise hold the lock and make later opens fail.
+    static func fileAccess() -> HDF5Handle? {
+        guard let fapl = HDF5Handle(H5Pcreate(tessera_h5p_file_access()), close: H5Pclose),
+              H5Pset_file_locking(fapl.id, false, true) >= 0 else { return nil }
+        return fapl
+    }
 
     static func locked<R>(_ body: () throws -> R) rethrows -> R {
         _ = silenced
