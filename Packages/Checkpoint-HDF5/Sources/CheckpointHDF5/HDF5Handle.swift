@@ -29,10 +29,7 @@ enum HDF5 {
         return m
     }()
 
-    private static let silenced: Void = {
-        H5open()
-        tessera_h5_silence_errors()
-    }()
+    private static let opened: Void = { H5open() }()
 
     /// File access properties for every open and create: no flock. Writes are atomic by
     /// rename already, and a child process that inherited a descriptor (any fork/exec while a
@@ -44,8 +41,10 @@ enum HDF5 {
     }
 
     static func locked<R>(_ body: () throws -> R) rethrows -> R {
-        _ = silenced
+        _ = opened
         pthread_mutex_lock(&lock)
+        // Debian builds HDF5 thread-safe, where the error-printing switch is per thread.
+        tessera_h5_silence_errors()
         defer { pthread_mutex_unlock(&lock) }
         return try body()
     }
