@@ -7,12 +7,14 @@ let package = Package(
         .package(path: "../Packages/TensorCore"),
         .package(path: "../Packages/NN"),
         .package(path: "../Packages/Optim"),
+        .package(path: "../Packages/Checkpoint-HDF5"),
     ],
     targets: [
         .executableTarget(name: "tessera-bench", dependencies: [
             .product(name: "TensorCore", package: "TensorCore"),
             .product(name: "NN", package: "NN"),
             .product(name: "Optim", package: "Optim"),
+            .product(name: "CheckpointHDF5", package: "Checkpoint-HDF5"),
         ]),
     ],
     swiftLanguageModes: [.v5]

@@ -4,6 +4,8 @@
 """
 import argparse
 import json
+import os
+import tempfile
 import time
 
 import torch
@@ -103,6 +105,29 @@ def workloads():
         opt = torch.optim.Adam([p], lr=1e-3)
         return opt.step
     w["adam_update_10M"] = ("Gparam/s", 10e6 / 1e9, adam_update)
+
+    directory = os.environ.get("TESSERA_BENCH_DIR", tempfile.gettempdir())
+    path = os.path.join(directory, "torch-bench-100M.pt")
+
+    def state():
+        return {f"layer{i}.weight": randn(1000, 10_000) for i in range(10)}
+
+    def save_durably(model):
+        # Same durability as Tessera's save: the bytes are on disk when it returns.
+        torch.save(model, path)
+        fd = os.open(path, os.O_RDONLY)
+        os.fsync(fd)
+        os.close(fd)
+
+    def checkpoint_save():
+        model = state()
+        return lambda: save_durably(model)
+    w["checkpoint_save_100M"] = ("GB/s", 0.4, checkpoint_save)
+
+    def checkpoint_load():
+        save_durably(state())
+        return lambda: torch.load(path, weights_only=True)
+    w["checkpoint_load_100M"] = ("GB/s", 0.4, checkpoint_load)
     return w
 
 

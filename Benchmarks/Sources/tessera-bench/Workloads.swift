@@ -1,3 +1,5 @@
+import CheckpointHDF5
+import Foundation
 import NN
 import Optim
 import TensorCore
@@ -78,6 +80,20 @@ func allWorkloads() -> [Workload] {
         p.grad = Tensor.randn([10_000_000], generator: g)
         let adam = Adam(parameters: [p], learningRate: 1e-3)
         return { adam.step() }
+    })
+    // 100M float32 parameters (400 MB) in ten tensors, saved durably (fsync) and loaded back.
+    let checkpointDirectory = ProcessInfo.processInfo.environment["TESSERA_BENCH_DIR"] ?? NSTemporaryDirectory()
+    let checkpointPath = checkpointDirectory + "/tessera-bench-100M.h5"
+    let state: () -> [String: Tensor] = {
+        (0..<10).reduce(into: [String: Tensor]()) { d, i in d["layer\(i).weight"] = Tensor.randn([1000, 10_000], generator: g) }
+    }
+    list.append(Workload(name: "checkpoint_save_100M", unit: "GB/s", workPerStep: 0.4) {
+        let model = state()
+        return { try! CheckpointFile.save(Checkpoint(model: model), to: checkpointPath, checksums: false) }
+    })
+    list.append(Workload(name: "checkpoint_load_100M", unit: "GB/s", workPerStep: 0.4) {
+        try! CheckpointFile.save(Checkpoint(model: state()), to: checkpointPath, checksums: false)
+        return { _ = try! CheckpointFile.load(from: checkpointPath) }
     })
     return list
 }

@@ -187,6 +187,10 @@ public struct TrainCommand {
             step = saved.step ?? 0
             firstEpoch = (saved.epoch ?? 0) + 1
             (scheduler as? ClosedFormSchedule)?.restore(stepCount: step)
+            if let random = saved.random {
+                RandomGenerator.global.reseed(random.seed)
+                RandomGenerator.global.offset = random.offset
+            }
             if case .string(let csv)? = saved.metadata["history"] { history = EpochMetrics.parse(csv) }
             output("resumed from \(latest) after epoch \(firstEpoch - 1), step \(step)")
         }
@@ -224,6 +228,7 @@ public struct TrainCommand {
                 let state = opt.stateDict()
                 let checkpoint = Checkpoint(model: model.stateDict(), optimizerTensors: state.tensors, optimizerScalars: state.scalars,
                                             step: step, epoch: epoch,
+                                            random: (RandomGenerator.global.seed, RandomGenerator.global.offset),
                                             metadata: ["dataset": .string(dataset), "optimizer": .string(optimizer),
                                                        "hidden": .string(hidden.map(String.init).joined(separator: ",")),
                                                        "history": .string(EpochMetrics.csv(history))])

@@ -92,6 +92,7 @@ struct CheckpointCommandTests {
         let a = try CheckpointFile.load(from: try #require(CheckpointFile.latest(inDirectory: root + "/straight")))
         let b = try CheckpointFile.load(from: try #require(CheckpointFile.latest(inDirectory: root + "/interrupted")))
         #expect(a.epoch == 3 && b.epoch == 3 && a.step == b.step)
+        #expect(a.random != nil && a.random?.seed == b.random?.seed && a.random?.offset == b.random?.offset)
         for (name, tensor) in a.model {
             let identical = tensor.scalars(as: Float.self) == b.model[name]!.scalars(as: Float.self)
             #expect(identical, "model tensor \(name) differs")

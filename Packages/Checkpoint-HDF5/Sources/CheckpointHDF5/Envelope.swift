@@ -1,4 +1,5 @@
 import CHDF5
+import Dispatch
 import Foundation
 
 /// Tessera's header in the HDF5 user block (the first 512 bytes, which HDF5 leaves to
@@ -12,24 +13,51 @@ enum Envelope {
     static let magic = Array("TESSERA-CKPT\u{0}\u{0}\u{0}\u{1}".utf8)
     static let hdf5Signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
 
+    /// CRC-32 (zlib's) of bytes `[start, start + length)` of an open file: pieces of 8 MB are
+    /// read and summed on all cores, then joined with `crc32_combine`.
+    static func checksum(fd: Int32, start: Int, length: Int) throws -> UInt32 {
+        let piece = 8 << 20
+        let count = (length + piece - 1) / piece
+        var crcs = [uLong](repeating: 0, count: count)
+        var failed = false
+        crcs.withUnsafeMutableBufferPointer { out in
+            let results = out
+            DispatchQueue.concurrentPerform(iterations: count) { i in
+                let offset = i * piece, n = Swift.min(piece, length - offset)
+                let buffer = UnsafeMutableRawPointer.allocate(byteCount: n, alignment: 64)
+                defer { buffer.deallocate() }
+                var done = 0
+                while done < n {
+                    let got = pread(fd, buffer + done, n - done, off_t(start + offset + done))
+                    if got <= 0 { failed = true; return }
+                    done += got
+                }
+                results[i] = crc32(0, buffer.assumingMemoryBound(to: UInt8.self), uInt(n))
+            }
+        }
+        if failed { throw CheckpointError.corrupt(path: "<fd \(fd)>", reason: "short read") }
+        var total = crc32(0, nil, 0)
+        for (i, c) in crcs.enumerated() {
+            total = crc32_combine(total, c, off_t(Swift.min(piece, length - i * piece)))
+        }
+        return UInt32(truncatingIfNeeded: total)
+    }
+
     /// Computes the CRC of everything after the user block and writes the header.
     static func seal(_ path: String) throws {
-        guard let handle = FileHandle(forUpdatingAtPath: path) else {
-            throw CheckpointError.writeFailed(path: path, reason: "cannot reopen to seal")
-        }
-        defer { try? handle.close() }
-        try handle.seek(toOffset: UInt64(size))
-        var crc = crc32(0, nil, 0)
-        var length: UInt64 = 0
-        while let chunk = try handle.read(upToCount: 8 << 20), !chunk.isEmpty {
-            crc = chunk.withUnsafeBytes { crc32(crc, $0.bindMemory(to: UInt8.self).baseAddress, uInt($0.count)) }
-            length += UInt64(chunk.count)
-        }
+        let fd = open(path, O_RDWR)
+        guard fd >= 0 else { throw CheckpointError.writeFailed(path: path, reason: "cannot reopen to seal") }
+        defer { close(fd) }
+        let end = lseek(fd, 0, SEEK_END)
+        guard end >= off_t(size) else { throw CheckpointError.writeFailed(path: path, reason: "file shorter than its user block") }
+        let length = UInt64(end) - UInt64(size)
+        let crc = try checksum(fd: fd, start: size, length: Int(length))
         var header = magic
         withUnsafeBytes(of: length.littleEndian) { header += $0 }
         withUnsafeBytes(of: UInt32(crc).littleEndian) { header += $0 }
-        try handle.seek(toOffset: 0)
-        try handle.write(contentsOf: header)
+        guard pwrite(fd, header, header.count, 0) == header.count else {
+            throw CheckpointError.writeFailed(path: path, reason: "cannot write the header")
+        }
     }
 
     enum Kind { case tessera, plainHDF5, other }
@@ -66,11 +94,7 @@ enum Envelope {
             throw CheckpointError.corrupt(path: path, reason: "truncated or extended: \(fileSize) bytes, header says \(expectedLength + UInt64(size))")
         }
         guard full else { return }
-        try handle.seek(toOffset: UInt64(size))
-        var crc = crc32(0, nil, 0)
-        while let chunk = try handle.read(upToCount: 8 << 20), !chunk.isEmpty {
-            crc = chunk.withUnsafeBytes { crc32(crc, $0.bindMemory(to: UInt8.self).baseAddress, uInt($0.count)) }
-        }
-        guard UInt32(crc) == storedCRC else { throw CheckpointError.corrupt(path: path, reason: "file checksum mismatch") }
+        let crc = try checksum(fd: handle.fileDescriptor, start: size, length: Int(expectedLength))
+        guard crc == storedCRC else { throw CheckpointError.corrupt(path: path, reason: "file checksum mismatch") }
     }
 }
