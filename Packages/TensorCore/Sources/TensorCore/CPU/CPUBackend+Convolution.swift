@@ -1,0 +1,182 @@
+/// Convolutions by im2col + GEMM (one sample and group at a time): the column buffer holds
+/// `[C/g · kh · kw, Ho · Wo]` patches, and OpenBLAS does the arithmetic.
+extension CPUBackend {
+    private struct Shape2D {
+        let n, c, h, w, o, kh, kw, ho, wo: Int
+        let g: ConvolutionGeometry
+        var cg: Int { c / g.groups }
+        var og: Int { o / g.groups }
+        var patch: Int { cg * kh * kw }
+        var spatial: Int { ho * wo }
+    }
+
+    private func shape(_ x: [Int], _ weight: [Int], _ out: [Int], _ g: ConvolutionGeometry) -> Shape2D {
+        Shape2D(n: x[0], c: x[1], h: x[2], w: x[3], o: weight[0], kh: weight[2], kw: weight[3], ho: out[2], wo: out[3], g: g)
+    }
+
+    private func floatType(_ op: StaticString, _ operands: Operand...) -> DType {
+        for o in operands {
+            tensorCheck(o.layout.isContiguous, "[\(op)] internal: operands must be contiguous")
+            tensorCheck(o.dtype == .float32 || o.dtype == .float64, "[\(op)] supports float32 and float64, got \(o.dtype)")
+        }
+        return operands[0].dtype
+    }
+
+    /// Copies the patches of one sample's channel group into `col` (zeros where padded).
+    private func im2col<T: BLASScalar>(_ x: UnsafePointer<T>, _ s: Shape2D, _ col: UnsafeMutablePointer<T>) {
+        let (sh, sw) = s.g.stride, (ph, pw) = s.g.padding, (dh, dw) = s.g.dilation
+        var row = 0
+        for c in 0..<s.cg {
+            let plane = x + c * s.h * s.w
+            for i in 0..<s.kh {
+                for j in 0..<s.kw {
+                    let out = col + row * s.spatial
+                    for oy in 0..<s.ho {
+                        let y = oy * sh - ph + i * dh
+                        let line = out + oy * s.wo
+                        if y < 0 || y >= s.h {
+                            for ox in 0..<s.wo { line[ox] = 0 }
+                            continue
+                        }
+                        let source = plane + y * s.w
+                        for ox in 0..<s.wo {
+                            let xx = ox * sw - pw + j * dw
+                            line[ox] = xx >= 0 && xx < s.w ? source[xx] : 0
+                        }
+                    }
+                    row += 1
+                }
+            }
+        }
+    }
+
+    /// Adds the patches in `col` back into one sample's channel group (the adjoint of im2col).
+    private func col2im<T: BLASScalar>(_ col: UnsafePointer<T>, _ s: Shape2D, _ x: UnsafeMutablePointer<T>) {
+        let (sh, sw) = s.g.stride, (ph, pw) = s.g.padding, (dh, dw) = s.g.dilation
+        var row = 0
+        for c in 0..<s.cg {
+            let plane = x + c * s.h * s.w
+            for i in 0..<s.kh {
+                for j in 0..<s.kw {
+                    let source = col + row * s.spatial
+                    for oy in 0..<s.ho {
+                        let y = oy * sh - ph + i * dh
+                        guard y >= 0 && y < s.h else { continue }
+                        let line = plane + y * s.w, values = source + oy * s.wo
+                        for ox in 0..<s.wo {
+                            let xx = ox * sw - pw + j * dw
+                            if xx >= 0 && xx < s.w { line[xx] += values[ox] }
+                        }
+                    }
+                    row += 1
+                }
+            }
+        }
+    }
+
+    public func conv2d(_ x: Operand, weight: Operand, geometry: ConvolutionGeometry, into out: Operand) {
+        if floatType("conv2d", x, weight, out) == .float32 { conv2dTyped(x, weight, geometry, out, Float.self) }
+        else { conv2dTyped(x, weight, geometry, out, Double.self) }
+    }
+
+    private func conv2dTyped<T: BLASScalar>(_ x: Operand, _ weight: Operand, _ g: ConvolutionGeometry, _ out: Operand, _ t: T.Type) {
+        let s = shape(x.shape, weight.shape, out.shape, g)
+        let xp = x.storage.pointer.assumingMemoryBound(to: T.self) + x.layout.offset
+        let wp = weight.storage.pointer.assumingMemoryBound(to: T.self) + weight.layout.offset
+        let op = out.storage.pointer.assumingMemoryBound(to: T.self) + out.layout.offset
+        let col = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(s.patch * s.spatial, 1))
+        defer { col.deallocate() }
+        for n in 0..<s.n {
+            for group in 0..<g.groups {
+                im2col(xp + (n * s.c + group * s.cg) * s.h * s.w, s, col)
+                T.gemm(false, false, s.og, s.spatial, s.patch, wp + group * s.og * s.patch, s.patch, col, s.spatial,
+                       op + (n * s.o + group * s.og) * s.spatial, s.spatial, beta: 0)
+            }
+        }
+    }
+
+    public func conv2dInputGradient(_ gradient: Operand, weight: Operand, geometry: ConvolutionGeometry, into out: Operand) {
+        if floatType("conv2dInputGradient", gradient, weight, out) == .float32 { inputGradient(gradient, weight, geometry, out, Float.self) }
+        else { inputGradient(gradient, weight, geometry, out, Double.self) }
+    }
+
+    private func inputGradient<T: BLASScalar>(_ gradient: Operand, _ weight: Operand, _ g: ConvolutionGeometry, _ out: Operand, _ t: T.Type) {
+        let s = shape(out.shape, weight.shape, gradient.shape, g)
+        let gp = gradient.storage.pointer.assumingMemoryBound(to: T.self) + gradient.layout.offset
+        let wp = weight.storage.pointer.assumingMemoryBound(to: T.self) + weight.layout.offset
+        let op = out.storage.pointer.assumingMemoryBound(to: T.self) + out.layout.offset
+        let count = out.elementCount
+        for i in 0..<count { op[i] = 0 }
+        let col = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(s.patch * s.spatial, 1))
+        defer { col.deallocate() }
+        for n in 0..<s.n {
+            for group in 0..<g.groups {
+                // col [patch, spatial] = W_gᵀ [patch, og] · g [og, spatial]
+                T.gemm(true, false, s.patch, s.spatial, s.og, wp + group * s.og * s.patch, s.patch,
+                       gp + (n * s.o + group * s.og) * s.spatial, s.spatial, col, s.spatial, beta: 0)
+                col2im(col, s, op + (n * s.c + group * s.cg) * s.h * s.w)
+            }
+        }
+    }
+
+    public func conv2dWeightGradient(_ x: Operand, gradient: Operand, geometry: ConvolutionGeometry, into out: Operand) {
+        if floatType("conv2dWeightGradient", x, gradient, out) == .float32 { weightGradient(x, gradient, geometry, out, Float.self) }
+        else { weightGradient(x, gradient, geometry, out, Double.self) }
+    }
+
+    private func weightGradient<T: BLASScalar>(_ x: Operand, _ gradient: Operand, _ g: ConvolutionGeometry, _ out: Operand, _ t: T.Type) {
+        let s = shape(x.shape, out.shape, gradient.shape, g)
+        let xp = x.storage.pointer.assumingMemoryBound(to: T.self) + x.layout.offset
+        let gp = gradient.storage.pointer.assumingMemoryBound(to: T.self) + gradient.layout.offset
+        let op = out.storage.pointer.assumingMemoryBound(to: T.self) + out.layout.offset
+        let col = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(s.patch * s.spatial, 1))
+        defer { col.deallocate() }
+        for n in 0..<s.n {
+            for group in 0..<g.groups {
+                im2col(xp + (n * s.c + group * s.cg) * s.h * s.w, s, col)
+                // dW_g [og, patch] += g [og, spatial] · colᵀ [spatial, patch]
+                T.gemm(false, true, s.og, s.patch, s.spatial, gp + (n * s.o + group * s.og) * s.spatial, s.spatial,
+                       col, s.spatial, op + group * s.og * s.patch, s.patch, beta: n == 0 ? 0 : 1)
+            }
+        }
+        if s.n == 0 { for i in 0..<out.elementCount { op[i] = 0 } }
+    }
+
+    public func maxPool2d(_ x: Operand, kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int),
+                          into out: Operand, indices: Operand) {
+        if floatType("maxPool2d", x, out) == .float32 { maxPoolTyped(x, kernel, stride, padding, out, indices, Float.self) }
+        else { maxPoolTyped(x, kernel, stride, padding, out, indices, Double.self) }
+    }
+
+    private func maxPoolTyped<T: BLASScalar>(_ x: Operand, _ k: (Int, Int), _ st: (Int, Int), _ pad: (Int, Int),
+                                             _ out: Operand, _ indices: Operand, _ t: T.Type) {
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (ho, wo) = (out.shape[2], out.shape[3])
+        let xp = x.storage.pointer.assumingMemoryBound(to: T.self) + x.layout.offset
+        let op = out.storage.pointer.assumingMemoryBound(to: T.self) + out.layout.offset
+        let ip = indices.storage.pointer.assumingMemoryBound(to: Int64.self) + indices.layout.offset
+        parallelChunks(count: n * c, cost: ho * wo * k.0 * k.1) { planes in
+            for plane in planes {
+                let source = xp + plane * h * w
+                for oy in 0..<ho {
+                    for ox in 0..<wo {
+                        var best = -T.infinity, bestIndex = -1
+                        for i in 0..<k.0 {
+                            let y = oy * st.0 - pad.0 + i
+                            guard y >= 0 && y < h else { continue }
+                            for j in 0..<k.1 {
+                                let xx = ox * st.1 - pad.1 + j
+                                guard xx >= 0 && xx < w else { continue }
+                                let v = source[y * w + xx]
+                                if v > best || bestIndex < 0 || v.isNaN { best = v; bestIndex = y * w + xx; if v.isNaN { break } }
+                            }
+                        }
+                        let o = plane * ho * wo + oy * wo + ox
+                        op[o] = best
+                        ip[o] = Int64(bestIndex)
+                    }
+                }
+            }
+        }
+    }
+}

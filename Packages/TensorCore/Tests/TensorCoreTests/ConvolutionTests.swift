@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+import TensorCore
+import TensorCoreTesting
+
+@Suite("Convolution and pooling")
+struct ConvolutionTests {
+    static let fixture: [String: Any] = {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/conv_ops.json")
+        return try! JSONSerialization.jsonObject(with: try! Data(contentsOf: url)) as! [String: Any]
+    }()
+
+    static func tensor(_ any: Any?) -> Tensor {
+        let d = any as! [String: Any]
+        return Tensor((d["data"] as! [NSNumber]).map(\.doubleValue), shape: d["shape"] as! [Int])
+    }
+
+    static let settings: [String: (stride: (Int, Int), padding: ConvolutionPadding, dilation: (Int, Int), groups: Int)] = [
+        "plain": ((1, 1), 0, (1, 1), 1),
+        "stride_pad": ((2, 1), .explicit(1, 2), (1, 1), 1),
+        "dilation": ((1, 1), 1, (2, 1), 1),
+        "groups": ((1, 1), 1, (1, 1), 2),
+        "depthwise": ((2, 2), 1, (1, 1), 4),
+        "same": ((1, 1), .same, (1, 1), 1),
+    ]
+
+    @Test func conv2dForwardAndGradientsMatchPyTorch() {
+        let tight = Tolerance(absolute: 1e-10, relative: 1e-9)
+        for c in Self.fixture["cases"] as! [[String: Any]] {
+            let name = c["name"] as! String
+            let s = Self.settings[name]!
+            let x = Self.tensor(c["x"]).requiringGrad(), w = Self.tensor(c["w"]).requiringGrad(), b = Self.tensor(c["b"])
+            let y = x.conv2d(weight: w, bias: b, stride: s.stride, padding: s.padding, dilation: s.dilation, groups: s.groups)
+            expectClose(y.detached(), Self.tensor(c["y"]), tolerance: tight, Comment(rawValue: "\(name) forward"))
+            y.backward(gradient: Self.tensor(c["g"]))
+            expectClose(x.grad!, Self.tensor(c["gx"]), tolerance: tight, Comment(rawValue: "\(name) input gradient"))
+            expectClose(w.grad!, Self.tensor(c["gw"]), tolerance: tight, Comment(rawValue: "\(name) weight gradient"))
+        }
+    }
+
+    @Test func conv1dAndPoolingMatchPyTorch() {
+        let tight = Tolerance(absolute: 1e-10, relative: 1e-9)
+        let c1 = Self.fixture["conv1d"] as! [String: Any]
+        expectClose(Self.tensor(c1["x"]).conv1d(weight: Self.tensor(c1["w"]), stride: 2, padding: 1, dilation: 2),
+                    Self.tensor(c1["y"]), tolerance: tight, "conv1d")
+        let p = Self.fixture["pool"] as! [String: Any]
+        let x = Self.tensor(p["x"])
+        expectClose(x.maxPool2d(kernelSize: 2), Self.tensor(p["max"]), tolerance: tight, "max 2")
+        expectClose(x.maxPool2d(kernelSize: 3, stride: 1, padding: 1), Self.tensor(p["max_s1p1"]), tolerance: tight, "max 3/1/1")
+        expectClose(x.avgPool2d(kernelSize: 2), Self.tensor(p["avg"]), tolerance: tight, "avg 2")
+        expectClose(x.avgPool2d(kernelSize: 3, stride: 2, padding: 1), Self.tensor(p["avg_p"]), tolerance: tight, "avg 3/2/1")
+    }
+
+    @Test func gradientsAreCheckedNumericallyIncludingSecondOrder() {
+        let x = sample([2, 4, 5, 5], seed: 50), w = sample([4, 2, 3, 3], seed: 51)
+        GradientCheck.check([x, w], "conv2d groups stride dilation") {
+            $0[0].conv2d(weight: $0[1], stride: (2, 1), padding: .explicit(1, 2), dilation: (1, 2), groups: 2)
+        }
+        GradientCheck.checkSecondOrder([x, w], "conv2d second order") { ($0[0].conv2d(weight: $0[1], padding: 1, groups: 2)).tanh() }
+        GradientCheck.check([x], "maxPool2d") { $0[0].maxPool2d(kernelSize: 2, stride: 1) }
+        GradientCheck.check([x], "avgPool2d") { $0[0].avgPool2d(kernelSize: 3, stride: 2, padding: 1) }
+        GradientCheck.check([sample([2, 3, 8], seed: 52), sample([2, 3, 3], seed: 53)], "conv1d") {
+            $0[0].conv1d(weight: $0[1], stride: 2, padding: 1)
+        }
+    }
+
+    @Test func channelMismatchNamesTheShapes() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor.zeros([8, 3, 32, 32]).conv2d(weight: Tensor.zeros([6, 1, 5, 5]))
+        }
+        let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(text.contains("[conv2d] input [8, 3, 32, 32] has 3 channels, weight expects 1"))
+    }
+}
