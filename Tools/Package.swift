@@ -12,6 +12,7 @@ let package = Package(
         .package(path: "../Packages/Optim"),
         .package(path: "../Datasets"),
         .package(path: "../Packages/Checkpoint-HDF5"),
+        .package(path: "../Packages/Vision"),
     ],
     targets: [
         .target(name: "TesseraCLI", dependencies: [
@@ -20,6 +21,7 @@ let package = Package(
             .product(name: "Optim", package: "Optim"),
             .product(name: "Datasets", package: "Datasets"),
             .product(name: "CheckpointHDF5", package: "Checkpoint-HDF5"),
+            .product(name: "Vision", package: "Vision"),
         ]),
         .executableTarget(name: "tessera", dependencies: ["TesseraCLI"]),
         .testTarget(name: "TesseraCLITests", dependencies: [

@@ -4,6 +4,7 @@ import Foundation
 import NN
 import Optim
 import TensorCore
+import Vision
 
 /// Training failed in a way the user can act on.
 public enum TrainingError: Error, CustomStringConvertible {
@@ -24,9 +25,9 @@ public enum TrainingError: Error, CustomStringConvertible {
 /// and an SVG of the curves.
 public struct TrainCommand {
     public static let usage = """
-    usage: tessera train mlp [options]
+    usage: tessera train mlp|lenet [options]
 
-    Trains a multilayer perceptron (ReLU, cross-entropy) on an image dataset and reports
+    Trains a multilayer perceptron or LeNet-5 (ReLU, cross-entropy) on an image dataset and reports
     per-epoch loss and accuracy; writes metrics.csv and curves.svg to --out.
 
     options:
@@ -39,6 +40,7 @@ public struct TrainCommand {
       --weight-decay X     L2 (sgd, adam) or decoupled (adamw) decay (default 0)
       --schedule NAME      cosine (default: anneal to 0 over the epochs, per step) or constant
       --seed S             initialisation and shuffling seed (default 0)
+      --threads N          CPU threads for kernels and OpenBLAS (default: all cores)
       --out DIR            where metrics.csv and curves.svg go (default runs/mlp-DATASET)
       --checkpoint-dir D   save model, optimizer, schedule and position every epoch (keeps 3)
       --resume             continue from the newest checkpoint in --checkpoint-dir
@@ -48,6 +50,7 @@ public struct TrainCommand {
     Missing data: run Datasets/fetch NAME first.
     """
 
+    public var model = "mlp"
     public var dataset = "fashion-mnist"
     public var epochs = 10
     public var batchSize = 128
@@ -62,6 +65,7 @@ public struct TrainCommand {
     public var checkpointDirectory: String?
     public var resume = false
     public var stopAfterEpoch: Int?
+    public var threads: Int?
 
     public init() {}
 
@@ -70,16 +74,18 @@ public struct TrainCommand {
             if arguments.contains("--help") { throw HelpRequested(text: TrainCommand.usage) }
             throw UsageError("missing model: tessera train mlp [options]")
         }
-        guard model == "mlp" else { throw UsageError("unknown model '\(model)'; available: mlp") }
+        guard model == "mlp" || model == "lenet" else { throw UsageError("unknown model '\(model)'; available: mlp, lenet") }
+        self.model = model
         let args = try Arguments(Array(arguments.dropFirst()), valueOptions: [
             "dataset", "epochs", "batch-size", "lr", "optimizer", "hidden", "weight-decay", "schedule", "seed", "out", "data",
-            "checkpoint-dir", "stop-after-epoch"], flagOptions: ["help", "resume"])
+            "checkpoint-dir", "stop-after-epoch", "threads"], flagOptions: ["help", "resume"])
         if args.flag("help") { throw HelpRequested(text: TrainCommand.usage) }
         guard args.positional.isEmpty else { throw UsageError("unexpected argument '\(args.positional[0])'") }
         dataset = args.values["dataset"] ?? dataset
         guard ["fashion-mnist", "mnist", "mnist-5k", "digits"].contains(dataset) else {
             throw UsageError("unknown dataset '\(dataset)'; expected fashion-mnist, mnist, mnist-5k or digits")
         }
+        if model == "lenet" && dataset == "digits" { throw UsageError("lenet needs 28×28 images; digits are 8×8") }
         epochs = try args.value("epochs", default: 10, where: { $0 > 0 }, expected: "a positive integer")
         batchSize = try args.value("batch-size", default: 128, where: { $0 > 0 }, expected: "a positive integer")
         if args.values["lr"] != nil {
@@ -105,6 +111,9 @@ public struct TrainCommand {
         outDirectory = args.values["out"]
         dataRoot = args.values["data"]
         checkpointDirectory = args.values["checkpoint-dir"]
+        if args.values["threads"] != nil {
+            threads = try args.value("threads", default: 1, where: { $0 > 0 }, expected: "a positive integer")
+        }
         resume = args.flag("resume")
         if resume && checkpointDirectory == nil { throw UsageError("--resume needs --checkpoint-dir") }
         if args.values["stop-after-epoch"] != nil {
@@ -153,17 +162,27 @@ public struct TrainCommand {
     /// Trains and returns the per-epoch metrics; prints progress, epoch lines and the final accuracy.
     @discardableResult
     public func run(print output: (String) -> Void = { Swift.print($0) }) throws -> [EpochMetrics] {
+        if let threads { CPUThreads.count = threads }
         let (train, test) = try loadData()
         let features = train.inputs.shape[1]
         let generator = RandomGenerator(seed: seed)
-        var layers: [Module] = []
-        var width = features
-        for h in hidden {
-            layers += [Linear(inputSize: width, outputSize: h, generator: generator), ReLU()]
-            width = h
+        let network: Module
+        let description: String
+        if self.model == "lenet" {
+            network = LeNet5(generator: generator)
+            description = "LeNet-5"
+        } else {
+            var layers: [Module] = []
+            var width = features
+            for h in hidden {
+                layers += [Linear(inputSize: width, outputSize: h, generator: generator), ReLU()]
+                width = h
+            }
+            layers.append(Linear(inputSize: width, outputSize: 10, generator: generator))
+            network = Sequential(layers)
+            description = "MLP \(features)-\(hidden.map(String.init).joined(separator: "-"))-10"
         }
-        layers.append(Linear(inputSize: width, outputSize: 10, generator: generator))
-        let model = Sequential(layers)
+        let model = network
         let lr = learningRate ?? (optimizer == "sgd" ? 0.05 : 0.001)
         let opt: Optimizer
         switch optimizer {
@@ -174,7 +193,7 @@ public struct TrainCommand {
         let loader = DataLoader(train, batchSize: batchSize, sampler: RandomSampler(seed: seed))
         let scheduler: LearningRateSchedule? = schedule == "cosine"
             ? CosineAnnealingSchedule(opt, maxSteps: epochs * loader.batchCount) : nil
-        output("training MLP \(features)-\(hidden.map(String.init).joined(separator: "-"))-10 on \(dataset) "
+        output("training \(description) on \(dataset) "
                + "(\(train.count) train, \(test.count) test), \(optimizer) lr \(lr) (\(schedule)), batch \(batchSize), \(model.parameterCount) parameters")
 
         var history: [EpochMetrics] = []
@@ -239,7 +258,7 @@ public struct TrainCommand {
             output("nothing to do: the checkpoint already covers \(epochs) epochs")
             return history
         }
-        let out = outDirectory ?? "runs/mlp-\(dataset)"
+        let out = outDirectory ?? "runs/\(self.model)-\(dataset)"
         try writeOutputs(history, to: out)
         output("metrics: \(out)/metrics.csv, curves: \(out)/curves.svg")
         output(String(format: "test accuracy: %.4f", history.last!.testAccuracy))

@@ -10,6 +10,12 @@ extension CPUBackend {
         var spatial: Int { ho * wo }
     }
 
+    /// Scratch memory from the caching allocator: these buffers are megabytes, and fresh
+    /// mmaps would page-fault on every call.
+    private func scratch<T>(_ count: Int, _ t: T.Type) -> Storage {
+        CPUAllocator.shared.allocate(byteCount: count * MemoryLayout<T>.stride)
+    }
+
     private func shape(_ x: [Int], _ weight: [Int], _ out: [Int], _ g: ConvolutionGeometry) -> Shape2D {
         Shape2D(n: x[0], c: x[1], h: x[2], w: x[3], o: weight[0], kh: weight[2], kw: weight[3], ho: out[2], wo: out[3], g: g)
     }
@@ -84,13 +90,37 @@ extension CPUBackend {
         let xp = x.storage.pointer.assumingMemoryBound(to: T.self) + x.layout.offset
         let wp = weight.storage.pointer.assumingMemoryBound(to: T.self) + weight.layout.offset
         let op = out.storage.pointer.assumingMemoryBound(to: T.self) + out.layout.offset
-        let col = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(s.patch * s.spatial, 1))
-        defer { col.deallocate() }
+        // One GEMM per group over the whole batch: col [patch, N · spatial] (samples side by
+        // side), result [og, N · spatial], then scattered into NCHW. Thousands of tiny
+        // per-sample GEMMs cost more in call overhead than in arithmetic.
+        let columns = s.n * s.spatial
+        let colStorage = scratch(Swift.max(s.patch * columns, 1), T.self), col = colStorage.pointer.assumingMemoryBound(to: T.self)
+
+        defer { withExtendedLifetime(colStorage) {} }
+        let resultStorage = scratch(Swift.max(s.og * columns, 1), T.self), result = resultStorage.pointer.assumingMemoryBound(to: T.self)
+
+        defer { withExtendedLifetime(resultStorage) {} }
+        for group in 0..<g.groups {
+            batchedIm2col(xp, s, group, col)
+            T.gemm(false, false, s.og, columns, s.patch, wp + group * s.og * s.patch, s.patch, col, columns, result, columns, beta: 0)
+            for n in 0..<s.n {
+                for o in 0..<s.og {
+                    (op + (n * s.o + group * s.og + o) * s.spatial).update(from: result + o * columns + n * s.spatial, count: s.spatial)
+                }
+            }
+        }
+    }
+
+    /// im2col of every sample of one group into `col [patch, N · spatial]`.
+    private func batchedIm2col<T: BLASScalar>(_ xp: UnsafePointer<T>, _ s: Shape2D, _ group: Int, _ col: UnsafeMutablePointer<T>) {
+        let columns = s.n * s.spatial
+        let sampleStorage = scratch(Swift.max(s.patch * s.spatial, 1), T.self), sample = sampleStorage.pointer.assumingMemoryBound(to: T.self)
+
+        defer { withExtendedLifetime(sampleStorage) {} }
         for n in 0..<s.n {
-            for group in 0..<g.groups {
-                im2col(xp + (n * s.c + group * s.cg) * s.h * s.w, s, col)
-                T.gemm(false, false, s.og, s.spatial, s.patch, wp + group * s.og * s.patch, s.patch, col, s.spatial,
-                       op + (n * s.o + group * s.og) * s.spatial, s.spatial, beta: 0)
+            im2col(xp + (n * s.c + group * s.cg) * s.h * s.w, s, sample)
+            for r in 0..<s.patch {
+                (col + r * columns + n * s.spatial).update(from: sample + r * s.spatial, count: s.spatial)
             }
         }
     }
@@ -105,16 +135,34 @@ extension CPUBackend {
         let gp = gradient.storage.pointer.assumingMemoryBound(to: T.self) + gradient.layout.offset
         let wp = weight.storage.pointer.assumingMemoryBound(to: T.self) + weight.layout.offset
         let op = out.storage.pointer.assumingMemoryBound(to: T.self) + out.layout.offset
-        let count = out.elementCount
-        for i in 0..<count { op[i] = 0 }
-        let col = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(s.patch * s.spatial, 1))
-        defer { col.deallocate() }
+        for i in 0..<out.elementCount { op[i] = 0 }
+        let columns = s.n * s.spatial
+        let gatheredStorage = scratch(Swift.max(s.og * columns, 1), T.self), gathered = gatheredStorage.pointer.assumingMemoryBound(to: T.self)
+
+        defer { withExtendedLifetime(gatheredStorage) {} }
+        let colStorage = scratch(Swift.max(s.patch * columns, 1), T.self), col = colStorage.pointer.assumingMemoryBound(to: T.self)
+
+        defer { withExtendedLifetime(colStorage) {} }
+        let sampleStorage = scratch(Swift.max(s.patch * s.spatial, 1), T.self), sample = sampleStorage.pointer.assumingMemoryBound(to: T.self)
+
+        defer { withExtendedLifetime(sampleStorage) {} }
+        for group in 0..<g.groups {
+            gatherGradient(gp, s, group, gathered)
+            // col [patch, N · spatial] = W_gᵀ [patch, og] · g [og, N · spatial]
+            T.gemm(true, false, s.patch, columns, s.og, wp + group * s.og * s.patch, s.patch, gathered, columns, col, columns, beta: 0)
+            for n in 0..<s.n {
+                for r in 0..<s.patch { (sample + r * s.spatial).update(from: col + r * columns + n * s.spatial, count: s.spatial) }
+                col2im(sample, s, op + (n * s.c + group * s.cg) * s.h * s.w)
+            }
+        }
+    }
+
+    /// One group's output gradient laid out as `[og, N · spatial]`.
+    private func gatherGradient<T: BLASScalar>(_ gp: UnsafePointer<T>, _ s: Shape2D, _ group: Int, _ into: UnsafeMutablePointer<T>) {
+        let columns = s.n * s.spatial
         for n in 0..<s.n {
-            for group in 0..<g.groups {
-                // col [patch, spatial] = W_gᵀ [patch, og] · g [og, spatial]
-                T.gemm(true, false, s.patch, s.spatial, s.og, wp + group * s.og * s.patch, s.patch,
-                       gp + (n * s.o + group * s.og) * s.spatial, s.spatial, col, s.spatial, beta: 0)
-                col2im(col, s, op + (n * s.c + group * s.cg) * s.h * s.w)
+            for o in 0..<s.og {
+                (into + o * columns + n * s.spatial).update(from: gp + (n * s.o + group * s.og + o) * s.spatial, count: s.spatial)
             }
         }
     }
@@ -129,17 +177,20 @@ extension CPUBackend {
         let xp = x.storage.pointer.assumingMemoryBound(to: T.self) + x.layout.offset
         let gp = gradient.storage.pointer.assumingMemoryBound(to: T.self) + gradient.layout.offset
         let op = out.storage.pointer.assumingMemoryBound(to: T.self) + out.layout.offset
-        let col = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(s.patch * s.spatial, 1))
-        defer { col.deallocate() }
-        for n in 0..<s.n {
-            for group in 0..<g.groups {
-                im2col(xp + (n * s.c + group * s.cg) * s.h * s.w, s, col)
-                // dW_g [og, patch] += g [og, spatial] · colᵀ [spatial, patch]
-                T.gemm(false, true, s.og, s.patch, s.spatial, gp + (n * s.o + group * s.og) * s.spatial, s.spatial,
-                       col, s.spatial, op + group * s.og * s.patch, s.patch, beta: n == 0 ? 0 : 1)
-            }
+        if s.n == 0 { for i in 0..<out.elementCount { op[i] = 0 }; return }
+        let columns = s.n * s.spatial
+        let colStorage = scratch(Swift.max(s.patch * columns, 1), T.self), col = colStorage.pointer.assumingMemoryBound(to: T.self)
+
+        defer { withExtendedLifetime(colStorage) {} }
+        let gatheredStorage = scratch(Swift.max(s.og * columns, 1), T.self), gathered = gatheredStorage.pointer.assumingMemoryBound(to: T.self)
+
+        defer { withExtendedLifetime(gatheredStorage) {} }
+        for group in 0..<g.groups {
+            batchedIm2col(xp, s, group, col)
+            gatherGradient(gp, s, group, gathered)
+            // dW_g [og, patch] = g [og, N · spatial] · colᵀ [N · spatial, patch]
+            T.gemm(false, true, s.og, s.patch, columns, gathered, columns, col, columns, op + group * s.og * s.patch, s.patch, beta: 0)
         }
-        if s.n == 0 { for i in 0..<out.elementCount { op[i] = 0 } }
     }
 
     public func maxPool2d(_ x: Operand, kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int),

@@ -1,0 +1,23 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Vision",
+    products: [
+        .library(name: "Vision", targets: ["Vision"]),
+    ],
+    dependencies: [
+        .package(path: "../TensorCore"),
+        .package(path: "../NN"),
+    ],
+    targets: [
+        .target(name: "Vision", dependencies: [
+            .product(name: "TensorCore", package: "TensorCore"), .product(name: "NN", package: "NN"),
+        ]),
+        .testTarget(name: "VisionTests", dependencies: [
+            "Vision", .product(name: "TensorCore", package: "TensorCore"), .product(name: "NN", package: "NN"),
+            .product(name: "TensorCoreTesting", package: "TensorCore"),
+        ]),
+    ],
+    swiftLanguageModes: [.v5]
+)

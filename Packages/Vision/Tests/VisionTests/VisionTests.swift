@@ -1,0 +1,57 @@
+import NN
+import Testing
+import TensorCore
+import TensorCoreTesting
+@testable import Vision
+
+@Suite("Vision layers and models")
+struct VisionTests {
+    @Test func conv2dLayerHasPyTorchNamesShapesAndInit() {
+        let conv = Conv2d(inputChannels: 3, outputChannels: 8, kernelSize: 3, stride: 2, padding: 1)
+        #expect(conv.weight.shape == [8, 3, 3, 3])
+        #expect(conv.namedParameters().map(\.0) == ["weight", "bias"])
+        let bound = Float(1 / (27.0).squareRoot())
+        #expect(conv.weight.value.abs().max().item() <= bound)
+        #expect(conv(Tensor.zeros([2, 3, 9, 9])).shape == [2, 8, 5, 5])
+    }
+
+    @Test func leNetNamesAndShapes() {
+        let model = LeNet5()
+        #expect(model(Tensor.zeros([4, 784])).shape == [4, 10])
+        #expect(model.namedParameters().map(\.0).prefix(2) == ["features.0.weight", "features.0.bias"])
+        #expect(model.parameterCount == 61_706)
+    }
+
+    @Test func batchNorm2dMatchesTheFunctionalFormAndTracksStatistics() {
+        let bn = BatchNorm2d(featureCount: 3)
+        let x = Tensor.randn([4, 3, 5, 5], generator: RandomGenerator(seed: 3)) * 2 + 1
+        let y = bn(x)
+        expectClose(y.mean(axes: [0, 2, 3]), Tensor.zeros([3]), tolerance: Tolerance(absolute: 1e-5, relative: 0))
+        expectClose(bn.runningMean.value, x.mean(axes: [0, 2, 3]) * 0.1)
+        bn.eval()
+        #expect(bn(x).shape == [4, 3, 5, 5])
+    }
+
+    @Test func leNetLearnsASyntheticTask() {
+        // Class = which quadrant is bright: a conv net separates it quickly.
+        let g = RandomGenerator(seed: 4)
+        var images: [Float] = [], labels: [Int64] = []
+        for i in 0..<64 {
+            let q = i % 4
+            labels.append(Int64(q))
+            for y in 0..<28 { for x in 0..<28 { images.append((y < 14) == (q < 2) && (x < 14) == (q % 2 == 0) ? 1 : 0) } }
+        }
+        let x = Tensor(images, shape: [64, 1, 28, 28]) + Tensor.randn([64, 1, 28, 28], standardDeviation: 0.1, generator: g)
+        let y = Tensor(labels)
+        let model = LeNet5(classCount: 4, generator: g)
+        var losses: [Float] = []
+        for _ in 0..<20 {
+            let loss = crossEntropy(logits: model(x), targets: y)
+            for p in model.parameters() { p.grad = nil }
+            loss.backward()
+            withoutGradients { for p in model.parameters() { p.value = p.value - p.grad! * 0.1 } }
+            losses.append(loss.item())
+        }
+        #expect(losses.last! < losses.first! * 0.3, "loss \(losses.first!) -> \(losses.last!)")
+    }
+}
