@@ -65,7 +65,7 @@ public class Adam: GroupedOptimizer<Adam.Options, Adam.State>, Optimizer {
     }
 
     public func stateDict() -> OptimizerStateDict {
-        var dict = OptimizerStateDict()
+        var dict = groupStateDict()
         for (i, p, _) in indexedParameters {
             guard let s = states[ObjectIdentifier(p)] else { continue }
             dict.scalars["state.\(i).step"] = Double(s.step)
@@ -73,7 +73,6 @@ public class Adam: GroupedOptimizer<Adam.Options, Adam.State>, Optimizer {
             dict.tensors["state.\(i).exp_avg_sq"] = s.secondMoment.copied()
             if let m = s.maxSecondMoment { dict.tensors["state.\(i).max_exp_avg_sq"] = m.copied() }
         }
-        for (g, group) in groups.enumerated() { dict.scalars["groups.\(g).lr"] = group.options.learningRate }
         return dict
     }
 

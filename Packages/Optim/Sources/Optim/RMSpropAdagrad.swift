@@ -68,7 +68,7 @@ public final class RMSprop: GroupedOptimizer<RMSprop.Options, RMSprop.State>, Op
     }
 
     public func stateDict() -> OptimizerStateDict {
-        var dict = OptimizerStateDict()
+        var dict = groupStateDict()
         for (i, p, _) in indexedParameters {
             guard let s = states[ObjectIdentifier(p)] else { continue }
             dict.scalars["state.\(i).step"] = Double(s.step)
@@ -76,7 +76,6 @@ public final class RMSprop: GroupedOptimizer<RMSprop.Options, RMSprop.State>, Op
             if let a = s.gradientAverage { dict.tensors["state.\(i).grad_avg"] = a }
             if let b = s.momentumBuffer { dict.tensors["state.\(i).momentum_buffer"] = b }
         }
-        for (g, group) in groups.enumerated() { dict.scalars["groups.\(g).lr"] = group.options.learningRate }
         return dict
     }
 
@@ -147,13 +146,12 @@ public final class Adagrad: GroupedOptimizer<Adagrad.Options, Adagrad.State>, Op
     }
 
     public func stateDict() -> OptimizerStateDict {
-        var dict = OptimizerStateDict()
+        var dict = groupStateDict()
         for (i, p, _) in indexedParameters {
             guard let s = states[ObjectIdentifier(p)] else { continue }
             dict.scalars["state.\(i).step"] = Double(s.step)
             dict.tensors["state.\(i).sum"] = s.sum
         }
-        for (g, group) in groups.enumerated() { dict.scalars["groups.\(g).lr"] = group.options.learningRate }
         return dict
     }
 

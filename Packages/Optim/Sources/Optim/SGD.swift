@@ -55,11 +55,10 @@ public final class SGD: GroupedOptimizer<SGD.Options, SGD.State>, Optimizer {
     }
 
     public func stateDict() -> OptimizerStateDict {
-        var dict = OptimizerStateDict()
+        var dict = groupStateDict()
         for (i, p, _) in indexedParameters {
             if let buffer = states[ObjectIdentifier(p)]?.momentumBuffer { dict.tensors["state.\(i).momentum_buffer"] = buffer.copied() }
         }
-        for (g, group) in groups.enumerated() { dict.scalars["groups.\(g).lr"] = group.options.learningRate }
         return dict
     }
 
@@ -79,6 +78,13 @@ public final class SGD: GroupedOptimizer<SGD.Options, SGD.State>, Optimizer {
 }
 
 extension GroupedOptimizer {
+    /// A state dict holding each group's learning rate (`groups.<g>.lr`); optimizers add their per-parameter state.
+    func groupStateDict() -> OptimizerStateDict {
+        var dict = OptimizerStateDict()
+        for (g, group) in groups.enumerated() { dict.scalars["groups.\(g).lr"] = group.options.learningRate }
+        return dict
+    }
+
     func loadLearningRates(_ dict: OptimizerStateDict) throws {
         for g in groups.indices {
             guard let lr = dict.scalars["groups.\(g).lr"] else {
