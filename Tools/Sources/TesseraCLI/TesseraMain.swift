@@ -7,6 +7,7 @@ public enum TesseraMain {
       demo     fetch Fashion-MNIST if needed, train an MLP, print test accuracy, plot curves
       train    train a model: tessera train mlp --dataset fashion-mnist --epochs 10 ...
       inspect  print a checkpoint's tensors and metadata: tessera inspect FILE.h5
+      attack   FGSM/PGD accuracy of LeNet: tessera attack --model lenet --dataset mnist
       curve    fit a small MLP to a synthetic curve with TensorCore alone
       help     show this help
 
@@ -25,6 +26,9 @@ public enum TesseraMain {
             switch command {
             case "demo":
                 try DemoCommand(arguments: rest).run(print: output)
+                return 0
+            case "attack":
+                try AttackCommand(arguments: rest).run(print: output)
                 return 0
             case "inspect":
                 try InspectCommand(arguments: rest).run(print: output)
@@ -46,7 +50,7 @@ public enum TesseraMain {
             return 0
         } catch let usageError as UsageError {
             let commandUsage = ["demo": DemoCommand.usage, "curve": CurveCommand.usage, "train": TrainCommand.usage,
-                                 "inspect": InspectCommand.usage][command] ?? usage
+                                 "inspect": InspectCommand.usage, "attack": AttackCommand.usage][command] ?? usage
             errorOutput("tessera: \(usageError.message)\n\n" + commandUsage)
             return 2
         } catch {

@@ -107,3 +107,28 @@ struct CheckpointCommandTests {
         #expect(inspected.contains { $0.contains("@epoch = 3") })
     }
 }
+
+@Suite("tessera attack")
+struct AttackCommandTests {
+    @Test func reportsCleanAndAdversarialAccuracy() throws {
+        let root = TrainCommandTests().syntheticRoot()
+        var lines: [String] = []
+        try AttackCommand(arguments: ["--dataset", "mnist", "--data", root, "--epochs", "2", "--limit", "60", "--steps", "3",
+                                      "--epsilon", "0,0.3", "--checkpoint-dir", root + "/attack",
+                                      "--adversarial-epochs", "1", "--adversarial-samples", "120"]).run(print: { lines.append($0) })
+        let rows = lines.filter { $0.hasPrefix("0.") }
+        #expect(rows.count == 4)
+        let first = rows[0].split(separator: " ").compactMap { Double($0) }
+        let strong = rows[1].split(separator: " ").compactMap { Double($0) }
+        #expect(first.count == 4 && strong.count == 4)
+        // At epsilon 0 attacks change nothing; at 0.3 neither attack beats clean accuracy.
+        #expect(first[1] == first[2] && first[1] == first[3])
+        #expect(strong[2] <= strong[1] && strong[3] <= strong[1])
+    }
+
+    @Test func badArgumentsAreUsageErrors() {
+        #expect(throws: UsageError.self) { try AttackCommand(arguments: ["--method", "cw"]) }
+        #expect(throws: UsageError.self) { try AttackCommand(arguments: ["--epsilon", "-1"]) }
+        #expect(throws: UsageError.self) { try AttackCommand(arguments: ["--model", "resnet"]) }
+    }
+}

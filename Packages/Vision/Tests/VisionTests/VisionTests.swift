@@ -55,3 +55,44 @@ struct VisionTests {
         #expect(losses.last! < losses.first! * 0.3, "loss \(losses.first!) -> \(losses.last!)")
     }
 }
+
+@Suite("Adversarial examples")
+struct AdversarialTests {
+    /// A small linear classifier on two pixels: its input gradient is known exactly.
+    final class TwoPixel: Module {
+        let layer = Linear(inputSize: 2, outputSize: 2)
+        override func forward(_ x: Tensor) -> Tensor { layer(x) }
+    }
+
+    @Test func fgsmStepsAlongTheSignOfTheLossGradientAndStaysInRange() {
+        let model = TwoPixel()
+        model.layer.weight.value = Tensor([1, 0, 0, 1], shape: [2, 2])
+        model.layer.bias!.value = Tensor([0, 0])
+        let x = Tensor([0.9, 0.1, 0.5, 0.45], shape: [2, 2])
+        let y = Tensor([Int64(0), 0])
+        let adversarial = Adversarial.fgsm(model: model, images: x, labels: y, epsilon: 0.2)
+        // Raising the loss for class 0 means lowering pixel 0 and raising pixel 1.
+        expectClose(adversarial, [0.7, 0.3, 0.3, 0.65], tolerance: Tolerance(absolute: 1e-6, relative: 0))
+        #expect(Adversarial.accuracy(model: model, images: x, labels: y) == 1)
+        #expect(Adversarial.accuracy(model: model, images: adversarial, labels: y) == 0.5)
+        let far = Adversarial.fgsm(model: model, images: x, labels: y, epsilon: 5)
+        #expect(far.min().item() >= 0 && far.max().item() <= 1)
+    }
+
+    @Test func pgdStaysInTheBallAndIsAtLeastAsStrongAsFGSM() {
+        let model = TwoPixel()
+        model.layer.weight.value = Tensor([1, -0.5, 0.3, 1], shape: [2, 2])
+        let g = RandomGenerator(seed: 8)
+        let x = Tensor.rand([200, 2], generator: g)
+        let y = model(x).argmax(axis: 1)
+        let eps = 0.15
+        let fgsm = Adversarial.fgsm(model: model, images: x, labels: y, epsilon: eps)
+        let pgd = Adversarial.pgd(model: model, images: x, labels: y, epsilon: eps, stepSize: 0.05, steps: 10, generator: g)
+        #expect((pgd - x).abs().max().item() <= Float(eps) + 1e-6)
+        #expect(pgd.min().item() >= 0 && pgd.max().item() <= 1)
+        let fgsmAccuracy = Adversarial.accuracy(model: model, images: fgsm, labels: y)
+        let pgdAccuracy = Adversarial.accuracy(model: model, images: pgd, labels: y)
+        #expect(fgsmAccuracy < 1)
+        #expect(pgdAccuracy <= fgsmAccuracy + 0.02)
+    }
+}

@@ -1,0 +1,147 @@
+import CheckpointHDF5
+import Datasets
+import Foundation
+import NN
+import Optim
+import TensorCore
+import Vision
+
+/// `tessera attack`: clean versus adversarial accuracy of a LeNet under FGSM and PGD, and
+/// optionally after a short adversarial training.
+public struct AttackCommand {
+    public static let usage = """
+    usage: tessera attack --model lenet --dataset mnist|fashion-mnist [options]
+
+    Trains LeNet-5 (or loads the newest checkpoint in --checkpoint-dir), then reports test
+    accuracy on clean images and under FGSM and PGD for each epsilon (pixels in [0, 1]).
+
+    options:
+      --method fgsm|pgd|both     attacks to run (default both)
+      --epsilon LIST             comma-separated radii (default 0,0.05,0.1,0.2,0.3)
+      --epochs N                 training epochs when no checkpoint exists (default 3)
+      --checkpoint-dir D         reuse or store the trained model (default runs/attack-DATASET)
+      --limit N                  test images attacked (default 2000)
+      --steps N, --step-size X   PGD iterations and step (default 10, epsilon / 4)
+      --adversarial-epochs N     then fine-tune on PGD examples (epsilon 0.3 or the largest given)
+                                 for N epochs over --adversarial-samples images and report again (default 0)
+      --adversarial-samples N    training images used per adversarial epoch (default 10000)
+      --data DIR                 dataset root
+      --help                     show this help
+    """
+
+    var dataset = "mnist"
+    var methods = ["fgsm", "pgd"]
+    var epsilons = [0, 0.05, 0.1, 0.2, 0.3]
+    var epochs = 3
+    var checkpointDirectory: String?
+    var limit = 2000
+    var steps = 10
+    var stepSize: Double?
+    var adversarialEpochs = 0
+    var adversarialSamples = 10_000
+    var dataRoot: String?
+
+    public init(arguments: [String]) throws {
+        let args = try Arguments(arguments, valueOptions: ["model", "dataset", "method", "epsilon", "epochs", "checkpoint-dir",
+                                                           "limit", "steps", "step-size", "adversarial-epochs",
+                                                           "adversarial-samples", "data"])
+        if args.flag("help") { throw HelpRequested(text: AttackCommand.usage) }
+        guard args.positional.isEmpty else { throw UsageError("unexpected argument '\(args.positional[0])'") }
+        guard (args.values["model"] ?? "lenet") == "lenet" else { throw UsageError("unknown model; available: lenet") }
+        dataset = args.values["dataset"] ?? dataset
+        guard ["mnist", "fashion-mnist"].contains(dataset) else { throw UsageError("dataset must be mnist or fashion-mnist") }
+        switch args.values["method"] ?? "both" {
+        case "fgsm": methods = ["fgsm"]
+        case "pgd": methods = ["pgd"]
+        case "both": methods = ["fgsm", "pgd"]
+        default: throw UsageError("unknown method; expected fgsm, pgd or both")
+        }
+        if let text = args.values["epsilon"] {
+            let values = text.split(separator: ",").map { Double($0) }
+            guard !values.isEmpty, values.allSatisfy({ ($0 ?? -1) >= 0 }) else {
+                throw UsageError("invalid value '\(text)' for --epsilon; expected non-negative numbers like 0,0.1,0.3")
+            }
+            epsilons = values.map { $0! }
+        }
+        epochs = try args.value("epochs", default: 3, where: { $0 > 0 }, expected: "a positive integer")
+        checkpointDirectory = args.values["checkpoint-dir"]
+        limit = try args.value("limit", default: 2000, where: { $0 > 0 }, expected: "a positive integer")
+        steps = try args.value("steps", default: 10, where: { $0 > 0 }, expected: "a positive integer")
+        if args.values["step-size"] != nil {
+            stepSize = try args.value("step-size", default: 0.01, where: { $0 > 0 }, expected: "a positive number")
+        }
+        adversarialEpochs = try args.value("adversarial-epochs", default: 0, where: { $0 >= 0 }, expected: "a non-negative integer")
+        adversarialSamples = try args.value("adversarial-samples", default: 10_000, where: { $0 > 0 }, expected: "a positive integer")
+        dataRoot = args.values["data"]
+    }
+
+    func report(_ model: Module, _ images: Tensor, _ labels: Tensor, output: (String) -> Void) {
+        model.eval()
+        output("epsilon  clean    " + methods.map { $0.padding(toLength: 9, withPad: " ", startingAt: 0) }.joined())
+        let g = RandomGenerator(seed: 1)
+        for eps in epsilons {
+            var row = String(format: "%-8.3f %.4f   ", eps, Adversarial.accuracy(model: model, images: images, labels: labels))
+            for method in methods {
+                let adversarial = method == "fgsm"
+                    ? Adversarial.fgsm(model: model, images: images, labels: labels, epsilon: eps)
+                    : Adversarial.pgd(model: model, images: images, labels: labels, epsilon: eps,
+                                      stepSize: stepSize ?? Swift.max(eps / 4, 1e-3), steps: steps, generator: g)
+                row += String(format: "%.4f   ", Adversarial.accuracy(model: model, images: adversarial, labels: labels))
+            }
+            output(row)
+        }
+    }
+
+    public func run(print output: (String) -> Void = { Swift.print($0) }) throws {
+        let root = dataRoot ?? DatasetLocation.defaultRoot()
+        let directory = checkpointDirectory ?? "runs/attack-\(dataset)"
+        if CheckpointFile.latest(inDirectory: directory) == nil {
+            var train = TrainCommand()
+            train.model = "lenet"
+            train.dataset = dataset
+            train.epochs = epochs
+            train.dataRoot = root
+            train.checkpointDirectory = directory
+            train.outDirectory = directory
+            try train.run(print: output)
+        }
+        let model = LeNet5()
+        let latest = CheckpointFile.latest(inDirectory: directory)!
+        try model.loadStateDict(CheckpointFile.load(from: latest).model)
+        output("model: \(latest)")
+        let test = try ImageDatasets.mnistLike(dataset, split: .test, root: root)
+        let n = Swift.min(limit, test.count)
+        let images = test.inputs.narrowed(axis: 0, start: 0, length: n).reshaped(to: [n, 1, 28, 28]).contiguous()
+        let labels = test.targets.narrowed(axis: 0, start: 0, length: n).contiguous()
+        output("accuracy on the first \(n) test images:")
+        report(model, images, labels, output: output)
+
+        guard adversarialEpochs > 0 else { return }
+        let eps = epsilons.contains(0.3) ? 0.3 : (epsilons.max() ?? 0.3)
+        let trainSet = try ImageDatasets.mnistLike(dataset, split: .train, root: root)
+        let subset = trainSet.batch(Array(0..<Swift.min(adversarialSamples, trainSet.count)))
+        let data = TensorDataset(inputs: subset.input.reshaped(to: [-1, 1, 28, 28]), targets: subset.target)
+        let optimizer = Adam(parameters: model.parameters(), learningRate: 1e-3)
+        let loader = DataLoader(data, batchSize: 64, sampler: RandomSampler(seed: 3))
+        let g = RandomGenerator(seed: 2)
+        for epoch in 1...adversarialEpochs {
+            let bar = ProgressBar(total: loader.batchCount, label: "adversarial epoch \(epoch)/\(adversarialEpochs)")
+            var done = 0, seen = 0
+            for batch in loader.batches(epoch: epoch) {
+                // Half clean, half PGD loss: keeps clean accuracy while gaining robustness.
+                let adversarialLoss = Adversarial.adversarialLoss(model: model, images: batch.input, labels: batch.target,
+                                                                  epsilon: eps, stepSize: eps / 4, steps: 5, generator: g)
+                let loss = (adversarialLoss + crossEntropy(logits: model(batch.input), targets: batch.target)) * 0.5
+                optimizer.zeroGradients()
+                loss.backward()
+                optimizer.step()
+                done += 1
+                seen += batch.target.elementCount
+                bar.update(done: done, work: seen, status: String(format: "loss %.4f", loss.item(as: Double.self)))
+            }
+            bar.finish(done: done, work: seen, status: "")
+        }
+        output("after \(adversarialEpochs) epoch(s) of PGD adversarial training (epsilon \(eps)):")
+        report(model, images, labels, output: output)
+    }
+}
