@@ -11,8 +11,10 @@ let package = Package(
         .package(path: "../NN"),
     ],
     targets: [
+        // zlib for PNG's deflate streams and chunk CRCs.
+        .systemLibrary(name: "CVisionZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "Vision", dependencies: [
-            .product(name: "TensorCore", package: "TensorCore"), .product(name: "NN", package: "NN"),
+            "CVisionZlib", .product(name: "TensorCore", package: "TensorCore"), .product(name: "NN", package: "NN"),
         ]),
         .testTarget(name: "VisionTests", dependencies: [
             "Vision", .product(name: "TensorCore", package: "TensorCore"), .product(name: "NN", package: "NN"),
