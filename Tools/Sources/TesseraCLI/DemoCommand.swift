@@ -1,5 +1,8 @@
+import CheckpointHDF5
 import Datasets
 import Foundation
+import TensorCore
+import Vision
 
 /// `tessera demo`: the README's main job. Fetches Fashion-MNIST when missing, trains the
 /// MLP for a few epochs, prints the test accuracy and writes the curves.
@@ -7,9 +10,10 @@ public struct DemoCommand {
     public static let usage = """
     usage: tessera demo [--epochs N] [--out DIR]
 
-    Fetches Fashion-MNIST if missing (Datasets/fetch fashion-mnist), trains a
-    784-512-256-10 MLP with SGD (momentum 0.9, cosine schedule), prints per-epoch metrics
-    and the test accuracy, and writes metrics.csv and curves.svg.
+    Fetches Fashion-MNIST if missing (Datasets/fetch fashion-mnist), trains LeNet-5 with SGD
+    (momentum 0.9, cosine schedule), prints per-epoch metrics and the test accuracy, and
+    writes metrics.csv, curves.svg and predictions.png (32 test images; their predicted and
+    true labels are printed in the same layout).
 
     options:
       --epochs N   epochs (default 3)
@@ -24,6 +28,7 @@ public struct DemoCommand {
         if args.flag("help") { throw HelpRequested(text: DemoCommand.usage) }
         guard args.positional.isEmpty else { throw UsageError("unexpected argument '\(args.positional[0])'") }
         train.dataset = "fashion-mnist"
+        train.model = "lenet"
         train.epochs = try args.value("epochs", default: 3, where: { $0 > 0 }, expected: "a positive integer")
         train.outDirectory = args.values["out"] ?? "runs/demo"
     }
@@ -49,6 +54,30 @@ public struct DemoCommand {
         }
         var command = train
         command.dataRoot = root
+        let out = command.outDirectory ?? "runs/demo"
+        let checkpoints = out + "/checkpoints"
+        try? FileManager.default.removeItem(atPath: checkpoints)
+        command.checkpointDirectory = checkpoints
         try command.run(print: output)
+
+        // A look at the model's answers: a grid of test images and the labels it gives them.
+        let model = LeNet5()
+        try model.loadStateDict(CheckpointFile.load(from: CheckpointFile.latest(inDirectory: checkpoints)!).model)
+        model.eval()
+        let test = try ImageDatasets.mnistLike("fashion-mnist", split: .test, root: root)
+        let images = test.inputs.narrowed(axis: 0, start: 0, length: 32).reshaped(to: [32, 1, 28, 28])
+        let predicted = withoutGradients { model(images).argmax(axis: 1) }.scalars(as: Int64.self)
+        let truth = test.targets.narrowed(axis: 0, start: 0, length: 32).scalars(as: Int64.self)
+        try saveImageGrid(images, to: out + "/predictions.png", columns: 8)
+        let names = ["T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot"]
+        output("predictions for \(out)/predictions.png (row by row; * marks a mistake, true label in brackets):")
+        for row in 0..<4 {
+            let cells = (0..<8).map { column -> String in
+                let i = row * 8 + column
+                let cell = predicted[i] == truth[i] ? names[Int(predicted[i])] : "*\(names[Int(predicted[i])])[\(names[Int(truth[i])])]"
+                return cell.padding(toLength: 20, withPad: " ", startingAt: 0)
+            }
+            output("  " + cells.joined())
+        }
     }
 }
