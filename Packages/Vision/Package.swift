@@ -19,7 +19,7 @@ let package = Package(
         .testTarget(name: "VisionTests", dependencies: [
             "Vision", .product(name: "TensorCore", package: "TensorCore"), .product(name: "NN", package: "NN"),
             .product(name: "TensorCoreTesting", package: "TensorCore"),
-        ]),
+        ], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,111 @@
+import TensorCore
+
+/// A transformation of one image `[C, H, W]` (float32), applied on the data-loading thread.
+/// Random transforms draw from their own seeded generator, so runs repeat.
+public protocol ImageTransform {
+    func callAsFunction(_ image: Tensor) -> Tensor
+}
+
+/// Applies transforms in order (`transforms.Compose`).
+public struct Compose: ImageTransform {
+    public let transforms: [ImageTransform]
+    public init(_ transforms: [ImageTransform]) { self.transforms = transforms }
+    public func callAsFunction(_ image: Tensor) -> Tensor { transforms.reduce(image) { $1($0) } }
+}
+
+/// uint8 pixels (any shape) to float32 in [0, 1] (`transforms.ToTensor` without the HWC swap).
+public struct ConvertFromUInt8: ImageTransform {
+    public init() {}
+    public func callAsFunction(_ image: Tensor) -> Tensor {
+        image.dtype == .uint8 ? image.cast(to: .float32) / 255 : image
+    }
+}
+
+/// `(x - mean[c]) / std[c]` per channel.
+public struct Normalize: ImageTransform {
+    public let mean: [Double], standardDeviation: [Double]
+    public init(mean: [Double], standardDeviation: [Double]) {
+        tensorCheck(mean.count == standardDeviation.count && standardDeviation.allSatisfy { $0 > 0 },
+                    "[Normalize] needs one positive standard deviation per mean")
+        self.mean = mean
+        self.standardDeviation = standardDeviation
+    }
+    public func callAsFunction(_ image: Tensor) -> Tensor {
+        tensorCheck(image.rank == 3 && image.shape[0] == mean.count,
+                    "[Normalize] image \(shapeText(image.shape)) should have \(mean.count) channels first")
+        let m = Tensor(mean, shape: [mean.count, 1, 1]).cast(to: image.dtype)
+        let s = Tensor(standardDeviation, shape: [mean.count, 1, 1]).cast(to: image.dtype)
+        return (image - m) / s
+    }
+}
+
+/// Pads by `padding` (zeros) and crops a random `size × size` window (`RandomCrop(size, padding)`).
+public final class RandomCrop: ImageTransform {
+    public let size: Int, padding: Int
+    let generator: RandomGenerator
+    public init(size: Int, padding: Int = 0, seed: UInt64 = 0) {
+        self.size = size
+        self.padding = padding
+        generator = RandomGenerator(seed: seed)
+    }
+    public func callAsFunction(_ image: Tensor) -> Tensor {
+        tensorCheck(image.rank == 3, "[RandomCrop] image \(shapeText(image.shape)) should be [C, H, W]")
+        let padded = padding > 0 ? image.padded([(0, 0), (padding, padding), (padding, padding)]) : image
+        let (h, w) = (padded.shape[1], padded.shape[2])
+        tensorCheck(h >= size && w >= size, "[RandomCrop] crop \(size) is larger than the padded image \(h)x\(w)")
+        let offsets = Tensor.randint(0, Int.max, shape: [2], generator: generator).scalars(as: Int64.self)
+        let y = Int(offsets[0] % Int64(h - size + 1)), x = Int(offsets[1] % Int64(w - size + 1))
+        return padded[.all, y..<(y + size), x..<(x + size)].contiguous()
+    }
+}
+
+/// Mirrors left-right with probability `p`.
+public final class RandomHorizontalFlip: ImageTransform {
+    public let p: Double
+    let generator: RandomGenerator
+    public init(p: Double = 0.5, seed: UInt64 = 0) {
+        self.p = p
+        generator = RandomGenerator(seed: seed)
+    }
+    public func callAsFunction(_ image: Tensor) -> Tensor {
+        let draw = Tensor.rand([1], dtype: .float64, generator: generator).item(as: Double.self)
+        return draw < p ? image.flipped(axes: [image.rank - 1]).contiguous() : image
+    }
+}
+
+/// A small random rotation (degrees in ±`maxDegrees`) and translation (fraction of the size),
+/// nearest-neighbour sampling with zeros outside (`RandomAffine`, simplified).
+public final class RandomAffine: ImageTransform {
+    public let maxDegrees: Double, maxTranslation: Double
+    let generator: RandomGenerator
+    public init(maxDegrees: Double, maxTranslation: Double = 0, seed: UInt64 = 0) {
+        self.maxDegrees = maxDegrees
+        self.maxTranslation = maxTranslation
+        generator = RandomGenerator(seed: seed)
+    }
+    public func callAsFunction(_ image: Tensor) -> Tensor {
+        tensorCheck(image.rank == 3, "[RandomAffine] image \(shapeText(image.shape)) should be [C, H, W]")
+        let (c, h, w) = (image.shape[0], image.shape[1], image.shape[2])
+        let r = Tensor.rand([3], low: -1, high: 1, dtype: .float64, generator: generator).scalars(as: Double.self)
+        let angle = r[0] * maxDegrees * Double.pi / 180
+        let (tx, ty) = (r[1] * maxTranslation * Double(w), r[2] * maxTranslation * Double(h))
+        let (cosA, sinA) = (cosine(angle), sine(angle))
+        let (cx, cy) = (Double(w - 1) / 2, Double(h - 1) / 2)
+        let source = image.cast(to: .float32).contiguous().scalars
+        var out = [Float](repeating: 0, count: c * h * w)
+        for y in 0..<h {
+            for x in 0..<w {
+                // Inverse map: where in the source does output pixel (x, y) come from?
+                let dx = Double(x) - cx - tx, dy = Double(y) - cy - ty
+                let sx = Int((cosA * dx + sinA * dy + cx).rounded()), sy = Int((-sinA * dx + cosA * dy + cy).rounded())
+                guard sx >= 0 && sx < w && sy >= 0 && sy < h else { continue }
+                for ch in 0..<c { out[(ch * h + y) * w + x] = source[(ch * h + sy) * w + sx] }
+            }
+        }
+        return Tensor(out, shape: [c, h, w]).cast(to: image.dtype)
+    }
+
+    // Taylor-free trig without Foundation: Float math is enough for pixel positions.
+    private func sine(_ x: Double) -> Double { Tensor([Float(x)]).sin().item(as: Double.self) }
+    private func cosine(_ x: Double) -> Double { Tensor([Float(x)]).cos().item(as: Double.self) }
+}
