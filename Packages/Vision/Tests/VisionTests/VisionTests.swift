@@ -96,3 +96,26 @@ struct AdversarialTests {
         #expect(pgdAccuracy <= fgsmAccuracy + 0.02)
     }
 }
+
+@Suite("Model families")
+struct ModelFamilyTests {
+    @Test func resnetsHaveTheRightSizesAndShapes() {
+        let r20 = ResNet.cifar(depth: 20, inputChannels: 1)
+        // ResNet-20 for 3-channel CIFAR has 272,474 parameters; one input channel saves 288.
+        #expect(r20.parameterCount == 272_474 - 432 + 144)
+        #expect(r20(Tensor.zeros([2, 1, 28, 28])).shape == [2, 10])
+        #expect(r20.namedParameters().map(\.0).contains("layer2.0.downsample.0.weight"))
+        let plain = ResNet.cifar(depth: 20, inputChannels: 1, residual: false)
+        #expect(plain.eval()(Tensor.zeros([1, 1, 28, 28])).shape == [1, 10])
+        // torchvision's ResNet-18 has 11,689,512 parameters.
+        #expect(ResNet.resnet18().parameterCount == 11_689_512)
+        #expect(ResNet.imagenet(layers: [1, 1, 1, 1], bottleneck: true, classCount: 5).eval()(Tensor.zeros([1, 3, 32, 32])).shape == [1, 5])
+    }
+
+    @Test func smallBlocksAndVGG() {
+        let block = DepthwiseSeparableBlock(inputChannels: 8, outputChannels: 16, stride: 2)
+        #expect(block(Tensor.zeros([2, 8, 10, 10])).shape == [2, 16, 5, 5])
+        #expect(block.depthwise.weight.shape == [8, 1, 3, 3])
+        #expect(SmallVGG()(Tensor.zeros([2, 1, 28, 28])).shape == [2, 10])
+    }
+}
