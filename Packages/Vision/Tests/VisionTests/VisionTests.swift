@@ -119,3 +119,19 @@ struct ModelFamilyTests {
         #expect(SmallVGG()(Tensor.zeros([2, 1, 28, 28])).shape == [2, 10])
     }
 }
+
+@Suite("U-Net")
+struct UNetTests {
+    @Test func unetKeepsSpatialSizeAndUsesTheTimeEmbedding() {
+        let g = RandomGenerator(seed: 6)
+        let net = UNet(inputChannels: 1, outputChannels: 2, widths: [8, 16], timeEmbeddingSize: 4, generator: g)
+        let x = Tensor.randn([2, 1, 8, 8], generator: g)
+        let t1 = Tensor.randn([2, 4], generator: g), t2 = Tensor.randn([2, 4], generator: g)
+        let y1 = net(x, time: t1), y2 = net(x, time: t2)
+        #expect(y1.shape == [2, 2, 8, 8])
+        #expect((y1 - y2).abs().max().item() > 1e-4, "the time embedding should change the output")
+        y1.sum().backward()
+        #expect(net.down[0].timeProjection!.weight.grad != nil)
+        #expect(net.namedParameters().map(\.0).contains("middle.conv1.weight"))
+    }
+}
