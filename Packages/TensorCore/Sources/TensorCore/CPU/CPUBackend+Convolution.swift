@@ -28,7 +28,18 @@ extension CPUBackend {
         return operands[0].dtype
     }
 
+    /// The output columns `ox` whose input column `ox · stride - pad + offset` lies in `0..<width`.
+    @inline(__always)
+    private func validRange(_ outSize: Int, _ stride: Int, _ pad: Int, _ offset: Int, _ width: Int) -> Range<Int> {
+        // ox · stride ≥ pad - offset  and  ox · stride ≤ width - 1 + pad - offset
+        let low = pad - offset, high = width - 1 + pad - offset
+        let start = low <= 0 ? 0 : (low + stride - 1) / stride
+        let end = high < 0 ? 0 : Swift.min(outSize, high / stride + 1)
+        return start < end ? start..<end : 0..<0
+    }
+
     /// Copies the patches of one sample's channel group into `col` (zeros where padded).
+    /// Bounds are worked out per row, so the inner loop is a plain (often contiguous) copy.
     private func im2col<T: BLASScalar>(_ x: UnsafePointer<T>, _ s: Shape2D, _ col: UnsafeMutablePointer<T>) {
         let (sh, sw) = s.g.stride, (ph, pw) = s.g.padding, (dh, dw) = s.g.dilation
         var row = 0
@@ -37,18 +48,22 @@ extension CPUBackend {
             for i in 0..<s.kh {
                 for j in 0..<s.kw {
                     let out = col + row * s.spatial
+                    let columns = validRange(s.wo, sw, pw, j * dw, s.w)
                     for oy in 0..<s.ho {
                         let y = oy * sh - ph + i * dh
                         let line = out + oy * s.wo
-                        if y < 0 || y >= s.h {
-                            for ox in 0..<s.wo { line[ox] = 0 }
+                        if y < 0 || y >= s.h || columns.isEmpty {
+                            line.update(repeating: 0, count: s.wo)
                             continue
                         }
-                        let source = plane + y * s.w
-                        for ox in 0..<s.wo {
-                            let xx = ox * sw - pw + j * dw
-                            line[ox] = xx >= 0 && xx < s.w ? source[xx] : 0
+                        line.update(repeating: 0, count: columns.lowerBound)
+                        let source = plane + y * s.w - pw + j * dw
+                        if sw == 1 {
+                            (line + columns.lowerBound).update(from: source + columns.lowerBound, count: columns.count)
+                        } else {
+                            for ox in columns { line[ox] = source[ox * sw] }
                         }
+                        (line + columns.upperBound).update(repeating: 0, count: s.wo - columns.upperBound)
                     }
                     row += 1
                 }
@@ -65,14 +80,12 @@ extension CPUBackend {
             for i in 0..<s.kh {
                 for j in 0..<s.kw {
                     let source = col + row * s.spatial
-                    for oy in 0..<s.ho {
+                    let columns = validRange(s.wo, sw, pw, j * dw, s.w)
+                    for oy in 0..<s.ho where !columns.isEmpty {
                         let y = oy * sh - ph + i * dh
                         guard y >= 0 && y < s.h else { continue }
-                        let line = plane + y * s.w, values = source + oy * s.wo
-                        for ox in 0..<s.wo {
-                            let xx = ox * sw - pw + j * dw
-                            if xx >= 0 && xx < s.w { line[xx] += values[ox] }
-                        }
+                        let line = plane + y * s.w - pw + j * dw, values = source + oy * s.wo
+                        for ox in columns { line[ox * sw] += values[ox] }
                     }
                     row += 1
                 }
@@ -95,17 +108,17 @@ extension CPUBackend {
         // per-sample GEMMs cost more in call overhead than in arithmetic.
         let columns = s.n * s.spatial
         let colStorage = scratch(Swift.max(s.patch * columns, 1), T.self), col = colStorage.pointer.assumingMemoryBound(to: T.self)
-
         defer { withExtendedLifetime(colStorage) {} }
         let resultStorage = scratch(Swift.max(s.og * columns, 1), T.self), result = resultStorage.pointer.assumingMemoryBound(to: T.self)
-
         defer { withExtendedLifetime(resultStorage) {} }
         for group in 0..<g.groups {
             batchedIm2col(xp, s, group, col)
             T.gemm(false, false, s.og, columns, s.patch, wp + group * s.og * s.patch, s.patch, col, columns, result, columns, beta: 0)
-            for n in 0..<s.n {
-                for o in 0..<s.og {
-                    (op + (n * s.o + group * s.og + o) * s.spatial).update(from: result + o * columns + n * s.spatial, count: s.spatial)
+            parallelChunks(count: s.n, cost: s.og * s.spatial) { samples in
+                for n in samples {
+                    for o in 0..<s.og {
+                        (op + (n * s.o + group * s.og + o) * s.spatial).update(from: result + o * columns + n * s.spatial, count: s.spatial)
+                    }
                 }
             }
         }
@@ -114,13 +127,16 @@ extension CPUBackend {
     /// im2col of every sample of one group into `col [patch, N · spatial]`.
     private func batchedIm2col<T: BLASScalar>(_ xp: UnsafePointer<T>, _ s: Shape2D, _ group: Int, _ col: UnsafeMutablePointer<T>) {
         let columns = s.n * s.spatial
-        let sampleStorage = scratch(Swift.max(s.patch * s.spatial, 1), T.self), sample = sampleStorage.pointer.assumingMemoryBound(to: T.self)
-
-        defer { withExtendedLifetime(sampleStorage) {} }
-        for n in 0..<s.n {
-            im2col(xp + (n * s.c + group * s.cg) * s.h * s.w, s, sample)
-            for r in 0..<s.patch {
-                (col + r * columns + n * s.spatial).update(from: sample + r * s.spatial, count: s.spatial)
+        // Samples fill disjoint column ranges, so they are gathered in parallel.
+        parallelChunks(count: s.n, cost: s.patch * s.spatial) { samples in
+            let sampleStorage = self.scratch(Swift.max(s.patch * s.spatial, 1), T.self)
+            let sample = sampleStorage.pointer.assumingMemoryBound(to: T.self)
+            defer { withExtendedLifetime(sampleStorage) {} }
+            for n in samples {
+                self.im2col(xp + (n * s.c + group * s.cg) * s.h * s.w, s, sample)
+                for r in 0..<s.patch {
+                    (col + r * columns + n * s.spatial).update(from: sample + r * s.spatial, count: s.spatial)
+                }
             }
         }
     }
@@ -138,21 +154,21 @@ extension CPUBackend {
         for i in 0..<out.elementCount { op[i] = 0 }
         let columns = s.n * s.spatial
         let gatheredStorage = scratch(Swift.max(s.og * columns, 1), T.self), gathered = gatheredStorage.pointer.assumingMemoryBound(to: T.self)
-
         defer { withExtendedLifetime(gatheredStorage) {} }
         let colStorage = scratch(Swift.max(s.patch * columns, 1), T.self), col = colStorage.pointer.assumingMemoryBound(to: T.self)
-
         defer { withExtendedLifetime(colStorage) {} }
-        let sampleStorage = scratch(Swift.max(s.patch * s.spatial, 1), T.self), sample = sampleStorage.pointer.assumingMemoryBound(to: T.self)
-
-        defer { withExtendedLifetime(sampleStorage) {} }
         for group in 0..<g.groups {
             gatherGradient(gp, s, group, gathered)
             // col [patch, N · spatial] = W_gᵀ [patch, og] · g [og, N · spatial]
             T.gemm(true, false, s.patch, columns, s.og, wp + group * s.og * s.patch, s.patch, gathered, columns, col, columns, beta: 0)
-            for n in 0..<s.n {
-                for r in 0..<s.patch { (sample + r * s.spatial).update(from: col + r * columns + n * s.spatial, count: s.spatial) }
-                col2im(sample, s, op + (n * s.c + group * s.cg) * s.h * s.w)
+            parallelChunks(count: s.n, cost: s.patch * s.spatial) { samples in
+                let localStorage = self.scratch(Swift.max(s.patch * s.spatial, 1), T.self)
+                let local = localStorage.pointer.assumingMemoryBound(to: T.self)
+                defer { withExtendedLifetime(localStorage) {} }
+                for n in samples {
+                    for r in 0..<s.patch { (local + r * s.spatial).update(from: col + r * columns + n * s.spatial, count: s.spatial) }
+                    self.col2im(local, s, op + (n * s.c + group * s.cg) * s.h * s.w)
+                }
             }
         }
     }
@@ -160,9 +176,11 @@ extension CPUBackend {
     /// One group's output gradient laid out as `[og, N · spatial]`.
     private func gatherGradient<T: BLASScalar>(_ gp: UnsafePointer<T>, _ s: Shape2D, _ group: Int, _ into: UnsafeMutablePointer<T>) {
         let columns = s.n * s.spatial
-        for n in 0..<s.n {
-            for o in 0..<s.og {
-                (into + o * columns + n * s.spatial).update(from: gp + (n * s.o + group * s.og + o) * s.spatial, count: s.spatial)
+        parallelChunks(count: s.n, cost: s.og * s.spatial) { samples in
+            for n in samples {
+                for o in 0..<s.og {
+                    (into + o * columns + n * s.spatial).update(from: gp + (n * s.o + group * s.og + o) * s.spatial, count: s.spatial)
+                }
             }
         }
     }
@@ -180,10 +198,8 @@ extension CPUBackend {
         if s.n == 0 { for i in 0..<out.elementCount { op[i] = 0 }; return }
         let columns = s.n * s.spatial
         let colStorage = scratch(Swift.max(s.patch * columns, 1), T.self), col = colStorage.pointer.assumingMemoryBound(to: T.self)
-
         defer { withExtendedLifetime(colStorage) {} }
         let gatheredStorage = scratch(Swift.max(s.og * columns, 1), T.self), gathered = gatheredStorage.pointer.assumingMemoryBound(to: T.self)
-
         defer { withExtendedLifetime(gatheredStorage) {} }
         for group in 0..<g.groups {
             batchedIm2col(xp, s, group, col)
