@@ -8,6 +8,7 @@ let package = Package(
         .package(path: "../Packages/NN"),
         .package(path: "../Packages/Optim"),
         .package(path: "../Packages/Checkpoint-HDF5"),
+        .package(path: "../Packages/Vision"),
     ],
     targets: [
         .executableTarget(name: "tessera-bench", dependencies: [
@@ -15,6 +16,7 @@ let package = Package(
             .product(name: "NN", package: "NN"),
             .product(name: "Optim", package: "Optim"),
             .product(name: "CheckpointHDF5", package: "Checkpoint-HDF5"),
+            .product(name: "Vision", package: "Vision"),
         ]),
     ],
     swiftLanguageModes: [.v5]

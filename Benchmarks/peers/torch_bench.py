@@ -106,6 +106,34 @@ def workloads():
         return opt.step
     w["adam_update_10M"] = ("Gparam/s", 10e6 / 1e9, adam_update)
 
+    def lenet():
+        x = torch.rand(64, 1, 28, 28, generator=g)
+        y = torch.randint(0, 10, (64,), generator=g)
+        model = torch.nn.Sequential(
+            torch.nn.Conv2d(1, 6, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+            torch.nn.Conv2d(6, 16, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
+            torch.nn.Linear(400, 120), torch.nn.ReLU(), torch.nn.Linear(120, 84), torch.nn.ReLU(), torch.nn.Linear(84, 10))
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+        def step():
+            loss = torch.nn.functional.cross_entropy(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return step
+    w["lenet_train_step_b64"] = ("Ksample/s", 64e-3, lenet)
+
+    def conv():
+        x = randn(32, 16, 32, 32).requires_grad_()
+        wt = (randn(16, 16, 3, 3) * 0.1).requires_grad_()
+
+        def step():
+            torch.nn.functional.conv2d(x, wt, padding=1).sum().backward()
+            x.grad = None
+            wt.grad = None
+        return step
+    w["conv2d_fwd_bwd_resnet20_b32"] = ("GFLOP/s", 3 * 2 * 32 * 16 * 16 * 9 * 32 * 32 / 1e9, conv)
+
     directory = os.environ.get("TESSERA_BENCH_DIR", tempfile.gettempdir())
     path = os.path.join(directory, "torch-bench-100M.pt")
 
@@ -166,7 +194,7 @@ def main():
     names = args.workload.split(",") if args.workload else list(all_workloads)
     for name in names:
         unit, work, make = all_workloads[name]
-        with torch.no_grad() if not any(k in name for k in ("autograd", "bwd", "train")) else torch.enable_grad():
+        with torch.no_grad() if not any(k in name for k in ("autograd", "bwd", "train", "conv2d")) else torch.enable_grad():
             rate, seconds = measure(make, work, args.samples, args.budget)
         print(json.dumps({"workload": name, "impl": "torch", "rate": rate, "unit": unit,
                           "seconds_per_step": seconds, "threads": args.threads, "version": torch.__version__}))

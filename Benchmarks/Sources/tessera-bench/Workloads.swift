@@ -3,6 +3,7 @@ import Foundation
 import NN
 import Optim
 import TensorCore
+import Vision
 
 /// The workloads, named as in peers/torch_bench.py.
 func allWorkloads() -> [Workload] {
@@ -81,6 +82,28 @@ func allWorkloads() -> [Workload] {
         let adam = Adam(parameters: [p], learningRate: 1e-3)
         return { adam.step() }
     })
+    list.append(Workload(name: "lenet_train_step_b64", unit: "Ksample/s", workPerStep: 64e-3) {
+        let x = Tensor.rand([64, 1, 28, 28], generator: g)
+        let y = Tensor.randint(0, 10, shape: [64], generator: g)
+        let model = LeNet5(generator: g)
+        let adam = Adam(parameters: model.parameters(), learningRate: 1e-3)
+        return {
+            let loss = crossEntropy(logits: model(x), targets: y)
+            adam.zeroGradients()
+            loss.backward()
+            adam.step()
+        }
+    })
+    list.append(Workload(name: "conv2d_fwd_bwd_resnet20_b32", unit: "GFLOP/s", workPerStep: 3 * 2 * 32 * 16 * 16 * 9 * 32 * 32 / 1e9) {
+        let x = Tensor.randn([32, 16, 32, 32], generator: g).requiringGrad()
+        let w = Tensor.randn([16, 16, 3, 3], standardDeviation: 0.1, generator: g).requiringGrad()
+        return {
+            x.conv2d(weight: w, padding: 1).sum().backward()
+            x.grad = nil
+            w.grad = nil
+        }
+    })
+
     // 100M float32 parameters (400 MB) in ten tensors, saved durably (fsync) and loaded back.
     let checkpointDirectory = ProcessInfo.processInfo.environment["TESSERA_BENCH_DIR"] ?? NSTemporaryDirectory()
     let checkpointPath = checkpointDirectory + "/tessera-bench-100M.h5"
