@@ -8,10 +8,12 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
 }
 
 /// Inverted dropout: zeroes with probability `p` and rescales when `training`.
-public func dropout(_ x: Tensor, p: Double, training: Bool = true, generator: RandomGenerator? = nil) -> Tensor {
+/// `maskShape` (broadcast to `x`) drops whole slices, e.g. `[N, C, 1, 1]` for channels.
+public func dropout(_ x: Tensor, p: Double, training: Bool = true, maskShape: [Int]? = nil,
+                    generator: RandomGenerator? = nil) -> Tensor {
     tensorCheck(p >= 0 && p < 1, "[dropout] probability \(p) outside [0, 1)")
     guard training, p > 0 else { return x }
-    return x * Tensor.bernoulli(x.shape, p: 1 - p, dtype: x.dtype, device: x.device, generator: generator) / (1 - p)
+    return x * Tensor.bernoulli(maskShape ?? x.shape, p: 1 - p, dtype: x.dtype, device: x.device, generator: generator) / (1 - p)
 }
 
 /// Layer normalisation over the last axis with optional per-feature scale and shift.

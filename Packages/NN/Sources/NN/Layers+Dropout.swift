@@ -12,9 +12,7 @@ public final class Dropout: Module {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        guard isTraining, p > 0 else { return x }
-        let keep = Tensor.bernoulli(x.shape, p: 1 - p, dtype: x.dtype, device: x.device, generator: generator)
-        return x * keep / (1 - p)
+        dropout(x, p: p, training: isTraining, generator: generator)
     }
 }
 

@@ -53,10 +53,8 @@ public final class Dropout2d: Module {
         self.generator = generator
     }
     public override func forward(_ x: Tensor) -> Tensor {
-        guard isTraining, p > 0 else { return x }
         tensorCheck(x.rank == 4, "[Dropout2d] input \(shapeText(x.shape)) should be [N, C, H, W]")
-        let keep = Tensor.bernoulli([x.shape[0], x.shape[1], 1, 1], p: 1 - p, dtype: x.dtype, generator: generator)
-        return x * keep / (1 - p)
+        return dropout(x, p: p, training: isTraining, maskShape: [x.shape[0], x.shape[1], 1, 1], generator: generator)
     }
 }
 

@@ -13,6 +13,11 @@ public struct Operand {
     @inlinable public var shape: [Int] { layout.shape }
     @inlinable public var elementCount: Int { layout.elementCount }
 
+    /// The first element (at the layout's offset) as `T`, for kernels on host memory.
+    @inlinable public func elements<T>(_ type: T.Type) -> UnsafeMutablePointer<T> {
+        storage.pointer.assumingMemoryBound(to: T.self) + layout.offset
+    }
+
     /// The same storage seen through another layout.
     public func with(layout: Layout) -> Operand { Operand(storage: storage, layout: layout, dtype: dtype) }
 }

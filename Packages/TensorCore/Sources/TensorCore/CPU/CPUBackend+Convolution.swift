@@ -10,10 +10,27 @@ extension CPUBackend {
         var spatial: Int { ho * wo }
     }
 
-    /// Scratch memory from the caching allocator: these buffers are megabytes, and fresh
-    /// mmaps would page-fault on every call.
-    private func scratch<T>(_ count: Int, _ t: T.Type) -> Storage {
-        CPUAllocator.shared.allocate(byteCount: count * MemoryLayout<T>.stride)
+    /// Runs `body` with scratch memory from the caching allocator (these buffers are
+    /// megabytes, and fresh mmaps would page-fault on every call); the block stays alive
+    /// until `body` returns.
+    private func withScratch<T, R>(_ count: Int, _ t: T.Type, _ body: (UnsafeMutablePointer<T>) -> R) -> R {
+        let storage = CPUAllocator.shared.allocate(byteCount: Swift.max(count, 1) * MemoryLayout<T>.stride)
+        return withExtendedLifetime(storage) { body(storage.pointer.assumingMemoryBound(to: T.self)) }
+    }
+
+    /// Moves one group's channels between NCHW (`[n][group·per + k][spatial]`) and the
+    /// batched layout `[k][n · spatial]` the GEMMs use, in either direction.
+    private func regroup<T>(_ nchw: UnsafeMutablePointer<T>, _ batched: UnsafeMutablePointer<T>, s: Shape2D, group: Int,
+                            perGroup: Int, channels: Int, toBatched: Bool) {
+        let columns = s.n * s.spatial
+        parallelChunks(count: s.n, cost: perGroup * s.spatial) { samples in
+            for n in samples {
+                for k in 0..<perGroup {
+                    let a = nchw + (n * channels + group * perGroup + k) * s.spatial, b = batched + k * columns + n * s.spatial
+                    if toBatched { b.update(from: a, count: s.spatial) } else { a.update(from: b, count: s.spatial) }
+                }
+            }
+        }
     }
 
     private func shape(_ x: [Int], _ weight: [Int], _ out: [Int], _ g: ConvolutionGeometry) -> Shape2D {
@@ -100,25 +117,17 @@ extension CPUBackend {
 
     private func conv2dTyped<T: BLASScalar>(_ x: Operand, _ weight: Operand, _ g: ConvolutionGeometry, _ out: Operand, _ t: T.Type) {
         let s = shape(x.shape, weight.shape, out.shape, g)
-        let xp = x.storage.pointer.assumingMemoryBound(to: T.self) + x.layout.offset
-        let wp = weight.storage.pointer.assumingMemoryBound(to: T.self) + weight.layout.offset
-        let op = out.storage.pointer.assumingMemoryBound(to: T.self) + out.layout.offset
+        let (xp, wp, op) = (x.elements(T.self), weight.elements(T.self), out.elements(T.self))
         // One GEMM per group over the whole batch: col [patch, N · spatial] (samples side by
         // side), result [og, N · spatial], then scattered into NCHW. Thousands of tiny
         // per-sample GEMMs cost more in call overhead than in arithmetic.
         let columns = s.n * s.spatial
-        let colStorage = scratch(Swift.max(s.patch * columns, 1), T.self), col = colStorage.pointer.assumingMemoryBound(to: T.self)
-        defer { withExtendedLifetime(colStorage) {} }
-        let resultStorage = scratch(Swift.max(s.og * columns, 1), T.self), result = resultStorage.pointer.assumingMemoryBound(to: T.self)
-        defer { withExtendedLifetime(resultStorage) {} }
-        for group in 0..<g.groups {
-            batchedIm2col(xp, s, group, col)
-            T.gemm(false, false, s.og, columns, s.patch, wp + group * s.og * s.patch, s.patch, col, columns, result, columns, beta: 0)
-            parallelChunks(count: s.n, cost: s.og * s.spatial) { samples in
-                for n in samples {
-                    for o in 0..<s.og {
-                        (op + (n * s.o + group * s.og + o) * s.spatial).update(from: result + o * columns + n * s.spatial, count: s.spatial)
-                    }
+        withScratch(s.patch * columns, T.self) { col in
+            withScratch(s.og * columns, T.self) { result in
+                for group in 0..<g.groups {
+                    batchedIm2col(xp, s, group, col)
+                    T.gemm(false, false, s.og, columns, s.patch, wp + group * s.og * s.patch, s.patch, col, columns, result, columns, beta: 0)
+                    regroup(op, result, s: s, group: group, perGroup: s.og, channels: s.o, toBatched: false)
                 }
             }
         }
@@ -129,13 +138,12 @@ extension CPUBackend {
         let columns = s.n * s.spatial
         // Samples fill disjoint column ranges, so they are gathered in parallel.
         parallelChunks(count: s.n, cost: s.patch * s.spatial) { samples in
-            let sampleStorage = self.scratch(Swift.max(s.patch * s.spatial, 1), T.self)
-            let sample = sampleStorage.pointer.assumingMemoryBound(to: T.self)
-            defer { withExtendedLifetime(sampleStorage) {} }
-            for n in samples {
-                self.im2col(xp + (n * s.c + group * s.cg) * s.h * s.w, s, sample)
-                for r in 0..<s.patch {
-                    (col + r * columns + n * s.spatial).update(from: sample + r * s.spatial, count: s.spatial)
+            self.withScratch(s.patch * s.spatial, T.self) { sample in
+                for n in samples {
+                    self.im2col(xp + (n * s.c + group * s.cg) * s.h * s.w, s, sample)
+                    for r in 0..<s.patch {
+                        (col + r * columns + n * s.spatial).update(from: sample + r * s.spatial, count: s.spatial)
+                    }
                 }
             }
         }
@@ -148,38 +156,23 @@ extension CPUBackend {
 
     private func inputGradient<T: BLASScalar>(_ gradient: Operand, _ weight: Operand, _ g: ConvolutionGeometry, _ out: Operand, _ t: T.Type) {
         let s = shape(out.shape, weight.shape, gradient.shape, g)
-        let gp = gradient.storage.pointer.assumingMemoryBound(to: T.self) + gradient.layout.offset
-        let wp = weight.storage.pointer.assumingMemoryBound(to: T.self) + weight.layout.offset
-        let op = out.storage.pointer.assumingMemoryBound(to: T.self) + out.layout.offset
-        for i in 0..<out.elementCount { op[i] = 0 }
+        let (gp, wp, op) = (gradient.elements(T.self), weight.elements(T.self), out.elements(T.self))
+        op.update(repeating: 0, count: out.elementCount)
         let columns = s.n * s.spatial
-        let gatheredStorage = scratch(Swift.max(s.og * columns, 1), T.self), gathered = gatheredStorage.pointer.assumingMemoryBound(to: T.self)
-        defer { withExtendedLifetime(gatheredStorage) {} }
-        let colStorage = scratch(Swift.max(s.patch * columns, 1), T.self), col = colStorage.pointer.assumingMemoryBound(to: T.self)
-        defer { withExtendedLifetime(colStorage) {} }
-        for group in 0..<g.groups {
-            gatherGradient(gp, s, group, gathered)
-            // col [patch, N · spatial] = W_gᵀ [patch, og] · g [og, N · spatial]
-            T.gemm(true, false, s.patch, columns, s.og, wp + group * s.og * s.patch, s.patch, gathered, columns, col, columns, beta: 0)
-            parallelChunks(count: s.n, cost: s.patch * s.spatial) { samples in
-                let localStorage = self.scratch(Swift.max(s.patch * s.spatial, 1), T.self)
-                let local = localStorage.pointer.assumingMemoryBound(to: T.self)
-                defer { withExtendedLifetime(localStorage) {} }
-                for n in samples {
-                    for r in 0..<s.patch { (local + r * s.spatial).update(from: col + r * columns + n * s.spatial, count: s.spatial) }
-                    self.col2im(local, s, op + (n * s.c + group * s.cg) * s.h * s.w)
-                }
-            }
-        }
-    }
-
-    /// One group's output gradient laid out as `[og, N · spatial]`.
-    private func gatherGradient<T: BLASScalar>(_ gp: UnsafePointer<T>, _ s: Shape2D, _ group: Int, _ into: UnsafeMutablePointer<T>) {
-        let columns = s.n * s.spatial
-        parallelChunks(count: s.n, cost: s.og * s.spatial) { samples in
-            for n in samples {
-                for o in 0..<s.og {
-                    (into + o * columns + n * s.spatial).update(from: gp + (n * s.o + group * s.og + o) * s.spatial, count: s.spatial)
+        withScratch(s.og * columns, T.self) { gathered in
+            withScratch(s.patch * columns, T.self) { col in
+                for group in 0..<g.groups {
+                    regroup(gp, gathered, s: s, group: group, perGroup: s.og, channels: s.o, toBatched: true)
+                    // col [patch, N · spatial] = W_gᵀ [patch, og] · g [og, N · spatial]
+                    T.gemm(true, false, s.patch, columns, s.og, wp + group * s.og * s.patch, s.patch, gathered, columns, col, columns, beta: 0)
+                    parallelChunks(count: s.n, cost: s.patch * s.spatial) { samples in
+                        self.withScratch(s.patch * s.spatial, T.self) { local in
+                            for n in samples {
+                                for r in 0..<s.patch { (local + r * s.spatial).update(from: col + r * columns + n * s.spatial, count: s.spatial) }
+                                self.col2im(local, s, op + (n * s.c + group * s.cg) * s.h * s.w)
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -192,20 +185,18 @@ extension CPUBackend {
 
     private func weightGradient<T: BLASScalar>(_ x: Operand, _ gradient: Operand, _ g: ConvolutionGeometry, _ out: Operand, _ t: T.Type) {
         let s = shape(x.shape, out.shape, gradient.shape, g)
-        let xp = x.storage.pointer.assumingMemoryBound(to: T.self) + x.layout.offset
-        let gp = gradient.storage.pointer.assumingMemoryBound(to: T.self) + gradient.layout.offset
-        let op = out.storage.pointer.assumingMemoryBound(to: T.self) + out.layout.offset
-        if s.n == 0 { for i in 0..<out.elementCount { op[i] = 0 }; return }
+        let (xp, gp, op) = (x.elements(T.self), gradient.elements(T.self), out.elements(T.self))
+        if s.n == 0 { op.update(repeating: 0, count: out.elementCount); return }
         let columns = s.n * s.spatial
-        let colStorage = scratch(Swift.max(s.patch * columns, 1), T.self), col = colStorage.pointer.assumingMemoryBound(to: T.self)
-        defer { withExtendedLifetime(colStorage) {} }
-        let gatheredStorage = scratch(Swift.max(s.og * columns, 1), T.self), gathered = gatheredStorage.pointer.assumingMemoryBound(to: T.self)
-        defer { withExtendedLifetime(gatheredStorage) {} }
-        for group in 0..<g.groups {
-            batchedIm2col(xp, s, group, col)
-            gatherGradient(gp, s, group, gathered)
-            // dW_g [og, patch] = g [og, N · spatial] · colᵀ [N · spatial, patch]
-            T.gemm(false, true, s.og, s.patch, columns, gathered, columns, col, columns, op + group * s.og * s.patch, s.patch, beta: 0)
+        withScratch(s.patch * columns, T.self) { col in
+            withScratch(s.og * columns, T.self) { gathered in
+                for group in 0..<g.groups {
+                    batchedIm2col(xp, s, group, col)
+                    regroup(gp, gathered, s: s, group: group, perGroup: s.og, channels: s.o, toBatched: true)
+                    // dW_g [og, patch] = g [og, N · spatial] · colᵀ [N · spatial, patch]
+                    T.gemm(false, true, s.og, s.patch, columns, gathered, columns, col, columns, op + group * s.og * s.patch, s.patch, beta: 0)
+                }
+            }
         }
     }
 
@@ -219,9 +210,7 @@ extension CPUBackend {
                                              _ out: Operand, _ indices: Operand, _ t: T.Type) {
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (ho, wo) = (out.shape[2], out.shape[3])
-        let xp = x.storage.pointer.assumingMemoryBound(to: T.self) + x.layout.offset
-        let op = out.storage.pointer.assumingMemoryBound(to: T.self) + out.layout.offset
-        let ip = indices.storage.pointer.assumingMemoryBound(to: Int64.self) + indices.layout.offset
+        let (xp, op, ip) = (x.elements(T.self), out.elements(T.self), indices.elements(Int64.self))
         parallelChunks(count: n * c, cost: ho * wo * k.0 * k.1) { planes in
             for plane in planes {
                 let source = xp + plane * h * w

@@ -15,8 +15,8 @@ extension CPUBackend {
             return composedSoftmax(x, axis: axis, log: log, into: out)
         }
         if x.dtype == .float32 {
-            let xp = x.storage.pointer.assumingMemoryBound(to: Float.self) + x.layout.offset
-            let op = out.storage.pointer.assumingMemoryBound(to: Float.self) + out.layout.offset
+            let xp = x.elements(Float.self)
+            let op = out.elements(Float.self)
             parallelChunks(count: x.elementCount / n, cost: n * 4) { range in
                 tessera_softmax_rows_f32(xp + range.lowerBound * n, op + range.lowerBound * n, range.count, n, log ? 1 : 0)
             }
@@ -30,8 +30,8 @@ extension CPUBackend {
         _ x: Operand, _ out: Operand, _ n: Int, _ log: Bool, _ t: T.Type,
         exp: (UnsafePointer<T>, T, UnsafeMutablePointer<T>, Int) -> T
     ) {
-        let xp = x.storage.pointer.assumingMemoryBound(to: T.self) + x.layout.offset
-        let op = out.storage.pointer.assumingMemoryBound(to: T.self) + out.layout.offset
+        let xp = x.elements(T.self)
+        let op = out.elements(T.self)
         let rows = x.elementCount / n
         parallelChunks(count: rows, cost: n * 4) { range in
             for row in range {
@@ -61,8 +61,8 @@ extension CPUBackend {
     }
 
     private func layerNormRows<T: TensorFloat>(_ x: Operand, _ out: Operand, _ n: Int, _ epsilon: Double, _ t: T.Type) {
-        let xp = x.storage.pointer.assumingMemoryBound(to: T.self) + x.layout.offset
-        let op = out.storage.pointer.assumingMemoryBound(to: T.self) + out.layout.offset
+        let xp = x.elements(T.self)
+        let op = out.elements(T.self)
         let rows = x.elementCount / n
         parallelChunks(count: rows, cost: n * 3) { range in
             for row in range {
@@ -87,10 +87,10 @@ extension CPUBackend {
 
     private func crossEntropyRows<T: TensorFloat & ReducibleScalar>(_ logits: Operand, _ targets: Operand, _ out: Operand,
                                                                    _ n: Int, _ t: T.Type) {
-        let xp = logits.storage.pointer.assumingMemoryBound(to: T.self) + logits.layout.offset
+        let xp = logits.elements(T.self)
         let tp = targets.storage.pointer.assumingMemoryBound(to: Int64.self)
         let ts = targets.layout.strides[0], to = targets.layout.offset
-        let op = out.storage.pointer.assumingMemoryBound(to: T.self) + out.layout.offset
+        let op = out.elements(T.self)
         let rows = logits.shape[0]
         parallelChunks(count: rows, cost: n * 2) { range in
             for row in range {

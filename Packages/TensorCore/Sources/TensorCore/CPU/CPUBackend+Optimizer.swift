@@ -21,7 +21,7 @@ extension CPUBackend {
 
     private func sgdKernel<T: TensorFloat>(_ p: Operand, _ g: Operand, _ b: Operand?, _ first: Bool,
                                            _ h: SGDHyperparameters, _ out: Operand, _ t: T.Type) {
-        func ptr(_ o: Operand) -> UnsafeMutablePointer<T> { o.storage.pointer.assumingMemoryBound(to: T.self) + o.layout.offset }
+        func ptr(_ o: Operand) -> UnsafeMutablePointer<T> { o.elements(T.self) }
         let pp = ptr(p), gp = ptr(g), op = ptr(out), bp = b.map(ptr)
         let lr = T(h.learningRate), wd = T(h.weightDecay), mu = T(h.momentum), damp = 1 - T(h.dampening)
         let nesterov = h.nesterov, useMomentum = bp != nil && h.momentum != 0
@@ -51,7 +51,7 @@ extension CPUBackend {
 
     private func adamKernel<T: TensorFloat>(_ p: Operand, _ g: Operand, _ m: Operand, _ v: Operand, _ vmax: Operand?,
                                             _ h: AdamHyperparameters, _ out: Operand, _ t: T.Type) {
-        func ptr(_ o: Operand) -> UnsafeMutablePointer<T> { o.storage.pointer.assumingMemoryBound(to: T.self) + o.layout.offset }
+        func ptr(_ o: Operand) -> UnsafeMutablePointer<T> { o.elements(T.self) }
         let pp = ptr(p), gp = ptr(g), mp = ptr(m), vp = ptr(v), op = ptr(out), xp = vmax.map(ptr)
         let step = Double(h.step)
         let bias1 = 1 - power(h.beta1, step), bias2 = 1 - power(h.beta2, step)

@@ -22,7 +22,7 @@ private struct RandomVisitor: ScalarVisitor {
     let counter: UInt64
 
     func visit<T: TensorScalar>(_ type: T.Type) {
-        let p = out.storage.pointer.assumingMemoryBound(to: T.self) + out.layout.offset
+        let p = out.elements(T.self)
         let count = out.elementCount
         let wide = out.dtype == .float64 || out.dtype == .int64
         let seed = self.seed, counter = self.counter, distribution = self.distribution
