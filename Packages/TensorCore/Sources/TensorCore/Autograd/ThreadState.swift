@@ -49,3 +49,4 @@ public func withGradients<R>(enabled: Bool, _ body: () throws -> R) rethrows -> 
 
 /// Whether operations on this thread currently record a graph.
 public var isRecordingGradients: Bool { ThreadState.current.gradientsEnabled }
+

@@ -1,0 +1,178 @@
+import Testing
+import NN
+import TensorCore
+import TensorCoreTesting
+@testable import Sequence
+
+@Suite("Recurrent layers")
+struct RecurrentTests {
+    let tight = Tolerance(absolute: 1e-10, relative: 1e-9)
+
+    /// Loads the fixture's weights, runs forward and backward, and compares everything.
+    func compare(_ name: String, _ layer: Module, run: (Tensor, [Tensor]) -> (Tensor, [Tensor])) throws {
+        try layer.loadStateDict(Fixtures.dictionary(name, "params"))
+        let x = Fixtures.tensor(name, "input").requiringGrad()
+        let state = Fixtures.tensors(name, "state")
+        let (out, finals) = run(x, state)
+        expectClose(out, Fixtures.tensor(name, "output"), tolerance: tight, "\(name) output")
+        for (f, e) in zip(finals, Fixtures.tensors(name, "final")) { expectClose(f, e, tolerance: tight, "\(name) final state") }
+        let loss = (out * fixtureWeights(out.shape)).sum() + finals.map { $0.sum() }.reduce(Tensor.zeros([], dtype: .float64), +)
+        loss.backward()
+        expectClose(x.grad!, Fixtures.tensor(name, "grad_input"), tolerance: tight, "\(name) input gradient")
+        let expected = Fixtures.dictionary(name, "grad_params")
+        for (key, p) in layer.namedParameters() {
+            expectClose(p.grad!, expected[key]!, tolerance: tight, "\(name) gradient of \(key)")
+        }
+        #expect(Set(layer.namedParameters().map(\.0)) == Set(expected.keys))
+    }
+
+    @Test func lstmMatchesPyTorch() throws {
+        let lstm = LSTM(inputSize: 4, hiddenSize: 6, numLayers: 2, batchFirst: true, dtype: .float64)
+        try compare("lstm", lstm) { x, s in
+            let (out, state) = lstm(x, LSTMState(hidden: s[0], cell: s[1]))
+            return (out, [state.hidden, state.cell])
+        }
+    }
+
+    @Test func bidirectionalLSTMMatchesPyTorch() throws {
+        let lstm = LSTM(inputSize: 3, hiddenSize: 4, bidirectional: true, dtype: .float64)
+        try compare("bilstm", lstm) { x, _ in
+            let (out, state) = lstm(x)
+            return (out, [state.hidden, state.cell])
+        }
+    }
+
+    @Test func gruMatchesPyTorch() throws {
+        let gru = GRU(inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true, dtype: .float64)
+        try compare("gru", gru) { x, s in
+            let (out, h) = gru(x, s[0])
+            return (out, [h])
+        }
+    }
+
+    @Test func reluRNNMatchesPyTorch() throws {
+        let rnn = RNN(inputSize: 3, hiddenSize: 4, nonlinearity: .relu, batchFirst: true, bidirectional: true, dtype: .float64)
+        try compare("rnn_relu", rnn) { x, s in
+            let (out, h) = rnn(x, s[0])
+            return (out, [h])
+        }
+    }
+
+    @Test func fusedCellsGradientCheck() {
+        Tensor.manualSeed(3)
+        let gates = Tensor.randn([3, 8], dtype: .float64), cell = Tensor.randn([3, 2], dtype: .float64)
+        GradientCheck.check([gates, cell], "lstmCell") { x in
+            let r = Tensor.lstmCell(gates: x[0], cell: x[1])
+            return Tensor.stacked([r.hidden, r.cell * 0.7])
+        }
+        GradientCheck.checkSecondOrder([gates, cell], "lstmCell second order") { x in
+            let r = Tensor.lstmCell(gates: x[0], cell: x[1])
+            return r.hidden + r.cell
+        }
+        let xg = Tensor.randn([3, 6], dtype: .float64), hg = Tensor.randn([3, 6], dtype: .float64)
+        let h = Tensor.randn([3, 2], dtype: .float64)
+        GradientCheck.check([xg, hg, h], "gruCell") { x in Tensor.gruCell(inputGates: x[0], hiddenGates: x[1], hidden: x[2]) }
+        GradientCheck.checkSecondOrder([xg, hg, h], "gruCell second order") { x in
+            Tensor.gruCell(inputGates: x[0], hiddenGates: x[1], hidden: x[2])
+        }
+    }
+
+    @Test func fusedCellsMatchComposition() {
+        Tensor.manualSeed(4)
+        for dtype in [DType.float32, .float64] {
+            let gates = Tensor.randn([5, 12], dtype: dtype), cell = Tensor.randn([5, 3], dtype: dtype)
+            let fused = Tensor.lstmCell(gates: gates, cell: cell), composed = Tensor.composedLSTMCell(gates: gates, cell: cell)
+            expectClose(fused.hidden, composed.hidden, "lstm hidden \(dtype)")
+            expectClose(fused.cell, composed.cell, "lstm cell \(dtype)")
+            let xg = Tensor.randn([5, 9], dtype: dtype), hg = Tensor.randn([5, 9], dtype: dtype), h = Tensor.randn([5, 3], dtype: dtype)
+            expectClose(Tensor.gruCell(inputGates: xg, hiddenGates: hg, hidden: h),
+                        Tensor.composedGRUCell(inputGates: xg, hiddenGates: hg, hidden: h), "gru \(dtype)")
+            // Strided gates (a transposed view) take the composed default path of the backend.
+            let strided = Tensor.randn([12, 5], dtype: dtype).transposed()
+            expectClose(Tensor.lstmCell(gates: strided, cell: cell).hidden,
+                        Tensor.composedLSTMCell(gates: strided, cell: cell).hidden, "lstm strided \(dtype)")
+        }
+    }
+
+    @Test func layersGradientCheck() {
+        Tensor.manualSeed(5)
+        let generator = RandomGenerator(seed: 9)
+        let x = Tensor.randn([3, 2, 2], dtype: .float64), h0 = Tensor.randn([2, 2, 3], dtype: .float64)
+        let c0 = Tensor.randn([2, 2, 3], dtype: .float64)
+        let lstm = LSTM(inputSize: 2, hiddenSize: 3, bidirectional: true, dtype: .float64, generator: generator)
+        func flat(_ ts: [Tensor]) -> Tensor { Tensor.concatenated(ts.map { $0.reshaped(to: [-1]) }, axis: 0) }
+        GradientCheck.check([x, h0, c0], "LSTM inputs and states") { v in
+            let (out, s) = lstm(v[0], LSTMState(hidden: v[1], cell: v[2]))
+            return flat([out, s.hidden, s.cell])
+        }
+        GradientCheck.checkParameters(lstm.parameters(), "LSTM weights") {
+            let (out, s) = lstm(x, LSTMState(hidden: h0, cell: c0))
+            return (flat([out, s.hidden, s.cell]) * fixtureWeights([out.elementCount + 24])).sum()
+        }
+        let gru = GRU(inputSize: 2, hiddenSize: 3, numLayers: 2, dtype: .float64, generator: generator)
+        GradientCheck.check([x, h0], "GRU inputs and state") { v in
+            let (out, h) = gru(v[0], v[1])
+            return flat([out, h])
+        }
+        GradientCheck.checkParameters(gru.parameters(), "GRU weights") {
+            let (out, h) = gru(x, h0)
+            return (flat([out, h]) * fixtureWeights([out.elementCount + 12])).sum()
+        }
+        let rnn = RNN(inputSize: 2, hiddenSize: 3, dtype: .float64, generator: generator)
+        GradientCheck.check([x], "RNN input") { v in rnn(v[0]).output }
+        GradientCheck.checkParameters(rnn.parameters(), "RNN weights") {
+            (rnn(x).output * fixtureWeights([3, 2, 3])).sum()
+        }
+        GradientCheck.checkSecondOrder([x], "GRU layer second order (recorded backward)") { v in
+            gru(v[0]).output.sum(axes: [0])
+        }
+        GradientCheck.checkSecondOrder([x], "LSTM layer second order (recorded backward)") { v in
+            lstm(v[0]).output.sum(axes: [0])
+        }
+    }
+
+    @Test func cellsMatchOneLayerStep() {
+        let generator = RandomGenerator(seed: 2)
+        let cell = LSTMCell(inputSize: 3, hiddenSize: 4, dtype: .float64, generator: generator)
+        let layer = LSTM(inputSize: 3, hiddenSize: 4, dtype: .float64)
+        for (p, q) in zip(layer.parameters(), cell.parameters()) { p.value = q.value }
+        #expect(cell.namedParameters().map(\.0) == ["weight_ih", "weight_hh", "bias_ih", "bias_hh"])
+        let x = Tensor.randn([2, 3], dtype: .float64)
+        let s = cell(x, nil)
+        let (out, state) = layer(x.unsqueezed(axis: 0))
+        expectClose(s.hidden, out[0], tolerance: tight)
+        expectClose(s.cell, state.cell[0], tolerance: tight)
+        let gruCell = GRUCell(inputSize: 3, hiddenSize: 4, dtype: .float64, generator: generator)
+        let gru = GRU(inputSize: 3, hiddenSize: 4, dtype: .float64)
+        for (p, q) in zip(gru.parameters(), gruCell.parameters()) { p.value = q.value }
+        expectClose(gruCell(x, nil), gru(x.unsqueezed(axis: 0)).output[0], tolerance: tight)
+    }
+
+    @Test func unbatchedInputAndStateCarry() {
+        let lstm = LSTM(inputSize: 3, hiddenSize: 2, numLayers: 2, dtype: .float64, generator: RandomGenerator(seed: 1))
+        let x = Tensor.randn([6, 3], dtype: .float64)
+        let (whole, final) = lstm(x)
+        #expect(whole.shape == [6, 2] && final.hidden.shape == [2, 2])
+        // Running the sequence in two halves with the state carried gives the same outputs.
+        let (first, mid) = lstm(x[0..<3])
+        let (second, end) = lstm(x[3..<6], mid.detached())
+        expectClose(Tensor.concatenated([first, second], axis: 0), whole, tolerance: tight)
+        expectClose(end.cell, final.cell, tolerance: tight)
+    }
+
+    @Test func inputSizeMismatchNamesLayerAndShapes() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = LSTM(inputSize: 4, hiddenSize: 2)(Tensor.zeros([5, 3, 7]))
+        }
+        let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(text.contains("[LSTM] input [5, 3, 7] has 7 features, the layer expects inputSize 4"))
+    }
+
+    @Test func stateShapeMismatchNamesLayerAndShapes() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = GRU(inputSize: 4, hiddenSize: 2)(Tensor.zeros([5, 3, 4]), Tensor.zeros([1, 3, 5]))
+        }
+        let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(text.contains("[GRU] initial hidden state [1, 3, 5] should be [1, 3, 2]"))
+    }
+}

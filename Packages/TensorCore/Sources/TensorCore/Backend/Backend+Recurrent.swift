@@ -1,0 +1,140 @@
+/// The point-wise halves of LSTM and GRU steps (the GEMMs stay in `LinalgOps`). Fused so a
+/// step touches each gate once instead of through ~15 element-wise passes with temporaries;
+/// the defaults compose them from element-wise primitives so any backend runs them.
+///
+/// Gate order and formulas are PyTorch's:
+/// - LSTM: `gates [b, 4h]` are the pre-activations `i, f, g, o`;
+///   `c' = σ(f)·c + σ(i)·tanh(g)`, `h' = σ(o)·tanh(c')`.
+/// - GRU: `inputGates [b, 3h] = W_i x + b_i` and `hiddenGates [b, 3h] = W_h h + b_h`, order `r, z, n`;
+///   `r = σ(x_r + h_r)`, `z = σ(x_z + h_z)`, `n = tanh(x_n + r·h_n)`, `h' = (1 - z)·n + z·h`.
+public protocol RecurrentOps: MemoryOps, ElementwiseOps {
+    /// LSTM step: writes `h'` into `out[0]` and `c'` into `out[1]` (`out` is `[2, b, h]`).
+    func lstmCell(gates: Operand, cell: Operand, into out: Operand)
+    /// LSTM step backward from `gradient [2, b, h]` (for `h'` and `c'`), given the step's
+    /// inputs and its new cell state `newCell [b, h]`.
+    func lstmCellBackward(gates: Operand, cell: Operand, newCell: Operand, gradient: Operand,
+                          gatesGradient: Operand, cellGradient: Operand)
+    /// GRU step: `h'` into `out [b, h]`.
+    func gruCell(inputGates: Operand, hiddenGates: Operand, hidden: Operand, into out: Operand)
+    /// GRU step backward from `gradient [b, h]`.
+    func gruCellBackward(inputGates: Operand, hiddenGates: Operand, hidden: Operand, gradient: Operand,
+                         inputGatesGradient: Operand, hiddenGatesGradient: Operand, hiddenGradient: Operand)
+}
+
+extension Operand {
+    /// Columns `[k·width, (k+1)·width)` of a matrix `[rows, n·width]`, as a view.
+    func columnBlock(_ k: Int, width: Int) -> Operand {
+        let s = layout.strides
+        return with(layout: Layout(shape: [layout.shape[0], width], strides: s, offset: layout.offset + k * width * s[1]))
+    }
+
+    /// Entry `k` of the first axis, as a view.
+    func first(_ k: Int) -> Operand {
+        let s = layout.strides
+        return with(layout: Layout(shape: Array(layout.shape.dropFirst()), strides: Array(s.dropFirst()),
+                                   offset: layout.offset + k * s[0]))
+    }
+}
+
+extension RecurrentOps {
+    public func lstmCell(gates: Operand, cell: Operand, into out: Operand) {
+        composedLSTMCell(gates: gates, cell: cell, into: out)
+    }
+
+    public func lstmCellBackward(gates: Operand, cell: Operand, newCell: Operand, gradient: Operand,
+                                 gatesGradient: Operand, cellGradient: Operand) {
+        composedLSTMCellBackward(gates: gates, cell: cell, newCell: newCell, gradient: gradient,
+                                 gatesGradient: gatesGradient, cellGradient: cellGradient)
+    }
+
+    public func gruCell(inputGates: Operand, hiddenGates: Operand, hidden: Operand, into out: Operand) {
+        composedGRUCell(inputGates: inputGates, hiddenGates: hiddenGates, hidden: hidden, into: out)
+    }
+
+    public func gruCellBackward(inputGates: Operand, hiddenGates: Operand, hidden: Operand, gradient: Operand,
+                                inputGatesGradient: Operand, hiddenGatesGradient: Operand, hiddenGradient: Operand) {
+        composedGRUCellBackward(inputGates: inputGates, hiddenGates: hiddenGates, hidden: hidden, gradient: gradient,
+                                inputGatesGradient: inputGatesGradient, hiddenGatesGradient: hiddenGatesGradient,
+                                hiddenGradient: hiddenGradient)
+    }
+
+    // Small builders so the compositions read like the formulas.
+    private func map(_ op: UnaryOp, _ x: Operand) -> Operand {
+        let out = makeOperand(shape: x.shape, dtype: x.dtype)
+        unary(op, x, into: out)
+        return out
+    }
+
+    private func zip(_ op: BinaryOp, _ a: Operand, _ b: Operand) -> Operand {
+        let out = makeOperand(shape: a.shape, dtype: a.dtype)
+        binary(op, a, b, into: out)
+        return out
+    }
+
+    /// `1 - x`.
+    private func oneMinus(_ x: Operand) -> Operand {
+        let out = makeOperand(shape: x.shape, dtype: x.dtype)
+        binary(.subtract, x, scalar: 1, scalarIsLeft: true, into: out)
+        return out
+    }
+
+    /// `σ'` written through the output: `y (1 - y)`.
+    private func sigmoidSlope(_ y: Operand) -> Operand { zip(.multiply, y, oneMinus(y)) }
+    /// `tanh'` written through the output: `1 - y²`.
+    private func tanhSlope(_ y: Operand) -> Operand { oneMinus(map(.square, y)) }
+
+    public func composedLSTMCell(gates: Operand, cell: Operand, into out: Operand) {
+        let h = cell.shape[1]
+        let i = map(.sigmoid, gates.columnBlock(0, width: h)), f = map(.sigmoid, gates.columnBlock(1, width: h))
+        let g = map(.tanh, gates.columnBlock(2, width: h)), o = map(.sigmoid, gates.columnBlock(3, width: h))
+        let newCell = out.first(1)
+        binary(.add, zip(.multiply, f, cell), zip(.multiply, i, g), into: newCell)
+        binary(.multiply, o, map(.tanh, newCell), into: out.first(0))
+    }
+
+    public func composedLSTMCellBackward(gates: Operand, cell: Operand, newCell: Operand, gradient: Operand,
+                                         gatesGradient: Operand, cellGradient: Operand) {
+        let h = cell.shape[1]
+        let i = map(.sigmoid, gates.columnBlock(0, width: h)), f = map(.sigmoid, gates.columnBlock(1, width: h))
+        let g = map(.tanh, gates.columnBlock(2, width: h)), o = map(.sigmoid, gates.columnBlock(3, width: h))
+        let gh = gradient.first(0), gc = gradient.first(1)
+        let tc = map(.tanh, newCell)
+        // Total gradient reaching c': directly, and through h' = o·tanh(c').
+        let gcTotal = zip(.add, gc, zip(.multiply, zip(.multiply, gh, o), tanhSlope(tc)))
+        binary(.multiply, zip(.multiply, gcTotal, g), sigmoidSlope(i), into: gatesGradient.columnBlock(0, width: h))
+        binary(.multiply, zip(.multiply, gcTotal, cell), sigmoidSlope(f), into: gatesGradient.columnBlock(1, width: h))
+        binary(.multiply, zip(.multiply, gcTotal, i), tanhSlope(g), into: gatesGradient.columnBlock(2, width: h))
+        binary(.multiply, zip(.multiply, gh, tc), sigmoidSlope(o), into: gatesGradient.columnBlock(3, width: h))
+        binary(.multiply, gcTotal, f, into: cellGradient)
+    }
+
+    /// r, z and n of a GRU step.
+    private func gruGates(_ x: Operand, _ hg: Operand, _ h: Int) -> (r: Operand, z: Operand, n: Operand) {
+        let r = map(.sigmoid, zip(.add, x.columnBlock(0, width: h), hg.columnBlock(0, width: h)))
+        let z = map(.sigmoid, zip(.add, x.columnBlock(1, width: h), hg.columnBlock(1, width: h)))
+        let n = map(.tanh, zip(.add, x.columnBlock(2, width: h), zip(.multiply, r, hg.columnBlock(2, width: h))))
+        return (r, z, n)
+    }
+
+    public func composedGRUCell(inputGates: Operand, hiddenGates: Operand, hidden: Operand, into out: Operand) {
+        let (_, z, n) = gruGates(inputGates, hiddenGates, hidden.shape[1])
+        // n + z (h - n)
+        binary(.add, n, zip(.multiply, z, zip(.subtract, hidden, n)), into: out)
+    }
+
+    public func composedGRUCellBackward(inputGates: Operand, hiddenGates: Operand, hidden: Operand, gradient: Operand,
+                                        inputGatesGradient: Operand, hiddenGatesGradient: Operand, hiddenGradient: Operand) {
+        let h = hidden.shape[1]
+        let (r, z, n) = gruGates(inputGates, hiddenGates, h)
+        binary(.multiply, gradient, z, into: hiddenGradient)
+        let nPre = zip(.multiply, zip(.multiply, gradient, oneMinus(z)), tanhSlope(n))
+        let zPre = zip(.multiply, zip(.multiply, gradient, zip(.subtract, hidden, n)), sigmoidSlope(z))
+        let rPre = zip(.multiply, zip(.multiply, nPre, hiddenGates.columnBlock(2, width: h)), sigmoidSlope(r))
+        for (k, value) in [rPre, zPre].enumerated() {
+            copy(value, into: inputGatesGradient.columnBlock(k, width: h))
+            copy(value, into: hiddenGatesGradient.columnBlock(k, width: h))
+        }
+        copy(nPre, into: inputGatesGradient.columnBlock(2, width: h))
+        binary(.multiply, nPre, r, into: hiddenGatesGradient.columnBlock(2, width: h))
+    }
+}
