@@ -96,6 +96,13 @@ public struct Tensor {
     /// Two tensors that share memory (views of one another).
     public func sharesStorage(with other: Tensor) -> Bool { storage === other.storage }
 
+    /// Whether both are the same elements: one storage seen through the same shape, strides
+    /// and offset (so `f(x, x)` can take a shortcut that `f(x, y)` must not).
+    public func isSameView(as other: Tensor) -> Bool {
+        storage === other.storage && layout.offset == other.layout.offset && layout.shape == other.layout.shape
+            && layout.strides == other.layout.strides
+    }
+
     // MARK: reading back
 
     /// The elements in row-major order, converted to `T`.
