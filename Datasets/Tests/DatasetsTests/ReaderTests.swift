@@ -87,4 +87,35 @@ struct ReaderTests {
         let counts = Tensor.oneHot(test.targets, classCount: 10).sum(axes: [0]).scalars
         #expect(counts == [Float](repeating: 1000, count: 10))
     }
+
+    @Test func sentimentCSVHandlesQuotesLineBreaksAndBOM() throws {
+        let root = temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: "\(root)/sentiment", withIntermediateDirectories: true)
+        let csv = "\u{FEFF}\"1\",\"a \"\"great\"\" film , truly\r\n\"\r\n\"-1\",\"dull,\nlong\"\r\n"
+        _ = FileManager.default.createFile(atPath: "\(root)/sentiment/polarity-en-pang&lee2.csv", contents: Data(csv.utf8))
+        let rows = try TextDatasets.sentiment(.sentences, root: root)
+        #expect(rows == [.init(text: "a \"great\" film , truly", label: 1), .init(text: "dull,\nlong", label: 0)])
+        _ = FileManager.default.createFile(atPath: "\(root)/sentiment/polarity-en-pang&lee2.csv", contents: Data("\"1\",\"open".utf8))
+        #expect(throws: DatasetError.self) { try TextDatasets.sentiment(.sentences, root: root) }
+        _ = FileManager.default.createFile(atPath: "\(root)/sentiment/polarity-en-pang&lee2.csv", contents: Data("\"3\",\"x\"\n".utf8))
+        #expect(throws: DatasetError.self) { try TextDatasets.sentiment(.sentences, root: root) }
+        #expect(throws: DatasetError.missingFile(path: "\(root)/sentiment/polarity-en-pang&lee1.csv",
+                                                 fetchCommand: "Datasets/fetch sentiment")) {
+            try TextDatasets.sentiment(.reviews, root: root)
+        }
+        #expect(throws: DatasetError.self) { try TextDatasets.shakespeare(root: root) }
+    }
+
+    /// Runs only where `Datasets/fetch sentiment shakespeare` has been run.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: DatasetLocation.defaultRoot() + "/sentiment/polarity-en-pang&lee2.csv")
+                   && FileManager.default.fileExists(atPath: DatasetLocation.defaultRoot() + "/shakespeare/shakespeare.txt")))
+    func realTextData() throws {
+        let sentences = try TextDatasets.sentiment(.sentences)
+        #expect(sentences.count == 4000)
+        #expect(sentences.filter { $0.label == 1 }.count == 2000)
+        let reviews = try TextDatasets.sentiment(.reviews)
+        #expect(reviews.count == 1500)
+        let text = try TextDatasets.shakespeare()
+        #expect(text.hasPrefix("ALL'S WELL THAT ENDS WELL") && !text.contains("\r"))
+    }
 }
