@@ -9,6 +9,7 @@ let package = Package(
         .package(path: "../Packages/Optim"),
         .package(path: "../Packages/Checkpoint-HDF5"),
         .package(path: "../Packages/Vision"),
+        .package(path: "../Packages/Sequence"),
     ],
     targets: [
         .executableTarget(name: "tessera-bench", dependencies: [
@@ -17,6 +18,7 @@ let package = Package(
             .product(name: "Optim", package: "Optim"),
             .product(name: "CheckpointHDF5", package: "Checkpoint-HDF5"),
             .product(name: "Vision", package: "Vision"),
+            .product(name: "Sequence", package: "Sequence"),
         ]),
     ],
     swiftLanguageModes: [.v5]

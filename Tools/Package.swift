@@ -13,6 +13,7 @@ let package = Package(
         .package(path: "../Datasets"),
         .package(path: "../Packages/Checkpoint-HDF5"),
         .package(path: "../Packages/Vision"),
+        .package(path: "../Packages/Sequence"),
     ],
     targets: [
         .target(name: "TesseraCLI", dependencies: [
@@ -22,6 +23,7 @@ let package = Package(
             .product(name: "Datasets", package: "Datasets"),
             .product(name: "CheckpointHDF5", package: "Checkpoint-HDF5"),
             .product(name: "Vision", package: "Vision"),
+            .product(name: "Sequence", package: "Sequence"),
         ]),
         .executableTarget(name: "tessera", dependencies: ["TesseraCLI"]),
         .testTarget(name: "TesseraCLITests", dependencies: [

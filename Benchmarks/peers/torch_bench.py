@@ -11,6 +11,38 @@ import time
 import torch
 
 
+class TinyGPT(torch.nn.Module):
+    """nanoGPT's model (pre-norm blocks, fused QKV, causal SDPA, tanh-GELU MLP, tied head),
+    the same architecture as Tessera's GPT."""
+
+    class Block(torch.nn.Module):
+        def __init__(self, width, heads):
+            super().__init__()
+            self.heads = heads
+            self.ln1, self.ln2 = torch.nn.LayerNorm(width), torch.nn.LayerNorm(width)
+            self.qkv, self.proj = torch.nn.Linear(width, 3 * width), torch.nn.Linear(width, width)
+            self.fc, self.out = torch.nn.Linear(width, 4 * width), torch.nn.Linear(4 * width, width)
+
+        def forward(self, x):
+            b, t, c = x.shape
+            q, k, v = self.qkv(self.ln1(x)).view(b, t, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
+            y = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+            x = x + self.proj(y.transpose(1, 2).reshape(b, t, c))
+            return x + self.out(torch.nn.functional.gelu(self.fc(self.ln2(x)), approximate="tanh"))
+
+    def __init__(self, vocab, block, layers, heads, width):
+        super().__init__()
+        self.wte, self.wpe = torch.nn.Embedding(vocab, width), torch.nn.Embedding(block, width)
+        self.blocks = torch.nn.ModuleList([TinyGPT.Block(width, heads) for _ in range(layers)])
+        self.ln = torch.nn.LayerNorm(width)
+
+    def forward(self, idx):
+        x = self.wte(idx) + self.wpe(torch.arange(idx.shape[1]))
+        for block in self.blocks:
+            x = block(x)
+        return self.ln(x) @ self.wte.weight.t()
+
+
 def workloads():
     g = torch.Generator().manual_seed(1)
     w = {}
@@ -133,6 +165,37 @@ def workloads():
             wt.grad = None
         return step
     w["conv2d_fwd_bwd_resnet20_b32"] = ("GFLOP/s", 3 * 2 * 32 * 16 * 16 * 9 * 32 * 32 / 1e9, conv)
+
+    def lstm_layer():
+        lstm = torch.nn.LSTM(256, 256, batch_first=True)
+        x = randn(32, 64, 256).requires_grad_()
+
+        def step():
+            out, _ = lstm(x)
+            out.sum().backward()
+            x.grad = None
+            lstm.zero_grad(set_to_none=True)
+        return step
+    w["lstm_fwd_bwd_b32_t64_h256"] = ("Ktoken/s", 32 * 64 / 1e3, lstm_layer)
+
+    def gpt_step():
+        model = TinyGPT(vocab=65, block=128, layers=6, heads=6, width=192)
+        decay = [p for p in model.parameters() if p.dim() >= 2]
+        plain = [p for p in model.parameters() if p.dim() < 2]
+        opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": plain, "weight_decay": 0.0}],
+                                lr=1e-3, betas=(0.9, 0.99))
+        x = torch.randint(0, 65, (16, 128), generator=g)
+        y = torch.randint(0, 65, (16, 128), generator=g)
+
+        def step():
+            logits = model(x)
+            loss = torch.nn.functional.cross_entropy(logits.view(-1, 65), y.view(-1))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+        return step
+    w["gpt_train_step_16x128"] = ("Ktoken/s", 16 * 128 / 1e3, gpt_step)
 
     directory = os.environ.get("TESSERA_BENCH_DIR", tempfile.gettempdir())
     path = os.path.join(directory, "torch-bench-100M.pt")

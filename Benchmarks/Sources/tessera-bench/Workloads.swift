@@ -118,6 +118,7 @@ func allWorkloads() -> [Workload] {
         try! CheckpointFile.save(Checkpoint(model: state()), to: checkpointPath, checksums: false)
         return { _ = try! CheckpointFile.load(from: checkpointPath) }
     })
+    list += sequenceWorkloads(g)
     return list
 }
 

@@ -5,7 +5,8 @@ public enum TesseraMain {
 
     commands:
       demo     fetch Fashion-MNIST if needed, train an MLP, print test accuracy, plot curves
-      train    train a model: tessera train mlp --dataset fashion-mnist --epochs 10 ...
+      train    train a model: tessera train mlp|lenet|gpt|char-rnn|sentiment ...
+      sample   continue text with a trained language model: tessera sample gpt --checkpoint FILE
       inspect  print a checkpoint's tensors and metadata: tessera inspect FILE.h5
       attack   FGSM/PGD accuracy of LeNet: tessera attack --model lenet --dataset mnist
       curve    fit a small MLP to a synthetic curve with TensorCore alone
@@ -36,8 +37,17 @@ public enum TesseraMain {
             case "curve":
                 let losses = try CurveCommand(arguments: rest).run(print: output)
                 return (losses.last.map { $0.isFinite } ?? false) ? 0 : 1
+            case "train" where ["gpt", "char-rnn"].contains(rest.first ?? ""):
+                try LanguageModelCommand(arguments: rest).run(print: output)
+                return 0
+            case "train" where rest.first == "sentiment":
+                try SentimentCommand(arguments: rest).run(print: output)
+                return 0
             case "train":
                 try TrainCommand(arguments: rest).run(print: output)
+                return 0
+            case "sample":
+                try SampleCommand(arguments: rest).run(print: output)
                 return 0
             case "help", "--help", "-h":
                 output(usage)
@@ -49,8 +59,11 @@ public enum TesseraMain {
             output(help.text)
             return 0
         } catch let usageError as UsageError {
-            let commandUsage = ["demo": DemoCommand.usage, "curve": CurveCommand.usage, "train": TrainCommand.usage,
-                                 "inspect": InspectCommand.usage, "attack": AttackCommand.usage][command] ?? usage
+            let trainUsage = ["gpt": LanguageModelCommand.usage, "char-rnn": LanguageModelCommand.usage,
+                              "sentiment": SentimentCommand.usage][rest.first ?? ""] ?? TrainCommand.usage
+            let commandUsage = ["demo": DemoCommand.usage, "curve": CurveCommand.usage, "train": trainUsage,
+                                "inspect": InspectCommand.usage, "attack": AttackCommand.usage,
+                                "sample": SampleCommand.usage][command] ?? usage
             errorOutput("tessera: \(usageError.message)\n\n" + commandUsage)
             return 2
         } catch {

@@ -26,6 +26,7 @@ public enum TrainingError: Error, CustomStringConvertible {
 public struct TrainCommand {
     public static let usage = """
     usage: tessera train mlp|lenet [options]
+       (gpt, char-rnn, sentiment: tessera train MODEL --help)
 
     Trains a multilayer perceptron or LeNet-5 (ReLU, cross-entropy) on an image dataset and reports
     per-epoch loss and accuracy; writes metrics.csv and curves.svg to --out.
@@ -74,7 +75,9 @@ public struct TrainCommand {
             if arguments.contains("--help") { throw HelpRequested(text: TrainCommand.usage) }
             throw UsageError("missing model: tessera train mlp [options]")
         }
-        guard model == "mlp" || model == "lenet" else { throw UsageError("unknown model '\(model)'; available: mlp, lenet") }
+        guard model == "mlp" || model == "lenet" else {
+            throw UsageError("unknown model '\(model)'; available: mlp, lenet, gpt, char-rnn, sentiment")
+        }
         self.model = model
         let args = try Arguments(Array(arguments.dropFirst()), valueOptions: [
             "dataset", "epochs", "batch-size", "lr", "optimizer", "hidden", "weight-decay", "schedule", "seed", "out", "data",

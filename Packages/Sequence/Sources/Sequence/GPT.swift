@@ -87,7 +87,8 @@ public final class GPTBlock: Module {
 
     public func callAsFunction(_ x: Tensor, cache: KeyValueCache?) -> Tensor {
         let h = x + attention(norm1(x), cache: cache)
-        var m = contract(expand(norm2(h)).gelu())
+        // GPT-2's GELU is the tanh approximation ("gelu_new").
+        var m = contract(expand(norm2(h)).gelu(approximate: true))
         if dropout > 0 && isTraining { m = NN.dropout(m, p: dropout, generator: generator) }
         return h + m
     }

@@ -79,3 +79,32 @@ public struct PaddedBatch {
         mask = Tensor(keep, shape: [cut.count, width]) .!= 0
     }
 }
+
+/// Batches for truncated backpropagation through time over one stream (char-rnn's scheme):
+/// the stream is cut into `batchSize` parallel rows and read left to right in chunks of
+/// `steps`, so chunk `k + 1` continues chunk `k` row by row and the recurrent state can be
+/// carried (detached) from one chunk to the next.
+public struct TruncatedBPTTBatches {
+    /// `[batchSize, rowLength + 1]` token rows (one extra for the last target).
+    let rows: [[Int64]]
+    public let steps: Int
+
+    public init(tokens: [Int], batchSize: Int, steps: Int) {
+        let rowLength = (tokens.count - 1) / batchSize
+        tensorCheck(batchSize > 0 && steps > 0 && rowLength >= 1,
+                    "[TruncatedBPTTBatches] \(tokens.count) tokens cannot make \(batchSize) rows")
+        rows = (0..<batchSize).map { r in tokens[(r * rowLength)...(r * rowLength + rowLength)].map(Int64.init) }
+        self.steps = steps
+    }
+
+    /// Chunks per pass over the stream.
+    public var count: Int { (rows[0].count - 1 + steps - 1) / steps }
+
+    /// Chunk `k`: `inputs` and `targets` `[batchSize, ≤ steps]` int64.
+    public func chunk(_ k: Int) -> (inputs: Tensor, targets: Tensor) {
+        let start = k * steps, end = Swift.min(start + steps, rows[0].count - 1)
+        tensorCheck(k >= 0 && start < end, "[TruncatedBPTTBatches] chunk \(k) is outside 0..<\(count)")
+        let x = rows.flatMap { $0[start..<end] }, y = rows.flatMap { $0[(start + 1)...end] }
+        return (Tensor(x, shape: [rows.count, end - start]), Tensor(y, shape: [rows.count, end - start]))
+    }
+}

@@ -27,6 +27,12 @@ public enum BinaryOp: Equatable, Sendable {
     case logicalAnd, logicalOr, logicalXor
     /// `b > 0 ? a : 0`: the gradient of ReLU (`a` the incoming gradient, `b` the input).
     case passWherePositive
+    /// `a · GELU'(b)` (exact, erf form) and `a · GELU'(b)` (tanh approximation): GELU's
+    /// backward in one pass instead of a dozen (`a` the incoming gradient, `b` the input).
+    case geluBackward, geluTanhBackward
+
+    /// Ops defined only for floating-point operands.
+    public var isFloatOnly: Bool { self == .geluBackward || self == .geluTanhBackward }
 
     /// Produces bool whatever the operand type.
     public var isComparison: Bool {

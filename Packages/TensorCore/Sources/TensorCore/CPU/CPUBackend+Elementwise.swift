@@ -20,6 +20,13 @@ extension CPUBackend {
         if a.dtype.isReducedPrecision || out.dtype.isReducedPrecision {
             return inFloat32([a, b], out) { inputs, wide in self.binary(op, inputs[0], inputs[1], into: wide) }
         }
+        if op.isFloatOnly {
+            switch a.dtype {
+            case .float32: return activationBackward(op, a, b, out, Float.self)
+            case .float64: return activationBackward(op, a, b, out, Double.self)
+            default: tensorFailure("[\(op)] needs floating-point operands, got \(a.dtype)")
+            }
+        }
         switch a.dtype {
         case .float32: binaryTyped(op, a, b, out, Float.self)
         case .float64: binaryTyped(op, a, b, out, Double.self)
@@ -32,6 +39,11 @@ extension CPUBackend {
     }
 
     public func binary(_ op: BinaryOp, _ x: Operand, scalar: Double, scalarIsLeft: Bool, into out: Operand) {
+        // Contiguous float arithmetic with a scalar: one vectorised loop, no broadcast plan.
+        if x.layout.isContiguous && out.layout.isContiguous && x.dtype == out.dtype {
+            if x.dtype == .float32 && scalarArithmetic(op, x, scalar, scalarIsLeft, out, Float.self) { return }
+            if x.dtype == .float64 && scalarArithmetic(op, x, scalar, scalarIsLeft, out, Double.self) { return }
+        }
         // A zero-stride view of a one-element storage reuses the broadcasting loops.
         let s = makeOperand(shape: [], dtype: x.dtype.isReducedPrecision ? .float32 : x.dtype)
         fill(s, with: scalar)
@@ -45,9 +57,45 @@ extension CPUBackend {
         visitScalarType(a.dtype, SelectVisitor(condition: condition, a: a, b: b, out: out))
     }
 
+    /// `x op s` / `s op x` for the four arithmetic ops; false for anything else.
+    private func scalarArithmetic<T: TensorFloat>(_ op: BinaryOp, _ x: Operand, _ scalar: Double, _ left: Bool,
+                                                  _ out: Operand, _ t: T.Type) -> Bool {
+        let s = T(scalar)
+        @inline(__always) func map(_ f: (T) -> T) { mapElements(x, out, T.self, T.self, f) }
+        switch (op, left) {
+        case (.add, _): map { $0 + s }
+        case (.multiply, _): map { $0 * s }
+        case (.subtract, false): map { $0 - s }
+        case (.subtract, true): map { s - $0 }
+        case (.divide, false): let r = 1 / s; map { $0 * r }
+        case (.divide, true): map { s / $0 }
+        default: return false
+        }
+        return true
+    }
+
+    /// Activation backward kernels: `a` the incoming gradient, `b` the activation's input.
+    private func activationBackward<T: TensorFloat & FastActivations>(_ op: BinaryOp, _ a: Operand, _ b: Operand,
+                                                                     _ out: Operand, _ t: T.Type) {
+        switch op {
+        case .geluBackward:
+            let c = T(0.70710678118654752440), d = T(0.39894228040143267794)
+            zipElements(a, b, out, T.self, T.self, T.self) { g, x in
+                g * (0.5 * (1 + T._erf(x * c)) + x * d * T._exp(-0.5 * x * x))
+            }
+        case .geluTanhBackward:
+            let k = T(0.79788456080286535588), c = T(0.044715)
+            zipElements(a, b, out, T.self, T.self, T.self) { g, x in
+                let t = T.fastTanh(k * (x + c * x * x * x))
+                return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * c * x * x))
+            }
+        default: tensorFailure("[\(op)] is not an activation backward")
+        }
+    }
+
     // MARK: typed bodies
 
-    func unaryFloat<T: TensorFloat>(_ op: UnaryOp, _ x: Operand, _ out: Operand, _ t: T.Type) {
+    func unaryFloat<T: TensorFloat & FastActivations>(_ op: UnaryOp, _ x: Operand, _ out: Operand, _ t: T.Type) {
         @inline(__always) func map(_ f: (T) -> T) { mapElements(x, out, T.self, T.self, f) }
         switch op {
         case .negate: map { -$0 }
@@ -63,8 +111,8 @@ extension CPUBackend {
         case .rsqrt: map { 1 / $0.squareRoot() }
         case .sin: map { T._sin($0) }
         case .cos: map { T._cos($0) }
-        case .tanh: map { T._tanh($0) }
-        case .sigmoid: map { 1 / (1 + T._exp(-$0)) }
+        case .tanh: map { T.fastTanh($0) }
+        case .sigmoid: map { T.fastSigmoid($0) }
         case .erf: map { T._erf($0) }
         case .relu: map { $0 > 0 ? $0 : 0 }
         case .gelu:
@@ -72,7 +120,7 @@ extension CPUBackend {
             map { 0.5 * $0 * (1 + T._erf($0 * c)) }
         case .geluTanh:
             let k = T(0.79788456080286535588)
-            map { v in 0.5 * v * (1 + T._tanh(k * (v + 0.044715 * v * v * v))) }
+            map { v in 0.5 * v * (1 + T.fastTanh(k * (v + 0.044715 * v * v * v))) }
         case .silu: map { $0 / (1 + T._exp(-$0)) }
         case .softplus(let beta, let threshold):
             let b = T(beta), th = T(threshold)
@@ -137,6 +185,7 @@ extension CPUBackend {
         case .logicalOr: compare { $0 != 0 || $1 != 0 }
         case .logicalXor: compare { ($0 != 0) != ($1 != 0) }
         case .passWherePositive: zip { $1 > 0 ? $0 : 0 }
+        case .geluBackward, .geluTanhBackward: tensorFailure("[\(op)] needs floating-point operands, got \(a.dtype)")
         }
     }
 

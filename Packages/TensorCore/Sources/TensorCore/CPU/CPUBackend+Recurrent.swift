@@ -64,25 +64,25 @@ extension CPUBackend {
         }
     }
 
-    private func lstmForward<T: RecurrentActivations>(_ gates: Operand, _ cell: Operand, _ hOut: Operand, _ cOut: Operand,
+    private func lstmForward<T: FastActivations>(_ gates: Operand, _ cell: Operand, _ hOut: Operand, _ cOut: Operand,
                                                       _ h: Int, _ t: T.Type) {
         forEachRow([gates, cell, hOut, cOut], T.self, cost: h * 40) { p in
             let a = p[0], c = p[1], ho = p[2], co = p[3]
             for j in 0..<h {
-                let i = T.gateSigmoid(a[j]), f = T.gateSigmoid(a[h + j]), g = T.gateTanh(a[2 * h + j]), o = T.gateSigmoid(a[3 * h + j])
+                let i = T.fastSigmoid(a[j]), f = T.fastSigmoid(a[h + j]), g = T.fastTanh(a[2 * h + j]), o = T.fastSigmoid(a[3 * h + j])
                 let cn = f * c[j] + i * g
                 co[j] = cn
-                ho[j] = o * T.gateTanh(cn)
+                ho[j] = o * T.fastTanh(cn)
             }
         }
     }
 
-    private func lstmBackward<T: RecurrentActivations>(_ ops: [Operand], _ h: Int, _ t: T.Type) {
+    private func lstmBackward<T: FastActivations>(_ ops: [Operand], _ h: Int, _ t: T.Type) {
         forEachRow(ops, T.self, cost: h * 50) { p in
             let a = p[0], c = p[1], cn = p[2], gh = p[3], gc = p[4], ga = p[5], gcPrev = p[6]
             for j in 0..<h {
-                let i = T.gateSigmoid(a[j]), f = T.gateSigmoid(a[h + j]), g = T.gateTanh(a[2 * h + j]), o = T.gateSigmoid(a[3 * h + j])
-                let tc = T.gateTanh(cn[j])
+                let i = T.fastSigmoid(a[j]), f = T.fastSigmoid(a[h + j]), g = T.fastTanh(a[2 * h + j]), o = T.fastSigmoid(a[3 * h + j])
+                let tc = T.fastTanh(cn[j])
                 let total = gc[j] + gh[j] * o * (1 - tc * tc)
                 ga[j] = total * g * i * (1 - i)
                 ga[h + j] = total * c[j] * f * (1 - f)
@@ -93,23 +93,23 @@ extension CPUBackend {
         }
     }
 
-    private func gruForward<T: RecurrentActivations>(_ ops: [Operand], _ h: Int, _ t: T.Type) {
+    private func gruForward<T: FastActivations>(_ ops: [Operand], _ h: Int, _ t: T.Type) {
         forEachRow(ops, T.self, cost: h * 30) { p in
             let x = p[0], hg = p[1], hp = p[2], out = p[3]
             for j in 0..<h {
-                let r = T.gateSigmoid(x[j] + hg[j]), z = T.gateSigmoid(x[h + j] + hg[h + j])
-                let n = T.gateTanh(x[2 * h + j] + r * hg[2 * h + j])
+                let r = T.fastSigmoid(x[j] + hg[j]), z = T.fastSigmoid(x[h + j] + hg[h + j])
+                let n = T.fastTanh(x[2 * h + j] + r * hg[2 * h + j])
                 out[j] = n + z * (hp[j] - n)
             }
         }
     }
 
-    private func gruBackward<T: RecurrentActivations>(_ ops: [Operand], _ h: Int, _ t: T.Type) {
+    private func gruBackward<T: FastActivations>(_ ops: [Operand], _ h: Int, _ t: T.Type) {
         forEachRow(ops, T.self, cost: h * 40) { p in
             let x = p[0], hg = p[1], hp = p[2], g = p[3], gx = p[4], ghg = p[5], gh = p[6]
             for j in 0..<h {
-                let r = T.gateSigmoid(x[j] + hg[j]), z = T.gateSigmoid(x[h + j] + hg[h + j])
-                let n = T.gateTanh(x[2 * h + j] + r * hg[2 * h + j])
+                let r = T.fastSigmoid(x[j] + hg[j]), z = T.fastSigmoid(x[h + j] + hg[h + j])
+                let n = T.fastTanh(x[2 * h + j] + r * hg[2 * h + j])
                 gh[j] = g[j] * z
                 let nPre = g[j] * (1 - z) * (1 - n * n)
                 let zPre = g[j] * (hp[j] - n) * z * (1 - z)
@@ -122,20 +122,3 @@ extension CPUBackend {
     }
 }
 
-/// σ and tanh for the gate kernels: Float through the polynomial `fastExp` (the libm call
-/// per gate was most of a step's point-wise time), Double through libm for checks.
-protocol RecurrentActivations: TensorFloat {
-    static func gateSigmoid(_ x: Self) -> Self
-    static func gateTanh(_ x: Self) -> Self
-}
-
-extension Float: RecurrentActivations {
-    @inline(__always) static func gateSigmoid(_ x: Float) -> Float { 1 / (1 + fastExp(-x)) }
-    // 1 - 2/(1 + e^{2x}): exact limits ±1 at large |x|, absolute error ~1e-7 near 0.
-    @inline(__always) static func gateTanh(_ x: Float) -> Float { 1 - 2 / (1 + fastExp(2 * x)) }
-}
-
-extension Double: RecurrentActivations {
-    @inline(__always) static func gateSigmoid(_ x: Double) -> Double { 1 / (1 + Double._exp(-x)) }
-    @inline(__always) static func gateTanh(_ x: Double) -> Double { Double._tanh(x) }
-}

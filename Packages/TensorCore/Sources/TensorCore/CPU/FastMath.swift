@@ -6,7 +6,8 @@ import CTesseraKernels
 /// over it vectorise.
 @inline(__always)
 func fastExp(_ v: Float) -> Float {
-    let x = Swift.min(Swift.max(v, -87.33654), 88.72283)
+    // NaN would trap in the Int32 conversion below; it is put back at the end.
+    let x = v.isNaN ? 0 : Swift.min(Swift.max(v, -87.33654), 88.72283)
     // floor by truncation: `rounded(.down)` becomes a floorf call on baseline x86-64
     // (roundss needs SSE4.1), which would stop the loop from vectorising.
     let t = x * 1.442695040888963 + 0.5
@@ -45,4 +46,32 @@ func expRow(_ x: UnsafePointer<Double>, shift: Double, _ out: UnsafeMutablePoint
         total += e
     }
     return total
+}
+
+/// tanh and σ for element-wise kernels: Float through the polynomial `fastExp` (glibc's
+/// tanhf goes through expm1f and was a fifth of a GPT step), Double through libm.
+protocol FastActivations: TensorFloat {
+    static func fastTanh(_ x: Self) -> Self
+    static func fastSigmoid(_ x: Self) -> Self
+}
+
+extension Float: FastActivations {
+    /// `sign(x)·(1 - e)/(1 + e)` with `e = exp(-2|x|)`; an odd Taylor polynomial below 0.125
+    /// where `1 - e` would lose bits. Relative error below 5e-7 everywhere.
+    @inline(__always) static func fastTanh(_ x: Float) -> Float {
+        let a = Swift.abs(x)
+        let e = fastExp(-2 * a)
+        let large = (1 - e) / (1 + e)
+        let x2 = x * x
+        let small = a * (1 + x2 * (-1.0 / 3 + x2 * (2.0 / 15 + x2 * (-17.0 / 315))))
+        let magnitude = a < 0.125 ? small : large
+        return x.isNaN ? x : (x < 0 ? -magnitude : magnitude)
+    }
+
+    @inline(__always) static func fastSigmoid(_ x: Float) -> Float { 1 / (1 + fastExp(-x)) }
+}
+
+extension Double: FastActivations {
+    @inline(__always) static func fastTanh(_ x: Double) -> Double { Double._tanh(x) }
+    @inline(__always) static func fastSigmoid(_ x: Double) -> Double { 1 / (1 + Double._exp(-x)) }
 }

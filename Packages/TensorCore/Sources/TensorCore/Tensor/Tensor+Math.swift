@@ -122,6 +122,7 @@ extension Tensor {
         let x = self
         if approximate {
             return unaryKernel(.geluTanh, "gelu").recorded("gelu", x) { g, _ in
+                if !isRecordingGradients { return [g.binaryKernel(.geluTanhBackward, x, "gelu")] }
                 let k = 0.7978845608028654, c = 0.044715
                 let t = ((x + x * x * x * c) * k).tanh()
                 let derivative = (t + 1) * 0.5 + x * 0.5 * (1 - t * t) * k * (x * x * (3 * c) + 1)
@@ -129,6 +130,7 @@ extension Tensor {
             }
         }
         return unaryKernel(.gelu, "gelu").recorded("gelu", x) { g, _ in
+            if !isRecordingGradients { return [g.binaryKernel(.geluBackward, x, "gelu")] }
             let cdf = ((x * 0.7071067811865476).erf() + 1) * 0.5
             let pdf = (x * x * -0.5).exp() * 0.3989422804014327
             return [g * (cdf + x * pdf)]

@@ -1,0 +1,107 @@
+import NN
+import TensorCore
+
+/// State of a `CharRNN`: the hidden state, and the cell state for an LSTM.
+public struct RecurrentState {
+    public var hidden: Tensor
+    public var cell: Tensor?
+
+    public init(hidden: Tensor, cell: Tensor? = nil) {
+        self.hidden = hidden
+        self.cell = cell
+    }
+
+    public func detached() -> RecurrentState { RecurrentState(hidden: hidden.detached(), cell: cell?.detached()) }
+}
+
+/// The recurrent cell type of a `CharRNN`.
+public enum RecurrentCellKind: String, Sendable, CaseIterable {
+    case lstm, gru, rnn
+}
+
+/// Karpathy's char-rnn: embedding, a stack of LSTM/GRU/RNN layers, and a linear read-out of
+/// next-token logits at every position.
+public final class CharRNN: Module {
+    public let embedding: Embedding
+    public let recurrent: RecurrentLayer
+    public let readout: Linear
+    public let cell: RecurrentCellKind
+
+    public init(vocabularySize: Int, embeddingSize: Int = 64, hiddenSize: Int = 256, layers: Int = 2,
+                cell: RecurrentCellKind = .lstm, dropout: Double = 0, generator: RandomGenerator? = nil) {
+        embedding = Embedding(count: vocabularySize, dimension: embeddingSize, generator: generator)
+        switch cell {
+        case .lstm:
+            recurrent = LSTM(inputSize: embeddingSize, hiddenSize: hiddenSize, numLayers: layers, batchFirst: true,
+                             dropout: dropout, generator: generator)
+        case .gru:
+            recurrent = GRU(inputSize: embeddingSize, hiddenSize: hiddenSize, numLayers: layers, batchFirst: true,
+                            dropout: dropout, generator: generator)
+        case .rnn:
+            recurrent = RNN(inputSize: embeddingSize, hiddenSize: hiddenSize, numLayers: layers, batchFirst: true,
+                            dropout: dropout, generator: generator)
+        }
+        readout = Linear(inputSize: hiddenSize, outputSize: vocabularySize, generator: generator)
+        self.cell = cell
+    }
+
+    /// Logits `[B, T, vocabulary]` for tokens `[B, T]`, continuing from `state`.
+    public func callAsFunction(_ tokens: Tensor, state: RecurrentState?) -> (logits: Tensor, state: RecurrentState) {
+        let r = recurrent.run(embedding(tokens), hidden: state?.hidden, cell: state?.cell)
+        return (readout(r.output), RecurrentState(hidden: r.hidden, cell: r.cell))
+    }
+
+    public override func forward(_ tokens: Tensor) -> Tensor { self(tokens, state: nil).logits }
+
+    /// Continues `prompt` by `count` sampled tokens, one step at a time with carried state.
+    public func generate(prompt: [Int], count: Int, sampling: Sampling = Sampling(),
+                         generator: RandomGenerator? = nil) -> [Int] {
+        tensorCheck(!prompt.isEmpty, "[CharRNN.generate] the prompt is empty")
+        let wasTraining = isTraining
+        _ = eval()
+        defer { _ = train(wasTraining) }
+        return withoutGradients {
+            var tokens = prompt
+            var (logits, state) = self(Tensor(prompt.map(Int64.init), shape: [1, prompt.count]), state: nil)
+            for _ in 0..<count {
+                let next = sampling.sample(logits: logits[0, logits.shape[1] - 1], generator: generator)
+                tokens.append(next)
+                (logits, state) = self(Tensor([Int64(next)], shape: [1, 1]), state: state)
+            }
+            return tokens
+        }
+    }
+}
+
+/// A Transformer encoder classifier for token sequences: embedding plus learned positions,
+/// pre-norm encoder layers, mean pooling over real (unpadded) tokens, and a linear head.
+public final class TransformerClassifier: Module {
+    public let embedding: Embedding
+    public let positions: LearnedPositionalEmbedding
+    public let encoder: TransformerEncoder
+    public let head: Linear
+
+    public init(vocabularySize: Int, classes: Int, width: Int = 64, heads: Int = 4, layers: Int = 2,
+                feedForwardWidth: Int = 128, maxLength: Int = 128, dropout: Double = 0.1, generator: RandomGenerator? = nil) {
+        embedding = Embedding(count: vocabularySize, dimension: width, paddingIndex: 0, generator: generator)
+        positions = LearnedPositionalEmbedding(maxLength: maxLength, dimension: width, generator: generator)
+        encoder = TransformerEncoder(layers: (0..<layers).map { _ in
+            TransformerEncoderLayer(width: width, heads: heads, feedForwardWidth: feedForwardWidth, dropout: dropout,
+                                    activation: .gelu, normFirst: true, generator: generator)
+        }, norm: LayerNorm([width]))
+        head = Linear(inputSize: width, outputSize: classes, generator: generator)
+        // Unit-variance embeddings would swamp the 0.02-scale positions; scale them down.
+        embedding.weight.value = embedding.weight.value * 0.1
+    }
+
+    /// Logits `[B, classes]` for padded `tokens [B, T]` with `mask [B, T]` (true = real token).
+    public func callAsFunction(_ tokens: Tensor, mask: Tensor) -> Tensor {
+        tensorCheck(mask.shape == tokens.shape && mask.dtype == .bool,
+                    "[TransformerClassifier] mask \(shapeText(mask.shape)) \(mask.dtype) should be bool \(shapeText(tokens.shape))")
+        let x = embedding(tokens) + positions(length: tokens.shape[1])
+        let h = encoder(x, keyPaddingMask: mask.logicalNot())
+        let weights = mask.cast(to: h.dtype).unsqueezed(axis: 2)
+        let pooled = (h * weights).sum(axes: [1]) / weights.sum(axes: [1]).clamped(min: 1)
+        return head(pooled)
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+import Testing
+import TensorCore
+import TensorCoreTesting
+
+/// The float32 activation kernels use polynomial exponentials; they must stay within a few
+/// float32 ulps of the float64 library functions, and the fused backward kernels must equal
+/// the composed derivatives.
+@Suite("Activation kernels")
+struct ActivationKernelTests {
+    let grid: [Double] = stride(from: -12.0, through: 12.0, by: 0.0137).map { $0 } + [0, 1e-7, -1e-7, 1e-3, -0.124, 0.126, 30, -30]
+
+    @Test func float32TanhAndSigmoidAreAccurate() {
+        let x64 = Tensor(grid)
+        let x32 = x64.cast(to: .float32)
+        let tolerance = Tolerance(absolute: 1e-7, relative: 1e-6)
+        expectClose(x32.tanh().cast(to: .float64), grid.map { Foundation.tanh($0) }, tolerance: tolerance, "tanh")
+        expectClose(x32.sigmoid().cast(to: .float64), grid.map { 1 / (1 + Foundation.exp(-$0)) }, tolerance: tolerance, "sigmoid")
+        expectClose(x32.gelu(approximate: true).cast(to: .float64),
+                    grid.map { 0.5 * $0 * (1 + Foundation.tanh(0.7978845608028654 * ($0 + 0.044715 * $0 * $0 * $0))) },
+                    tolerance: Tolerance(absolute: 1e-6, relative: 1e-6), "gelu tanh")
+        #expect(Tensor([Float.nan]).tanh().item(as: Float.self).isNaN)
+    }
+
+    @Test func fusedGELUBackwardMatchesComposedDerivative() {
+        for approximate in [false, true] {
+            let x = Tensor(grid).requiringGrad()
+            let g = Tensor(grid.map { 0.3 + 0.01 * $0 })
+            let fused = gradients(of: [x.gelu(approximate: approximate)], withRespectTo: [x], seeds: [g])[0]
+            // With createGraph the composed derivative runs instead.
+            let composed = gradients(of: [x.gelu(approximate: approximate)], withRespectTo: [x], seeds: [g], createGraph: true)[0]
+            expectClose(fused, composed.detached(), tolerance: Tolerance(absolute: 1e-12, relative: 1e-10), "approximate \(approximate)")
+            let x32 = x.detached().cast(to: .float32).requiringGrad()
+            let fused32 = gradients(of: [x32.gelu(approximate: approximate)], withRespectTo: [x32], seeds: [g.cast(to: .float32)])[0]
+            expectClose(fused32.cast(to: .float64), fused, tolerance: Tolerance(absolute: 1e-6, relative: 1e-5), "float32")
+        }
+    }
+}
