@@ -237,3 +237,111 @@ void tessera_accumulate_f32(float *acc, const float *x, ptrdiff_t n) {
 #endif
     for (ptrdiff_t i = 0; i < n; i++) acc[i] += x[i];
 }
+
+// ---- Activations: tanh, sigmoid, tanh-GELU and its backward, on the polynomial exp. ----
+// tanh(x) = sign(x)·(1 - e)/(1 + e) with e = exp(-2|x|), and an odd Taylor polynomial
+// below |x| = 0.125 where 1 - e would lose bits: relative error below 5e-7.
+
+static const float gelu_k = 0.79788456080286535588f, gelu_c = 0.044715f;
+
+static float tanh_scalar(float v) {
+    float a = fabsf(v);
+    float e = exp_scalar(-2.0f * a);
+    float large = (1.0f - e) / (1.0f + e);
+    float x2 = v * v;
+    float small = a * (1.0f + x2 * (-1.0f / 3 + x2 * (2.0f / 15 + x2 * (-17.0f / 315))));
+    float m = a < 0.125f ? small : large;
+    if (v != v) return v;
+    return v < 0 ? -m : m;
+}
+
+static float sigmoid_scalar(float v) { return 1.0f / (1.0f + exp_scalar(-v)); }
+
+static float gelu_tanh_scalar(float v) {
+    return 0.5f * v * (1.0f + tanh_scalar(gelu_k * (v + gelu_c * v * v * v)));
+}
+
+static float gelu_tanh_backward_scalar(float g, float v) {
+    float t = tanh_scalar(gelu_k * (v + gelu_c * v * v * v));
+    return g * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * gelu_k * (1.0f + 3.0f * gelu_c * v * v));
+}
+
+#if TESSERA_X86
+__attribute__((target("avx2,fma")))
+static inline __m256 tanh_avx2(__m256 v) {
+    const __m256 sign = _mm256_set1_ps(-0.0f), one = _mm256_set1_ps(1.0f);
+    __m256 a = _mm256_andnot_ps(sign, v);
+    __m256 e = exp_avx2(_mm256_mul_ps(a, _mm256_set1_ps(-2.0f)));
+    __m256 large = _mm256_div_ps(_mm256_sub_ps(one, e), _mm256_add_ps(one, e));
+    __m256 x2 = _mm256_mul_ps(v, v);
+    __m256 p = _mm256_fmadd_ps(x2, _mm256_set1_ps(-17.0f / 315), _mm256_set1_ps(2.0f / 15));
+    p = _mm256_fmadd_ps(x2, p, _mm256_set1_ps(-1.0f / 3));
+    p = _mm256_fmadd_ps(x2, p, one);
+    __m256 small = _mm256_mul_ps(a, p);
+    __m256 m = _mm256_blendv_ps(large, small, _mm256_cmp_ps(a, _mm256_set1_ps(0.125f), _CMP_LT_OQ));
+    m = _mm256_or_ps(m, _mm256_and_ps(v, sign));   // the sign of v (and NaN stays NaN)
+    return _mm256_blendv_ps(m, v, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+}
+
+__attribute__((target("avx2,fma")))
+static inline __m256 sigmoid_avx2(__m256 v) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    return _mm256_div_ps(one, _mm256_add_ps(one, exp_avx2(_mm256_sub_ps(_mm256_setzero_ps(), v))));
+}
+
+__attribute__((target("avx2,fma")))
+static inline __m256 gelu_inner_avx2(__m256 v) {
+    __m256 cube = _mm256_mul_ps(_mm256_mul_ps(v, v), v);
+    return _mm256_mul_ps(_mm256_set1_ps(gelu_k), _mm256_fmadd_ps(cube, _mm256_set1_ps(gelu_c), v));
+}
+
+__attribute__((target("avx2,fma")))
+static void activation_avx2(int kind, const float *x, float *out, ptrdiff_t n) {
+    const __m256 half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
+    ptrdiff_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i), y;
+        switch (kind) {
+        case TESSERA_TANH: y = tanh_avx2(v); break;
+        case TESSERA_SIGMOID: y = sigmoid_avx2(v); break;
+        default: y = _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_add_ps(one, tanh_avx2(gelu_inner_avx2(v)))); break;
+        }
+        _mm256_storeu_ps(out + i, y);
+    }
+    for (; i < n; i++) {
+        out[i] = kind == TESSERA_TANH ? tanh_scalar(x[i]) : kind == TESSERA_SIGMOID ? sigmoid_scalar(x[i]) : gelu_tanh_scalar(x[i]);
+    }
+}
+
+__attribute__((target("avx2,fma")))
+static void gelu_tanh_backward_avx2(const float *g, const float *x, float *out, ptrdiff_t n) {
+    const __m256 half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
+    const __m256 k = _mm256_set1_ps(gelu_k), c3 = _mm256_set1_ps(3.0f * gelu_c);
+    ptrdiff_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        __m256 t = tanh_avx2(gelu_inner_avx2(v));
+        __m256 slope = _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_fnmadd_ps(t, t, one)),
+                                     _mm256_mul_ps(k, _mm256_fmadd_ps(c3, _mm256_mul_ps(v, v), one)));
+        __m256 d = _mm256_fmadd_ps(half, _mm256_add_ps(one, t), slope);
+        _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_loadu_ps(g + i), d));
+    }
+    for (; i < n; i++) out[i] = gelu_tanh_backward_scalar(g[i], x[i]);
+}
+#endif
+
+void tessera_activation_f32(int kind, const float *x, float *out, ptrdiff_t n) {
+#if TESSERA_X86
+    if (tessera_kernels_have_avx2()) { activation_avx2(kind, x, out, n); return; }
+#endif
+    for (ptrdiff_t i = 0; i < n; i++) {
+        out[i] = kind == TESSERA_TANH ? tanh_scalar(x[i]) : kind == TESSERA_SIGMOID ? sigmoid_scalar(x[i]) : gelu_tanh_scalar(x[i]);
+    }
+}
+
+void tessera_gelu_tanh_backward_f32(const float *g, const float *x, float *out, ptrdiff_t n) {
+#if TESSERA_X86
+    if (tessera_kernels_have_avx2()) { gelu_tanh_backward_avx2(g, x, out, n); return; }
+#endif
+    for (ptrdiff_t i = 0; i < n; i++) out[i] = gelu_tanh_backward_scalar(g[i], x[i]);
+}

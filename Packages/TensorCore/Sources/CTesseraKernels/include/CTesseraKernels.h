@@ -17,6 +17,16 @@ float tessera_sum_f32(const float *x, ptrdiff_t n);
 /// acc[i] += x[i] for i < n (the column-sum step).
 void tessera_accumulate_f32(float *acc, const float *x, ptrdiff_t n);
 
+/// Element-wise activations for `tessera_activation_f32`.
+enum { TESSERA_TANH = 0, TESSERA_SIGMOID = 1, TESSERA_GELU_TANH = 2 };
+
+/// out[i] = f(x[i]) for tanh, sigmoid or tanh-approximated GELU, on the polynomial exp
+/// (relative error below 1e-6; NaN propagates). `out` may equal `x`.
+void tessera_activation_f32(int kind, const float *x, float *out, ptrdiff_t n);
+
+/// out[i] = g[i] · GELU'(x[i]) for the tanh approximation.
+void tessera_gelu_tanh_backward_f32(const float *g, const float *x, float *out, ptrdiff_t n);
+
 /// Whether the vector paths are in use (for benchmarks and reports).
 int tessera_kernels_have_avx2(void);
 

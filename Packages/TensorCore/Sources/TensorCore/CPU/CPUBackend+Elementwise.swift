@@ -1,8 +1,11 @@
+import CTesseraKernels
+
 extension CPUBackend {
     public func unary(_ op: UnaryOp, _ x: Operand, into out: Operand) {
         if x.dtype.isReducedPrecision || out.dtype.isReducedPrecision {
             return inFloat32([x], out) { inputs, wide in self.unary(op, inputs[0], into: wide) }
         }
+        if vectorActivation(op, x, out) { return }
         switch x.dtype {
         case .float32: unaryFloat(op, x, out, Float.self)
         case .float64: unaryFloat(op, x, out, Double.self)
@@ -57,6 +60,24 @@ extension CPUBackend {
         visitScalarType(a.dtype, SelectVisitor(condition: condition, a: a, b: b, out: out))
     }
 
+    /// Float32 tanh, σ and tanh-GELU through the vector C kernels when both operands are
+    /// contiguous; false otherwise.
+    private func vectorActivation(_ op: UnaryOp, _ x: Operand, _ out: Operand) -> Bool {
+        guard x.dtype == .float32, out.dtype == .float32, x.layout.isContiguous, out.layout.isContiguous else { return false }
+        let kind: Int32
+        switch op {
+        case .tanh: kind = Int32(TESSERA_TANH)
+        case .sigmoid: kind = Int32(TESSERA_SIGMOID)
+        case .geluTanh: kind = Int32(TESSERA_GELU_TANH)
+        default: return false
+        }
+        let xp = x.elements(Float.self), yp = out.elements(Float.self)
+        parallelChunks(count: x.elementCount, cost: 8) { r in
+            tessera_activation_f32(kind, xp + r.lowerBound, yp + r.lowerBound, r.count)
+        }
+        return true
+    }
+
     /// `x op s` / `s op x` for the four arithmetic ops; false for anything else.
     private func scalarArithmetic<T: TensorFloat>(_ op: BinaryOp, _ x: Operand, _ scalar: Double, _ left: Bool,
                                                   _ out: Operand, _ t: T.Type) -> Bool {
@@ -84,6 +105,12 @@ extension CPUBackend {
                 g * (0.5 * (1 + T._erf(x * c)) + x * d * T._exp(-0.5 * x * x))
             }
         case .geluTanhBackward:
+            if T.self == Float.self, [a, b, out].allSatisfy({ $0.layout.isContiguous && $0.shape == out.shape }) {
+                let gp = a.elements(Float.self), xp = b.elements(Float.self), yp = out.elements(Float.self)
+                return parallelChunks(count: out.elementCount, cost: 8) { r in
+                    tessera_gelu_tanh_backward_f32(gp + r.lowerBound, xp + r.lowerBound, yp + r.lowerBound, r.count)
+                }
+            }
             let k = T(0.79788456080286535588), c = T(0.044715)
             zipElements(a, b, out, T.self, T.self, T.self) { g, x in
                 let t = T.fastTanh(k * (x + c * x * x * x))

@@ -52,37 +52,48 @@ extension CPUBackend {
         }
     }
 
-    /// Runs `body(row, pointers)` over batch rows, each pointer at the start of its operand's row.
+    /// Runs `body(pointers, scratch)` over batch rows, each pointer at the start of its
+    /// operand's row; `scratch` holds `scratchCount` elements per thread for the gate
+    /// activations, computed a row at a time by the vector kernels.
     @inline(__always)
-    private func forEachRow<T>(_ operands: [Operand], _ t: T.Type, cost: Int,
-                               _ body: (_ row: [UnsafeMutablePointer<T>]) -> Void) {
+    private func forEachRow<T>(_ operands: [Operand], _ t: T.Type, scratchCount: Int,
+                               _ body: (_ row: [UnsafeMutablePointer<T>], _ scratch: UnsafeMutablePointer<T>) -> Void) {
         let bases = operands.map { $0.elements(T.self) }
         let rowStrides = operands.map { $0.layout.strides[0] }
         let rows = operands[0].shape[0]
-        parallelChunks(count: rows, cost: cost) { range in
-            for r in range { body(zip(bases, rowStrides).map { $0 + r * $1 }) }
+        parallelChunks(count: rows, cost: scratchCount * 8) { range in
+            let scratch = UnsafeMutablePointer<T>.allocate(capacity: scratchCount)
+            defer { scratch.deallocate() }
+            for r in range { body(zip(bases, rowStrides).map { $0 + r * $1 }, scratch) }
         }
     }
 
+    /// σ(i), σ(f), tanh(g), σ(o) of one row of LSTM gates into `act[0..<4h]`.
+    @inline(__always)
+    private func lstmGates<T: FastActivations>(_ a: UnsafeMutablePointer<T>, _ act: UnsafeMutablePointer<T>, _ h: Int) {
+        T.sigmoidRow(a, act, 2 * h)
+        T.tanhRow(a + 2 * h, act + 2 * h, h)
+        T.sigmoidRow(a + 3 * h, act + 3 * h, h)
+    }
+
     private func lstmForward<T: FastActivations>(_ gates: Operand, _ cell: Operand, _ hOut: Operand, _ cOut: Operand,
-                                                      _ h: Int, _ t: T.Type) {
-        forEachRow([gates, cell, hOut, cOut], T.self, cost: h * 40) { p in
+                                                 _ h: Int, _ t: T.Type) {
+        forEachRow([gates, cell, hOut, cOut], T.self, scratchCount: 5 * h) { p, act in
             let a = p[0], c = p[1], ho = p[2], co = p[3]
-            for j in 0..<h {
-                let i = T.fastSigmoid(a[j]), f = T.fastSigmoid(a[h + j]), g = T.fastTanh(a[2 * h + j]), o = T.fastSigmoid(a[3 * h + j])
-                let cn = f * c[j] + i * g
-                co[j] = cn
-                ho[j] = o * T.fastTanh(cn)
-            }
+            lstmGates(a, act, h)
+            for j in 0..<h { co[j] = act[h + j] * c[j] + act[j] * act[2 * h + j] }
+            T.tanhRow(co, act + 4 * h, h)
+            for j in 0..<h { ho[j] = act[3 * h + j] * act[4 * h + j] }
         }
     }
 
     private func lstmBackward<T: FastActivations>(_ ops: [Operand], _ h: Int, _ t: T.Type) {
-        forEachRow(ops, T.self, cost: h * 50) { p in
+        forEachRow(ops, T.self, scratchCount: 5 * h) { p, act in
             let a = p[0], c = p[1], cn = p[2], gh = p[3], gc = p[4], ga = p[5], gcPrev = p[6]
+            lstmGates(a, act, h)
+            T.tanhRow(cn, act + 4 * h, h)
             for j in 0..<h {
-                let i = T.fastSigmoid(a[j]), f = T.fastSigmoid(a[h + j]), g = T.fastTanh(a[2 * h + j]), o = T.fastSigmoid(a[3 * h + j])
-                let tc = T.fastTanh(cn[j])
+                let i = act[j], f = act[h + j], g = act[2 * h + j], o = act[3 * h + j], tc = act[4 * h + j]
                 let total = gc[j] + gh[j] * o * (1 - tc * tc)
                 ga[j] = total * g * i * (1 - i)
                 ga[h + j] = total * c[j] * f * (1 - f)
@@ -93,23 +104,33 @@ extension CPUBackend {
         }
     }
 
+    /// r, z into `act[0..<2h]` and n into `act[2h..<3h]` for one row of GRU gates.
+    @inline(__always)
+    private func gruGates<T: FastActivations>(_ x: UnsafeMutablePointer<T>, _ hg: UnsafeMutablePointer<T>,
+                                              _ act: UnsafeMutablePointer<T>, _ h: Int) {
+        for j in 0..<(2 * h) { act[j] = x[j] + hg[j] }
+        T.sigmoidRow(act, act, 2 * h)
+        for j in 0..<h { act[2 * h + j] = x[2 * h + j] + act[j] * hg[2 * h + j] }
+        T.tanhRow(act + 2 * h, act + 2 * h, h)
+    }
+
     private func gruForward<T: FastActivations>(_ ops: [Operand], _ h: Int, _ t: T.Type) {
-        forEachRow(ops, T.self, cost: h * 30) { p in
+        forEachRow(ops, T.self, scratchCount: 3 * h) { p, act in
             let x = p[0], hg = p[1], hp = p[2], out = p[3]
+            gruGates(x, hg, act, h)
             for j in 0..<h {
-                let r = T.fastSigmoid(x[j] + hg[j]), z = T.fastSigmoid(x[h + j] + hg[h + j])
-                let n = T.fastTanh(x[2 * h + j] + r * hg[2 * h + j])
+                let z = act[h + j], n = act[2 * h + j]
                 out[j] = n + z * (hp[j] - n)
             }
         }
     }
 
     private func gruBackward<T: FastActivations>(_ ops: [Operand], _ h: Int, _ t: T.Type) {
-        forEachRow(ops, T.self, cost: h * 40) { p in
+        forEachRow(ops, T.self, scratchCount: 3 * h) { p, act in
             let x = p[0], hg = p[1], hp = p[2], g = p[3], gx = p[4], ghg = p[5], gh = p[6]
+            gruGates(x, hg, act, h)
             for j in 0..<h {
-                let r = T.fastSigmoid(x[j] + hg[j]), z = T.fastSigmoid(x[h + j] + hg[h + j])
-                let n = T.fastTanh(x[2 * h + j] + r * hg[2 * h + j])
+                let r = act[j], z = act[h + j], n = act[2 * h + j]
                 gh[j] = g[j] * z
                 let nPre = g[j] * (1 - z) * (1 - n * n)
                 let zPre = g[j] * (hp[j] - n) * z * (1 - z)
@@ -121,4 +142,3 @@ extension CPUBackend {
         }
     }
 }
-

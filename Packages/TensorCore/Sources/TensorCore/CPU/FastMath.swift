@@ -53,6 +53,9 @@ func expRow(_ x: UnsafePointer<Double>, shift: Double, _ out: UnsafeMutablePoint
 protocol FastActivations: TensorFloat {
     static func fastTanh(_ x: Self) -> Self
     static func fastSigmoid(_ x: Self) -> Self
+    /// `out[i] = tanh(x[i])` / `σ(x[i])` for a contiguous run (vectorised for Float); `out` may be `x`.
+    static func tanhRow(_ x: UnsafePointer<Self>, _ out: UnsafeMutablePointer<Self>, _ n: Int)
+    static func sigmoidRow(_ x: UnsafePointer<Self>, _ out: UnsafeMutablePointer<Self>, _ n: Int)
 }
 
 extension Float: FastActivations {
@@ -69,9 +72,25 @@ extension Float: FastActivations {
     }
 
     @inline(__always) static func fastSigmoid(_ x: Float) -> Float { 1 / (1 + fastExp(-x)) }
+
+    @inline(__always) static func tanhRow(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+        tessera_activation_f32(Int32(TESSERA_TANH), x, out, n)
+    }
+
+    @inline(__always) static func sigmoidRow(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+        tessera_activation_f32(Int32(TESSERA_SIGMOID), x, out, n)
+    }
 }
 
 extension Double: FastActivations {
     @inline(__always) static func fastTanh(_ x: Double) -> Double { Double._tanh(x) }
     @inline(__always) static func fastSigmoid(_ x: Double) -> Double { 1 / (1 + Double._exp(-x)) }
+
+    static func tanhRow(_ x: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>, _ n: Int) {
+        for i in 0..<n { out[i] = Double._tanh(x[i]) }
+    }
+
+    static func sigmoidRow(_ x: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>, _ n: Int) {
+        for i in 0..<n { out[i] = 1 / (1 + Double._exp(-x[i])) }
+    }
 }
