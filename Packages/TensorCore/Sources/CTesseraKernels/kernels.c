@@ -261,6 +261,15 @@ static float gelu_tanh_scalar(float v) {
     return 0.5f * v * (1.0f + tanh_scalar(gelu_k * (v + gelu_c * v * v * v)));
 }
 
+static float activation_scalar(int kind, float v) {
+    switch (kind) {
+    case TESSERA_TANH: return tanh_scalar(v);
+    case TESSERA_SIGMOID: return sigmoid_scalar(v);
+    case TESSERA_EXP: return exp_scalar(v);
+    default: return gelu_tanh_scalar(v);
+    }
+}
+
 static float gelu_tanh_backward_scalar(float g, float v) {
     float t = tanh_scalar(gelu_k * (v + gelu_c * v * v * v));
     return g * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * gelu_k * (1.0f + 3.0f * gelu_c * v * v));
@@ -304,12 +313,13 @@ static void activation_avx2(int kind, const float *x, float *out, ptrdiff_t n) {
         switch (kind) {
         case TESSERA_TANH: y = tanh_avx2(v); break;
         case TESSERA_SIGMOID: y = sigmoid_avx2(v); break;
+        case TESSERA_EXP: y = exp_avx2(v); break;
         default: y = _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_add_ps(one, tanh_avx2(gelu_inner_avx2(v)))); break;
         }
         _mm256_storeu_ps(out + i, y);
     }
     for (; i < n; i++) {
-        out[i] = kind == TESSERA_TANH ? tanh_scalar(x[i]) : kind == TESSERA_SIGMOID ? sigmoid_scalar(x[i]) : gelu_tanh_scalar(x[i]);
+        out[i] = activation_scalar(kind, x[i]);
     }
 }
 
@@ -334,9 +344,7 @@ void tessera_activation_f32(int kind, const float *x, float *out, ptrdiff_t n) {
 #if TESSERA_X86
     if (tessera_kernels_have_avx2()) { activation_avx2(kind, x, out, n); return; }
 #endif
-    for (ptrdiff_t i = 0; i < n; i++) {
-        out[i] = kind == TESSERA_TANH ? tanh_scalar(x[i]) : kind == TESSERA_SIGMOID ? sigmoid_scalar(x[i]) : gelu_tanh_scalar(x[i]);
-    }
+    for (ptrdiff_t i = 0; i < n; i++) out[i] = activation_scalar(kind, x[i]);
 }
 
 void tessera_gelu_tanh_backward_f32(const float *g, const float *x, float *out, ptrdiff_t n) {

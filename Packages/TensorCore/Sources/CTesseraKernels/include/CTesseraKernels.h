@@ -18,9 +18,9 @@ float tessera_sum_f32(const float *x, ptrdiff_t n);
 void tessera_accumulate_f32(float *acc, const float *x, ptrdiff_t n);
 
 /// Element-wise activations for `tessera_activation_f32`.
-enum { TESSERA_TANH = 0, TESSERA_SIGMOID = 1, TESSERA_GELU_TANH = 2 };
+enum { TESSERA_TANH = 0, TESSERA_SIGMOID = 1, TESSERA_GELU_TANH = 2, TESSERA_EXP = 3 };
 
-/// out[i] = f(x[i]) for tanh, sigmoid or tanh-approximated GELU, on the polynomial exp
+/// out[i] = f(x[i]) for tanh, sigmoid, exp or tanh-approximated GELU, on the polynomial exp
 /// (relative error below 1e-6; NaN propagates). `out` may equal `x`.
 void tessera_activation_f32(int kind, const float *x, float *out, ptrdiff_t n);
 

@@ -60,7 +60,7 @@ extension CPUBackend {
         visitScalarType(a.dtype, SelectVisitor(condition: condition, a: a, b: b, out: out))
     }
 
-    /// Float32 tanh, σ and tanh-GELU through the vector C kernels when both operands are
+    /// Float32 tanh, σ, exp and tanh-GELU through the vector C kernels when both operands are
     /// contiguous; false otherwise.
     private func vectorActivation(_ op: UnaryOp, _ x: Operand, _ out: Operand) -> Bool {
         guard x.dtype == .float32, out.dtype == .float32, x.layout.isContiguous, out.layout.isContiguous else { return false }
@@ -69,6 +69,7 @@ extension CPUBackend {
         case .tanh: kind = Int32(TESSERA_TANH)
         case .sigmoid: kind = Int32(TESSERA_SIGMOID)
         case .geluTanh: kind = Int32(TESSERA_GELU_TANH)
+        case .exp: kind = Int32(TESSERA_EXP)
         default: return false
         }
         let xp = x.elements(Float.self), yp = out.elements(Float.self)
