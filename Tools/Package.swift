@@ -29,6 +29,7 @@ let package = Package(
         .testTarget(name: "TesseraCLITests", dependencies: [
             "TesseraCLI", .product(name: "CheckpointHDF5", package: "Checkpoint-HDF5"),
             .product(name: "Datasets", package: "Datasets"), .product(name: "TensorCore", package: "TensorCore"),
+            .product(name: "Sequence", package: "Sequence"),
         ]),
     ],
     swiftLanguageModes: [.v5]
