@@ -9,6 +9,8 @@ let package = Package(
     dependencies: [
         .package(path: "../TensorCore"),
         .package(path: "../NN"),
+        // Tests only: training loops in the seq2seq test.
+        .package(path: "../Optim"),
     ],
     targets: [
         .target(name: "Sequence", dependencies: [
@@ -16,7 +18,7 @@ let package = Package(
         ]),
         .testTarget(name: "SequenceTests", dependencies: [
             "Sequence", .product(name: "TensorCore", package: "TensorCore"), .product(name: "NN", package: "NN"),
-            .product(name: "TensorCoreTesting", package: "TensorCore"),
+            .product(name: "TensorCoreTesting", package: "TensorCore"), .product(name: "Optim", package: "Optim"),
         ], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]

@@ -157,4 +157,11 @@ struct RandomTests {
         #expect(a.scalars != b.scalars)
         #expect(a.scalars == c.scalars)
     }
+
+    @Test func integerClampWithInfiniteBoundsSaturates() {
+        let x = Tensor([-5, 0, 3, 9] as [Int64])
+        #expect(x.clamped(min: 1).scalars(as: Int64.self) == [1, 1, 3, 9])
+        #expect(x.clamped(max: 2).scalars(as: Int64.self) == [-5, 0, 2, 2])
+        #expect(Tensor([200, 3] as [UInt8]).clamped(min: -1e30, max: 1e30).scalars(as: UInt8.self) == [200, 3])
+    }
 }

@@ -181,7 +181,15 @@ extension CPUBackend {
         case .square: map { $0 &* $0 }
         case .relu: map { $0 > 0 ? $0 : 0 }
         case .clamp(let lo, let hi):
-            let l = T(tensorDouble: lo), h = T(tensorDouble: hi)
+            // Infinite (or out-of-range) bounds saturate to the type's range: `clamped(min: 1)`
+            // on an integer tensor has an upper bound of +inf.
+            func bound(_ v: Double) -> T {
+                if v.isNaN { return 0 }
+                if v <= Double(T.min) { return T.min }
+                if v >= Double(T.max) { return T.max }
+                return T(tensorDouble: v)
+            }
+            let l = bound(lo), h = bound(hi)
             map { Swift.min(Swift.max($0, l), h) }
         case .logicalNot: mapElements(x, out, T.self, Bool.self) { $0 == 0 }
         default: tensorFailure("[\(op)] is not defined for integer tensors (\(x.dtype)); cast to a float type")
