@@ -98,7 +98,11 @@ let parallelThreshold = 1 << 20
 @inline(__always)
 func parallelChunks(count: Int, cost: Int = 1, _ body: (Range<Int>) -> Void) {
     let threads = CPUThreads.count
-    if threads <= 1 || count * cost < parallelThreshold || count < 2 {
+    // Memory-bound loops (cost below 4 per element) stay on one thread: measured on the
+    // 2-core machine, a second thread made add_16M 2.3× slower and a GPT step 20% slower
+    // (it competes with OpenBLAS's spinning workers for the cores), while exp-heavy loops
+    // (softmax, activations) still gain from it.
+    if threads <= 1 || cost < 4 || count * cost < parallelThreshold || count < 2 {
         body(0..<count)
         return
     }
