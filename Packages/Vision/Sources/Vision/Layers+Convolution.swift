@@ -111,3 +111,125 @@ public final class BatchNorm2d: Module {
                          weight: weight.value, bias: bias.value, training: isTraining, epsilon: epsilon)
     }
 }
+
+/// 2-D transposed convolution ("deconvolution") with PyTorch's names, weight layout
+/// `[in, out / groups, k, k]` and initialisation (uniform on ±1/√fanIn, fanIn = out/groups · k · k,
+/// as PyTorch computes it from that layout).
+///
+/// Shape: `[N, inputChannels, H, W] -> [N, outputChannels, (H - 1)·stride - 2·padding + dilation·(k - 1) + outputPadding + 1, ...]`.
+public final class ConvTranspose2d: Module {
+    public let weight: Parameter
+    public let bias: Parameter?
+    public let stride: (Int, Int)
+    public let padding: (Int, Int)
+    public let outputPadding: (Int, Int)
+    public let dilation: (Int, Int)
+    public let groups: Int
+
+    public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+                outputPadding: Int = 0, dilation: Int = 1, groups: Int = 1, bias: Bool = true,
+                generator: RandomGenerator? = nil) {
+        tensorCheck(inputChannels > 0 && outputChannels > 0 && kernelSize > 0,
+                    "[ConvTranspose2d] channels and kernel size must be positive")
+        tensorCheck(inputChannels % groups == 0 && outputChannels % groups == 0,
+                    "[ConvTranspose2d] \(groups) groups do not divide \(inputChannels) -> \(outputChannels) channels")
+        let fanIn = outputChannels / groups * kernelSize * kernelSize
+        let bound = 1 / Double(fanIn).squareRoot()
+        weight = Parameter(Tensor.rand([inputChannels, outputChannels / groups, kernelSize, kernelSize],
+                                       low: -bound, high: bound, generator: generator))
+        self.bias = bias ? Parameter(Tensor.rand([outputChannels], low: -bound, high: bound, generator: generator)) : nil
+        self.stride = (stride, stride)
+        self.padding = (padding, padding)
+        self.outputPadding = (outputPadding, outputPadding)
+        self.dilation = (dilation, dilation)
+        self.groups = groups
+    }
+
+    public override func forward(_ x: Tensor) -> Tensor {
+        x.convTranspose2d(weight: weight.value, bias: bias?.value, stride: stride, padding: padding,
+                          outputPadding: outputPadding, dilation: dilation, groups: groups)
+    }
+}
+
+/// Spectral normalisation (Miyato et al. 2018), as `torch.nn.utils.spectral_norm`: the
+/// wrapped layer's weight is divided by its largest singular value, estimated by power
+/// iteration on the weight reshaped to `[rows, -1]` with a persistent vector `u`.
+/// Wraps `Linear`, `Conv2d` and `ConvTranspose2d`; the trained parameter stays the layer's
+/// own `weight` (named `module.weight` here).
+public final class SpectralNorm: Module {
+    public let module: Module
+    public let u: Buffer
+    public let powerIterations: Int
+    public let epsilon: Double
+
+    /// The wrapped layer's weight (computed, so reflection names it once, as `module.weight`).
+    var weight: Parameter { Self.weight(of: module)! }
+
+    static func weight(of module: Module) -> Parameter? {
+        switch module {
+        case let m as Linear: return m.weight
+        case let m as Conv2d: return m.weight
+        case let m as ConvTranspose2d: return m.weight
+        default: return nil
+        }
+    }
+
+    public init(_ module: Module, powerIterations: Int = 1, epsilon: Double = 1e-12, generator: RandomGenerator? = nil) {
+        tensorCheck(powerIterations > 0, "[SpectralNorm] powerIterations must be positive, got \(powerIterations)")
+        guard let weight = Self.weight(of: module) else {
+            tensorFailure("[SpectralNorm] wraps Linear, Conv2d or ConvTranspose2d, got \(type(of: module))")
+        }
+        self.module = module
+        self.powerIterations = powerIterations
+        self.epsilon = epsilon
+        // ConvTranspose2d's rows are its output channels (PyTorch uses dim 1 there).
+        let rows = module is ConvTranspose2d ? weight.shape[1] : weight.shape[0]
+        let start = Tensor.randn([rows], dtype: weight.dtype, generator: generator)
+        u = Buffer(start / (start.squared().sum().sqrt() + epsilon))
+    }
+
+    /// The weight as a matrix `[rows, -1]` with rows the output channels.
+    func matrix(_ w: Tensor) -> Tensor {
+        module is ConvTranspose2d ? w.transposed(0, 1).reshaped(to: [w.shape[1], -1]) : w.reshaped(to: [w.shape[0], -1])
+    }
+
+    /// The current estimate of the largest singular value; in training mode, one more round
+    /// of power iteration first (updating `u`), as PyTorch.
+    public func sigma() -> Tensor {
+        let w = weight.value
+        let m = matrix(w)
+        var v = Tensor.zeros([m.shape[1]], dtype: w.dtype)
+        withoutGradients {
+            var uu = u.value
+            for _ in 0..<(isTraining ? powerIterations : 0) {
+                v = m.transposed().matmul(uu)
+                v = v / (v.squared().sum().sqrt() + epsilon)
+                uu = m.matmul(v)
+                uu = uu / (uu.squared().sum().sqrt() + epsilon)
+            }
+            if !isTraining {
+                v = m.transposed().matmul(uu)
+                v = v / (v.squared().sum().sqrt() + epsilon)
+            }
+            u.value = uu
+        }
+        // σ = uᵀ W v, differentiable in W with u and v held fixed (as PyTorch).
+        return u.value.dot(m.matmul(v))
+    }
+
+    public override func forward(_ x: Tensor) -> Tensor {
+        let normalized = weight.value / sigma()
+        switch module {
+        case let m as Linear:
+            return x.linear(weight: normalized, bias: m.bias?.value)
+        case let m as Conv2d:
+            return x.conv2d(weight: normalized, bias: m.bias?.value, stride: m.stride, padding: m.padding, dilation: m.dilation,
+                            groups: m.groups)
+        case let m as ConvTranspose2d:
+            return x.convTranspose2d(weight: normalized, bias: m.bias?.value, stride: m.stride, padding: m.padding,
+                                     outputPadding: m.outputPadding, dilation: m.dilation, groups: m.groups)
+        default:
+            tensorFailure("[SpectralNorm] unsupported layer \(type(of: module))")
+        }
+    }
+}

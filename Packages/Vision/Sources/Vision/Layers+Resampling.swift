@@ -22,6 +22,60 @@ extension Tensor {
         return Tensor.concatenated(rows, axis: 2)
     }
 
+    /// Maximum over each of `outputSize` adaptive windows, as `adaptive_max_pool2d` (the same
+    /// windows as `adaptiveAvgPool2d`); max pooling's fast kernel when the sizes divide.
+    public func adaptiveMaxPool2d(outputSize: (Int, Int)) -> Tensor {
+        tensorCheck(rank == 4 && outputSize.0 > 0 && outputSize.1 > 0,
+                    "[adaptiveMaxPool2d] input \(shapeText(shape)) should be [N, C, H, W] and the output size positive")
+        let (h, w) = (shape[2], shape[3])
+        if h % outputSize.0 == 0 && w % outputSize.1 == 0 {
+            let k = (h / outputSize.0, w / outputSize.1)
+            return maxPool2d(kernelSize: k, stride: k)
+        }
+        var rows: [Tensor] = []
+        for i in 0..<outputSize.0 {
+            let y0 = i * h / outputSize.0, y1 = ((i + 1) * h + outputSize.0 - 1) / outputSize.0
+            var cells: [Tensor] = []
+            for j in 0..<outputSize.1 {
+                let x0 = j * w / outputSize.1, x1 = ((j + 1) * w + outputSize.1 - 1) / outputSize.1
+                cells.append(self[.all, .all, y0..<y1, x0..<x1].max(axes: [2, 3], keepDims: true))
+            }
+            rows.append(Tensor.concatenated(cells, axis: 3))
+        }
+        return Tensor.concatenated(rows, axis: 2)
+    }
+
+    /// Bilinear resizing to `size`, as `interpolate(mode="bilinear")` with or without
+    /// `align_corners`. Separable: two small interpolation matrices applied by matmul, so
+    /// it differentiates (to any order) like any product.
+    public func resizedBilinear(size: (Int, Int), alignCorners: Bool = false) -> Tensor {
+        tensorCheck(rank == 4 && size.0 > 0 && size.1 > 0,
+                    "[resizedBilinear] input \(shapeText(shape)) should be [N, C, H, W] and the size positive")
+        let rows = Self.interpolationMatrix(from: shape[2], to: size.0, alignCorners: alignCorners, dtype: dtype, device: device)
+        let columns = Self.interpolationMatrix(from: shape[3], to: size.1, alignCorners: alignCorners, dtype: dtype, device: device)
+        return rows.matmul(matmul(columns.transposed()))
+    }
+
+    /// `[out, in]` weights of 1-D linear interpolation with PyTorch's source-index rule.
+    static func interpolationMatrix(from input: Int, to output: Int, alignCorners: Bool, dtype: DType,
+                                    device: Device) -> Tensor {
+        var m = [Double](repeating: 0, count: output * input)
+        for o in 0..<output {
+            var source: Double
+            if alignCorners {
+                source = output > 1 ? Double(o) * Double(input - 1) / Double(output - 1) : 0
+            } else {
+                source = (Double(o) + 0.5) * Double(input) / Double(output) - 0.5
+                if source < 0 { source = 0 }
+            }
+            let i0 = Swift.min(Int(source), input - 1), i1 = Swift.min(i0 + 1, input - 1)
+            let t = source - Double(i0)
+            m[o * input + i0] += 1 - t
+            m[o * input + i1] += t
+        }
+        return Tensor(m, shape: [output, input]).cast(to: dtype).moved(to: device)
+    }
+
     /// Nearest-neighbour upsampling by integer factors (`Upsample(scale_factor:, mode="nearest")`).
     public func upsampledNearest(scale: (Int, Int)) -> Tensor {
         tensorCheck(rank == 4 && scale.0 > 0 && scale.1 > 0, "[upsample] input \(shapeText(shape)) should be [N, C, H, W], scale positive")
@@ -38,9 +92,28 @@ public final class AdaptiveAvgPool2d: Module {
 }
 
 public final class Upsample: Module {
+    public enum Mode: Sendable { case nearest, bilinear(alignCorners: Bool) }
     public let scale: Int
-    public init(scaleFactor: Int) { scale = scaleFactor }
-    public override func forward(_ x: Tensor) -> Tensor { x.upsampledNearest(scale: (scale, scale)) }
+    public let mode: Mode
+    public init(scaleFactor: Int, mode: Mode = .nearest) {
+        tensorCheck(scaleFactor > 0, "[Upsample] scale factor must be positive, got \(scaleFactor)")
+        scale = scaleFactor
+        self.mode = mode
+    }
+    public override func forward(_ x: Tensor) -> Tensor {
+        switch mode {
+        case .nearest: return x.upsampledNearest(scale: (scale, scale))
+        case .bilinear(let corners):
+            tensorCheck(x.rank == 4, "[Upsample] input \(shapeText(x.shape)) should be [N, C, H, W]")
+            return x.resizedBilinear(size: (x.shape[2] * scale, x.shape[3] * scale), alignCorners: corners)
+        }
+    }
+}
+
+public final class AdaptiveMaxPool2d: Module {
+    public let outputSize: (Int, Int)
+    public init(outputSize: Int) { self.outputSize = (outputSize, outputSize) }
+    public override func forward(_ x: Tensor) -> Tensor { x.adaptiveMaxPool2d(outputSize: outputSize) }
 }
 
 /// Zeroes whole channels with probability `p` in training (`Dropout2d`).

@@ -183,3 +183,19 @@ public func makeImageGrid(_ images: Tensor, columns: Int = 8, padding: Int = 2, 
 public func saveImageGrid(_ images: Tensor, to path: String, columns: Int = 8, normalize: Bool = false) throws {
     try PNG.write(makeImageGrid(images, columns: columns, normalize: normalize), to: path)
 }
+
+/// First-layer filters `[O, C, k, k]` as a PNG grid, each filter scaled to [0, 1] on its own
+/// and enlarged `scale` times: colour when C is 3, else one gray tile per input channel.
+public func saveFilterGrid(_ weight: Tensor, to path: String, columns: Int = 8, scale: Int = 4) throws {
+    tensorCheck(weight.rank == 4 && scale > 0, "[saveFilterGrid] weight \(shapeText(weight.shape)) should be [O, C, kh, kw]")
+    let w = weight.detached().cast(to: .float32)
+    let tiles = w.shape[1] == 3 ? w : w.reshaped(to: [w.shape[0] * w.shape[1], 1, w.shape[2], w.shape[3]])
+    try saveImageGrid(tiles.upsampledNearest(scale: (scale, scale)), to: path, columns: columns, normalize: true)
+}
+
+/// Feature maps `[C, H, W]` (or one sample `[1, C, H, W]`) as a gray PNG grid, each map scaled to [0, 1].
+public func saveFeatureMapGrid(_ maps: Tensor, to path: String, columns: Int = 8) throws {
+    let m = maps.rank == 4 && maps.shape[0] == 1 ? maps.squeezed(axis: 0) : maps
+    tensorCheck(m.rank == 3, "[saveFeatureMapGrid] maps \(shapeText(maps.shape)) should be [C, H, W] or [1, C, H, W]")
+    try saveImageGrid(m.detached().unsqueezed(axis: 1), to: path, columns: columns, normalize: true)
+}

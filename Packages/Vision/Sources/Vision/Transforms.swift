@@ -1,3 +1,4 @@
+import NN
 import TensorCore
 
 /// A transformation of one image `[C, H, W]` (float32), applied on the data-loading thread.
@@ -108,4 +109,28 @@ public final class RandomAffine: ImageTransform {
     // Taylor-free trig without Foundation: Float math is enough for pixel positions.
     private func sine(_ x: Double) -> Double { Tensor([Float(x)]).sin().item(as: Double.self) }
     private func cosine(_ x: Double) -> Double { Tensor([Float(x)]).cos().item(as: Double.self) }
+}
+
+/// A labelled image dataset whose inputs pass through `transform` when an example is read,
+/// so a `DataLoader` applies it on its data-loading (prefetch) thread, per epoch anew.
+///
+/// ```swift
+/// let augmented = TransformedDataset(train, transform: Compose([RandomCrop(size: 28, padding: 2), RandomHorizontalFlip()]))
+/// let loader = DataLoader(stacking: augmented, batchSize: 128, sampler: RandomSampler(seed: 0))
+/// ```
+public struct TransformedDataset<Base: Dataset>: Dataset where Base.Example == LabeledExample {
+    public let base: Base
+    public let transform: ImageTransform
+
+    public init(_ base: Base, transform: ImageTransform) {
+        self.base = base
+        self.transform = transform
+    }
+
+    public var count: Int { base.count }
+
+    public subscript(index: Int) -> LabeledExample {
+        let example = base[index]
+        return LabeledExample(input: withoutGradients { transform(example.input) }, target: example.target)
+    }
 }

@@ -57,6 +57,43 @@ extension Tensor {
             .squeezed(axis: 2)
     }
 
+    /// 2-D transposed convolution over NCHW, as `torch.nn.functional.conv_transpose2d`: the
+    /// adjoint of `conv2d` with the same weight, so its forward is conv2d's input gradient.
+    ///
+    /// Shape: `[N, C, H, W] ⋆ᵀ [C, O / groups, kh, kw] (+ [O]) -> [N, O, Ho, Wo]` with
+    /// `Ho = (H - 1)·stride - 2·padding + dilation·(kh - 1) + outputPadding + 1`.
+    public func convTranspose2d(weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1),
+                                padding: (Int, Int) = (0, 0), outputPadding: (Int, Int) = (0, 0),
+                                dilation: (Int, Int) = (1, 1), groups: Int = 1) -> Tensor {
+        let op = "[convTranspose2d]"
+        tensorCheck(rank == 4, "\(op) input \(shapeText(shape)) should be [N, C, H, W]")
+        tensorCheck(weight.rank == 4, "\(op) weight \(shapeText(weight.shape)) should be [C, O / groups, kh, kw]")
+        tensorCheck(dtype == weight.dtype, "\(op) input dtype \(dtype) does not match weight dtype \(weight.dtype)")
+        tensorCheck(device == weight.device, "\(op) input on \(device), weight on \(weight.device)")
+        tensorCheck(groups > 0 && shape[1] % groups == 0, "\(op) \(groups) groups do not divide input channels \(shape[1])")
+        tensorCheck(shape[1] == weight.shape[0],
+                    "\(op) input \(shapeText(shape)) has \(shape[1]) channels, weight expects \(weight.shape[0])")
+        tensorCheck(stride.0 > 0 && stride.1 > 0 && dilation.0 > 0 && dilation.1 > 0,
+                    "\(op) stride \(stride) and dilation \(dilation) must be positive")
+        tensorCheck(padding.0 >= 0 && padding.1 >= 0, "\(op) negative padding \(padding)")
+        tensorCheck(outputPadding.0 >= 0 && outputPadding.1 >= 0
+                    && (outputPadding.0 < stride.0 || outputPadding.0 < dilation.0)
+                    && (outputPadding.1 < stride.1 || outputPadding.1 < dilation.1),
+                    "\(op) output padding \(outputPadding) must be smaller than stride \(stride) or dilation \(dilation)")
+        let (kh, kw) = (weight.shape[2], weight.shape[3])
+        let ho = (shape[2] - 1) * stride.0 - 2 * padding.0 + dilation.0 * (kh - 1) + outputPadding.0 + 1
+        let wo = (shape[3] - 1) * stride.1 - 2 * padding.1 + dilation.1 * (kw - 1) + outputPadding.1 + 1
+        tensorCheck(ho > 0 && wo > 0, "\(op) padding \(padding) leaves no output for input \(shapeText(shape))")
+        let outChannels = weight.shape[1] * groups
+        let geometry = ConvolutionGeometry(stride: stride, padding: padding, dilation: dilation, groups: groups)
+        var y = Tensor.convolutionInputGradient(self, weight, geometry, inputShape: [shape[0], outChannels, ho, wo])
+        if let bias {
+            tensorCheck(bias.shape == [outChannels], "\(op) bias \(shapeText(bias.shape)) should be [\(outChannels)]")
+            y = y + bias.reshaped(to: [1, outChannels, 1, 1])
+        }
+        return y
+    }
+
     // The three linear maps of a convolution, each differentiable through the other two,
     // so that second derivatives (gradient penalties, Hessian-vector products) work.
 

@@ -8,6 +8,10 @@ extension Tensor {
                     "[matmul] operands need at least one axis, got \(shapeText(shape)) and \(shapeText(other.shape))")
         tensorCheck(dtype == other.dtype, "[matmul] lhs dtype \(dtype) does not match rhs dtype \(other.dtype)")
         tensorCheck(device == other.device, "[matmul] lhs on \(device) and rhs on \(other.device)")
+        if rank == 1 && other.rank == 1 {
+            tensorCheck(shape == other.shape, "[matmul] vectors \(shapeText(shape)) and \(shapeText(other.shape)) differ in length")
+            return unsqueezed(axis: 0).matmul(other.unsqueezed(axis: 1)).reshaped(to: [])
+        }
         if rank == 1 { return unsqueezed(axis: 0).matmul(other).squeezed(axis: -2) }
         if other.rank == 1 { return matmul(other.unsqueezed(axis: 1)).squeezed(axis: -1) }
         let m = shape[rank - 2], k = shape[rank - 1], k2 = other.shape[other.rank - 2], n = other.shape[other.rank - 1]
