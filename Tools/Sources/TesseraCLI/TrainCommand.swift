@@ -25,11 +25,12 @@ public enum TrainingError: Error, CustomStringConvertible {
 /// and an SVG of the curves.
 public struct TrainCommand {
     public static let usage = """
-    usage: tessera train mlp|lenet [options]
+    usage: tessera train mlp|lenet|resnet20|cnn [options]
        (gpt, char-rnn, sentiment: tessera train MODEL --help)
 
-    Trains a multilayer perceptron or LeNet-5 (ReLU, cross-entropy) on an image dataset and reports
-    per-epoch loss and accuracy; writes metrics.csv and curves.svg to --out.
+    Trains a multilayer perceptron, LeNet-5, a CIFAR-style ResNet or the same network without
+    its shortcuts (cnn: the plain deep CNN of the depth-vs-residual experiment) on an image
+    dataset and reports per-epoch loss and accuracy; writes metrics.csv and curves.svg to --out.
 
     options:
       --dataset NAME       fashion-mnist (default), mnist, mnist-5k, digits
@@ -38,6 +39,8 @@ public struct TrainCommand {
       --lr X               learning rate (default 0.05 for sgd, 0.001 for adam/adamw)
       --optimizer NAME     sgd (momentum 0.9, default), adam, adamw
       --hidden SIZES       hidden widths, comma-separated (default 512,256)
+      --depth N            resnet20/cnn depth, 6n + 2 (default 20: 9 residual or plain blocks)
+      --train-subset N     train on the first N training images only (quick experiments)
       --weight-decay X     L2 (sgd, adam) or decoupled (adamw) decay (default 0)
       --schedule NAME      cosine (default: anneal to 0 over the epochs, per step) or constant
       --seed S             initialisation and shuffling seed (default 0)
@@ -58,6 +61,8 @@ public struct TrainCommand {
     public var learningRate: Double?
     public var optimizer = "sgd"
     public var hidden = [512, 256]
+    public var depth = 20
+    public var trainSubset: Int?
     public var weightDecay = 0.0
     public var schedule = "cosine"
     public var seed: UInt64 = 0
@@ -75,20 +80,25 @@ public struct TrainCommand {
             if arguments.contains("--help") { throw HelpRequested(text: TrainCommand.usage) }
             throw UsageError("missing model: tessera train mlp [options]")
         }
-        guard model == "mlp" || model == "lenet" else {
-            throw UsageError("unknown model '\(model)'; available: mlp, lenet, gpt, char-rnn, sentiment")
+        guard ["mlp", "lenet", "resnet20", "cnn"].contains(model) else {
+            throw UsageError("unknown model '\(model)'; available: mlp, lenet, resnet20, cnn, gpt, char-rnn, sentiment")
         }
         self.model = model
         let args = try Arguments(Array(arguments.dropFirst()), valueOptions: [
             "dataset", "epochs", "batch-size", "lr", "optimizer", "hidden", "weight-decay", "schedule", "seed", "out", "data",
-            "checkpoint-dir", "stop-after-epoch", "threads"], flagOptions: ["help", "resume"])
+            "checkpoint-dir", "stop-after-epoch", "threads", "depth", "train-subset"], flagOptions: ["help", "resume"])
         if args.flag("help") { throw HelpRequested(text: TrainCommand.usage) }
         guard args.positional.isEmpty else { throw UsageError("unexpected argument '\(args.positional[0])'") }
         dataset = args.values["dataset"] ?? dataset
         guard ["fashion-mnist", "mnist", "mnist-5k", "digits"].contains(dataset) else {
             throw UsageError("unknown dataset '\(dataset)'; expected fashion-mnist, mnist, mnist-5k or digits")
         }
-        if model == "lenet" && dataset == "digits" { throw UsageError("lenet needs 28×28 images; digits are 8×8") }
+        if model != "mlp" && dataset == "digits" { throw UsageError("\(model) needs 28×28 images; digits are 8×8") }
+        depth = try args.value("depth", default: 20, where: { $0 >= 8 && ($0 - 2) % 6 == 0 }, expected: "6n + 2 (8, 14, 20, 32, 44, 56, ...)")
+        if args.values["depth"] != nil && model != "resnet20" && model != "cnn" { throw UsageError("--depth applies to resnet20 and cnn") }
+        if args.values["train-subset"] != nil {
+            trainSubset = try args.value("train-subset", default: 1, where: { $0 > 0 }, expected: "a positive integer")
+        }
         epochs = try args.value("epochs", default: 10, where: { $0 > 0 }, expected: "a positive integer")
         batchSize = try args.value("batch-size", default: 128, where: { $0 > 0 }, expected: "a positive integer")
         if args.values["lr"] != nil {
@@ -166,7 +176,10 @@ public struct TrainCommand {
     @discardableResult
     public func run(print output: (String) -> Void = { Swift.print($0) }) throws -> [EpochMetrics] {
         if let threads { CPUThreads.count = threads }
-        let (train, test) = try loadData()
+        var (train, test) = try loadData()
+        if let n = trainSubset, n < train.count {
+            train = TensorDataset(inputs: train.inputs[0..<n], targets: train.targets[0..<n])
+        }
         let features = train.inputs.shape[1]
         let generator = RandomGenerator(seed: seed)
         let network: Module
@@ -174,6 +187,12 @@ public struct TrainCommand {
         if self.model == "lenet" {
             network = LeNet5(generator: generator)
             description = "LeNet-5"
+        } else if self.model == "resnet20" || self.model == "cnn" {
+            let residual = self.model == "resnet20"
+            // Flat 784-pixel rows to [N, 1, 28, 28] images first.
+            network = Sequential(Unflatten(axis: 1, sizes: [1, 28, 28]),
+                                 ResNet.cifar(depth: depth, inputChannels: 1, classCount: 10, residual: residual, generator: generator))
+            description = residual ? "ResNet-\(depth)" : "plain CNN of depth \(depth)"
         } else {
             var layers: [Module] = []
             var width = features

@@ -131,4 +131,17 @@ struct AttackCommandTests {
         #expect(throws: UsageError.self) { try AttackCommand(arguments: ["--epsilon", "-1"]) }
         #expect(throws: UsageError.self) { try AttackCommand(arguments: ["--model", "resnet"]) }
     }
+
+    @Test func resnetAndPlainCNNTrainOnImages() throws {
+        let root = TrainCommandTests().syntheticRoot()
+        for model in ["resnet20", "cnn"] {
+            let command = try TrainCommand(arguments: [model, "--dataset", "mnist", "--depth", "8", "--epochs", "1",
+                                                       "--train-subset", "100", "--batch-size", "50", "--optimizer", "adam",
+                                                       "--data", root, "--out", root + "/\(model)"])
+            let history = try command.run(print: { _ in })
+            #expect(history.count == 1 && history[0].trainLoss.isFinite)
+        }
+        #expect(throws: UsageError.self) { try TrainCommand(arguments: ["cnn", "--depth", "21"]) }
+        #expect(throws: UsageError.self) { try TrainCommand(arguments: ["mlp", "--depth", "20"]) }
+    }
 }
