@@ -163,18 +163,14 @@ public struct LanguageModelCommand {
             defer { _ = gpt.train() }
             // The same 20 batches every time (a fixed generator), so the numbers compare.
             let evalGenerator = RandomGenerator(seed: 12345)
-            var loss = 0.0, correct = 0.0, count = 0.0
+            var score = NextTokenScore()
             withoutGradients {
                 for _ in 0..<20 {
                     let (x, y) = validationBatches.randomBatch(generator: evalGenerator)
-                    let logits = gpt(x).reshaped(to: [-1, config.vocabularySize])
-                    let targets = y.reshaped(to: [-1])
-                    loss += crossEntropy(logits: logits, targets: targets, reduction: .sum).item(as: Double.self)
-                    correct += (logits.argmax(axis: 1) .== targets).cast(to: .float64).sum().item(as: Double.self)
-                    count += Double(targets.elementCount)
+                    score.add(logits: gpt(x), targets: y)
                 }
             }
-            return (loss / count, correct / count)
+            return score.mean
         }
         var history = LanguageModelHistory()
         let started = Date()
@@ -242,19 +238,16 @@ public struct LanguageModelCommand {
             defer { _ = network.train() }
             let stream = Array(validation.prefix(50_001))
             let chunks = TruncatedBPTTBatches(tokens: stream, batchSize: 1, steps: 500)
-            var state: RecurrentState? = nil, loss = 0.0, correct = 0.0, count = 0.0
+            var state: RecurrentState? = nil, score = NextTokenScore()
             withoutGradients {
                 for k in 0..<chunks.count {
                     let (x, y) = chunks.chunk(k)
                     let r = network(x, state: state)
                     state = r.state
-                    let logits = r.logits.reshaped(to: [-1, tokenizer.vocabularySize]), targets = y.reshaped(to: [-1])
-                    loss += crossEntropy(logits: logits, targets: targets, reduction: .sum).item(as: Double.self)
-                    correct += (logits.argmax(axis: 1) .== targets).cast(to: .float64).sum().item(as: Double.self)
-                    count += Double(targets.elementCount)
+                    score.add(logits: r.logits, targets: y)
                 }
             }
-            return (loss / count, correct / count)
+            return score.mean
         }
         var history = LanguageModelHistory()
         let started = Date()
@@ -311,6 +304,21 @@ public struct LanguageModelCommand {
                       step, seconds))
         return Result(validationLoss: last.loss, validationAccuracy: last.accuracy, steps: step, seconds: seconds, sample: sample)
     }
+}
+
+/// Summed next-token cross-entropy and hits over evaluation batches.
+struct NextTokenScore {
+    var loss = 0.0, correct = 0.0, count = 0.0
+
+    /// `logits [B, T, V]` against `targets [B, T]`.
+    mutating func add(logits: Tensor, targets: Tensor) {
+        let flat = logits.reshaped(to: [-1, logits.shape[logits.rank - 1]]), t = targets.reshaped(to: [-1])
+        loss += crossEntropy(logits: flat, targets: t, reduction: .sum).item(as: Double.self)
+        correct += (flat.argmax(axis: 1) .== t).cast(to: .float64).sum().item(as: Double.self)
+        count += Double(t.elementCount)
+    }
+
+    var mean: (loss: Double, accuracy: Double) { (loss / count, correct / count) }
 }
 
 func jsonString<T: Encodable>(_ value: T) throws -> String {

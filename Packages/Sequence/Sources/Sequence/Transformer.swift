@@ -8,6 +8,13 @@ public enum FeedForwardActivation: Sendable {
     func callAsFunction(_ x: Tensor) -> Tensor { self == .relu ? x.relu() : x.gelu() }
 }
 
+/// A LayerNorm over `width` features with its parameters in `dtype`.
+func layerNorm(_ width: Int, _ epsilon: Double, _ dtype: DType) -> LayerNorm {
+    let norm = LayerNorm([width], epsilon: epsilon)
+    for p in norm.parameters() { p.value = p.value.cast(to: dtype) }
+    return norm
+}
+
 /// `linear2(dropout(activation(linear1(x))))`, the position-wise feed-forward block.
 public final class FeedForward: Module {
     public let linear1: Linear
@@ -49,9 +56,8 @@ public final class TransformerEncoderLayer: Module {
                                            dtype: dtype, generator: generator)
         feedForward = FeedForward(width: width, hidden: feedForwardWidth, activation: activation, dropout: dropout,
                                   dtype: dtype, generator: generator)
-        norm1 = LayerNorm([width], epsilon: layerNormEpsilon)
-        norm2 = LayerNorm([width], epsilon: layerNormEpsilon)
-        for p in norm1.parameters() + norm2.parameters() { p.value = p.value.cast(to: dtype) }
+        norm1 = layerNorm(width, layerNormEpsilon, dtype)
+        norm2 = layerNorm(width, layerNormEpsilon, dtype)
         self.normFirst = normFirst
     }
 
@@ -92,10 +98,9 @@ public final class TransformerDecoderLayer: Module {
                                             dtype: dtype, generator: generator)
         feedForward = FeedForward(width: width, hidden: feedForwardWidth, activation: activation, dropout: dropout,
                                   dtype: dtype, generator: generator)
-        norm1 = LayerNorm([width], epsilon: layerNormEpsilon)
-        norm2 = LayerNorm([width], epsilon: layerNormEpsilon)
-        norm3 = LayerNorm([width], epsilon: layerNormEpsilon)
-        for p in norm1.parameters() + norm2.parameters() + norm3.parameters() { p.value = p.value.cast(to: dtype) }
+        norm1 = layerNorm(width, layerNormEpsilon, dtype)
+        norm2 = layerNorm(width, layerNormEpsilon, dtype)
+        norm3 = layerNorm(width, layerNormEpsilon, dtype)
         self.normFirst = normFirst
     }
 

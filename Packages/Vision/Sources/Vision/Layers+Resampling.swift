@@ -5,40 +5,32 @@ extension Tensor {
     /// Average over each of `outputSize` adaptive windows, as `adaptive_avg_pool2d`
     /// (window `[⌊i H / out⌋, ⌈(i + 1) H / out⌉)`). Built from slices and means, so it differentiates.
     public func adaptiveAvgPool2d(outputSize: (Int, Int)) -> Tensor {
-        tensorCheck(rank == 4 && outputSize.0 > 0 && outputSize.1 > 0,
-                    "[adaptiveAvgPool2d] input \(shapeText(shape)) should be [N, C, H, W] and the output size positive")
-        let (h, w) = (shape[2], shape[3])
-        if outputSize == (1, 1) { return mean(axes: [2, 3], keepDims: true) }
-        var rows: [Tensor] = []
-        for i in 0..<outputSize.0 {
-            let y0 = i * h / outputSize.0, y1 = ((i + 1) * h + outputSize.0 - 1) / outputSize.0
-            var cells: [Tensor] = []
-            for j in 0..<outputSize.1 {
-                let x0 = j * w / outputSize.1, x1 = ((j + 1) * w + outputSize.1 - 1) / outputSize.1
-                cells.append(self[.all, .all, y0..<y1, x0..<x1].mean(axes: [2, 3], keepDims: true))
-            }
-            rows.append(Tensor.concatenated(cells, axis: 3))
-        }
-        return Tensor.concatenated(rows, axis: 2)
+        if rank == 4 && outputSize == (1, 1) { return mean(axes: [2, 3], keepDims: true) }
+        return adaptivePool2d("adaptiveAvgPool2d", outputSize) { $0.mean(axes: [2, 3], keepDims: true) }
     }
 
     /// Maximum over each of `outputSize` adaptive windows, as `adaptive_max_pool2d` (the same
     /// windows as `adaptiveAvgPool2d`); max pooling's fast kernel when the sizes divide.
     public func adaptiveMaxPool2d(outputSize: (Int, Int)) -> Tensor {
-        tensorCheck(rank == 4 && outputSize.0 > 0 && outputSize.1 > 0,
-                    "[adaptiveMaxPool2d] input \(shapeText(shape)) should be [N, C, H, W] and the output size positive")
-        let (h, w) = (shape[2], shape[3])
-        if h % outputSize.0 == 0 && w % outputSize.1 == 0 {
-            let k = (h / outputSize.0, w / outputSize.1)
+        if rank == 4 && outputSize.0 > 0 && outputSize.1 > 0 && shape[2] % outputSize.0 == 0 && shape[3] % outputSize.1 == 0 {
+            let k = (shape[2] / outputSize.0, shape[3] / outputSize.1)
             return maxPool2d(kernelSize: k, stride: k)
         }
+        return adaptivePool2d("adaptiveMaxPool2d", outputSize) { $0.max(axes: [2, 3], keepDims: true) }
+    }
+
+    /// `reduce` over each adaptive window, assembled into `[N, C, outH, outW]`.
+    private func adaptivePool2d(_ op: String, _ outputSize: (Int, Int), reduce: (Tensor) -> Tensor) -> Tensor {
+        tensorCheck(rank == 4 && outputSize.0 > 0 && outputSize.1 > 0,
+                    "[\(op)] input \(shapeText(shape)) should be [N, C, H, W] and the output size positive")
+        let (h, w) = (shape[2], shape[3])
         var rows: [Tensor] = []
         for i in 0..<outputSize.0 {
             let y0 = i * h / outputSize.0, y1 = ((i + 1) * h + outputSize.0 - 1) / outputSize.0
             var cells: [Tensor] = []
             for j in 0..<outputSize.1 {
                 let x0 = j * w / outputSize.1, x1 = ((j + 1) * w + outputSize.1 - 1) / outputSize.1
-                cells.append(self[.all, .all, y0..<y1, x0..<x1].max(axes: [2, 3], keepDims: true))
+                cells.append(reduce(self[.all, .all, y0..<y1, x0..<x1]))
             }
             rows.append(Tensor.concatenated(cells, axis: 3))
         }
