@@ -65,7 +65,7 @@ struct TrainCommandTests {
     }
 
     @Test func badCommandLinesAreUsageErrors() {
-        for arguments in [["train"], ["train", "cnn"], ["train", "mlp", "--dataset", "cifar"], ["train", "mlp", "--epochs", "0"],
+        for arguments in [["train"], ["train", "transformer"], ["train", "mlp", "--dataset", "cifar"], ["train", "mlp", "--epochs", "0"],
                           ["train", "mlp", "--optimizer", "lion"], ["train", "mlp", "--hidden", "a,b"], ["train", "mlp", "--bogus"]] {
             var err: [String] = []
             #expect(TesseraMain.run(arguments, print: { _ in }, error: { err.append($0) }) == 2, "\(arguments)")
