@@ -11,6 +11,37 @@ import time
 import torch
 
 
+class ResNet20(torch.nn.Module):
+    """CIFAR ResNet-20 (He et al. 2016, option B shortcuts: 1×1 conv + BN when the shape
+    changes), the same network as Tessera's ResNet.cifar(depth: 20)."""
+
+    class Block(torch.nn.Module):
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            nn = torch.nn
+            self.body = nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(),
+                                      nn.Conv2d(cout, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout))
+            self.short = nn.Identity() if stride == 1 and cin == cout else \
+                nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+        def forward(self, x):
+            return torch.relu(self.body(x) + self.short(x))
+
+    def __init__(self):
+        super().__init__()
+        nn = torch.nn
+        layers, cin = [nn.Conv2d(3, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU()], 16
+        for i, width in enumerate((16, 32, 64)):
+            for b in range(3):
+                layers.append(ResNet20.Block(cin, width, 2 if b == 0 and i > 0 else 1))
+                cin = width
+        self.features = nn.Sequential(*layers)
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        return self.fc(self.features(x).mean(dim=(2, 3)))
+
+
 class TinyGPT(torch.nn.Module):
     """nanoGPT's model (pre-norm blocks, fused QKV, causal SDPA, tanh-GELU MLP, tied head),
     the same architecture as Tessera's GPT."""
@@ -154,6 +185,31 @@ def workloads():
             opt.step()
         return step
     w["lenet_train_step_b64"] = ("Ksample/s", 64e-3, lenet)
+
+    def conv_lenet():
+        x = randn(64, 6, 14, 14).requires_grad_()
+        wt = (randn(16, 6, 5, 5) * 0.1).requires_grad_()
+
+        def step():
+            torch.nn.functional.conv2d(x, wt).sum().backward()
+            x.grad = None
+            wt.grad = None
+        return step
+    w["conv2d_fwd_bwd_lenet_b64"] = ("GFLOP/s", 3 * 2 * 64 * 16 * 10 * 10 * 6 * 25 / 1e9, conv_lenet)
+
+    def resnet20():
+        model = ResNet20()
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
+        x = torch.rand(32, 3, 32, 32, generator=g)
+        y = torch.randint(0, 10, (32,), generator=g)
+
+        def step():
+            loss = torch.nn.functional.cross_entropy(model(x), y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        return step
+    w["resnet20_train_step_b32"] = ("Ksample/s", 32e-3, resnet20)
 
     def conv():
         x = randn(32, 16, 32, 32).requires_grad_()

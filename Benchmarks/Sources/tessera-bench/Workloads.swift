@@ -94,6 +94,28 @@ func allWorkloads() -> [Workload] {
             adam.step()
         }
     })
+    list.append(Workload(name: "conv2d_fwd_bwd_lenet_b64", unit: "GFLOP/s", workPerStep: 3 * 2 * 64 * 16 * 10 * 10 * 6 * 25 / 1e9) {
+        // LeNet's second convolution: 6 -> 16 channels, 5×5, on 14×14 (output 10×10).
+        let x = Tensor.randn([64, 6, 14, 14], generator: g).requiringGrad()
+        let w = Tensor.randn([16, 6, 5, 5], standardDeviation: 0.1, generator: g).requiringGrad()
+        return {
+            x.conv2d(weight: w).sum().backward()
+            x.grad = nil
+            w.grad = nil
+        }
+    })
+    list.append(Workload(name: "resnet20_train_step_b32", unit: "Ksample/s", workPerStep: 32e-3) {
+        let x = Tensor.rand([32, 3, 32, 32], generator: g)
+        let y = Tensor.randint(0, 10, shape: [32], generator: g)
+        let model = ResNet.cifar(depth: 20, generator: g)
+        let sgd = SGD(parameters: model.parameters(), learningRate: 0.1, momentum: 0.9, weightDecay: 5e-4)
+        return {
+            let loss = crossEntropy(logits: model(x), targets: y)
+            sgd.zeroGradients()
+            loss.backward()
+            sgd.step()
+        }
+    })
     list.append(Workload(name: "conv2d_fwd_bwd_resnet20_b32", unit: "GFLOP/s", workPerStep: 3 * 2 * 32 * 16 * 16 * 9 * 32 * 32 / 1e9) {
         let x = Tensor.randn([32, 16, 32, 32], generator: g).requiringGrad()
         let w = Tensor.randn([16, 16, 3, 3], standardDeviation: 0.1, generator: g).requiringGrad()
