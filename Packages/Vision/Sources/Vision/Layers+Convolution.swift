@@ -112,6 +112,28 @@ public final class BatchNorm2d: Module {
     }
 }
 
+/// Max pooling over `[N, C, L]`.
+public final class MaxPool1d: Module {
+    public let kernelSize: Int, stride: Int, padding: Int
+    public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
+        self.kernelSize = kernelSize
+        self.stride = stride ?? kernelSize
+        self.padding = padding
+    }
+    public override func forward(_ x: Tensor) -> Tensor { x.maxPool1d(kernelSize: kernelSize, stride: stride, padding: padding) }
+}
+
+/// Average pooling over `[N, C, L]`.
+public final class AvgPool1d: Module {
+    public let kernelSize: Int, stride: Int, padding: Int
+    public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
+        self.kernelSize = kernelSize
+        self.stride = stride ?? kernelSize
+        self.padding = padding
+    }
+    public override func forward(_ x: Tensor) -> Tensor { x.avgPool1d(kernelSize: kernelSize, stride: stride, padding: padding) }
+}
+
 /// 2-D transposed convolution ("deconvolution") with PyTorch's names, weight layout
 /// `[in, out / groups, k, k]` and initialisation (uniform on ±1/√fanIn, fanIn = out/groups · k · k,
 /// as PyTorch computes it from that layout).

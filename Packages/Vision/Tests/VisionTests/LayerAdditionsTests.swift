@@ -93,4 +93,14 @@ struct LayerAdditionsTests {
         expectClose(batches[0].input, images[0..<4].flipped(axes: [3]), tolerance: tight)
         #expect(batches[1].target.scalars(as: Int64.self) == [4, 5])
     }
+
+    @Test func oneDimensionalPooling() {
+        let x = Tensor([1, 5, 2, 8, 3, 0, 4], shape: [1, 1, 7]).cast(to: .float64)
+        #expect(MaxPool1d(kernelSize: 2)(x).scalars(as: Double.self) == [5, 8, 3])
+        #expect(x.maxPool1d(kernelSize: 3, stride: 2, padding: 1).scalars(as: Double.self) == [5, 8, 8, 4])
+        expectClose(AvgPool1d(kernelSize: 3, stride: 2)(x), [8.0 / 3, 13.0 / 3, 7.0 / 3], tolerance: tight)
+        GradientCheck.check([Tensor.randn([2, 3, 9], dtype: .float64)], "pool1d") { v in
+            Tensor.concatenated([v[0].maxPool1d(kernelSize: 3, stride: 2), v[0].avgPool1d(kernelSize: 2, padding: 1)], axis: 2)
+        }
+    }
 }

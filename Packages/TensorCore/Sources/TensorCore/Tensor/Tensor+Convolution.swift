@@ -175,4 +175,18 @@ extension Tensor {
     public func avgPool2d(kernelSize: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
         avgPool2d(kernelSize: (kernelSize, kernelSize), stride: stride.map { ($0, $0) }, padding: (padding, padding))
     }
+
+    /// Max pooling over `[N, C, L]` (2-D pooling of height 1).
+    public func maxPool1d(kernelSize: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
+        tensorCheck(rank == 3, "[maxPool1d] input \(shapeText(shape)) should be [N, C, L]")
+        return unsqueezed(axis: 2).maxPool2d(kernelSize: (1, kernelSize), stride: (1, stride ?? kernelSize), padding: (0, padding))
+            .squeezed(axis: 2)
+    }
+
+    /// Average pooling over `[N, C, L]` (zeros in the padding count).
+    public func avgPool1d(kernelSize: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
+        tensorCheck(rank == 3, "[avgPool1d] input \(shapeText(shape)) should be [N, C, L]")
+        return unsqueezed(axis: 2).avgPool2d(kernelSize: (1, kernelSize), stride: (1, stride ?? kernelSize), padding: (0, padding))
+            .squeezed(axis: 2)
+    }
 }
