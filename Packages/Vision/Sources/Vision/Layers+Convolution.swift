@@ -112,25 +112,23 @@ public final class BatchNorm2d: Module {
     }
 }
 
-/// Max pooling over `[N, C, L]`.
-public final class MaxPool1d: Module {
+/// Window, stride and padding of a 1-D pooling layer.
+public class Pooling1d: Module {
     public let kernelSize: Int, stride: Int, padding: Int
     public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
         self.kernelSize = kernelSize
         self.stride = stride ?? kernelSize
         self.padding = padding
     }
+}
+
+/// Max pooling over `[N, C, L]`.
+public final class MaxPool1d: Pooling1d {
     public override func forward(_ x: Tensor) -> Tensor { x.maxPool1d(kernelSize: kernelSize, stride: stride, padding: padding) }
 }
 
 /// Average pooling over `[N, C, L]`.
-public final class AvgPool1d: Module {
-    public let kernelSize: Int, stride: Int, padding: Int
-    public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
-        self.kernelSize = kernelSize
-        self.stride = stride ?? kernelSize
-        self.padding = padding
-    }
+public final class AvgPool1d: Pooling1d {
     public override func forward(_ x: Tensor) -> Tensor { x.avgPool1d(kernelSize: kernelSize, stride: stride, padding: padding) }
 }
 

@@ -178,15 +178,17 @@ extension Tensor {
 
     /// Max pooling over `[N, C, L]` (2-D pooling of height 1).
     public func maxPool1d(kernelSize: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
-        tensorCheck(rank == 3, "[maxPool1d] input \(shapeText(shape)) should be [N, C, L]")
-        return unsqueezed(axis: 2).maxPool2d(kernelSize: (1, kernelSize), stride: (1, stride ?? kernelSize), padding: (0, padding))
-            .squeezed(axis: 2)
+        asHeightOne("maxPool1d") { $0.maxPool2d(kernelSize: (1, kernelSize), stride: (1, stride ?? kernelSize), padding: (0, padding)) }
     }
 
     /// Average pooling over `[N, C, L]` (zeros in the padding count).
     public func avgPool1d(kernelSize: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
-        tensorCheck(rank == 3, "[avgPool1d] input \(shapeText(shape)) should be [N, C, L]")
-        return unsqueezed(axis: 2).avgPool2d(kernelSize: (1, kernelSize), stride: (1, stride ?? kernelSize), padding: (0, padding))
-            .squeezed(axis: 2)
+        asHeightOne("avgPool1d") { $0.avgPool2d(kernelSize: (1, kernelSize), stride: (1, stride ?? kernelSize), padding: (0, padding)) }
+    }
+
+    /// A 2-D operation on `[N, C, L]` seen as `[N, C, 1, L]`.
+    private func asHeightOne(_ op: StaticString, _ body: (Tensor) -> Tensor) -> Tensor {
+        tensorCheck(rank == 3, "[\(op)] input \(shapeText(shape)) should be [N, C, L]")
+        return body(unsqueezed(axis: 2)).squeezed(axis: 2)
     }
 }
