@@ -35,4 +35,19 @@ struct ActivationKernelTests {
             expectClose(fused32.cast(to: .float64), fused, tolerance: Tolerance(absolute: 1e-6, relative: 1e-5), "float32")
         }
     }
+
+    @Test func fusedLayerNormBackwardMatchesItsComposition() {
+        for dtype in [DType.float64, .float32] {
+            let x = (Tensor.randn([6, 37], dtype: .float64) * 3 + 1).cast(to: dtype)
+            let g = Tensor.randn([6, 37], dtype: .float64).cast(to: dtype)
+            let y = x.layerNormalized()
+            let backend = Backends.backend(for: .cpu)
+            let fused = Tensor.empty(like: x), composed = Tensor.empty(like: x)
+            backend.layerNormBackward(x.operand, normalized: y.operand, gradient: g.operand, epsilon: 1e-5, into: fused.operand)
+            backend.composedLayerNormBackward(x.operand, normalized: y.operand, gradient: g.operand, epsilon: 1e-5,
+                                              into: composed.operand)
+            expectClose(fused, composed, tolerance: dtype == .float64 ? Tolerance(absolute: 1e-12, relative: 1e-10) : nil, "\(dtype)")
+        }
+        GradientCheck.check([Tensor.randn([3, 5], dtype: .float64)], "layer norm, fused backward") { $0[0].layerNormalized() }
+    }
 }

@@ -19,6 +19,42 @@ extension FusedOps {
         composedCrossEntropy(logits: logits, targets: targets, into: out)
     }
 
+    public func layerNormBackward(_ x: Operand, normalized y: Operand, gradient g: Operand, epsilon: Double,
+                                  into out: Operand) {
+        composedLayerNormBackward(x, normalized: y, gradient: g, epsilon: epsilon, into: out)
+    }
+
+    /// The layer-norm backward from reductions and element-wise primitives.
+    public func composedLayerNormBackward(_ x: Operand, normalized y: Operand, gradient g: Operand, epsilon: Double,
+                                          into out: Operand) {
+        let axis = x.shape.count - 1
+        let n = Double(x.shape[axis])
+        let reducedShape = keptAxis(x.shape, axis)
+        func rowMean(_ v: Operand) -> Operand {
+            let m = makeOperand(shape: reducedShape, dtype: v.dtype)
+            reduce(.sum, v, axes: [axis], into: m)
+            binary(.multiply, m, scalar: 1 / n, scalarIsLeft: false, into: m)
+            return m.with(layout: m.layout.broadcast(to: x.shape))
+        }
+        // 1/σ from the variance of x: mean(x²) - mean(x)², as the forward's statistics.
+        let centered = makeOperand(shape: x.shape, dtype: x.dtype)
+        binary(.subtract, x, rowMean(x), into: centered)
+        let squares = makeOperand(shape: x.shape, dtype: x.dtype)
+        unary(.square, centered, into: squares)
+        let inverseSigma = makeOperand(shape: reducedShape, dtype: x.dtype)
+        reduce(.sum, squares, axes: [axis], into: inverseSigma)
+        binary(.multiply, inverseSigma, scalar: 1 / n, scalarIsLeft: false, into: inverseSigma)
+        binary(.add, inverseSigma, scalar: epsilon, scalarIsLeft: false, into: inverseSigma)
+        unary(.rsqrt, inverseSigma, into: inverseSigma)
+        let gy = makeOperand(shape: x.shape, dtype: x.dtype)
+        binary(.multiply, g, y, into: gy)
+        let yMeanGY = makeOperand(shape: x.shape, dtype: x.dtype)
+        binary(.multiply, y, rowMean(gy), into: yMeanGY)
+        binary(.subtract, g, rowMean(g), into: out)
+        binary(.subtract, out, yMeanGY, into: out)
+        binary(.multiply, out, inverseSigma.with(layout: inverseSigma.layout.broadcast(to: x.shape)), into: out)
+    }
+
     /// Softmax from max, subtract, exp, sum and divide; what `softmax` does unless overridden.
     public func composedSoftmax(_ x: Operand, axis: Int, log: Bool, into out: Operand) {
         let reducedShape = keptAxis(x.shape, axis)

@@ -66,6 +66,10 @@ public protocol FusedOps: MemoryOps, ElementwiseOps, ReductionOps, IndexingOps {
     func softmax(_ x: Operand, axis: Int, log: Bool, into out: Operand)
     /// Normalises over the last axis: `(x - mean) / sqrt(var + eps)`; `out` same shape as `x`.
     func layerNorm(_ x: Operand, epsilon: Double, into out: Operand)
+    /// The backward of `layerNorm`: from the input `x`, the normalised output `y` and the
+    /// output gradient `g` (all the same shape), `(g - mean(g) - y·mean(g·y)) / σ` per row of
+    /// the last axis, into `out`.
+    func layerNormBackward(_ x: Operand, normalized y: Operand, gradient g: Operand, epsilon: Double, into out: Operand)
     /// Per-row cross-entropy of `logits [n, c]` against int64 `targets [n]`, into `out [n]`.
     func crossEntropy(logits: Operand, targets: Operand, into out: Operand)
 }

@@ -103,6 +103,12 @@ extension Tensor {
         let out = Tensor(uninitializedShape: shape, dtype: dtype, device: device)
         if elementCount > 0 { backend.layerNorm(operand, epsilon: epsilon, into: out.operand) }
         return out.recorded("layerNorm", x, saveOutput: true) { g, y in
+            if !isRecordingGradients {
+                let grad = Tensor(uninitializedShape: x.shape, dtype: x.dtype, device: x.device)
+                g.backend.layerNormBackward(x.contiguous().operand, normalized: y.operand, gradient: g.contiguous().operand,
+                                            epsilon: epsilon, into: grad.operand)
+                return [grad]
+            }
             let inverseSigma = (x.variance(axes: [-1], correction: 0, keepDims: true) + epsilon).rsqrt()
             let meanG = g.mean(axes: [-1], keepDims: true)
             let meanGY = (g * y).mean(axes: [-1], keepDims: true)
