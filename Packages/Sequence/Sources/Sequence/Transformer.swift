@@ -15,6 +15,13 @@ func layerNorm(_ width: Int, _ epsilon: Double, _ dtype: DType) -> LayerNorm {
     return norm
 }
 
+/// The multi-head attention of a Transformer layer (self or cross).
+func layerAttention(_ width: Int, _ heads: Int, _ batchFirst: Bool, _ dropout: Double, _ dtype: DType,
+                    _ generator: RandomGenerator?) -> MultiheadAttention {
+    MultiheadAttention(embedDim: width, numHeads: heads, batchFirst: batchFirst, dropout: dropout, dtype: dtype,
+                       generator: generator)
+}
+
 /// `linear2(dropout(activation(linear1(x))))`, the position-wise feed-forward block.
 public final class FeedForward: Module {
     public let linear1: Linear
@@ -52,8 +59,7 @@ public final class TransformerEncoderLayer: Module {
     public init(width: Int, heads: Int, feedForwardWidth: Int = 2048, dropout: Double = 0.1,
                 activation: FeedForwardActivation = .relu, normFirst: Bool = false, batchFirst: Bool = true,
                 layerNormEpsilon: Double = 1e-5, dtype: DType = .float32, generator: RandomGenerator? = nil) {
-        selfAttention = MultiheadAttention(embedDim: width, numHeads: heads, batchFirst: batchFirst, dropout: dropout,
-                                           dtype: dtype, generator: generator)
+        selfAttention = layerAttention(width, heads, batchFirst, dropout, dtype, generator)
         feedForward = FeedForward(width: width, hidden: feedForwardWidth, activation: activation, dropout: dropout,
                                   dtype: dtype, generator: generator)
         norm1 = layerNorm(width, layerNormEpsilon, dtype)
@@ -92,10 +98,8 @@ public final class TransformerDecoderLayer: Module {
     public init(width: Int, heads: Int, feedForwardWidth: Int = 2048, dropout: Double = 0.1,
                 activation: FeedForwardActivation = .relu, normFirst: Bool = false, batchFirst: Bool = true,
                 layerNormEpsilon: Double = 1e-5, dtype: DType = .float32, generator: RandomGenerator? = nil) {
-        selfAttention = MultiheadAttention(embedDim: width, numHeads: heads, batchFirst: batchFirst, dropout: dropout,
-                                           dtype: dtype, generator: generator)
-        crossAttention = MultiheadAttention(embedDim: width, numHeads: heads, batchFirst: batchFirst, dropout: dropout,
-                                            dtype: dtype, generator: generator)
+        selfAttention = layerAttention(width, heads, batchFirst, dropout, dtype, generator)
+        crossAttention = layerAttention(width, heads, batchFirst, dropout, dtype, generator)
         feedForward = FeedForward(width: width, hidden: feedForwardWidth, activation: activation, dropout: dropout,
                                   dtype: dtype, generator: generator)
         norm1 = layerNorm(width, layerNormEpsilon, dtype)

@@ -58,23 +58,21 @@ public final class Conv1d: Module {
     }
 }
 
-public final class MaxPool2d: Module {
+/// Window, stride (default: the window) and padding of a pooling layer, square in 2-D.
+public class PoolingLayer: Module {
     public let kernelSize: Int, stride: Int, padding: Int
     public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
         self.kernelSize = kernelSize
         self.stride = stride ?? kernelSize
         self.padding = padding
     }
+}
+
+public final class MaxPool2d: PoolingLayer {
     public override func forward(_ x: Tensor) -> Tensor { x.maxPool2d(kernelSize: kernelSize, stride: stride, padding: padding) }
 }
 
-public final class AvgPool2d: Module {
-    public let kernelSize: Int, stride: Int, padding: Int
-    public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
-        self.kernelSize = kernelSize
-        self.stride = stride ?? kernelSize
-        self.padding = padding
-    }
+public final class AvgPool2d: PoolingLayer {
     public override func forward(_ x: Tensor) -> Tensor { x.avgPool2d(kernelSize: kernelSize, stride: stride, padding: padding) }
 }
 
@@ -112,23 +110,13 @@ public final class BatchNorm2d: Module {
     }
 }
 
-/// Window, stride and padding of a 1-D pooling layer.
-public class Pooling1d: Module {
-    public let kernelSize: Int, stride: Int, padding: Int
-    public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
-        self.kernelSize = kernelSize
-        self.stride = stride ?? kernelSize
-        self.padding = padding
-    }
-}
-
 /// Max pooling over `[N, C, L]`.
-public final class MaxPool1d: Pooling1d {
+public final class MaxPool1d: PoolingLayer {
     public override func forward(_ x: Tensor) -> Tensor { x.maxPool1d(kernelSize: kernelSize, stride: stride, padding: padding) }
 }
 
 /// Average pooling over `[N, C, L]`.
-public final class AvgPool1d: Pooling1d {
+public final class AvgPool1d: PoolingLayer {
     public override func forward(_ x: Tensor) -> Tensor { x.avgPool1d(kernelSize: kernelSize, stride: stride, padding: padding) }
 }
 
