@@ -1,0 +1,199 @@
+/// Element-wise kernels for one dtype: fill, unary, binary (tensor-tensor and tensor-scalar),
+/// comparisons into bool, select. Operation codes are `CUDAOpCode`'s; operands are strided
+/// unless `contiguous` says all of them are row-major without gaps.
+enum ElementwiseKernels {
+    static let source = #"""
+    __device__ __forceinline__ C unary_value(int op, C x, double p0, double p1) {
+    #if IS_FLOAT
+        F v = (F)x;
+        switch (op) {
+        case 0: return -x;
+        case 1: return x < 0 ? -x : x;
+        case 2: return x > 0 ? (C)1 : (x < 0 ? (C)-1 : (C)0);
+        case 3: return x * x;
+        case 4: return (C)((F)1 / v);
+        case 5: return (C)exp(v);
+        case 6: return (C)log(v);
+        case 7: return (C)log1p(v);
+        case 8: return (C)expm1(v);
+        case 9: return (C)sqrt(v);
+        case 10: return (C)rsqrt(v);
+        case 11: return (C)sin(v);
+        case 12: return (C)cos(v);
+        case 13: return (C)tanh(v);
+        case 14: return (C)((F)1 / ((F)1 + exp(-v)));
+        case 15: return (C)erf(v);
+        case 16: return x > 0 ? x : (C)0;
+        case 17: return (C)((F)0.5 * v * ((F)1 + erf(v * (F)0.70710678118654752440)));
+        case 18: return (C)((F)0.5 * v * ((F)1 + tanh((F)0.79788456080286535588 * (v + (F)0.044715 * v * v * v))));
+        case 19: return (C)(v / ((F)1 + exp(-v)));
+        case 20: { F b = (F)p0; return b * v > (F)p1 ? x : (C)(log1p(exp(b * v)) / b); }
+        case 21: return x > 0 ? x : (C)(v * (F)p0);
+        case 22: return x > 0 ? x : (C)((F)p0 * expm1(v));
+        case 23: return p0 == 2.0 ? x * x : (p0 == 0.5 ? (C)sqrt(v) : (C)pow(v, (F)p0));
+        case 24: { if (v != v) return x; F lo = (F)p0, hi = (F)p1; return (C)(v < lo ? lo : (v > hi ? hi : v)); }
+        default: return x;
+        }
+    #else
+        switch (op) {
+        case 0: return (C)0 - x;
+        case 1: return x < 0 ? (C)0 - x : x;
+        case 2: return x > 0 ? (C)1 : (x < 0 ? (C)-1 : (C)0);
+        case 3: return x * x;
+        case 16: return x > 0 ? x : (C)0;
+        // p0, p1: bounds already saturated to the type's range by the host.
+        case 24: { C lo = (C)p0, hi = (C)p1; return x < lo ? lo : (x > hi ? hi : x); }
+        default: return x;
+        }
+    #endif
+    }
+
+    __device__ __forceinline__ C binary_value(int op, C a, C b) {
+        switch (op) {
+        case 0: return a + b;
+        case 1: return a - b;
+        case 2: return a * b;
+    #if IS_FLOAT
+        case 3: return a / b;
+        case 4: return (C)pow((F)a, (F)b);
+        case 5: return a != a ? a : (b != b ? b : (a > b ? a : b));
+        case 6: return a != a ? a : (b != b ? b : (a < b ? a : b));
+        // GELU backward, exact: a · (Φ(b) + b φ(b)).
+        case 17: { F x = (F)b; return (C)((F)a * ((F)0.5 * ((F)1 + erf(x * (F)0.70710678118654752440))
+                                            + x * (F)0.39894228040143267794 * exp((F)-0.5 * x * x))); }
+        // GELU backward, tanh form.
+        case 18: { F x = (F)b, k = (F)0.79788456080286535588, c = (F)0.044715;
+                   F t = tanh(k * (x + c * x * x * x));
+                   return (C)((F)a * ((F)0.5 * ((F)1 + t) + (F)0.5 * x * ((F)1 - t * t) * k * ((F)1 + (F)3 * c * x * x))); }
+    #else
+        // Integer division floors (PyTorch's floor_divide semantics for `/` on integers here);
+        // division by zero gives 0, as the CPU backend.
+        case 3: { if (b == 0) return (C)0; double q = floor((double)a / (double)b); return (C)q; }
+        case 4: return (C)pow((double)a, (double)b);
+        case 5: return a > b ? a : b;
+        case 6: return a < b ? a : b;
+    #endif
+        case 16: return b > 0 ? a : (C)0;
+        default: return a;
+        }
+    }
+
+    __device__ __forceinline__ bool compare_value(int op, C a, C b) {
+        switch (op) {
+        case 7: return a == b;
+        case 8: return a != b;
+        case 9: return a < b;
+        case 10: return a <= b;
+        case 11: return a > b;
+        case 12: return a >= b;
+        case 13: return (a != 0) && (b != 0);
+        case 14: return (a != 0) || (b != 0);
+        case 15: return (a != 0) != (b != 0);
+        default: return false;
+        }
+    }
+
+    extern "C" __global__ void fill(T* out, Strided os, i64 n, double value, int contiguous) {
+    #if IS_FLOAT
+        C v = (C)value;
+    #else
+        C v = (C)(i64)value;
+    #endif
+        FOR_EACH(i, n) { store(out, contiguous ? i : strided_offset(i, os), v); }
+    }
+
+    extern "C" __global__ void unary(const T* x, Strided xs, T* out, Strided os, i64 n, int op, double p0, double p1, int contiguous) {
+        FOR_EACH(i, n) {
+            i64 xi = contiguous ? i : strided_offset(i, xs), oi = contiguous ? i : strided_offset(i, os);
+    #if IS_BOOL
+            store(out, oi, load(x, xi) == 0);
+    #else
+            store(out, oi, unary_value(op, load(x, xi), p0, p1));
+    #endif
+        }
+    }
+
+    // logicalNot of any dtype into bool.
+    extern "C" __global__ void logical_not(const T* x, Strided xs, u8* out, Strided os, i64 n, int contiguous) {
+        FOR_EACH(i, n) {
+            i64 xi = contiguous ? i : strided_offset(i, xs), oi = contiguous ? i : strided_offset(i, os);
+            out[oi] = load(x, xi) == 0;
+        }
+    }
+
+    extern "C" __global__ void binary(const T* a, Strided as, const T* b, Strided bs, T* out, Strided os, i64 n, int op, int contiguous) {
+        FOR_EACH(i, n) {
+            i64 ai = contiguous ? i : strided_offset(i, as), bi = contiguous ? i : strided_offset(i, bs);
+            i64 oi = contiguous ? i : strided_offset(i, os);
+    #if IS_BOOL
+            // Bool arithmetic is logic: add/max = or, multiply/min = and.
+            C x = load(a, ai), y = load(b, bi);
+            C r = (op == 0 || op == 5) ? (x | y) : ((op == 2 || op == 6) ? (x & y) : x);
+            store(out, oi, r);
+    #else
+            store(out, oi, binary_value(op, load(a, ai), load(b, bi)));
+    #endif
+        }
+    }
+
+    extern "C" __global__ void compare(const T* a, Strided as, const T* b, Strided bs, u8* out, Strided os, i64 n, int op, int contiguous) {
+        FOR_EACH(i, n) {
+            i64 ai = contiguous ? i : strided_offset(i, as), bi = contiguous ? i : strided_offset(i, bs);
+            out[contiguous ? i : strided_offset(i, os)] = compare_value(op, load(a, ai), load(b, bi));
+        }
+    }
+
+    // x op s (or s op x when scalar_left); s converted to the compute type once.
+    extern "C" __global__ void binary_scalar(const T* x, Strided xs, T* out, Strided os, i64 n, int op, double scalar,
+                                             int scalar_left, int contiguous) {
+    #if IS_FLOAT
+        C s = (C)scalar;
+    #else
+        C s = (C)(i64)scalar;
+    #endif
+        FOR_EACH(i, n) {
+            C v = load(x, contiguous ? i : strided_offset(i, xs));
+            store(out, contiguous ? i : strided_offset(i, os), scalar_left ? binary_value(op, s, v) : binary_value(op, v, s));
+        }
+    }
+
+    extern "C" __global__ void compare_scalar(const T* x, Strided xs, u8* out, Strided os, i64 n, int op, double scalar,
+                                              int scalar_left, int contiguous) {
+    #if IS_FLOAT
+        C s = (C)scalar;
+    #else
+        C s = (C)(i64)scalar;
+    #endif
+        FOR_EACH(i, n) {
+            C v = load(x, contiguous ? i : strided_offset(i, xs));
+            out[contiguous ? i : strided_offset(i, os)] = scalar_left ? compare_value(op, s, v) : compare_value(op, v, s);
+        }
+    }
+
+    extern "C" __global__ void select(const u8* condition, Strided cs, const T* a, Strided as, const T* b, Strided bs,
+                                      T* out, Strided os, i64 n, int contiguous) {
+        FOR_EACH(i, n) {
+            bool c = condition[contiguous ? i : strided_offset(i, cs)] != 0;
+            const T* src = c ? a : b;
+            i64 si = contiguous ? i : strided_offset(i, c ? as : bs);
+            out[contiguous ? i : strided_offset(i, os)] = src[si];
+        }
+    }
+    """#
+}
+
+/// Copies with dtype conversion between any two dtypes: one module for all pairs.
+enum CopyKernels {
+    static let source = #"""
+    extern "C" __global__ void convert(const void* src, int src_type, Strided ss, void* dst, int dst_type, Strided ds,
+                                       i64 n, int contiguous) {
+        bool integral = (src_type >= DT_I32) && (dst_type >= DT_I32);
+        FOR_EACH(i, n) {
+            i64 si = contiguous ? i : strided_offset(i, ss), di = contiguous ? i : strided_offset(i, ds);
+            if (integral) store_integer(dst, dst_type, di, load_as_integer(src, src_type, si));
+            else if (dst_type == DT_BOOL) ((u8*)dst)[di] = load_as_double(src, src_type, si) != 0.0;
+            else store_double(dst, dst_type, di, load_as_double(src, src_type, si));
+        }
+    }
+    """#
+}

@@ -1,0 +1,119 @@
+/// Fused kernels for floating dtypes over contiguous rows (the last axis): softmax and
+/// log-softmax, layer norm and its backward, cross-entropy; and the Adam and SGD updates.
+/// A block per row; statistics accumulate in `ACC` (float, or double for float64).
+enum FusedKernels {
+    static let source = #"""
+    extern "C" __global__ void softmax_rows(const T* x, T* out, i64 rows, i64 length, int log_output) {
+        for (i64 row = blockIdx.x; row < rows; row += gridDim.x) {
+            const T* xr = x + row * length;
+            T* orow = out + row * length;
+            ACC m = -INFINITY;
+            for (i64 j = threadIdx.x; j < length; j += blockDim.x) { ACC v = (ACC)load(xr, j); m = v > m ? v : m; }
+            m = block_reduce<ACC>(m, 1);
+            ACC s = 0;
+            for (i64 j = threadIdx.x; j < length; j += blockDim.x) s += exp((ACC)load(xr, j) - m);
+            s = block_reduce<ACC>(s, 0);
+            ACC log_s = log(s);
+            for (i64 j = threadIdx.x; j < length; j += blockDim.x) {
+                ACC shifted = (ACC)load(xr, j) - m;
+                store(orow, j, (C)(log_output ? shifted - log_s : exp(shifted) / s));
+            }
+        }
+    }
+
+    __device__ __forceinline__ void row_moments(const T* xr, i64 length, ACC& mean, ACC& inv_std, double epsilon) {
+        ACC s = 0;
+        for (i64 j = threadIdx.x; j < length; j += blockDim.x) s += (ACC)load(xr, j);
+        mean = block_reduce<ACC>(s, 0) / (ACC)length;
+        ACC q = 0;
+        for (i64 j = threadIdx.x; j < length; j += blockDim.x) { ACC d = (ACC)load(xr, j) - mean; q += d * d; }
+        ACC variance = block_reduce<ACC>(q, 0) / (ACC)length;
+        inv_std = (ACC)1 / sqrt(variance + (ACC)epsilon);
+    }
+
+    extern "C" __global__ void layer_norm_rows(const T* x, T* out, i64 rows, i64 length, double epsilon) {
+        for (i64 row = blockIdx.x; row < rows; row += gridDim.x) {
+            const T* xr = x + row * length;
+            ACC mean, inv_std;
+            row_moments(xr, length, mean, inv_std, epsilon);
+            for (i64 j = threadIdx.x; j < length; j += blockDim.x) store(out + row * length, j, (C)(((ACC)load(xr, j) - mean) * inv_std));
+        }
+    }
+
+    // (g - mean(g) - y·mean(g·y)) / σ per row.
+    extern "C" __global__ void layer_norm_backward_rows(const T* x, const T* y, const T* g, T* out, i64 rows, i64 length,
+                                                        double epsilon) {
+        for (i64 row = blockIdx.x; row < rows; row += gridDim.x) {
+            i64 base = row * length;
+            ACC mean, inv_std;
+            row_moments(x + base, length, mean, inv_std, epsilon);
+            ACC sg = 0, sgy = 0;
+            for (i64 j = threadIdx.x; j < length; j += blockDim.x) {
+                ACC gv = (ACC)load(g + base, j);
+                sg += gv; sgy += gv * (ACC)load(y + base, j);
+            }
+            ACC mg = block_reduce<ACC>(sg, 0) / (ACC)length;
+            ACC mgy = block_reduce<ACC>(sgy, 0) / (ACC)length;
+            for (i64 j = threadIdx.x; j < length; j += blockDim.x) {
+                ACC v = ((ACC)load(g + base, j) - mg - (ACC)load(y + base, j) * mgy) * inv_std;
+                store(out + base, j, (C)v);
+            }
+        }
+    }
+
+    // out[row] = logsumexp(logits[row]) - logits[row][target[row]].
+    extern "C" __global__ void cross_entropy_rows(const T* logits, const i64* targets, i64 target_stride, T* out, i64 out_stride,
+                                                  i64 rows, i64 classes) {
+        for (i64 row = blockIdx.x; row < rows; row += gridDim.x) {
+            const T* xr = logits + row * classes;
+            ACC m = -INFINITY;
+            for (i64 j = threadIdx.x; j < classes; j += blockDim.x) { ACC v = (ACC)load(xr, j); m = v > m ? v : m; }
+            m = block_reduce<ACC>(m, 1);
+            ACC s = 0;
+            for (i64 j = threadIdx.x; j < classes; j += blockDim.x) s += exp((ACC)load(xr, j) - m);
+            s = block_reduce<ACC>(s, 0);
+            if (threadIdx.x == 0) {
+                i64 t = targets[row * target_stride];
+                store(out, row * out_stride, (C)(m + log(s) - (ACC)load(xr, t)));
+            }
+        }
+    }
+
+    // PyTorch's Adam/AdamW, in the order of the composed default.
+    extern "C" __global__ void adam_update(const T* p, const T* g, T* m, T* v, T* vmax, T* out, i64 n,
+                                           double lr, double beta1, double beta2, double eps, double wd,
+                                           int decoupled, double bias1, double bias2_sqrt) {
+        FOR_EACH(i, n) {
+            ACC pi = (ACC)load(p, i), gi = (ACC)load(g, i);
+            if (wd != 0.0) {
+                if (decoupled) pi = pi * (ACC)(1.0 - lr * wd);
+                else gi = gi + (ACC)load(p, i) * (ACC)wd;
+            }
+            ACC mi = (ACC)load(m, i) * (ACC)beta1 + gi * (ACC)(1.0 - beta1);
+            ACC vi = (ACC)load(v, i) * (ACC)beta2 + gi * gi * (ACC)(1.0 - beta2);
+            store(m, i, (C)mi);
+            store(v, i, (C)vi);
+            ACC vh = vi;
+            if (vmax) { ACC w = (ACC)load(vmax, i); vh = w > vi ? w : vi; store(vmax, i, (C)vh); }
+            ACC denominator = sqrt(vh) * (ACC)(1.0 / bias2_sqrt) + (ACC)eps;
+            store(out, i, (C)(pi - (mi / denominator) * (ACC)(lr / bias1)));
+        }
+    }
+
+    // PyTorch's SGD: weight decay, momentum with dampening, Nesterov.
+    extern "C" __global__ void sgd_update(const T* p, const T* g, T* buffer, T* out, i64 n, double lr, double momentum,
+                                          double dampening, int nesterov, double wd, int first_step) {
+        FOR_EACH(i, n) {
+            ACC pi = (ACC)load(p, i);
+            ACC d = (ACC)load(g, i);
+            if (wd != 0.0) d = d + pi * (ACC)wd;
+            if (buffer && momentum != 0.0) {
+                ACC b = first_step ? d : (ACC)load(buffer, i) * (ACC)momentum + d * (ACC)(1.0 - dampening);
+                store(buffer, i, (C)b);
+                d = nesterov ? d + b * (ACC)momentum : b;
+            }
+            store(out, i, (C)(pi - d * (ACC)lr));
+        }
+    }
+    """#
+}
