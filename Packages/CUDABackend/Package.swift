@@ -13,7 +13,9 @@ let package = Package(
     ],
     targets: [
         .target(name: "CUDABackend", dependencies: [.product(name: "TensorCore", package: "TensorCore")]),
-        .testTarget(name: "CUDABackendTests", dependencies: ["CUDABackend"]),
+        .testTarget(name: "CUDABackendTests", dependencies: [
+            "CUDABackend", .product(name: "TensorCoreTesting", package: "TensorCore"),
+        ]),
     ],
     swiftLanguageModes: [.v5]
 )

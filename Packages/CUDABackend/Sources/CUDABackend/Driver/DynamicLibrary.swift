@@ -8,10 +8,11 @@ public struct DynamicLibrary {
     let handle: UnsafeMutableRawPointer
 
     /// The first of `candidates` that opens, or nil with the reasons `dlerror` gave.
-    static func open(_ candidates: [String]) -> (library: DynamicLibrary?, failures: [String]) {
+    /// `global`: make its symbols available to libraries loaded later (cuBLAS needs cuBLASLt's).
+    static func open(_ candidates: [String], global: Bool = false) -> (library: DynamicLibrary?, failures: [String]) {
         var failures: [String] = []
         for path in candidates {
-            if let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) {
+            if let handle = dlopen(path, RTLD_NOW | (global ? RTLD_GLOBAL : RTLD_LOCAL)) {
                 return (DynamicLibrary(path: path, handle: handle), failures)
             }
             failures.append(dlerror().map { String(cString: $0) } ?? "\(path): cannot be opened")

@@ -1,0 +1,51 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import TensorCore
+
+extension CUDABackend {
+    private static var lock: pthread_mutex_t = { var m = pthread_mutex_t(); pthread_mutex_init(&m, nil); return m }()
+    nonisolated(unsafe) private static var driverResult: Result<DriverAPI, Error>?
+    nonisolated(unsafe) private static var backends: [Int: CUDABackend] = [:]
+
+    /// The driver, loaded and initialised once per process.
+    static func sharedDriver() throws -> DriverAPI {
+        pthread_mutex_lock(&lock); defer { pthread_mutex_unlock(&lock) }
+        if driverResult == nil { driverResult = Result { try DriverAPI() } }
+        return try driverResult!.get()
+    }
+
+    /// The backend of GPU `index`, created on first use. Throws `.unavailable` with the reason
+    /// on a machine without a usable driver or device.
+    public static func device(_ index: Int = 0) throws -> CUDABackend {
+        let driver = try sharedDriver()
+        pthread_mutex_lock(&lock); defer { pthread_mutex_unlock(&lock) }
+        if let existing = backends[index] { return existing }
+        var count: Int32 = 0
+        try driver.check(driver.cuDeviceGetCount(&count), "cuDeviceGetCount")
+        guard index >= 0, index < Int(count) else {
+            throw CUDAError.unavailable("cuda:\(index) does not exist (\(count) device\(count == 1 ? "" : "s") present)")
+        }
+        let backend = try CUDABackend(driver: driver, ordinal: index)
+        backends[index] = backend
+        return backend
+    }
+
+    /// Registers the CUDA backend with TensorCore so that `Device.cuda(i)` works, and returns
+    /// what this machine has. Where there is no usable GPU, asking for `.cuda(i)` stops with
+    /// the reason returned here.
+    @discardableResult
+    public static func register() -> CUDAAvailability {
+        let availability = CUDADriver.probe()
+        let reason: String
+        switch availability {
+        case .available(_, let devices): reason = "this machine has \(devices.count) CUDA device\(devices.count == 1 ? "" : "s")"
+        case .unavailable(let why): reason = why
+        }
+        Backends.registerCUDA(reason: reason) { index in
+            guard availability.isAvailable else { return nil }
+            return try? CUDABackend.device(index)
+        }
+        return availability
+    }
+}

@@ -1,0 +1,200 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import TensorCore
+
+/// The backend of one NVIDIA GPU: its primary context, one stream every kernel is queued on
+/// (asynchronous: the host waits only where it reads values back), a caching allocator,
+/// NVRTC-compiled kernels and cuBLAS.
+///
+/// `CUDABackend.register()` makes `Device.cuda(i)` usable from TensorCore.
+public final class CUDABackend: Backend {
+    public let device: Device
+    public let name: String
+    public let ordinal: Int
+    /// Compute capability as major·10 + minor (90 for an H100).
+    public let computeCapability: Int
+    public let multiprocessorCount: Int
+    public let allocator: CUDACachingAllocator
+    /// float32 matrix products on tensor cores with TF32 inputs (as
+    /// `torch.backends.cuda.matmul.allow_tf32`); off by default, as in PyTorch.
+    public var allowTF32 = false
+
+    let driver: DriverAPI
+    let context: DriverAPI.Handle?
+    let stream: DriverAPI.Handle?
+    let kernels: KernelCache
+    private var functionTables: [Int: [String: DriverAPI.Handle]] = [:]
+    private var tableLock = pthread_mutex_t()
+    private var blasResult: Result<CUBLAS, Error>?
+
+    init(driver: DriverAPI, ordinal: Int) throws {
+        self.driver = driver
+        self.ordinal = ordinal
+        device = .cuda(ordinal)
+        var handle: Int32 = 0
+        try driver.check(driver.cuDeviceGet(&handle, Int32(ordinal)), "cuDeviceGet(\(ordinal))")
+        func attribute(_ a: DeviceAttribute) throws -> Int {
+            var value: Int32 = 0
+            try driver.check(driver.cuDeviceGetAttribute(&value, a.rawValue, handle), "cuDeviceGetAttribute(\(a))")
+            return Int(value)
+        }
+        computeCapability = try attribute(.computeCapabilityMajor) * 10 + attribute(.computeCapabilityMinor)
+        multiprocessorCount = try attribute(.multiprocessorCount)
+        var buffer = [CChar](repeating: 0, count: 256)
+        _ = driver.cuDeviceGetName(&buffer, 256, handle)
+        name = "cuda:\(ordinal) (\(String(cString: buffer)), sm_\(computeCapability))"
+        var ctx: DriverAPI.Handle?
+        try driver.check(driver.cuDevicePrimaryCtxRetain(&ctx, handle), "cuDevicePrimaryCtxRetain(\(ordinal))")
+        context = ctx
+        try driver.check(driver.cuCtxSetCurrent(ctx), "cuCtxSetCurrent")
+        var s: DriverAPI.Handle?
+        try driver.check(driver.cuStreamCreate(&s, 1 /* CU_STREAM_NON_BLOCKING */), "cuStreamCreate")
+        stream = s
+        allocator = CUDACachingAllocator(driver: driver, device: .cuda(ordinal))
+        kernels = KernelCache(driver: driver, architecture: computeCapability)
+        pthread_mutex_init(&tableLock, nil)
+    }
+
+    /// Makes this device's context current on the calling thread (the driver API is per thread).
+    @inline(__always) func makeCurrent() { _ = driver.cuCtxSetCurrent(context) }
+
+    /// cuBLAS, created on first use; a missing library stops matrix products with the reason.
+    var blas: CUBLAS {
+        if blasResult == nil { makeCurrent(); blasResult = Result { try CUBLAS(stream: stream) } }
+        switch blasResult! {
+        case .success(let b): return b
+        case .failure(let error): tensorFailure("[matmul] \(device): \(error)")
+        }
+    }
+
+    // MARK: synchronisation and timing
+
+    /// Waits until every queued kernel and copy has finished.
+    public func synchronize() {
+        makeCurrent()
+        driver.must(driver.cuStreamSynchronize(stream), "cuStreamSynchronize")
+    }
+
+    /// Milliseconds of device time `body` queued, measured with events around it.
+    public func elapsedMilliseconds(_ body: () -> Void) throws -> Double {
+        makeCurrent()
+        var start: DriverAPI.Handle?, end: DriverAPI.Handle?
+        try driver.check(driver.cuEventCreate(&start, 0), "cuEventCreate")
+        try driver.check(driver.cuEventCreate(&end, 0), "cuEventCreate")
+        defer { _ = driver.cuEventDestroy(start); _ = driver.cuEventDestroy(end) }
+        try driver.check(driver.cuEventRecord(start, stream), "cuEventRecord")
+        body()
+        try driver.check(driver.cuEventRecord(end, stream), "cuEventRecord")
+        try driver.check(driver.cuEventSynchronize(end), "cuEventSynchronize")
+        var ms: Float = 0
+        try driver.check(driver.cuEventElapsedTime(&ms, start, end), "cuEventElapsedTime")
+        return Double(ms)
+    }
+
+    public var memoryStatistics: CUDAMemoryStatistics { allocator.statistics }
+    public func emptyCache() { makeCurrent(); allocator.emptyCache() }
+
+    // MARK: kernels
+
+    /// The functions of `module` compiled for `dtype` (compiled, cached and loaded on first use).
+    func function(_ module: KernelModule, _ dtype: DType?, _ kernel: String) -> DriverAPI.Handle {
+        let key = KernelModule.allCases.firstIndex(of: module)! * 16 + (dtype.map { $0.rawValue + 1 } ?? 0)
+        pthread_mutex_lock(&tableLock)
+        let cached = functionTables[key]
+        pthread_mutex_unlock(&tableLock)
+        if let f = cached?[kernel] { return f }
+        do {
+            let table = try kernels.functions(source: module.source(for: dtype), name: module.fileName(for: dtype),
+                                              names: CUDAKernelNames.names(in: module))
+            pthread_mutex_lock(&tableLock)
+            functionTables[key] = table
+            pthread_mutex_unlock(&tableLock)
+            guard let f = table[kernel] else { tensorFailure("[cuda] \(module.fileName(for: dtype)) has no kernel \(kernel)") }
+            return f
+        } catch {
+            tensorFailure("[cuda] \(device): kernels of \(module.fileName(for: dtype)) unavailable: \(error)")
+        }
+    }
+
+    /// Launches a 1-D grid over `count` work items (grid-stride loops in the kernels cover any
+    /// count with a bounded grid), or `blocks` blocks when given.
+    func launch(_ module: KernelModule, _ dtype: DType?, _ kernel: String, count: Int, blocks: Int? = nil,
+                threads: Int = 256, _ build: (inout KernelArguments) -> Void) {
+        guard count > 0 else { return }
+        makeCurrent()
+        let f = function(module, dtype, kernel)
+        var arguments = KernelArguments()
+        build(&arguments)
+        defer { arguments.release() }
+        let grid = blocks ?? min((count + threads - 1) / threads, max(multiprocessorCount, 1) * 32)
+        let status = arguments.withPointers {
+            driver.cuLaunchKernel(f, UInt32(max(grid, 1)), 1, 1, UInt32(threads), 1, 1, 0, stream, $0, nil)
+        }
+        driver.must(status, "cuLaunchKernel(\(kernel), \(module.fileName(for: dtype)))")
+    }
+
+    // MARK: MemoryOps
+
+    public func allocate(byteCount: Int) -> Storage {
+        makeCurrent()
+        return allocator.allocate(byteCount: byteCount)
+    }
+
+    public func copy(_ source: Operand, into destination: Operand) {
+        tensorCheck(source.storage.device == device && destination.storage.device == device,
+                    "[copy] \(device) backend given operands on \(source.storage.device) and \(destination.storage.device)")
+        let count = destination.elementCount
+        guard count > 0 else { return }
+        if source.dtype == destination.dtype && source.layout.isContiguous && destination.layout.isContiguous {
+            makeCurrent()
+            driver.must(driver.cuMemcpyDtoDAsync(destination.deviceAddress, source.deviceAddress, count * source.dtype.byteSize, stream),
+                        "cuMemcpyDtoDAsync")
+            return
+        }
+        let (shape, strides) = coalesced(shape: destination.shape, strides: [source.layout.strides, destination.layout.strides])
+        let contiguous = shape.count == 1 && strides.allSatisfy { $0[0] == 1 }
+        launch(.copy, nil, "convert", count: count) { a in
+            a.append(source); a.append(Int32(source.dtype.rawValue)); a.append(StridedArgument(shape: shape, strides: strides[0]))
+            a.append(destination); a.append(Int32(destination.dtype.rawValue)); a.append(StridedArgument(shape: shape, strides: strides[1]))
+            a.append(Int64(count)); a.append(Int32(contiguous ? 1 : 0))
+        }
+    }
+
+    public func fill(_ destination: Operand, with value: Double) {
+        let (shape, strides) = coalesced(shape: destination.shape, strides: [destination.layout.strides])
+        let contiguous = shape.count == 1 && strides[0][0] == 1
+        launch(.elementwise, destination.dtype, "fill", count: destination.elementCount) { a in
+            a.append(destination); a.append(StridedArgument(shape: shape, strides: strides[0]))
+            a.append(Int64(destination.elementCount)); a.append(value); a.append(Int32(contiguous ? 1 : 0))
+        }
+    }
+
+    public func copyFromHost(_ bytes: UnsafeRawBufferPointer, into storage: Storage) {
+        guard bytes.count > 0 else { return }
+        tensorCheck(bytes.count <= storage.byteCount, "[copyFromHost] \(bytes.count) bytes into a storage of \(storage.byteCount)")
+        makeCurrent()
+        let address = UInt64(UInt(bitPattern: storage.pointer))
+        driver.must(driver.cuMemcpyHtoDAsync(address, bytes.baseAddress, bytes.count, stream), "cuMemcpyHtoDAsync")
+        // The host buffer may go away when this returns.
+        driver.must(driver.cuStreamSynchronize(stream), "cuStreamSynchronize")
+    }
+
+    public func copyToHost(_ storage: Storage, byteCount: Int, into bytes: UnsafeMutableRawBufferPointer) {
+        guard byteCount > 0 else { return }
+        tensorCheck(byteCount <= bytes.count && byteCount <= storage.byteCount,
+                    "[copyToHost] \(byteCount) bytes from a storage of \(storage.byteCount) into \(bytes.count)")
+        makeCurrent()
+        let address = UInt64(UInt(bitPattern: storage.pointer))
+        driver.must(driver.cuMemcpyDtoHAsync(bytes.baseAddress, address, byteCount, stream), "cuMemcpyDtoHAsync")
+        driver.must(driver.cuStreamSynchronize(stream), "cuStreamSynchronize")
+    }
+
+    /// `operand` itself when row-major without gaps, else a contiguous copy on this device.
+    func contiguous(_ operand: Operand) -> Operand {
+        if operand.layout.isContiguous { return operand }
+        let copy = makeOperand(shape: operand.shape, dtype: operand.dtype)
+        self.copy(operand, into: copy)
+        return copy
+    }
+}

@@ -1,0 +1,142 @@
+import Testing
+import TensorCore
+import TensorCoreTesting
+@testable import CUDABackend
+
+/// The CUDA backend on a real GPU, against the CPU backend. Skipped where there is none.
+@Suite("CUDA backend on a GPU", .enabled(if: GPU.available))
+struct GPUTests {
+    var gpu: CUDABackend { GPU.backend! }
+
+    @Test(arguments: [DType.float32, .float64])
+    func conformanceSuitePasses(dtype: DType) {
+        BackendConformance(backend: gpu, dtype: dtype).run()
+    }
+
+    @Test func tensorsMoveBetweenDevicesAndComputeAsOnTheCPU() {
+        let g = RandomGenerator(seed: 3)
+        let x = Tensor.randn([33, 70], generator: g), w = Tensor.randn([70, 19], generator: g)
+        func compute(_ x: Tensor, _ w: Tensor) -> [Tensor] {
+            let h = x.matmul(w).relu()
+            return [h, h.softmax(axis: -1), h.sum(axes: [0]), h.transposed().contiguous(), h.max(axes: [1]),
+                    x[.all, 3..<9].exp().mean(), h.argmax(axis: 1).cast(to: .float32)]
+        }
+        let cpu = compute(x, w)
+        let cuda = compute(x.moved(to: GPU.device), w.moved(to: GPU.device))
+        for (a, b) in zip(cuda, cpu) {
+            #expect(a.device == GPU.device)
+            expectClose(a.moved(to: .cpu), b, tolerance: Tolerance(absolute: 1e-4, relative: 1e-4))
+        }
+    }
+
+    @Test func gradientsMatchTheCPU() {
+        let g = RandomGenerator(seed: 5)
+        let x = Tensor.randn([16, 12], generator: g)
+        let labels = Tensor.randint(0, 5, shape: [16], generator: g).scalars(as: Int64.self)
+        let oneHot = Tensor((0..<80).map { labels[$0 / 5] == Int64($0 % 5) ? 1.0 : 0.0 }, shape: [16, 5])
+        let w0 = Tensor.randn([12, 5], generator: g)
+        func step(_ device: Device) -> (Float, Tensor) {
+            let w = Parameter(w0.moved(to: device))
+            let logits = x.moved(to: device).matmul(w.value).tanh()
+            let loss = -(logits.layerNormalized().logSoftmax(axis: 1) * oneHot.moved(to: device)).sum() / 16
+            loss.backward()
+            return (loss.item(), w.grad!.moved(to: .cpu))
+        }
+        let (lossCPU, gradCPU) = step(.cpu), (lossGPU, gradGPU) = step(GPU.device)
+        #expect(abs(lossCPU - lossGPU) < 1e-5)
+        expectClose(gradGPU, gradCPU, tolerance: Tolerance(absolute: 1e-5, relative: 1e-4))
+    }
+
+    @Test func convolutionAndPoolingMatchTheCPU() {
+        let g = RandomGenerator(seed: 7)
+        let x = Tensor.randn([3, 4, 11, 9], generator: g)
+        let w = Tensor.randn([6, 2, 3, 3], generator: g)
+        func run(_ device: Device) -> [Tensor] {
+            let xp = Parameter(x.moved(to: device)), wp = Parameter(w.moved(to: device))
+            let y = xp.value.conv2d(weight: wp.value, stride: (2, 1), padding: 1, dilation: (1, 2), groups: 2)
+            let pooled = y.maxPool2d(kernelSize: 2)
+            (pooled * pooled).sum().backward()
+            return [y, pooled, xp.grad!, wp.grad!].map { $0.moved(to: .cpu) }
+        }
+        for (a, b) in zip(run(GPU.device), run(.cpu)) { expectClose(a, b, tolerance: Tolerance(absolute: 1e-4, relative: 1e-4)) }
+    }
+
+    @Test func randomNumbersAreTheCPUsForTheSameSeed() {
+        for dtype in [DType.float32, .float64] {
+            let cpu = Tensor.randn([1001], dtype: dtype, generator: RandomGenerator(seed: 42))
+            let cuda = Tensor.randn([1001], dtype: dtype, device: GPU.device, generator: RandomGenerator(seed: 42))
+            expectClose(cuda.moved(to: .cpu), cpu, tolerance: Tolerance(absolute: 1e-6, relative: 1e-6))
+            let u = Tensor.rand([999], dtype: dtype, device: GPU.device, generator: RandomGenerator(seed: 1))
+            expectClose(u.moved(to: .cpu), Tensor.rand([999], dtype: dtype, generator: RandomGenerator(seed: 1)))
+        }
+    }
+
+    @Test func halfPrecisionStorageAndProducts() {
+        let g = RandomGenerator(seed: 9)
+        let a = Tensor.randn([64, 32], generator: g), b = Tensor.randn([32, 48], generator: g)
+        for dtype in [DType.float16, .bfloat16] {
+            let product = a.cast(to: dtype).moved(to: GPU.device).matmul(b.cast(to: dtype).moved(to: GPU.device))
+            #expect(product.dtype == dtype)
+            expectClose(product.moved(to: .cpu).cast(to: .float32), a.matmul(b), tolerance: Tolerance(absolute: 0.2, relative: 0.05))
+        }
+        gpu.allowTF32 = true
+        defer { gpu.allowTF32 = false }
+        expectClose(a.moved(to: GPU.device).matmul(b.moved(to: GPU.device)).moved(to: .cpu), a.matmul(b),
+                    tolerance: Tolerance(absolute: 0.05, relative: 0.01))
+    }
+
+    @Test func cachingAllocatorReusesFreedBlocks() {
+        gpu.synchronize()
+        gpu.emptyCache()
+        let before = gpu.memoryStatistics
+        do { _ = Tensor.zeros([1000, 1000], device: GPU.device) }
+        let afterFirst = gpu.memoryStatistics
+        #expect(afterFirst.deviceAllocations == before.deviceAllocations + 1)
+        #expect(afterFirst.bytesCached >= 4_000_000)
+        do { _ = Tensor.zeros([999, 1001], device: GPU.device) }
+        let afterSecond = gpu.memoryStatistics
+        #expect(afterSecond.deviceAllocations == afterFirst.deviceAllocations, "a block of the same size class is reused")
+        #expect(afterSecond.cacheHits == afterFirst.cacheHits + 1)
+        #expect(afterSecond.peakBytesInUse >= 4_000_000)
+        gpu.emptyCache()
+        #expect(gpu.memoryStatistics.bytesCached == 0)
+    }
+
+    @Test func eventsTimeQueuedWork() throws {
+        let x = Tensor.randn([1 << 20], device: GPU.device)
+        let ms = try gpu.elapsedMilliseconds { _ = (x * x).sum() }
+        #expect(ms > 0 && ms < 1000)
+    }
+
+    @Test func courseKernelsAgreeWithTheCPU() throws {
+        let g = RandomGenerator(seed: 11)
+        let x = Tensor.randn([1000], generator: g), y = Tensor.randn([1000], generator: g)
+        let saxpy = try CourseKernels.saxpy(2, x.moved(to: GPU.device), y.moved(to: GPU.device), on: gpu)
+        expectClose(saxpy.moved(to: .cpu), x * 2 + y)
+        let values = Tensor.rand([10_000], generator: g)
+        let counts = try CourseKernels.histogram(values.moved(to: GPU.device), bins: 10, low: 0, high: 1, on: gpu).moved(to: .cpu)
+        let expected = (0..<10).map { b in values.scalars.filter { Int($0 * 10) == b }.count }
+        #expect(counts.scalars(as: Int32.self).map(Int.init) == expected)
+        let a = Tensor.randn([37, 53], generator: g), b = Tensor.randn([53, 29], generator: g)
+        for tiled in [false, true] {
+            let c = try CourseKernels.matmul(a.moved(to: GPU.device), b.moved(to: GPU.device), tiled: tiled, on: gpu)
+            expectClose(c.moved(to: .cpu), a.matmul(b), tolerance: Tolerance(absolute: 1e-4, relative: 1e-4))
+        }
+    }
+
+    @Test func userKernelsRejectTensorsOnAnotherDevice() throws {
+        let kernel = try CUDAKernel(source: CourseKernels.saxpySource, name: "saxpy", on: gpu)
+        #expect(throws: CUDAError.self) {
+            try kernel.launch(grid: (1, 1, 1), block: (32, 1, 1), arguments: [.tensor(Tensor.zeros([4]))])
+        }
+    }
+
+    @Test func mixingDevicesInOneOpStopsWithAMessage() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            CUDABackend.register()
+            _ = Tensor.ones([2]) + Tensor.ones([2], device: .cuda(0))
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("cpu") && message.contains("cuda:0"), "\(message)")
+    }
+}
