@@ -26,7 +26,11 @@ public final class CUDABackend: Backend {
     let kernels: KernelCache
     private var functionTables: [Int: [String: DriverAPI.Handle]] = [:]
     private var tableLock = pthread_mutex_t()
-    private var blasResult: Result<CUBLAS, Error>?
+    /// cuBLAS once created (internal so tests can give a stand-in).
+    var blasResult: Result<CUBLAS, Error>?
+    /// Sees every launch of the backend's own kernels with the byte size of each argument, in
+    /// order: tests compare them with the kernels' PTX signatures.
+    nonisolated(unsafe) static var launchObserver: ((DriverAPI.Handle, [Int]) -> Void)?
 
     init(driver: DriverAPI, ordinal: Int) throws {
         self.driver = driver
@@ -127,6 +131,7 @@ public final class CUDABackend: Backend {
         var arguments = KernelArguments()
         build(&arguments)
         defer { arguments.release() }
+        Self.launchObserver?(f, arguments.sizes)
         let grid = blocks ?? min((count + threads - 1) / threads, max(multiprocessorCount, 1) * 32)
         let status = arguments.withPointers {
             driver.cuLaunchKernel(f, UInt32(max(grid, 1)), 1, 1, UInt32(threads), 1, 1, 0, stream, $0, nil)

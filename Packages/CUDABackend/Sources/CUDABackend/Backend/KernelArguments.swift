@@ -5,11 +5,14 @@ import TensorCore
 /// launch, so the buffers are freed right after.
 struct KernelArguments {
     private(set) var buffers: [UnsafeMutableRawPointer] = []
+    /// The byte size of each argument, in order.
+    private(set) var sizes: [Int] = []
 
     mutating func append<T>(_ value: T) {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: MemoryLayout<T>.size, alignment: max(MemoryLayout<T>.alignment, 8))
         buffer.storeBytes(of: value, as: T.self)
         buffers.append(buffer)
+        sizes.append(MemoryLayout<T>.size)
     }
 
     /// Raw bytes as one parameter (structs laid out by hand to match the C side).
@@ -17,6 +20,7 @@ struct KernelArguments {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: alignment)
         bytes.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
         buffers.append(buffer)
+        sizes.append(bytes.count)
     }
 
     /// The device address of an operand's first element (storage base + offset).

@@ -22,17 +22,22 @@ final class CUBLAS {
     static let compute32F: Int32 = 68, compute32FFastTF32: Int32 = 77
     static let gemmDefault: Int32 = -1
 
-    init(stream: OpaquePointer?) throws {
+    convenience init(stream: OpaquePointer?) throws {
         // cuBLAS links against cuBLASLt; make it resolvable when loading from a directory.
         _ = DynamicLibrary.open(CUDALibraryNames.candidates("cublasLt"), global: true)
         let (opened, failures) = DynamicLibrary.open(CUDALibraryNames.candidates("cublas"))
         guard let library = opened else {
             throw CUDAError.unavailable("cuBLAS (libcublas.so) was not found (\(failures.first ?? "no candidates"))")
         }
-        path = library.path
+        try self.init(path: library.path, stream: stream) { library.symbol($0, as: UnsafeMutableRawPointer.self) }
+    }
+
+    /// Resolves the functions through `symbol` (dlsym, or a test's stand-ins) and creates a handle on `stream`.
+    init(path: String, stream: OpaquePointer?, symbol: (String) -> UnsafeMutableRawPointer?) throws {
+        self.path = path
         func load<T>(_ name: String) throws -> T {
-            guard let f = library.symbol(name, as: T.self) else { throw CUDAError.missingSymbol(library: library.path, symbol: name) }
-            return f
+            guard let f = symbol(name) else { throw CUDAError.missingSymbol(library: path, symbol: name) }
+            return unsafeBitCast(f, to: T.self)
         }
         let create: @convention(c) (UnsafeMutablePointer<Handle?>) -> Int32 = try load("cublasCreate_v2")
         let setStream: @convention(c) (Handle?, OpaquePointer?) -> Int32 = try load("cublasSetStream_v2")

@@ -6,7 +6,7 @@ final class DriverAPI {
     typealias Handle = OpaquePointer
     typealias DevicePointer = UInt64
 
-    let library: DynamicLibrary
+    let path: String
     let cuInit: @convention(c) (UInt32) -> Int32
     let cuDeviceGet: @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
     let cuDeviceGetCount: @convention(c) (UnsafeMutablePointer<Int32>) -> Int32
@@ -35,15 +35,20 @@ final class DriverAPI {
     let cuGetErrorName: @convention(c) (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>) -> Int32
 
     /// Loads the driver and runs `cuInit`; throws `.unavailable` with the reason otherwise.
-    init(candidates: [String] = CUDALibraryNames.candidates("cuda", versions: ["1"])) throws {
+    convenience init(candidates: [String] = CUDALibraryNames.candidates("cuda", versions: ["1"])) throws {
         let (opened, failures) = DynamicLibrary.open(candidates)
         guard let library = opened else {
             throw CUDAError.unavailable("the driver library libcuda.so.1 was not found (\(failures.first ?? "no candidates"))")
         }
-        self.library = library
+        try self.init(path: library.path) { library.symbol($0, as: UnsafeMutableRawPointer.self) }
+    }
+
+    /// Resolves every function through `symbol` (dlsym, or a test's stand-ins), then `cuInit`.
+    init(path: String, symbol: (String) -> UnsafeMutableRawPointer?) throws {
+        self.path = path
         func load<T>(_ name: String) throws -> T {
-            guard let f = library.symbol(name, as: T.self) else { throw CUDAError.missingSymbol(library: library.path, symbol: name) }
-            return f
+            guard let f = symbol(name) else { throw CUDAError.missingSymbol(library: path, symbol: name) }
+            return unsafeBitCast(f, to: T.self)
         }
         cuInit = try load("cuInit")
         cuDeviceGet = try load("cuDeviceGet")
@@ -72,7 +77,7 @@ final class DriverAPI {
         cuGetErrorName = try load("cuGetErrorName")
         let status = cuInit(0)
         guard status == 0 else {
-            throw CUDAError.unavailable("cuInit failed with CUDA error \(status)\(status == 100 ? " (no CUDA-capable device)" : "") using \(library.path)")
+            throw CUDAError.unavailable("cuInit failed with CUDA error \(status)\(status == 100 ? " (no CUDA-capable device)" : "") using \(path)")
         }
     }
 
