@@ -46,8 +46,8 @@ public func crossEntropy(logits: Tensor, targets: Tensor, classWeights: Tensor? 
     let index = targets.cast(to: .int64)
     let keep: Tensor? = ignoreIndex.map { (index .!= Double($0)).cast(to: logits.dtype) }
     // Ignored samples may hold any index (often -100): point them at class 0, masked out below.
-    let safeIndex = ignoreIndex.map { Tensor.where(index .== Double($0), Tensor.zeros([], dtype: .int64), index) } ?? index
-    var sampleWeight = weights.map { $0.indexSelect(axis: 0, indices: safeIndex) } ?? Tensor.ones([n], dtype: logits.dtype)
+    let safeIndex = ignoreIndex.map { Tensor.where(index .== Double($0), Tensor.zeros([], dtype: .int64, device: index.device), index) } ?? index
+    var sampleWeight = weights.map { $0.indexSelect(axis: 0, indices: safeIndex) } ?? Tensor.ones([n], dtype: logits.dtype, device: logits.device)
     if let keep { sampleWeight = sampleWeight * keep }
     let picked = logP.gather(axis: 1, index: safeIndex.unsqueezed(axis: 1)).squeezed(axis: 1)
     var perSample = -picked * sampleWeight
@@ -72,9 +72,9 @@ public func nllLoss(logProbabilities: Tensor, targets: Tensor, classWeights: Ten
                 "[nllLoss] log-probabilities \(shapeText(logProbabilities.shape)) and targets \(shapeText(targets.shape)) do not fit")
     let index = targets.cast(to: .int64)
     let keep: Tensor? = ignoreIndex.map { (index .!= Double($0)).cast(to: logProbabilities.dtype) }
-    let safeIndex = ignoreIndex.map { Tensor.where(index .== Double($0), Tensor.zeros([], dtype: .int64), index) } ?? index
+    let safeIndex = ignoreIndex.map { Tensor.where(index .== Double($0), Tensor.zeros([], dtype: .int64, device: index.device), index) } ?? index
     var w = classWeights.map { $0.cast(to: logProbabilities.dtype).indexSelect(axis: 0, indices: safeIndex) }
-        ?? Tensor.ones([logProbabilities.shape[0]], dtype: logProbabilities.dtype)
+        ?? Tensor.ones([logProbabilities.shape[0]], dtype: logProbabilities.dtype, device: logProbabilities.device)
     if let keep { w = w * keep }
     let perSample = -logProbabilities.gather(axis: 1, index: safeIndex.unsqueezed(axis: 1)).squeezed(axis: 1) * w
     return reduction == .mean ? perSample.sum() / w.sum() : reduce(perSample, reduction)
@@ -144,7 +144,7 @@ public func klDivergence(logProbabilities input: Tensor, targets: Tensor, target
     if targetsAreLog {
         pointwise = targets.exp() * (targets - input)
     } else {
-        let safeLog = Tensor.where(targets .> 0, targets, Tensor.ones([], dtype: targets.dtype)).log()
+        let safeLog = Tensor.where(targets .> 0, targets, Tensor.ones([], dtype: targets.dtype, device: targets.device)).log()
         pointwise = targets * (safeLog - input)
     }
     return batchMean ? pointwise.sum() / Double(input.shape.first ?? 1) : pointwise.mean()

@@ -57,7 +57,7 @@ public final class LBFGS {
         var offset = 0
         for p in parameters {
             let n = p.value.elementCount
-            p.value = Tensor(Array(flat[offset..<(offset + n)]), shape: p.shape).cast(to: p.dtype)
+            p.value = Tensor(Array(flat[offset..<(offset + n)]), shape: p.shape).cast(to: p.dtype).moved(to: p.value.device)
             offset += n
         }
     }

@@ -6,17 +6,28 @@ import Glibc
 /// The CPU backend: OpenBLAS for matrix products, generic strided kernels for the rest,
 /// split across cores above a size threshold.
 public final class CPUBackend: Backend {
-    public static let shared = CPUBackend()
+    public static let shared = CPUBackend(device: .cpu)
 
-    public let device = Device.cpu
-    public var name: String { "cpu (OpenBLAS, \(CPUThreads.count) threads)" }
+    public let device: Device
+    public var name: String {
+        device == .cpu ? "cpu (OpenBLAS, \(CPUThreads.count) threads)" : "cpu emulating \(device) (OpenBLAS, \(CPUThreads.count) threads)"
+    }
 
-    private init() { CPUBackend.setBLASThreads(CPUThreads.count) }
+    private init(device: Device) {
+        self.device = device
+        CPUBackend.setBLASThreads(CPUThreads.count)
+    }
+
+    /// A CPU backend whose storages say they live on `device`: host memory and CPU kernels
+    /// standing in for a GPU, so that code can be checked for device handling (moves,
+    /// tensors created on the right device, mixing caught) on a machine without one.
+    /// TensorCoreTesting's `EmulatedDevice.register()` installs it as `.cuda(0)`.
+    public static func emulating(_ device: Device) -> CPUBackend { CPUBackend(device: device) }
 
     static func setBLASThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
 
     @inline(__always)
-    public func allocate(byteCount: Int) -> Storage { CPUAllocator.shared.allocate(byteCount: byteCount) }
+    public func allocate(byteCount: Int) -> Storage { CPUAllocator.shared.allocate(byteCount: byteCount, device: device) }
 
     public func copyFromHost(_ bytes: UnsafeRawBufferPointer, into storage: Storage) {
         guard let source = bytes.baseAddress, bytes.count > 0 else { return }

@@ -58,7 +58,7 @@ public final class CPUAllocator: StorageAllocator {
         return (byteCount + 65535) & ~65535
     }
 
-    public func allocate(byteCount: Int) -> Storage {
+    public func allocate(byteCount: Int, device: Device = .cpu) -> Storage {
         let size = bucket(byteCount)
         if size >= cacheThreshold {
             pthread_mutex_lock(&lock)
@@ -67,7 +67,7 @@ public final class CPUAllocator: StorageAllocator {
                 cachedBytes -= size
                 cacheHits += 1
                 pthread_mutex_unlock(&lock)
-                return Storage(pointer: block, byteCount: size, device: .cpu, allocator: self)
+                return Storage(pointer: block, byteCount: size, device: device, allocator: self)
             }
             pthread_mutex_unlock(&lock)
         }
@@ -83,7 +83,7 @@ public final class CPUAllocator: StorageAllocator {
             tensorFailure("[allocate] out of host memory allocating \(size) bytes")
         }
         allocationCount &+= 1
-        return Storage(pointer: pointer, byteCount: size, device: .cpu, allocator: self)
+        return Storage(pointer: pointer, byteCount: size, device: device, allocator: self)
     }
 
     public func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {

@@ -1,0 +1,59 @@
+import Testing
+import TensorCore
+import TensorCoreTesting
+@testable import Optim
+
+/// Every optimizer, schedule-free, on parameters living on an emulated `.cuda(0)`: states
+/// are made on the parameters' device and the trajectories are the CPU's.
+@Suite("Optimizers on an emulated device")
+struct DeviceTests {
+    /// Three steps of `makeOptimizer` on a small least-squares problem; the final parameters.
+    func trajectory(on device: Device, _ makeOptimizer: ([Parameter]) -> (() -> Void)) -> [Tensor] {
+        let g = RandomGenerator(seed: 12)
+        let x = Tensor.randn([8, 3], generator: g).moved(to: device), y = Tensor.randn([8, 2], generator: g).moved(to: device)
+        let w = Parameter(Tensor.randn([3, 2], generator: g).moved(to: device))
+        let b = Parameter(Tensor.zeros([2]).moved(to: device))
+        let step = makeOptimizer([w, b])
+        for _ in 0..<3 {
+            w.grad = nil; b.grad = nil
+            ((x.matmul(w.value) + b.value - y).squared().mean()).backward()
+            _ = clipGradientNorm([w, b], maxNorm: 0.5)
+            clipGradientValue([w, b], clipValue: 0.2)
+            step()
+        }
+        return [w.value, b.value]
+    }
+
+    @Test func everyOptimizerStepsOnTheDeviceAsOnTheCPU() {
+        EmulatedDevice.register()
+        let optimizers: [(String, ([Parameter]) -> (() -> Void))] = [
+            ("SGD", { let o = SGD(parameters: $0, learningRate: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.01); return o.step }),
+            ("Adam", { let o = Adam(parameters: $0, learningRate: 0.05, weightDecay: 0.01, amsgrad: true); return o.step }),
+            ("AdamW", { let o = AdamW(parameters: $0, learningRate: 0.05); return o.step }),
+            ("RMSprop", { let o = RMSprop(parameters: $0, learningRate: 0.01, momentum: 0.5, centered: true); return o.step }),
+            ("Adagrad", { let o = Adagrad(parameters: $0, learningRate: 0.1, learningRateDecay: 0.01); return o.step }),
+        ]
+        for (name, make) in optimizers {
+            let cpu = trajectory(on: .cpu, make), device = trajectory(on: EmulatedDevice.device, make)
+            for (a, b) in zip(cpu, device) {
+                #expect(b.device == EmulatedDevice.device, "\(name) moved a parameter to \(b.device)")
+                expectClose(b.moved(to: .cpu), a, tolerance: Tolerance(absolute: 1e-6, relative: 1e-5))
+            }
+        }
+    }
+
+    @Test func lbfgsKeepsParametersOnTheDevice() {
+        EmulatedDevice.register()
+        let target = Tensor([1.5, -2]).moved(to: EmulatedDevice.device)
+        let p = Parameter(Tensor.zeros([2]).moved(to: EmulatedDevice.device))
+        let optimizer = LBFGS(parameters: [p], lineSearch: .strongWolfe)
+        _ = optimizer.step {
+            p.grad = nil
+            let loss = (p.value - target).squared().sum()
+            loss.backward()
+            return Double(loss.item())
+        }
+        #expect(p.value.device == EmulatedDevice.device)
+        expectClose(p.value.moved(to: .cpu), [1.5, -2], tolerance: Tolerance(absolute: 1e-4, relative: 0))
+    }
+}
