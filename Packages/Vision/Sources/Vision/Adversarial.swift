@@ -28,7 +28,8 @@ public enum Adversarial {
         let lower = (images - epsilon).clamped(min: 0), upper = (images + epsilon).clamped(max: 1)
         var x = images
         if randomStart {
-            x = (images + Tensor.rand(images.shape, low: -epsilon, high: epsilon, dtype: images.dtype, generator: generator))
+            x = (images + Tensor.rand(images.shape, low: -epsilon, high: epsilon, dtype: images.dtype, device: images.device,
+                                         generator: generator))
                 .clamped(min: 0, max: 1)
         }
         for _ in 0..<steps {

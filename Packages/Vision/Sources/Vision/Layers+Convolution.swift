@@ -206,7 +206,7 @@ public final class SpectralNorm: Module {
     public func sigma() -> Tensor {
         let w = weight.value
         let m = matrix(w)
-        var v = Tensor.zeros([m.shape[1]], dtype: w.dtype)
+        var v = Tensor.zeros([m.shape[1]], dtype: w.dtype, device: w.device)
         withoutGradients {
             var uu = u.value
             for _ in 0..<(isTraining ? powerIterations : 0) {
