@@ -169,6 +169,13 @@ open class Module {
         for p in parameters() { p.requiresGrad = !frozen }
     }
 
+    /// Where the module's first parameter (or buffer) lives: the device its inputs should be
+    /// on. A module with neither says `.cpu`.
+    public var device: Device {
+        if let p = parameters().first { return p.value.device }
+        return namedBuffers().first?.1.value.device ?? .cpu
+    }
+
     /// Moves parameters and buffers to `device`.
     public func move(to device: Device) {
         for p in parameters() { p.value = p.value.detached().moved(to: device) }

@@ -169,6 +169,7 @@ public final class GPT: Module {
         let wasTraining = isTraining
         _ = eval()
         defer { _ = train(wasTraining) }
+        let device = self.device
         return withoutGradients {
             var tokens = prompt
             var caches = blocks.map { _ in KeyValueCache() }
@@ -178,7 +179,7 @@ public final class GPT: Module {
                     caches = blocks.map { _ in KeyValueCache() }
                     pending = Array(tokens.suffix(Swift.max(1, config.blockSize / 2)))
                 }
-                let input = Tensor(pending.map(Int64.init), shape: [1, pending.count])
+                let input = Tensor(pending.map(Int64.init), shape: [1, pending.count]).moved(to: device)
                 let logits = self(input, caches: caches)[0, pending.count - 1]
                 let next = sampling.sample(logits: logits, generator: generator)
                 tokens.append(next)

@@ -60,13 +60,14 @@ public final class CharRNN: Module {
         let wasTraining = isTraining
         _ = eval()
         defer { _ = train(wasTraining) }
+        let device = self.device
         return withoutGradients {
             var tokens = prompt
-            var (logits, state) = self(Tensor(prompt.map(Int64.init), shape: [1, prompt.count]), state: nil)
+            var (logits, state) = self(Tensor(prompt.map(Int64.init), shape: [1, prompt.count]).moved(to: device), state: nil)
             for _ in 0..<count {
                 let next = sampling.sample(logits: logits[0, logits.shape[1] - 1], generator: generator)
                 tokens.append(next)
-                (logits, state) = self(Tensor([Int64(next)], shape: [1, 1]), state: state)
+                (logits, state) = self(Tensor([Int64(next)], shape: [1, 1]).moved(to: device), state: state)
             }
             return tokens
         }

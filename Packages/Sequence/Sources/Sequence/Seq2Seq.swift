@@ -106,8 +106,9 @@ public final class Seq2Seq: Module {
         let wasTraining = isTraining
         _ = eval()
         defer { _ = train(wasTraining) }
+        let device = self.device
         return withoutGradients {
-            let encodedOne = encode(Tensor(source.map(Int64.init), shape: [1, source.count]))
+            let encodedOne = encode(Tensor(source.map(Int64.init), shape: [1, source.count]).moved(to: device))
             struct Hypothesis { var tokens: [Int]; var score: Double; var row: Int }
             var beams = [Hypothesis(tokens: [], score: 0, row: 0)]
             var state = encodedOne.final
@@ -118,8 +119,8 @@ public final class Seq2Seq: Module {
             }
             for _ in 0..<maxLength {
                 let encoded = encodedOne.repeating(row: 0, count: beams.count)
-                let previous = Tensor(beams.map { Int64($0.tokens.last ?? startID) })
-                let rows = Tensor(beams.map { Int64($0.row) })
+                let previous = Tensor(beams.map { Int64($0.tokens.last ?? startID) }).moved(to: device)
+                let rows = Tensor(beams.map { Int64($0.row) }).moved(to: device)
                 let r = step(previous, state: state.indexSelect(axis: 0, indices: rows), encoded: encoded)
                 let logProbabilities = r.logits.logSoftmax(axis: 1).cast(to: .float64)
                 let vocabulary = logProbabilities.shape[1]
