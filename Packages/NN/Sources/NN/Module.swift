@@ -148,8 +148,9 @@ open class Module {
                                           shapeMismatches: shapes.sorted())
         }
         for (key, value) in dict {
-            if let p = parameters[key] { p.value = value.cast(to: p.value.dtype).detached().copied().detached() }
-            else if let b = buffers[key] { b.value = value.cast(to: b.value.dtype).detached() }
+            // As PyTorch's copy_: values land in the entry's dtype and on its device.
+            if let p = parameters[key] { p.value = value.cast(to: p.value.dtype).detached().moved(to: p.value.device).copied().detached() }
+            else if let b = buffers[key] { b.value = value.cast(to: b.value.dtype).detached().moved(to: b.value.device) }
         }
     }
 

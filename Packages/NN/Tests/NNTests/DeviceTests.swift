@@ -98,4 +98,16 @@ struct DeviceTests {
             return [x.gelu(), x.softmax(axis: 1), dropped.mean(), Tensor.oneHot(Tensor([Int64(1), 3]).moved(to: d), classCount: 4)]
         }
     }
+
+    /// A state dict read on the CPU loads into a model on the device without moving it back.
+    @Test func stateDictsLoadOntoTheModelsDevice() throws {
+        EmulatedDevice.register()
+        let source = Net(RandomGenerator(seed: 8)), target = Net(RandomGenerator(seed: 9))
+        target.move(to: EmulatedDevice.device)
+        try target.loadStateDict(source.stateDict())
+        for (name, p) in target.namedParameters() { #expect(p.value.device == EmulatedDevice.device, "\(name)") }
+        #expect(target.batchNorm.runningMean!.value.device == EmulatedDevice.device)
+        #expect(target.device == EmulatedDevice.device && source.device == .cpu)
+        expectClose(target.linear.weight.value.moved(to: .cpu), source.linear.weight.value)
+    }
 }

@@ -88,7 +88,7 @@ public class Adam: GroupedOptimizer<Adam.Options, Adam.State>, Optimizer {
             }
             let vmax = dict.tensors["state.\(i).max_exp_avg_sq"]
             if o.amsgrad && vmax == nil { throw OptimizerError.stateMismatch("AMSGrad maximum of parameter \(i) is missing") }
-            func own(_ t: Tensor) -> Tensor { t.cast(to: p.dtype).copied().detached() }
+            func own(_ t: Tensor) -> Tensor { stateTensor(t, for: p) }
             loaded[ObjectIdentifier(p)] = State(step: Int(step), firstMoment: own(m), secondMoment: own(v),
                                                 maxSecondMoment: o.amsgrad ? vmax.map(own) : nil)
         }

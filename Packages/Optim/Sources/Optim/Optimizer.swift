@@ -96,11 +96,19 @@ open class GroupedOptimizer<Options: OptimizerOptions, State> {
                     guard let grad = p.grad else { continue }
                     tensorCheck(grad.shape == p.shape,
                                 "[Optimizer] gradient \(shapeText(grad.shape)) does not match parameter \(shapeText(p.shape))")
+                    tensorCheck(grad.device == p.value.device,
+                                "[Optimizer] gradient on \(grad.device) for a parameter on \(p.value.device)")
                     update(p, grad.dtype == p.dtype ? grad : grad.cast(to: p.dtype), g.options)
                 }
             }
         }
     }
+}
+
+/// A loaded state tensor as the optimizer owns it: its own storage, the parameter's dtype and
+/// device (a checkpoint read on the CPU resumes a model on a GPU, as PyTorch's load does).
+func stateTensor(_ t: Tensor, for p: Parameter) -> Tensor {
+    t.cast(to: p.dtype).detached().moved(to: p.value.device).copied().detached()
 }
 
 /// A fresh contiguous tensor shaped like `t` for a kernel to write.

@@ -89,9 +89,9 @@ public final class RMSprop: GroupedOptimizer<RMSprop.Options, RMSprop.State>, Op
             let ga = dict.tensors["state.\(i).grad_avg"], mb = dict.tensors["state.\(i).momentum_buffer"]
             if o.centered && ga == nil { throw OptimizerError.stateMismatch("gradient average of parameter \(i) is missing") }
             if o.momentum > 0 && mb == nil { throw OptimizerError.stateMismatch("momentum buffer of parameter \(i) is missing") }
-            loaded[ObjectIdentifier(p)] = State(step: Int(step), squareAverage: sq.cast(to: p.dtype),
-                                                gradientAverage: o.centered ? ga?.cast(to: p.dtype) : nil,
-                                                momentumBuffer: o.momentum > 0 ? mb?.cast(to: p.dtype) : nil)
+            loaded[ObjectIdentifier(p)] = State(step: Int(step), squareAverage: stateTensor(sq, for: p),
+                                                gradientAverage: o.centered ? ga.map { stateTensor($0, for: p) } : nil,
+                                                momentumBuffer: o.momentum > 0 ? mb.map { stateTensor($0, for: p) } : nil)
         }
         try loadLearningRates(dict)
         states = loaded
@@ -162,7 +162,7 @@ public final class Adagrad: GroupedOptimizer<Adagrad.Options, Adagrad.State>, Op
             guard let sum = dict.tensors["state.\(i).sum"], sum.shape == p.shape else {
                 throw OptimizerError.stateMismatch("sum of parameter \(i) is missing or misshapen")
             }
-            loaded[ObjectIdentifier(p)] = State(step: Int(step), sum: sum.cast(to: p.dtype))
+            loaded[ObjectIdentifier(p)] = State(step: Int(step), sum: stateTensor(sum, for: p))
         }
         try loadLearningRates(dict)
         states = loaded

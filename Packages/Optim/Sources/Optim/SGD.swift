@@ -69,7 +69,7 @@ public final class SGD: GroupedOptimizer<SGD.Options, SGD.State>, Optimizer {
                 guard buffer.shape == p.shape else {
                     throw OptimizerError.stateMismatch("momentum buffer \(i) is \(buffer.shape), parameter is \(p.shape)")
                 }
-                loaded[ObjectIdentifier(p)] = State(momentumBuffer: buffer.cast(to: p.dtype).copied().detached())
+                loaded[ObjectIdentifier(p)] = State(momentumBuffer: stateTensor(buffer, for: p))
             }
         }
         try loadLearningRates(dict)

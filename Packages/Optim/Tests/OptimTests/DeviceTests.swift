@@ -56,4 +56,33 @@ struct DeviceTests {
         #expect(p.value.device == EmulatedDevice.device)
         expectClose(p.value.moved(to: .cpu), [1.5, -2], tolerance: Tolerance(absolute: 1e-4, relative: 0))
     }
+
+    /// A state dict saved on the CPU resumes on the device: the moments move with it.
+    @Test func stateSavedOnTheCPUResumesOnTheDevice() throws {
+        EmulatedDevice.register()
+        func problem(_ device: Device) -> (Parameter, () -> Void) {
+            let p = Parameter(Tensor([1.0, -2, 3]).moved(to: device))
+            let target = Tensor([0.5, 0.5, 0.5]).moved(to: device)
+            return (p, { p.grad = nil; (p.value - target).squared().sum().backward() })
+        }
+        let (cpuParameter, cpuGradient) = problem(.cpu)
+        let cpuOptimizers: [any Optimizer] = [Adam(parameters: [cpuParameter], learningRate: 0.1, amsgrad: true),
+                                              SGD(parameters: [cpuParameter], learningRate: 0.1, momentum: 0.9),
+                                              RMSprop(parameters: [cpuParameter], momentum: 0.5, centered: true),
+                                              Adagrad(parameters: [cpuParameter])]
+        let (deviceParameter, deviceGradient) = problem(EmulatedDevice.device)
+        let deviceOptimizers: [any Optimizer] = [Adam(parameters: [deviceParameter], learningRate: 0.1, amsgrad: true),
+                                                 SGD(parameters: [deviceParameter], learningRate: 0.1, momentum: 0.9),
+                                                 RMSprop(parameters: [deviceParameter], momentum: 0.5, centered: true),
+                                                 Adagrad(parameters: [deviceParameter])]
+        for (cpu, device) in zip(cpuOptimizers, deviceOptimizers) {
+            cpuGradient(); cpu.step()
+            try device.load(stateDict: cpu.stateDict())
+            deviceParameter.value = cpuParameter.value.moved(to: EmulatedDevice.device)
+            cpuGradient(); cpu.step()
+            deviceGradient(); device.step()
+            #expect(deviceParameter.value.device == EmulatedDevice.device)
+            expectClose(deviceParameter.value.moved(to: .cpu), cpuParameter.value, tolerance: Tolerance(absolute: 1e-6, relative: 1e-6))
+        }
+    }
 }
