@@ -10,6 +10,7 @@ let package = Package(
         .package(path: "../Packages/Checkpoint-HDF5"),
         .package(path: "../Packages/Vision"),
         .package(path: "../Packages/Sequence"),
+        .package(path: "../Packages/CUDABackend"),
     ],
     targets: [
         .executableTarget(name: "tessera-bench", dependencies: [
@@ -19,6 +20,14 @@ let package = Package(
             .product(name: "CheckpointHDF5", package: "Checkpoint-HDF5"),
             .product(name: "Vision", package: "Vision"),
             .product(name: "Sequence", package: "Sequence"),
+        ]),
+        // GPU workloads; built by CI/gpu-bundle for a GPU machine (no HDF5 there, so none here).
+        .executableTarget(name: "tessera-gpu-bench", dependencies: [
+            .product(name: "CUDABackend", package: "CUDABackend"),
+            .product(name: "TensorCore", package: "TensorCore"),
+            .product(name: "NN", package: "NN"),
+            .product(name: "Optim", package: "Optim"),
+            .product(name: "Vision", package: "Vision"),
         ]),
     ],
     swiftLanguageModes: [.v5]
