@@ -31,6 +31,8 @@ struct FakeDriverTests {
                 b.binary(.maximum, transposed, y, into: out)
                 b.binary(.less, x, row, into: bools)
                 b.binary(.multiply, x, scalar: 3, scalarIsLeft: true, into: out)
+                b.binary(.subtract, x, y, into: out)
+                b.binary(.divide, transposed, scalar: 2, scalarIsLeft: false, into: out)
                 b.binary(.greaterEqual, x, scalar: 0, scalarIsLeft: false, into: bools)
                 b.reduce(.sum, x, axes: [1], into: b.makeOperand(shape: [4, 1], dtype: dtype))
                 b.reduce(.max, transposed, axes: [0, 1], into: b.makeOperand(shape: [1, 1], dtype: dtype))

@@ -76,6 +76,12 @@ extension CUDABackend {
         return (strides.map { StridedArgument(shape: s, strides: $0) }, contiguous ? 1 : 0)
     }
 
+    /// Whether the 16-bytes-per-access kernels apply: every operand row-major without gaps,
+    /// at a 16-byte aligned address, and not bool (whose binary ops are logic).
+    func packable(_ operands: [Operand], contiguous: Int32) -> Bool {
+        contiguous == 1 && operands[0].dtype != .bool && operands.allSatisfy { $0.deviceAddress % 16 == 0 && $0.dtype == operands[0].dtype }
+    }
+
     /// Runs `body` into `out`, or into a temporary of `dtype` converted into `out` after, when
     /// `out` has another dtype (kernels write their own dtype).
     func writing(_ out: Operand, as dtype: DType, _ body: (Operand) -> Void) {
@@ -100,6 +106,11 @@ extension CUDABackend {
         let (code, p0, p1) = CUDAOpCode.unary(op, dtype: x.dtype)
         writing(out, as: x.dtype) { out in
             let p = plan(out.shape, [x, out])
+            if packable([x, out], contiguous: p.contiguous) {
+                return launch(.elementwise, x.dtype, "unary_packed", count: max(n / (16 / x.dtype.byteSize), 1)) { a in
+                    a.append(x); a.append(out); a.append(Int64(n)); a.append(code); a.append(p0); a.append(p1)
+                }
+            }
             launch(.elementwise, x.dtype, "unary", count: n) { a in
                 a.append(x); a.append(p.strided[0]); a.append(out); a.append(p.strided[1]); a.append(Int64(n))
                 a.append(code); a.append(p0); a.append(p1); a.append(p.contiguous)
@@ -114,6 +125,11 @@ extension CUDABackend {
         let producesBool = op.isComparison || op.isLogical
         writing(out, as: producesBool ? .bool : a.dtype) { out in
             let p = plan(out.shape, [a, b, out])
+            if !producesBool && packable([a, b, out], contiguous: p.contiguous) {
+                return launch(.elementwise, a.dtype, "binary_packed", count: max(n / (16 / a.dtype.byteSize), 1)) { args in
+                    args.append(a); args.append(b); args.append(out); args.append(Int64(n)); args.append(CUDAOpCode.binary(op))
+                }
+            }
             launch(.elementwise, a.dtype, producesBool ? "compare" : "binary", count: n) { args in
                 args.append(a); args.append(p.strided[0]); args.append(b); args.append(p.strided[1])
                 args.append(out); args.append(p.strided[2]); args.append(Int64(n)); args.append(CUDAOpCode.binary(op)); args.append(p.contiguous)
@@ -133,6 +149,12 @@ extension CUDABackend {
         let producesBool = op.isComparison || op.isLogical
         writing(out, as: producesBool ? .bool : x.dtype) { out in
             let p = plan(out.shape, [x, out])
+            if !producesBool && packable([x, out], contiguous: p.contiguous) {
+                return launch(.elementwise, x.dtype, "binary_scalar_packed", count: max(n / (16 / x.dtype.byteSize), 1)) { a in
+                    a.append(x); a.append(out); a.append(Int64(n)); a.append(CUDAOpCode.binary(op)); a.append(scalar)
+                    a.append(Int32(scalarIsLeft ? 1 : 0))
+                }
+            }
             launch(.elementwise, x.dtype, producesBool ? "compare_scalar" : "binary_scalar", count: n) { a in
                 a.append(x); a.append(p.strided[0]); a.append(out); a.append(p.strided[1]); a.append(Int64(n))
                 a.append(CUDAOpCode.binary(op)); a.append(scalar); a.append(Int32(scalarIsLeft ? 1 : 0)); a.append(p.contiguous)

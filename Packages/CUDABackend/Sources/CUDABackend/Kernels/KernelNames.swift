@@ -3,7 +3,7 @@
 enum CUDAKernelNames {
     static func names(in module: KernelModule) -> [String] {
         switch module {
-        case .elementwise: return ["fill", "unary", "logical_not", "binary", "compare", "binary_scalar", "compare_scalar", "select"]
+        case .elementwise: return ["fill", "unary", "logical_not", "binary", "compare", "binary_scalar", "compare_scalar", "select", "unary_packed", "binary_packed", "binary_scalar_packed"]
         case .copy: return ["convert"]
         case .reduction: return ["reduce_block", "reduce_thread", "arg_reduce", "cumulative_sum"]
         case .indexing: return ["gather", "scatter_add", "index_select", "index_add", "sort_lines"]

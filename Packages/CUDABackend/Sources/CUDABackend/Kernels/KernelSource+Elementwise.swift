@@ -170,6 +170,61 @@ enum ElementwiseKernels {
         }
     }
 
+    // Contiguous operands at 16-byte aligned addresses: 16 bytes per load and store (a `uint4`
+    // holding 16 / sizeof(T) elements), which memory-bound kernels need to approach the
+    // device's bandwidth; the last n % PACK elements one by one.
+    #define PACK (16 / sizeof(T))
+    union Pack { uint4 raw; T v[PACK]; };
+
+    extern "C" __global__ void unary_packed(const T* x, T* out, i64 n, int op, double p0, double p1) {
+        i64 packs = n / PACK;
+        FOR_EACH(i, packs) {
+            Pack a, r;
+            a.raw = ((const uint4*)x)[i];
+            #pragma unroll
+            for (int k = 0; k < PACK; ++k) store(r.v, k, unary_value(op, load(a.v, k), p0, p1));
+            ((uint4*)out)[i] = r.raw;
+        }
+        FOR_EACH(j, n - packs * PACK) { i64 i = packs * PACK + j; store(out, i, unary_value(op, load(x, i), p0, p1)); }
+    }
+
+    extern "C" __global__ void binary_packed(const T* a, const T* b, T* out, i64 n, int op) {
+        i64 packs = n / PACK;
+        FOR_EACH(i, packs) {
+            Pack x, y, r;
+            x.raw = ((const uint4*)a)[i];
+            y.raw = ((const uint4*)b)[i];
+            #pragma unroll
+            for (int k = 0; k < PACK; ++k) store(r.v, k, binary_value(op, load(x.v, k), load(y.v, k)));
+            ((uint4*)out)[i] = r.raw;
+        }
+        FOR_EACH(j, n - packs * PACK) { i64 i = packs * PACK + j; store(out, i, binary_value(op, load(a, i), load(b, i))); }
+    }
+
+    extern "C" __global__ void binary_scalar_packed(const T* x, T* out, i64 n, int op, double scalar, int scalar_left) {
+    #if IS_FLOAT
+        C s = (C)scalar;
+    #else
+        C s = (C)(i64)scalar;
+    #endif
+        i64 packs = n / PACK;
+        FOR_EACH(i, packs) {
+            Pack a, r;
+            a.raw = ((const uint4*)x)[i];
+            #pragma unroll
+            for (int k = 0; k < PACK; ++k) {
+                C v = load(a.v, k);
+                store(r.v, k, scalar_left ? binary_value(op, s, v) : binary_value(op, v, s));
+            }
+            ((uint4*)out)[i] = r.raw;
+        }
+        FOR_EACH(j, n - packs * PACK) {
+            i64 i = packs * PACK + j;
+            C v = load(x, i);
+            store(out, i, scalar_left ? binary_value(op, s, v) : binary_value(op, v, s));
+        }
+    }
+
     extern "C" __global__ void select(const u8* condition, Strided cs, const T* a, Strided as, const T* b, Strided bs,
                                       T* out, Strided os, i64 n, int contiguous) {
         FOR_EACH(i, n) {
