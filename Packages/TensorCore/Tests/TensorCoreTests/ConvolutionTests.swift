@@ -51,6 +51,25 @@ struct ConvolutionTests {
         expectClose(x.avgPool2d(kernelSize: 3, stride: 2, padding: 1), Self.tensor(p["avg_p"]), tolerance: tight, "avg 3/2/1")
     }
 
+    /// PyTorch's max-pool rules on both CPU paths (2×2/2 without padding, and the general
+    /// window): the first maximum wins ties, a NaN wins over numbers.
+    @Test func maxPoolingTiesAndNaNs() {
+        for dtype in [DType.float32, .float64] {
+            let x = Tensor([1, 3, 3, 0,
+                            2, 3, .nan, 5,
+                            7, 7, 1, 1,
+                            7, 7, 1, .nan], shape: [1, 1, 4, 4]).cast(to: dtype).requiringGrad()
+            let y = x.maxPool2d(kernelSize: 2)
+            let values = y.scalars(as: Double.self)
+            #expect(values[0] == 3 && values[1].isNaN && values[2] == 7 && values[3].isNaN)
+            y.sum().backward()
+            // Gradients land on the first maximum of each window (row-major), or the NaN.
+            #expect(x.grad!.scalars(as: Double.self) == [0, 1, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1])
+            let general = x.detached().maxPool2d(kernelSize: (2, 2), stride: (2, 2), padding: (1, 1)).scalars(as: Double.self)
+            #expect(general.count == 9 && general[0] == 1 && general[1] == 3 && general[4].isNaN && general[6] == 7)
+        }
+    }
+
     @Test func gradientsAreCheckedNumericallyIncludingSecondOrder() {
         let x = sample([2, 4, 5, 5], seed: 50), w = sample([4, 2, 3, 3], seed: 51)
         GradientCheck.check([x, w], "conv2d groups stride dilation") {

@@ -206,30 +206,61 @@ extension CPUBackend {
         else { maxPoolTyped(x, kernel, stride, padding, out, indices, Double.self) }
     }
 
+    /// Window bounds are clipped once per output (no per-element checks), and the 2×2
+    /// stride-2 window without padding — most CNNs' pooling — has its own unrolled loop.
+    /// Semantics as PyTorch: the first maximum wins, NaN wins over any number.
     private func maxPoolTyped<T: BLASScalar>(_ x: Operand, _ k: (Int, Int), _ st: (Int, Int), _ pad: (Int, Int),
                                              _ out: Operand, _ indices: Operand, _ t: T.Type) {
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (ho, wo) = (out.shape[2], out.shape[3])
+        let (kh, kw, sh, sw, ph, pw) = (k.0, k.1, st.0, st.1, pad.0, pad.1)
         let (xp, op, ip) = (x.elements(T.self), out.elements(T.self), indices.elements(Int64.self))
-        parallelChunks(count: n * c, cost: ho * wo * k.0 * k.1) { planes in
+        // Branch-free `better`: `!(v <= best)` holds for v > best and for a NaN v; a NaN best stays.
+        @inline(__always) func take(_ source: UnsafeMutablePointer<T>, _ i: Int, _ best: inout T, _ index: inout Int) {
+            let v = source[i]
+            let replace = !(v <= best) && best == best
+            best = replace ? v : best
+            index = replace ? i : index
+        }
+        let pairs = kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0 && 2 * ho <= h && 2 * wo <= w
+        parallelChunks(count: n * c, cost: ho * wo * kh * kw) { planes in
             for plane in planes {
                 let source = xp + plane * h * w
+                let values = op + plane * ho * wo, where_ = ip + plane * ho * wo
+                if pairs {
+                    for oy in 0..<ho {
+                        let top = 2 * oy * w, bottom = top + w
+                        for ox in 0..<wo {
+                            // Selects, not branches: which of four random values wins is
+                            // unpredictable, and mispredictions cost more than the loads.
+                            let a = top + 2 * ox, b = bottom + 2 * ox
+                            var index = a, best = source[a]
+                            take(source, a + 1, &best, &index)
+                            take(source, b, &best, &index)
+                            take(source, b + 1, &best, &index)
+                            values[oy * wo + ox] = best
+                            where_[oy * wo + ox] = Int64(index)
+                        }
+                    }
+                    continue
+                }
                 for oy in 0..<ho {
+                    let y0 = oy * sh - ph
+                    let iLo = Swift.max(0, -y0), iHi = Swift.min(kh, h - y0)
                     for ox in 0..<wo {
+                        let x0 = ox * sw - pw
+                        let jLo = Swift.max(0, -x0), jHi = Swift.min(kw, w - x0)
                         var best = -T.infinity, bestIndex = -1
-                        for i in 0..<k.0 {
-                            let y = oy * st.0 - pad.0 + i
-                            guard y >= 0 && y < h else { continue }
-                            for j in 0..<k.1 {
-                                let xx = ox * st.1 - pad.1 + j
-                                guard xx >= 0 && xx < w else { continue }
-                                let v = source[y * w + xx]
-                                if v > best || bestIndex < 0 || v.isNaN { best = v; bestIndex = y * w + xx; if v.isNaN { break } }
+                        if iLo < iHi && jLo < jHi {
+                            bestIndex = (y0 + iLo) * w + x0 + jLo
+                            best = source[bestIndex]
+                            for i in iLo..<iHi {
+                                let row = (y0 + i) * w + x0
+                                for j in jLo..<jHi { take(source, row + j, &best, &bestIndex) }
                             }
                         }
-                        let o = plane * ho * wo + oy * wo + ox
-                        op[o] = best
-                        ip[o] = Int64(bestIndex)
+                        values[oy * wo + ox] = best
+                        where_[oy * wo + ox] = Int64(bestIndex)
                     }
                 }
             }

@@ -35,8 +35,11 @@ struct StridedPlan {
     /// Stride of the innermost merged axis, per operand.
     var innerStrides: SIMD4<Int> { strides.last ?? SIMD4(repeating: 0) }
 
-    /// Calls `body(offsets, count)` for each row intersecting the linear range.
-    
+    /// Calls `body(offsets, count)` for each row intersecting the linear range. Always
+    /// inlined: `body` then carries the element function known at the call site, and its
+    /// loops compile to direct code instead of a closure call per element (measured: a
+    /// broadcast ReLU backward went from ~2.5 ns to well under 1 ns per element).
+    @inline(__always)
     func forEachRow(in range: Range<Int>, _ body: (SIMD4<Int>, Int) -> Void) {
         // Empty tensors have a zero extent somewhere: nothing to visit (and no modulo by 0).
         if range.isEmpty { return }
