@@ -55,16 +55,17 @@ extension CPUBackend {
         return start < end ? start..<end : 0..<0
     }
 
-    /// Copies the patches of one sample's channel group into `col` (zeros where padded).
-    /// Bounds are worked out per row, so the inner loop is a plain (often contiguous) copy.
-    private func im2col<T: BLASScalar>(_ x: UnsafePointer<T>, _ s: Shape2D, _ col: UnsafeMutablePointer<T>) {
+    /// Copies the patches of one sample's channel group into `col`, whose rows are `ld`
+    /// apart (zeros where padded). Bounds are worked out per row, so the inner loop is a
+    /// plain (often contiguous) copy.
+    private func im2col<T: BLASScalar>(_ x: UnsafePointer<T>, _ s: Shape2D, _ col: UnsafeMutablePointer<T>, ld: Int) {
         let (sh, sw) = s.g.stride, (ph, pw) = s.g.padding, (dh, dw) = s.g.dilation
         var row = 0
         for c in 0..<s.cg {
             let plane = x + c * s.h * s.w
             for i in 0..<s.kh {
                 for j in 0..<s.kw {
-                    let out = col + row * s.spatial
+                    let out = col + row * ld
                     let columns = validRange(s.wo, sw, pw, j * dw, s.w)
                     for oy in 0..<s.ho {
                         let y = oy * sh - ph + i * dh
@@ -88,15 +89,16 @@ extension CPUBackend {
         }
     }
 
-    /// Adds the patches in `col` back into one sample's channel group (the adjoint of im2col).
-    private func col2im<T: BLASScalar>(_ col: UnsafePointer<T>, _ s: Shape2D, _ x: UnsafeMutablePointer<T>) {
+    /// Adds the patches in `col` (rows `ld` apart) back into one sample's channel group (the
+    /// adjoint of im2col).
+    private func col2im<T: BLASScalar>(_ col: UnsafePointer<T>, _ s: Shape2D, _ x: UnsafeMutablePointer<T>, ld: Int) {
         let (sh, sw) = s.g.stride, (ph, pw) = s.g.padding, (dh, dw) = s.g.dilation
         var row = 0
         for c in 0..<s.cg {
             let plane = x + c * s.h * s.w
             for i in 0..<s.kh {
                 for j in 0..<s.kw {
-                    let source = col + row * s.spatial
+                    let source = col + row * ld
                     let columns = validRange(s.wo, sw, pw, j * dw, s.w)
                     for oy in 0..<s.ho where !columns.isEmpty {
                         let y = oy * sh - ph + i * dh
@@ -136,16 +138,10 @@ extension CPUBackend {
     /// im2col of every sample of one group into `col [patch, N · spatial]`.
     private func batchedIm2col<T: BLASScalar>(_ xp: UnsafePointer<T>, _ s: Shape2D, _ group: Int, _ col: UnsafeMutablePointer<T>) {
         let columns = s.n * s.spatial
-        // Samples fill disjoint column ranges, so they are gathered in parallel.
+        // Samples fill disjoint column ranges, so they are gathered in parallel, each straight
+        // into its columns (rows `columns` apart).
         parallelChunks(count: s.n, cost: s.patch * s.spatial) { samples in
-            self.withScratch(s.patch * s.spatial, T.self) { sample in
-                for n in samples {
-                    self.im2col(xp + (n * s.c + group * s.cg) * s.h * s.w, s, sample)
-                    for r in 0..<s.patch {
-                        (col + r * columns + n * s.spatial).update(from: sample + r * s.spatial, count: s.spatial)
-                    }
-                }
-            }
+            for n in samples { self.im2col(xp + (n * s.c + group * s.cg) * s.h * s.w, s, col + n * s.spatial, ld: columns) }
         }
     }
 
@@ -166,12 +162,7 @@ extension CPUBackend {
                     // col [patch, N · spatial] = W_gᵀ [patch, og] · g [og, N · spatial]
                     T.gemm(true, false, s.patch, columns, s.og, wp + group * s.og * s.patch, s.patch, gathered, columns, col, columns, beta: 0)
                     parallelChunks(count: s.n, cost: s.patch * s.spatial) { samples in
-                        self.withScratch(s.patch * s.spatial, T.self) { local in
-                            for n in samples {
-                                for r in 0..<s.patch { (local + r * s.spatial).update(from: col + r * columns + n * s.spatial, count: s.spatial) }
-                                self.col2im(local, s, op + (n * s.c + group * s.cg) * s.h * s.w)
-                            }
-                        }
+                        for n in samples { self.col2im(col + n * s.spatial, s, op + (n * s.c + group * s.cg) * s.h * s.w, ld: columns) }
                     }
                 }
             }
