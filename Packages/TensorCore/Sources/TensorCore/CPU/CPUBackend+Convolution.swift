@@ -45,6 +45,21 @@ extension CPUBackend {
         return operands[0].dtype
     }
 
+    /// `destination[i] += source[i]` eight lanes at a time (the compiler cannot vectorise the
+    /// plain loop: it must assume the two rows overlap).
+    @inline(__always)
+    private func addRow<T: BLASScalar>(_ destination: UnsafeMutablePointer<T>, _ source: UnsafePointer<T>, _ count: Int) {
+        let d = UnsafeMutableRawPointer(destination), s = UnsafeRawPointer(source)
+        let stride = MemoryLayout<T>.stride
+        var i = 0
+        while i + 8 <= count {
+            let sum = d.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<T>.self) + s.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<T>.self)
+            d.storeBytes(of: sum, toByteOffset: i * stride, as: SIMD8<T>.self)
+            i += 8
+        }
+        while i < count { destination[i] += source[i]; i += 1 }
+    }
+
     /// The output columns `ox` whose input column `ox · stride - pad + offset` lies in `0..<width`.
     @inline(__always)
     private func validRange(_ outSize: Int, _ stride: Int, _ pad: Int, _ offset: Int, _ width: Int) -> Range<Int> {
@@ -104,7 +119,11 @@ extension CPUBackend {
                         let y = oy * sh - ph + i * dh
                         guard y >= 0 && y < s.h else { continue }
                         let line = plane + y * s.w - pw + j * dw, values = source + oy * s.wo
-                        for ox in columns { line[ox * sw] += values[ox] }
+                        if sw == 1 {
+                            addRow(line + columns.lowerBound, values + columns.lowerBound, columns.count)
+                        } else {
+                            for ox in columns { line[ox * sw] += values[ox] }
+                        }
                     }
                     row += 1
                 }
