@@ -85,23 +85,21 @@ public final class BatchNorm1d: Module {
                     "[BatchNorm1d] input \(shapeText(x.shape)) should be [N, \(featureCount)] or [N, \(featureCount), L]")
         let axes = x.rank == 2 ? [0] : [0, 2]
         let statShape = x.rank == 2 ? [1, featureCount] : [1, featureCount, 1]
-        let mean: Tensor, variance: Tensor
         if isTraining || runningMean == nil {
             let count = axes.reduce(1) { $0 * x.shape[$1] }
             tensorCheck(count > 1, "[BatchNorm1d] needs more than one value per channel in training, got \(shapeText(x.shape))")
-            mean = x.mean(axes: axes, keepDims: true)
-            variance = (x - mean).squared().mean(axes: axes, keepDims: true)
+            let (y, mean, variance) = batchNormTraining(x, weight: weight?.value, bias: bias?.value, epsilon: epsilon)
             if isTraining, let rm = runningMean, let rv = runningVariance {
                 withoutGradients {
-                    let unbiased = variance.reshaped(to: [featureCount]) * (Double(count) / Double(count - 1))
-                    rm.value = rm.value * (1 - momentum) + mean.reshaped(to: [featureCount]) * momentum
+                    let unbiased = variance * (Double(count) / Double(count - 1))
+                    rm.value = rm.value * (1 - momentum) + mean * momentum
                     rv.value = rv.value * (1 - momentum) + unbiased * momentum
                 }
             }
-        } else {
-            mean = runningMean!.value.reshaped(to: statShape)
-            variance = runningVariance!.value.reshaped(to: statShape)
+            return y
         }
+        let mean = runningMean!.value.reshaped(to: statShape)
+        let variance = runningVariance!.value.reshaped(to: statShape)
         var y = (x - mean) * (variance + epsilon).rsqrt()
         if let w = weight { y = y * w.value.reshaped(to: statShape) }
         if let b = bias { y = y + b.value.reshaped(to: statShape) }

@@ -104,6 +104,33 @@ struct LayerTests {
     }
 }
 
+@Suite("Fused batch norm")
+struct FusedBatchNormTests {
+    /// The one-node batch norm equals the composed formula in value and in first and second
+    /// derivatives (the closed-form backward, and the recomputed one under createGraph).
+    @Test func matchesTheComposedFormulaAndIsGradientChecked() {
+        let g = RandomGenerator(seed: 21)
+        let x = Tensor.randn([5, 3, 4], dtype: .float64, generator: g) * 2 + 1
+        let w = Tensor.randn([3], dtype: .float64, generator: g), b = Tensor.randn([3], dtype: .float64, generator: g)
+        let fused = batchNormTraining(x, weight: w, bias: b)
+        expectClose(fused.output, batchNorm(x, runningMean: nil, runningVariance: nil, weight: w, bias: b, training: true),
+                    tolerance: Tolerance(absolute: 1e-12, relative: 1e-12))
+        expectClose(fused.mean, x.mean(axes: [0, 2]), tolerance: Tolerance(absolute: 1e-12, relative: 1e-12))
+        expectClose(fused.variance, x.variance(axes: [0, 2], correction: 0), tolerance: Tolerance(absolute: 1e-12, relative: 1e-12))
+        // A weighting makes the loss depend on the output beyond its (constant) sum.
+        let weighting = Tensor.randn([5, 3, 4], dtype: .float64, generator: g)
+        GradientCheck.check([x, w, b], "fused batch norm") { t in
+            (batchNormTraining(t[0], weight: t[1], bias: t[2]).output * weighting).sum()
+        }
+        GradientCheck.checkSecondOrder([x, w, b], "fused batch norm, second order") { t in
+            (batchNormTraining(t[0], weight: t[1], bias: t[2]).output * weighting).tanh().sum()
+        }
+        GradientCheck.check([Tensor.randn([6, 2], dtype: .float64, generator: g)], "fused batch norm without affine") { t in
+            (batchNormTraining(t[0]).output.squared() * Tensor([1.0, 3])).sum()
+        }
+    }
+}
+
 @Suite("Functional forms agree with the layers")
 struct FunctionalFormTests {
     @Test func freeFunctionsMatchModules() {

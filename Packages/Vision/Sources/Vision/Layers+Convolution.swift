@@ -98,15 +98,17 @@ public final class BatchNorm2d: Module {
         if isTraining {
             let count = x.shape[0] * x.shape[2] * x.shape[3]
             tensorCheck(count > 1, "[BatchNorm2d] needs more than one value per channel in training")
+            // One pass for the statistics serves the output and the running estimates.
+            let (y, mean, variance) = batchNormTraining(x, weight: weight.value, bias: bias.value, epsilon: epsilon)
             withoutGradients {
-                let mean = x.mean(axes: [0, 2, 3])
-                let variance = x.variance(axes: [0, 2, 3], correction: 1)
+                let unbiased = variance * (Double(count) / Double(count - 1))
                 runningMean.value = runningMean.value * (1 - momentum) + mean * momentum
-                runningVariance.value = runningVariance.value * (1 - momentum) + variance * momentum
+                runningVariance.value = runningVariance.value * (1 - momentum) + unbiased * momentum
             }
+            return y
         }
-        return batchNorm(x, runningMean: isTraining ? nil : runningMean.value, runningVariance: isTraining ? nil : runningVariance.value,
-                         weight: weight.value, bias: bias.value, training: isTraining, epsilon: epsilon)
+        return batchNorm(x, runningMean: runningMean.value, runningVariance: runningVariance.value,
+                         weight: weight.value, bias: bias.value, training: false, epsilon: epsilon)
     }
 }
 
