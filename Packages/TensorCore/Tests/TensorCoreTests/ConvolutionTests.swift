@@ -70,6 +70,36 @@ struct ConvolutionTests {
         }
     }
 
+    /// The direct float32 kernels (few channels) give im2col + GEMM's results, forward and
+    /// both gradients, over strides, paddings, kernel sizes and channel counts off multiples of 8.
+    @Test func directConvolutionMatchesIm2col() {
+        let cases: [(n: Int, c: Int, o: Int, h: Int, w: Int, k: (Int, Int), stride: (Int, Int), padding: (Int, Int))] = [
+            (3, 1, 6, 28, 28, (5, 5), (1, 1), (2, 2)), (2, 6, 16, 14, 14, (5, 5), (1, 1), (0, 0)),
+            (2, 3, 5, 9, 11, (3, 3), (2, 2), (1, 1)), (1, 16, 9, 8, 7, (3, 2), (1, 2), (1, 0)), (2, 2, 3, 5, 5, (1, 1), (1, 1), (0, 0)),
+        ]
+        let previous = (CPUBackend.directConvolutionEnabled, CPUBackend.directWeightGradient)
+        defer { (CPUBackend.directConvolutionEnabled, CPUBackend.directWeightGradient) = previous }
+        CPUBackend.directWeightGradient = true
+        for (i, t) in cases.enumerated() {
+            let g = RandomGenerator(seed: UInt64(60 + i))
+            let x = Tensor.randn([t.n, t.c, t.h, t.w], generator: g), w = Tensor.randn([t.o, t.c, t.k.0, t.k.1], generator: g)
+            func run() -> [Tensor] {
+                let xp = x.requiringGrad(), wp = w.requiringGrad()
+                let y = xp.conv2d(weight: wp, stride: t.stride, padding: .explicit(t.padding.0, t.padding.1))
+                let weighting = Tensor.randn(y.shape, generator: RandomGenerator(seed: 99))
+                (y * weighting).sum().backward()
+                return [y, xp.grad!, wp.grad!]
+            }
+            CPUBackend.directConvolutionEnabled = true
+            let direct = run()
+            CPUBackend.directConvolutionEnabled = false
+            let reference = run()
+            for (name, (a, b)) in zip(["output", "input gradient", "weight gradient"], zip(direct, reference)) {
+                expectClose(a, b, tolerance: Tolerance(absolute: 1e-4, relative: 1e-4), "case \(i) \(name)")
+            }
+        }
+    }
+
     @Test func gradientsAreCheckedNumericallyIncludingSecondOrder() {
         let x = sample([2, 4, 5, 5], seed: 50), w = sample([4, 2, 3, 3], seed: 51)
         GradientCheck.check([x, w], "conv2d groups stride dilation") {

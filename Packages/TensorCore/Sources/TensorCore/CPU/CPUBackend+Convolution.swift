@@ -132,7 +132,11 @@ extension CPUBackend {
     }
 
     public func conv2d(_ x: Operand, weight: Operand, geometry: ConvolutionGeometry, into out: Operand) {
-        if floatType("conv2d", x, weight, out) == .float32 { conv2dTyped(x, weight, geometry, out, Float.self) }
+        let dtype = floatType("conv2d", x, weight, out)
+        if directConvolutionApplies(.forward, dtype, geometry, outputChannels: weight.shape[0], inputChannels: x.shape[1]) {
+            return conv2dDirect(x, weight, geometry, out)
+        }
+        if dtype == .float32 { conv2dTyped(x, weight, geometry, out, Float.self) }
         else { conv2dTyped(x, weight, geometry, out, Double.self) }
     }
 
@@ -165,7 +169,11 @@ extension CPUBackend {
     }
 
     public func conv2dInputGradient(_ gradient: Operand, weight: Operand, geometry: ConvolutionGeometry, into out: Operand) {
-        if floatType("conv2dInputGradient", gradient, weight, out) == .float32 { inputGradient(gradient, weight, geometry, out, Float.self) }
+        let dtype = floatType("conv2dInputGradient", gradient, weight, out)
+        if directConvolutionApplies(.inputGradient, dtype, geometry, outputChannels: weight.shape[0], inputChannels: out.shape[1]) {
+            return conv2dInputGradientDirect(gradient, weight, geometry, out)
+        }
+        if dtype == .float32 { inputGradient(gradient, weight, geometry, out, Float.self) }
         else { inputGradient(gradient, weight, geometry, out, Double.self) }
     }
 
@@ -189,7 +197,11 @@ extension CPUBackend {
     }
 
     public func conv2dWeightGradient(_ x: Operand, gradient: Operand, geometry: ConvolutionGeometry, into out: Operand) {
-        if floatType("conv2dWeightGradient", x, gradient, out) == .float32 { weightGradient(x, gradient, geometry, out, Float.self) }
+        let dtype = floatType("conv2dWeightGradient", x, gradient, out)
+        if directConvolutionApplies(.weightGradient, dtype, geometry, outputChannels: out.shape[0], inputChannels: x.shape[1]) {
+            return conv2dWeightGradientDirect(x, gradient, geometry, out)
+        }
+        if dtype == .float32 { weightGradient(x, gradient, geometry, out, Float.self) }
         else { weightGradient(x, gradient, geometry, out, Double.self) }
     }
 
