@@ -70,6 +70,22 @@ struct ConvolutionTests {
         }
     }
 
+    /// The float32 vector 2×2 pooling (eight windows a step) agrees with the float64 path on
+    /// rows wide enough for it, with ties and NaNs: values and the positions gradients go to.
+    @Test func vectorMaxPoolingAgreesWithTheScalarPath() {
+        let count = 2 * 3 * 6 * 41
+        var values: [Double] = (0..<count).map { (i: Int) -> Double in Double((i * 7919) % 5) }   // many ties
+        for i in stride(from: 13, to: count, by: 97) { values[i] = Double.nan }
+        let x64 = Tensor(values, shape: [2, 3, 6, 41]).cast(to: .float64).requiringGrad()
+        let x32 = x64.detached().cast(to: .float32).requiringGrad()
+        let (y64, y32) = (x64.maxPool2d(kernelSize: 2), x32.maxPool2d(kernelSize: 2))
+        let (a, b) = (y64.scalars(as: Double.self), y32.scalars(as: Double.self))
+        #expect(a.count == b.count && zip(a, b).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
+        y64.sum().backward()
+        y32.sum().backward()
+        #expect(x64.grad!.scalars(as: Double.self) == x32.grad!.scalars(as: Double.self))
+    }
+
     /// The direct float32 kernels (few channels) give im2col + GEMM's results, forward and
     /// both gradients, over strides, paddings, kernel sizes and channel counts off multiples of 8.
     @Test func directConvolutionMatchesIm2col() {

@@ -1,6 +1,7 @@
 #ifndef TESSERA_KERNELS_H
 #define TESSERA_KERNELS_H
 #include <stddef.h>
+#include <stdint.h>
 
 /// out[i] = exp(x[i] - shift) for i < n; returns the sum of out. Uses AVX2+FMA when the
 /// CPU has them (checked once at run time), else a portable loop. Within 2 ulp of expf;
@@ -40,6 +41,10 @@ void tessera_conv2d_direct_f32(const float *xp, int c, int hp, int wp, const flo
 /// output gradient transposed to `gt [n][ho·wo][ceil(o/8)·8]` (channels last, zero-padded).
 void tessera_conv2d_weight_gradient_f32(const float *xp, int n, int c, int hp, int wp, const float *gt, int o,
                                         int ho, int wo, int kh, int kw, int sh, int sw, int c0, int c1, float *dw);
+
+/// 2×2 stride-2 max pooling without padding over `planes` planes `[h][w]` into `[ho][wo]`,
+/// with the flat `h·w` index of each maximum (AVX2; callers check `tessera_kernels_have_avx2`).
+void tessera_max_pool_2x2_f32(const float *x, float *out, int64_t *indices, ptrdiff_t planes, int h, int w, int ho, int wo);
 
 /// Whether the vector paths are in use (for benchmarks and reports).
 int tessera_kernels_have_avx2(void);

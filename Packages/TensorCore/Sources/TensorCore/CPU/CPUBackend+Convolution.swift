@@ -1,3 +1,5 @@
+import CTesseraKernels
+
 /// Convolutions by im2col + GEMM (one sample and group at a time): the column buffer holds
 /// `[C/g · kh · kw, Ho · Wo]` patches, and OpenBLAS does the arithmetic.
 extension CPUBackend {
@@ -245,6 +247,15 @@ extension CPUBackend {
             index = replace ? i : index
         }
         let pairs = kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0 && 2 * ho <= h && 2 * wo <= w
+        if pairs && T.self == Float.self && tessera_kernels_have_avx2() != 0 {
+            // Eight windows per step with vector blends (CTesseraKernels/pooling.c).
+            let source = UnsafeRawPointer(xp).assumingMemoryBound(to: Float.self)
+            let values = UnsafeMutableRawPointer(op).assumingMemoryBound(to: Float.self)
+            return parallelChunks(count: n * c, cost: ho * wo * 4) { planes in
+                tessera_max_pool_2x2_f32(source + planes.lowerBound * h * w, values + planes.lowerBound * ho * wo,
+                                         ip + planes.lowerBound * ho * wo, planes.count, Int32(h), Int32(w), Int32(ho), Int32(wo))
+            }
+        }
         parallelChunks(count: n * c, cost: ho * wo * kh * kw) { planes in
             for plane in planes {
                 let source = xp + plane * h * w
