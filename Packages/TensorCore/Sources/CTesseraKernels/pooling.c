@@ -63,10 +63,16 @@ void tessera_max_pool_2x2_f32(const float *x, float *out, int64_t *indices, ptrd
         float *o = out + p * (ptrdiff_t)ho * wo;
         int64_t *ix = indices + p * (ptrdiff_t)ho * wo;
         for (int oy = 0; oy < ho; oy++) {
-            int ox = 0;
-            // A chunk reads 16 input columns: stay inside the row.
-            for (; ox + 8 <= wo && 2 * ox + 16 <= w; ox += 8) pool_row8(plane, w, oy, ox, o + oy * wo + ox, ix + oy * wo + ox);
-            for (; ox < wo; ox++) pool_one(plane, w, oy, ox, o + oy * wo + ox, ix + oy * wo + ox);
+            // A chunk reads 16 input columns (2·wo ≤ w keeps it inside the row); the last chunk
+            // overlaps the previous one and rewrites equal values.
+            if (wo >= 8) {
+                for (int ox = 0; ox < wo; ox += 8) {
+                    int start = ox + 8 <= wo ? ox : wo - 8;
+                    pool_row8(plane, w, oy, start, o + oy * wo + start, ix + oy * wo + start);
+                }
+            } else {
+                for (int ox = 0; ox < wo; ox++) pool_one(plane, w, oy, ox, o + oy * wo + ox, ix + oy * wo + ox);
+            }
         }
     }
 }
