@@ -7,8 +7,9 @@ import CTesseraKernels
 ///
 /// Measured here (LeNet's two convolutions, a ResNet-20 16-channel layer): the forward is
 /// 1.3-2x faster than im2col + GEMM, the input gradient up to 1.5x when there are at least 4
-/// input channels (its eight lanes run over input channels), the weight gradient no faster —
-/// so that one stays on GEMM unless asked for (`directWeightGradient`).
+/// input channels (its eight lanes run over input channels), the weight gradient faster only
+/// for single-channel inputs — elsewhere it stays on GEMM unless asked for
+/// (`directWeightGradient`).
 extension CPUBackend {
     /// Off sends every convolution through im2col + GEMM (tests compare the two paths).
     nonisolated(unsafe) public static var directConvolutionEnabled = true
@@ -30,7 +31,11 @@ extension CPUBackend {
         switch pass {
         case .forward: return true
         case .inputGradient: return inputChannels >= 4
-        case .weightGradient: return CPUBackend.directWeightGradient
+        // With one input channel the GEMM is [O, k·k] x [k·k, N·H·W]ᵀ: a few dozen rows and
+        // columns over a huge inner dimension, which OpenBLAS runs slowly (LeNet's first
+        // layer: the step went from 8.0 to 10.8 thousand samples/s). With three (ResNet's
+        // RGB input) the GEMM was faster again.
+        case .weightGradient: return inputChannels < 2 || CPUBackend.directWeightGradient
         }
     }
 
