@@ -25,8 +25,32 @@ extension CPUBackend {
         let pp = ptr(p), gp = ptr(g), op = ptr(out), bp = b.map(ptr)
         let lr = T(h.learningRate), wd = T(h.weightDecay), mu = T(h.momentum), damp = 1 - T(h.dampening)
         let nesterov = h.nesterov, useMomentum = bp != nil && h.momentum != 0
+        // Eight lanes at a time with the branches hoisted: the compiler will not vectorise the
+        // plain loop (four pointers it cannot prove apart), and the scalar loop was an eighth of
+        // an MLP training step. Same operations in the same order, so the same numbers.
+        @inline(__always) func load(_ base: UnsafeMutablePointer<T>, _ i: Int) -> SIMD8<T> {
+            UnsafeRawPointer(base + i).loadUnaligned(as: SIMD8<T>.self)
+        }
+        @inline(__always) func store(_ v: SIMD8<T>, _ base: UnsafeMutablePointer<T>, _ i: Int) {
+            UnsafeMutableRawPointer(base + i).storeBytes(of: v, as: SIMD8<T>.self)
+        }
         parallelChunks(count: p.elementCount, cost: 1) { range in
-            for i in range {
+            var i = range.lowerBound
+            if useMomentum, let bp {
+                while i + 8 <= range.upperBound {
+                    let d = load(gp, i) + wd * load(pp, i)
+                    let buf = first ? d : mu * load(bp, i) + damp * d
+                    store(buf, bp, i)
+                    store(load(pp, i) - lr * (nesterov ? d + mu * buf : buf), op, i)
+                    i += 8
+                }
+            } else {
+                while i + 8 <= range.upperBound {
+                    store(load(pp, i) - lr * (load(gp, i) + wd * load(pp, i)), op, i)
+                    i += 8
+                }
+            }
+            for i in i..<range.upperBound {
                 var d = gp[i] + wd * pp[i]
                 if useMomentum, let bp {
                     let buf = first ? d : mu * bp[i] + damp * d
