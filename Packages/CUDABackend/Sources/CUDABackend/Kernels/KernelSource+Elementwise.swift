@@ -93,12 +93,17 @@ enum ElementwiseKernels {
         }
     }
 
-    extern "C" __global__ void fill(T* out, Strided os, i64 n, double value, int contiguous) {
+    // A host scalar in the compute type (integers through i64, so large values stay exact).
+    __device__ __forceinline__ C scalar_value(double value) {
     #if IS_FLOAT
-        C v = (C)value;
+        return (C)value;
     #else
-        C v = (C)(i64)value;
+        return (C)(i64)value;
     #endif
+    }
+
+    extern "C" __global__ void fill(T* out, Strided os, i64 n, double value, int contiguous) {
+        C v = scalar_value(value);
         FOR_EACH(i, n) { store(out, contiguous ? i : strided_offset(i, os), v); }
     }
 
@@ -146,11 +151,7 @@ enum ElementwiseKernels {
     // x op s (or s op x when scalar_left); s converted to the compute type once.
     extern "C" __global__ void binary_scalar(const T* x, Strided xs, T* out, Strided os, i64 n, int op, double scalar,
                                              int scalar_left, int contiguous) {
-    #if IS_FLOAT
-        C s = (C)scalar;
-    #else
-        C s = (C)(i64)scalar;
-    #endif
+        C s = scalar_value(scalar);
         FOR_EACH(i, n) {
             C v = load(x, contiguous ? i : strided_offset(i, xs));
             store(out, contiguous ? i : strided_offset(i, os), scalar_left ? binary_value(op, s, v) : binary_value(op, v, s));
@@ -159,11 +160,7 @@ enum ElementwiseKernels {
 
     extern "C" __global__ void compare_scalar(const T* x, Strided xs, u8* out, Strided os, i64 n, int op, double scalar,
                                               int scalar_left, int contiguous) {
-    #if IS_FLOAT
-        C s = (C)scalar;
-    #else
-        C s = (C)(i64)scalar;
-    #endif
+        C s = scalar_value(scalar);
         FOR_EACH(i, n) {
             C v = load(x, contiguous ? i : strided_offset(i, xs));
             out[contiguous ? i : strided_offset(i, os)] = scalar_left ? compare_value(op, s, v) : compare_value(op, v, s);
@@ -202,11 +199,7 @@ enum ElementwiseKernels {
     }
 
     extern "C" __global__ void binary_scalar_packed(const T* x, T* out, i64 n, int op, double scalar, int scalar_left) {
-    #if IS_FLOAT
-        C s = (C)scalar;
-    #else
-        C s = (C)(i64)scalar;
-    #endif
+        C s = scalar_value(scalar);
         i64 packs = n / PACK;
         FOR_EACH(i, packs) {
             Pack a, r;

@@ -15,7 +15,7 @@ extension CPUBackend {
     /// Runs `body` with scratch memory from the caching allocator (these buffers are
     /// megabytes, and fresh mmaps would page-fault on every call); the block stays alive
     /// until `body` returns.
-    private func withScratch<T, R>(_ count: Int, _ t: T.Type, _ body: (UnsafeMutablePointer<T>) -> R) -> R {
+    func withScratch<T, R>(_ count: Int, _ t: T.Type, _ body: (UnsafeMutablePointer<T>) -> R) -> R {
         let storage = CPUAllocator.shared.allocate(byteCount: Swift.max(count, 1) * MemoryLayout<T>.stride)
         return withExtendedLifetime(storage) { body(storage.pointer.assumingMemoryBound(to: T.self)) }
     }

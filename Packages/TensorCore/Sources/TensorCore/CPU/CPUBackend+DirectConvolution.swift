@@ -39,10 +39,9 @@ extension CPUBackend {
         }
     }
 
-    /// Scratch from the caching allocator, alive while `body` runs.
+    /// Float scratch from the caching allocator (the convolutions' `withScratch`).
     private func scratch<R>(_ count: Int, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
-        let storage = CPUAllocator.shared.allocate(byteCount: Swift.max(count, 1) * MemoryLayout<Float>.stride)
-        return withExtendedLifetime(storage) { body(storage.pointer.assumingMemoryBound(to: Float.self)) }
+        withScratch(count, Float.self, body)
     }
 
     /// Copies `channels` planes `[h][w]` into `[hp][wp]` with `top`/`left` zero rows/columns
