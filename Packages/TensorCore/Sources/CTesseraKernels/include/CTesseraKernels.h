@@ -46,6 +46,28 @@ void tessera_conv2d_weight_gradient_f32(const float *xp, int n, int c, int hp, i
 /// with the flat `h·w` index of each maximum (AVX2; callers check `tessera_kernels_have_avx2`).
 void tessera_max_pool_2x2_f32(const float *x, float *out, int64_t *indices, ptrdiff_t planes, int h, int w, int ho, int wo);
 
+/// A task of `tessera_pool_run`: called once per index, from the pool's threads.
+typedef void (*tessera_task_fn)(void *context, long index);
+
+/// Runs fn(context, i) for i in 0..<count on the calling thread and the pool's helpers, and
+/// returns when all have finished. Nested calls, and calls while another thread is using the
+/// pool, run serially on the calling thread.
+void tessera_pool_run(tessera_task_fn fn, void *context, long count);
+
+/// Threads the pool uses, the caller included (1 = everything on the calling thread).
+void tessera_pool_set_threads(int threads);
+int tessera_pool_threads(void);
+
+/// Whether `tessera_sgemm` can run here (AVX2 + FMA).
+int tessera_sgemm_available(void);
+
+/// C = alpha·A·B + beta·C (+ bias[j] on every row, then ReLU when `relu`), float32, with
+/// element strides for every operand (A is m×k at a[i·rsa + p·csa], and so on). `threads`
+/// parts at most, run on the pool. beta = 0 never reads C. Needs `tessera_sgemm_available()`.
+void tessera_sgemm(long m, long n, long k, float alpha, const float *a, long rsa, long csa,
+                   const float *b, long rsb, long csb, float beta, float *c, long rsc, long csc,
+                   const float *bias, int relu, int threads);
+
 /// Whether the vector paths are in use (for benchmarks and reports).
 int tessera_kernels_have_avx2(void);
 

@@ -1,4 +1,8 @@
 import COpenBLAS
+#if canImport(Glibc)
+import Glibc
+#endif
+import CTesseraKernels
 
 /// The BLAS entry points per element type: the only per-dtype code of the CPU matmul.
 protocol BLASScalar: TensorFloat {
@@ -77,6 +81,9 @@ extension CPUBackend {
         let m = out.shape[r - 2], n = out.shape[r - 1], k = a.shape[r - 1]
         if m == 0 || n == 0 { return }
         if k == 0 { if !accumulate { fill(out, with: 0) }; return }
+        if T.self == Float.self, CPUBackend.ownGEMM {
+            return matmulFloat(a, b, out, accumulate: accumulate, bias: nil, relu: false)
+        }
         // Operands BLAS cannot read in place (or an output it cannot write) go through copies.
         let sa = a.layout.strides, sb = b.layout.strides, so = out.layout.strides
         guard let viewA = blasView(rows: m, columns: k, rowStride: sa[r - 2], columnStride: sa[r - 1]) else {
@@ -100,6 +107,39 @@ extension CPUBackend {
         forEachMatrix(a, b, out) { ao, bo, co in
             T.gemm(viewA.transposed, viewB.transposed, m, n, k, ap + ao, viewA.ld, bp + bo, viewB.ld, cp + co, viewC.ld,
                    beta: accumulate ? 1 : 0)
+        }
+    }
+
+    /// Whether float32 products run on `tessera_sgemm` (AVX2/FMA present) instead of OpenBLAS.
+    /// `TESSERA_GEMM=openblas` keeps OpenBLAS (for comparisons).
+    static let ownGEMM = tessera_sgemm_available() != 0 && getenv("TESSERA_GEMM").map { String(cString: $0) } != "openblas"
+
+    /// float32 `out = a·b (+ out) (+ bias, ReLU)` on `tessera_sgemm`, which reads any strides, so
+    /// transposed and broadcast views need no copies. Batches of matrices too small to split
+    /// run one matrix per thread instead.
+    func matmulFloat(_ a: Operand, _ b: Operand, _ out: Operand, accumulate: Bool, bias: Operand?, relu: Bool) {
+        let r = out.shape.count
+        let m = out.shape[r - 2], n = out.shape[r - 1], k = a.shape[r - 1]
+        let sa = a.layout.strides, sb = b.layout.strides, so = out.layout.strides
+        let ap = a.storage.pointer.assumingMemoryBound(to: Float.self)
+        let bp = b.storage.pointer.assumingMemoryBound(to: Float.self)
+        let cp = out.storage.pointer.assumingMemoryBound(to: Float.self)
+        let biasPointer = bias.map { $0.storage.pointer.assumingMemoryBound(to: Float.self) + $0.layout.offset }
+        let threads = Int32(CPUThreads.count)
+        let batch = out.shape.prefix(r - 2).reduce(1, *)
+        let small = 2 * m * n * k < 1 << 21
+        var offsets: [(Int, Int, Int)] = []
+        offsets.reserveCapacity(batch)
+        forEachMatrix(a, b, out) { ao, bo, co in offsets.append((ao, bo, co)) }
+        let run = { (index: Int, threads: Int32) in
+            let (ao, bo, co) = offsets[index]
+            tessera_sgemm(m, n, k, 1, ap + ao, sa[r - 2], sa[r - 1], bp + bo, sb[r - 2], sb[r - 1],
+                          accumulate ? 1 : 0, cp + co, so[r - 2], so[r - 1], biasPointer, relu ? 1 : 0, threads)
+        }
+        if batch > 1 && small && threads > 1 {
+            parallelTasks(count: batch) { run($0, 1) }
+        } else {
+            for index in 0..<batch { run(index, threads) }
         }
     }
 

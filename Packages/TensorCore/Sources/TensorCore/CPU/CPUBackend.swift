@@ -1,10 +1,12 @@
 import COpenBLAS
+import CTesseraKernels
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The CPU backend: OpenBLAS for matrix products, generic strided kernels for the rest,
-/// split across cores above a size threshold.
+/// The CPU backend: float32 matrix products on our own GEMM (CTesseraKernels' gemm.c, where
+/// the CPU has AVX2/FMA), float64 on OpenBLAS, generic strided kernels for the rest, split
+/// across cores above a size threshold.
 public final class CPUBackend: Backend {
     public static let shared = CPUBackend(device: .cpu)
 
@@ -24,7 +26,10 @@ public final class CPUBackend: Backend {
     /// TensorCoreTesting's `EmulatedDevice.register()` installs it as `.cuda(0)`.
     public static func emulating(_ device: Device) -> CPUBackend { CPUBackend(device: device) }
 
-    static func setBLASThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+    static func setBLASThreads(_ n: Int) {
+        openblas_set_num_threads(Int32(n))
+        tessera_pool_set_threads(Int32(n))
+    }
 
     @inline(__always)
     public func allocate(byteCount: Int) -> Storage { CPUAllocator.shared.allocate(byteCount: byteCount, device: device) }

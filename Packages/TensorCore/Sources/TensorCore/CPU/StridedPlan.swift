@@ -1,3 +1,4 @@
+import CTesseraKernels
 import Dispatch
 
 /// Walks up to four operands of one shape together, a contiguous run ("row") at a time.
@@ -111,10 +112,24 @@ func parallelChunks(count: Int, cost: Int = 1, _ body: (Range<Int>) -> Void) {
     }
     let chunks = Swift.min(threads, count)
     let per = (count + chunks - 1) / chunks
-    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+    parallelTasks(count: chunks) { chunk in
         let start = chunk * per
         let end = Swift.min(count, start + per)
         if start < end { body(start..<end) }
+    }
+}
+
+/// Runs `body(i)` for every `i` in `0..<count` on the shared pool of CTesseraKernels (the
+/// same threads as the float32 GEMM, so element-wise work and products never compete for
+/// the cores with a second set of spinning workers), and returns when all are done.
+func parallelTasks(count: Int, _ body: (Int) -> Void) {
+    withoutActuallyEscaping(body) { body in
+        var task = body
+        withUnsafeMutablePointer(to: &task) { pointer in
+            tessera_pool_run({ context, index in
+                context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(index)
+            }, pointer, count)
+        }
     }
 }
 

@@ -1,0 +1,343 @@
+// Single-precision GEMM in the BLIS structure: B is packed into kc×16 column panels, A into
+// 6×kc row panels, and a 6×16 AVX2/FMA micro-kernel keeps the 6×16 block of C in twelve
+// registers over kc steps. Why our own instead of OpenBLAS for float32: the training steps are
+// many small and medium products, where OpenBLAS pays a separate pass to scale C by beta, its
+// threads spin in sched_yield between calls against our workers, and it cannot add a bias and
+// apply ReLU while the block is still in registers. Any strides are read (transposed views
+// need no copies); the orientation (C or Cᵀ) that wastes less of the 6×16 tiles is chosen.
+#include "CTesseraKernels.h"
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define TESSERA_X86 1
+#endif
+
+enum { MR = 6, NR = 16, KC = 256, MC = 144, NC = 3072 };
+
+typedef struct {
+    long m, n, k;
+    float alpha, beta;
+    const float *a; long rsa, csa;
+    const float *b; long rsb, csb;
+    float *c; long rsc, csc;
+    const float *bias;                     // added to every row of C (or NULL)
+    int bias_on_rows;                      // after swapping to Cᵀ: added to every column
+    int relu;
+} gemm_problem;
+
+static __thread float *pack_buffer = NULL;
+
+static float *buffers(void) {
+    if (!pack_buffer) {
+        void *p = NULL;
+        if (posix_memalign(&p, 64, sizeof(float) * ((size_t)KC * NC + (size_t)KC * MC + 256)) != 0) return NULL;
+        pack_buffer = p;
+    }
+    return pack_buffer;
+}
+
+#if TESSERA_X86
+// 8×8 transpose: row i of the input becomes column i of dst (rows ldd apart).
+__attribute__((target("avx2,fma")))
+static inline void transpose_store(__m256 r0, __m256 r1, __m256 r2, __m256 r3, __m256 r4, __m256 r5, __m256 r6,
+                                   __m256 r7, float *dst, long ldd) {
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+    __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+    __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+    __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    _mm256_storeu_ps(dst + 0 * ldd, _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_storeu_ps(dst + 1 * ldd, _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_storeu_ps(dst + 2 * ldd, _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_storeu_ps(dst + 3 * ldd, _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_storeu_ps(dst + 4 * ldd, _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_storeu_ps(dst + 5 * ldd, _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_storeu_ps(dst + 6 * ldd, _mm256_permute2f128_ps(u2, u6, 0x31));
+    _mm256_storeu_ps(dst + 7 * ldd, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+
+__attribute__((target("avx2,fma")))
+static inline void transpose8x8(const float *src, long ld, float *dst, long ldd) {
+    transpose_store(_mm256_loadu_ps(src + 0 * ld), _mm256_loadu_ps(src + 1 * ld), _mm256_loadu_ps(src + 2 * ld),
+                    _mm256_loadu_ps(src + 3 * ld), _mm256_loadu_ps(src + 4 * ld), _mm256_loadu_ps(src + 5 * ld),
+                    _mm256_loadu_ps(src + 6 * ld), _mm256_loadu_ps(src + 7 * ld), dst, ldd);
+}
+
+// Lanes 0..<count of a vector (count 0...8).
+static const int32_t lane_masks[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+
+__attribute__((target("avx2,fma")))
+static inline __m256i lanes(int count) {
+    return _mm256_loadu_si256((const __m256i *)(lane_masks + 8 - (count < 0 ? 0 : (count > 8 ? 8 : count))));
+}
+
+// 8×8 transpose of rows[i][p..<p+8] into dst[j·8 + i].
+__attribute__((target("avx2,fma")))
+static inline void transpose_rows(const float *const rows[8], long p, float *dst) {
+    __m256 r0 = _mm256_loadu_ps(rows[0] + p), r1 = _mm256_loadu_ps(rows[1] + p);
+    __m256 r2 = _mm256_loadu_ps(rows[2] + p), r3 = _mm256_loadu_ps(rows[3] + p);
+    __m256 r4 = _mm256_loadu_ps(rows[4] + p), r5 = _mm256_loadu_ps(rows[5] + p);
+    __m256 r6 = _mm256_loadu_ps(rows[6] + p), r7 = _mm256_loadu_ps(rows[7] + p);
+    transpose_store(r0, r1, r2, r3, r4, r5, r6, r7, dst, 8);
+}
+
+// Packs rows i0..<i0+mc, depths p0..<p0+kc of A into MR-row panels [kc][MR], zero-padding
+// the last panel's missing rows.
+__attribute__((target("avx2,fma")))
+static void pack_a(const gemm_problem *P, long i0, long mc, long p0, long kc, float *dst) {
+    for (long ip = 0; ip < mc; ip += MR) {
+        long mr = mc - ip < MR ? mc - ip : MR;
+        const float *src = P->a + (i0 + ip) * P->rsa + p0 * P->csa;
+        if (P->rsa == 1 && mr == MR) {
+            // Six contiguous values per depth; masked loads never touch memory past them, and
+            // each 8-wide store's two extra lanes are overwritten by the next.
+            __m256i six = lanes(MR);
+            for (long p = 0; p < kc; p++) _mm256_storeu_ps(dst + p * MR, _mm256_maskload_ps(src + p * P->csa, six));
+        } else if (P->csa == 1 && mr == MR) {
+            // Rows are contiguous along the depth: transpose 8×8 blocks whose last two rows
+            // repeat row 5, storing 8 wide and letting the next store overwrite the two extra
+            // lanes (the buffer has slack after the last panel).
+            long p = 0;
+            for (; p + 8 <= kc; p += 8) {
+                float t[8][8] __attribute__((aligned(32)));
+                const float *rows[8] = {src, src + P->rsa, src + 2 * P->rsa, src + 3 * P->rsa, src + 4 * P->rsa,
+                                        src + 5 * P->rsa, src + 5 * P->rsa, src + 5 * P->rsa};
+                transpose_rows(rows, p, &t[0][0]);
+                for (int q = 0; q < 8; q++) _mm256_storeu_ps(dst + (p + q) * MR, _mm256_load_ps(t[q]));
+            }
+            for (; p < kc; p++)
+                for (int r = 0; r < MR; r++) dst[p * MR + r] = src[r * P->rsa + p];
+        } else {
+            for (long p = 0; p < kc; p++)
+                for (int r = 0; r < MR; r++)
+                    dst[p * MR + r] = r < mr ? src[r * P->rsa + p * P->csa] : 0.0f;
+        }
+        dst += kc * MR;
+    }
+}
+
+// Packs depths p0..<p0+kc, columns j0..<j0+nc of B into NR-column panels [kc][NR].
+__attribute__((target("avx2,fma")))
+static void pack_b(const gemm_problem *P, long p0, long kc, long j0, long nc, float *dst) {
+    for (long jp = 0; jp < nc; jp += NR) {
+        long nr = nc - jp < NR ? nc - jp : NR;
+        const float *src = P->b + p0 * P->rsb + (j0 + jp) * P->csb;
+        if (P->csb == 1 && nr == NR) {
+            for (long p = 0; p < kc; p++) {
+                const float *s = src + p * P->rsb;
+                _mm256_store_ps(dst + p * NR, _mm256_loadu_ps(s));
+                _mm256_store_ps(dst + p * NR + 8, _mm256_loadu_ps(s + 8));
+            }
+        } else if (P->rsb == 1 && nr == NR) {
+            // Columns are contiguous along the depth: transpose 8×8 blocks.
+            long p = 0;
+            for (; p + 8 <= kc; p += 8) {
+                transpose8x8(src + p, P->csb, dst + p * NR, NR);
+                transpose8x8(src + 8 * P->csb + p, P->csb, dst + p * NR + 8, NR);
+            }
+            for (; p < kc; p++)
+                for (int j = 0; j < NR; j++) dst[p * NR + j] = src[j * P->csb + p];
+        } else {
+            for (long p = 0; p < kc; p++)
+                for (int j = 0; j < NR; j++)
+                    dst[p * NR + j] = j < nr ? src[p * P->rsb + j * P->csb] : 0.0f;
+        }
+        dst += kc * NR;
+    }
+}
+
+// Stores lanes 0..<count of v (vmaskmovps stores are microcoded and slow on AMD cores).
+__attribute__((target("avx2,fma")))
+static inline void store_lanes(float *c, __m256 v, int count) {
+    if (count >= 8) { _mm256_storeu_ps(c, v); return; }
+    __m128 part = _mm256_castps256_ps128(v);
+    if (count >= 4) { _mm_storeu_ps(c, part); part = _mm256_extractf128_ps(v, 1); c += 4; count -= 4; }
+    if (count >= 2) { _mm_storel_pi((__m64 *)c, part); part = _mm_movehl_ps(part, part); c += 2; count -= 2; }
+    if (count >= 1) _mm_store_ss(c, part);
+}
+
+// v·alpha + beta·C (+ bias, ReLU) into lanes 0..<count of C.
+__attribute__((target("avx2,fma")))
+static inline void finish(__m256 v, float *c, int count, __m256 alpha, float beta, __m256 bias, int relu) {
+    v = _mm256_mul_ps(v, alpha);
+    if (beta != 0.0f) {
+        __m256 old = count >= 8 ? _mm256_loadu_ps(c) : _mm256_maskload_ps(c, lanes(count));
+        v = _mm256_fmadd_ps(_mm256_set1_ps(beta), old, v);
+    }
+    v = _mm256_add_ps(v, bias);
+    // max(0, v) keeps a NaN (the second operand wins when either is NaN), as ReLU does.
+    if (relu) v = _mm256_max_ps(_mm256_setzero_ps(), v);
+    store_lanes(c, v, count);
+}
+
+// Writes one finished MR×NR register block: C = alpha·acc + beta·C (+ bias, ReLU when `last`),
+// as masked vectors along C's rows, or along its columns after a transpose when C is read
+// transposed (the Cᵀ orientation); element by element only for other layouts.
+__attribute__((target("avx2,fma")))
+static inline void store_block(const gemm_problem *P, __m256 acc[MR][2], long i, long j, int mr, int nr,
+                               float beta, int last) {
+    __m256 alpha = _mm256_set1_ps(P->alpha), zero = _mm256_setzero_ps();
+    const float *bias = last ? P->bias : NULL;
+    int relu = last && P->relu;
+    if (P->csc == 1) {
+        int n0 = nr < 8 ? nr : 8, n1 = nr - 8;
+        __m256 b0 = zero, b1 = zero;
+        if (bias && !P->bias_on_rows) {
+            b0 = _mm256_maskload_ps(bias + j, lanes(n0));
+            b1 = _mm256_maskload_ps(bias + j + 8, lanes(n1));
+        }
+        for (int r = 0; r < mr; r++) {
+            float *c = P->c + (i + r) * P->rsc + j;
+            if (bias && P->bias_on_rows) b0 = b1 = _mm256_set1_ps(bias[i + r]);
+            finish(acc[r][0], c, n0, alpha, beta, b0, relu);
+            if (n1 > 0) finish(acc[r][1], c + 8, n1, alpha, beta, b1, relu);
+        }
+        return;
+    }
+    float tile[NR][8] __attribute__((aligned(32)));
+    transpose_store(acc[0][0], acc[1][0], acc[2][0], acc[3][0], acc[4][0], acc[5][0], zero, zero, tile[0], 8);
+    transpose_store(acc[0][1], acc[1][1], acc[2][1], acc[3][1], acc[4][1], acc[5][1], zero, zero, tile[8], 8);
+    if (P->rsc == 1) {
+        __m256 b = zero;
+        if (bias && P->bias_on_rows) b = _mm256_maskload_ps(bias + i, lanes(mr));
+        for (int s = 0; s < nr; s++) {
+            if (bias && !P->bias_on_rows) b = _mm256_set1_ps(bias[j + s]);
+            finish(_mm256_load_ps(tile[s]), P->c + (j + s) * P->csc + i, mr, alpha, beta, b, relu);
+        }
+        return;
+    }
+    for (int s = 0; s < nr; s++)
+        for (int r = 0; r < mr; r++) {
+            float *c = P->c + (i + r) * P->rsc + (j + s) * P->csc;
+            float v = tile[s][r] * P->alpha;
+            if (beta != 0.0f) v += beta * *c;
+            if (bias) v += bias[P->bias_on_rows ? i + r : j + s];
+            if (relu && v < 0.0f) v = 0.0f;
+            *c = v;
+        }
+}
+
+// acc = Σ_p pa[p][0..6] ⊗ pb[p][0..16] over kc steps, then stored.
+__attribute__((target("avx2,fma")))
+static void micro_kernel(const gemm_problem *P, long kc, const float *pa, const float *pb, long i, long j,
+                         int mr, int nr, float beta, int last) {
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    for (long p = 0; p < kc; p++) {
+        __m256 b0 = _mm256_load_ps(pb), b1 = _mm256_load_ps(pb + 8);
+        __m256 a;
+        a = _mm256_broadcast_ss(pa + 0); c00 = _mm256_fmadd_ps(a, b0, c00); c01 = _mm256_fmadd_ps(a, b1, c01);
+        a = _mm256_broadcast_ss(pa + 1); c10 = _mm256_fmadd_ps(a, b0, c10); c11 = _mm256_fmadd_ps(a, b1, c11);
+        a = _mm256_broadcast_ss(pa + 2); c20 = _mm256_fmadd_ps(a, b0, c20); c21 = _mm256_fmadd_ps(a, b1, c21);
+        a = _mm256_broadcast_ss(pa + 3); c30 = _mm256_fmadd_ps(a, b0, c30); c31 = _mm256_fmadd_ps(a, b1, c31);
+        a = _mm256_broadcast_ss(pa + 4); c40 = _mm256_fmadd_ps(a, b0, c40); c41 = _mm256_fmadd_ps(a, b1, c41);
+        a = _mm256_broadcast_ss(pa + 5); c50 = _mm256_fmadd_ps(a, b0, c50); c51 = _mm256_fmadd_ps(a, b1, c51);
+        pa += MR;
+        pb += NR;
+    }
+    __m256 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    store_block(P, acc, i, j, mr, nr, beta, last);
+}
+
+// The whole product for rows i0..<i1 and columns j0..<j1 on the calling thread.
+__attribute__((target("avx2,fma")))
+static void gemm_block(const gemm_problem *P, long i0, long i1, long j0, long j1) {
+    float *bp = buffers();
+    float *ap = bp + (size_t)KC * NC;
+    for (long jc = j0; jc < j1; jc += NC) {
+        long nc = j1 - jc < NC ? j1 - jc : NC;
+        // Equal depth blocks (784 = 4 × 196, not 3 × 256 + 16): a short last block would
+        // reload and store C for few products.
+        long kblocks = (P->k + KC - 1) / KC, kstep = (P->k + kblocks - 1) / kblocks;
+        for (long pc = 0; pc < P->k; pc += kstep) {
+            long kc = P->k - pc < kstep ? P->k - pc : kstep;
+            float beta = pc == 0 ? P->beta : 1.0f;
+            int last = pc + kc >= P->k;
+            pack_b(P, pc, kc, jc, nc, bp);
+            for (long ic = i0; ic < i1; ic += MC) {
+                long mc = i1 - ic < MC ? i1 - ic : MC;
+                pack_a(P, ic, mc, pc, kc, ap);
+                for (long jr = 0; jr < nc; jr += NR) {
+                    int nr = nc - jr < NR ? (int)(nc - jr) : NR;
+                    for (long ir = 0; ir < mc; ir += MR) {
+                        int mr = mc - ir < MR ? (int)(mc - ir) : MR;
+                        micro_kernel(P, kc, ap + ir * kc, bp + jr * kc, ic + ir, jc + jr, mr, nr, beta, last);
+                    }
+                }
+            }
+        }
+    }
+}
+#endif
+
+typedef struct {
+    const gemm_problem *problem;
+    long parts;
+    int split_rows;
+} gemm_job;
+
+static void gemm_task(void *context, long index) {
+#if TESSERA_X86
+    const gemm_job *job = context;
+    const gemm_problem *P = job->problem;
+    long extent = job->split_rows ? P->m : P->n, unit = job->split_rows ? MR : NR;
+    long units = (extent + unit - 1) / unit;
+    long u0 = units * index / job->parts, u1 = units * (index + 1) / job->parts;
+    long s0 = u0 * unit, s1 = u1 * unit < extent ? u1 * unit : extent;
+    if (s0 >= s1) return;
+    if (job->split_rows) gemm_block(P, s0, s1, 0, P->n);
+    else gemm_block(P, 0, P->m, s0, s1);
+#else
+    (void)context; (void)index;
+#endif
+}
+
+static double tile_use(long m, long n) {
+    return (double)m / (double)(((m + MR - 1) / MR) * MR) * (double)n / (double)(((n + NR - 1) / NR) * NR);
+}
+
+int tessera_sgemm_available(void) {
+#if TESSERA_X86
+    return tessera_kernels_have_avx2() && buffers() != NULL;
+#else
+    return 0;
+#endif
+}
+
+void tessera_sgemm(long m, long n, long k, float alpha, const float *a, long rsa, long csa,
+                   const float *b, long rsb, long csb, float beta, float *c, long rsc, long csc,
+                   const float *bias, int relu, int threads) {
+    if (m <= 0 || n <= 0) return;
+    gemm_problem P = {m, n, k, alpha, beta, a, rsa, csa, b, rsb, csb, c, rsc, csc, bias, 0, relu};
+    if (k <= 0) {
+        // No products: C = beta·C (+ bias, ReLU).
+        for (long i = 0; i < m; i++)
+            for (long j = 0; j < n; j++) {
+                float *e = c + i * rsc + j * csc;
+                float v = beta == 0.0f ? 0.0f : beta * *e;
+                if (bias) v += bias[j];
+                if (relu && v < 0.0f) v = 0.0f;
+                *e = v;
+            }
+        return;
+    }
+    // Cᵀ = Bᵀ·Aᵀ when that fills the register tiles better.
+    if (tile_use(n, m) > tile_use(m, n) * 1.1) {
+        gemm_problem S = {n, m, k, alpha, beta, b, csb, rsb, a, csa, rsa, c, csc, rsc, bias, 1, relu};
+        P = S;
+    }
+    double flops = 2.0 * (double)m * (double)n * (double)k;
+    long parts = threads < 1 ? 1 : threads;
+    if (flops < 4e5) parts = 1;
+    // Split the larger extent so that each thread's duplicated packing stays small.
+    int split_rows = (P.m / MR) >= (P.n / NR);
+    long units = split_rows ? (P.m + MR - 1) / MR : (P.n + NR - 1) / NR;
+    if (parts > units) parts = units;
+    gemm_job job = {&P, parts, split_rows};
+    tessera_pool_run(gemm_task, &job, parts);
+}

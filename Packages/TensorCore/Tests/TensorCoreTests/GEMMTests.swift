@@ -1,0 +1,102 @@
+import CTesseraKernels
+import Testing
+import TensorCore
+import TensorCoreTesting
+
+/// The float32 GEMM (CTesseraKernels' gemm.c) against a float64 loop: every edge of the 6×16
+/// register tiles and of the depth blocks, both orientations, every stride layout, beta,
+/// alpha, the bias and ReLU epilogue, one and two threads.
+@Suite("float32 GEMM")
+struct GEMMTests {
+    /// Reference C = alpha·A·B + beta·C (+ bias, ReLU) in float64.
+    func reference(_ m: Int, _ n: Int, _ k: Int, alpha: Float, _ a: [Float], _ rsa: Int, _ csa: Int,
+                   _ b: [Float], _ rsb: Int, _ csb: Int, beta: Float, _ c: [Float], _ rsc: Int, _ csc: Int,
+                   bias: [Float]?, relu: Bool) -> [Float] {
+        var out = c
+        for i in 0..<m {
+            for j in 0..<n {
+                var s = 0.0
+                for p in 0..<k { s += Double(a[i * rsa + p * csa]) * Double(b[p * rsb + j * csb]) }
+                var v = Double(alpha) * s + (beta == 0 ? 0 : Double(beta) * Double(c[i * rsc + j * csc]))
+                if let bias { v += Double(bias[j]) }
+                if relu && v < 0 { v = 0 }
+                out[i * rsc + j * csc] = Float(v)
+            }
+        }
+        return out
+    }
+
+    func random(_ count: Int, _ seed: inout UInt64) -> [Float] {
+        (0..<count).map { _ in
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int(seed >> 40) % 2001 - 1000) / 1000
+        }
+    }
+
+    @Test(arguments: [1, 2])
+    func matchesFloat64Loops(threads: Int32) throws {
+        try #require(tessera_sgemm_available() != 0, "no AVX2/FMA here: the float32 products run on OpenBLAS")
+        var seed: UInt64 = 7
+        // Sizes straddle the 6-row and 16-column tiles and the 256-deep blocks.
+        let shapes = [(1, 1, 1), (5, 17, 3), (6, 16, 8), (7, 33, 300), (13, 2, 513), (32, 1024, 20), (200, 40, 9),
+                      (2, 300, 64), (67, 71, 260)]
+        for (m, n, k) in shapes {
+            for layout in 0..<8 {
+                let ta = layout & 1 != 0, tb = layout & 2 != 0, tc = layout & 4 != 0
+                let a = random(m * k, &seed), b = random(k * n, &seed), c = random(m * n, &seed), bias = random(n, &seed)
+                let (rsa, csa) = ta ? (1, m) : (k, 1)
+                let (rsb, csb) = tb ? (1, k) : (n, 1)
+                let (rsc, csc) = tc ? (1, m) : (n, 1)
+                for (alpha, beta, withBias, relu) in [(Float(1), Float(0), false, false), (1, 1, true, true),
+                                                      (0.5, -2, false, true), (1, 0, true, false)] {
+                    var out = c
+                    a.withUnsafeBufferPointer { ap in
+                        b.withUnsafeBufferPointer { bp in
+                            bias.withUnsafeBufferPointer { biasp in
+                                out.withUnsafeMutableBufferPointer { cp in
+                                    tessera_sgemm(m, n, k, alpha, ap.baseAddress, rsa, csa, bp.baseAddress, rsb, csb, beta,
+                                                  cp.baseAddress, rsc, csc, withBias ? biasp.baseAddress : nil,
+                                                  relu ? 1 : 0, threads)
+                                }
+                            }
+                        }
+                    }
+                    let expected = reference(m, n, k, alpha: alpha, a, rsa, csa, b, rsb, csb, beta: beta, c, rsc, csc,
+                                             bias: withBias ? bias : nil, relu: relu)
+                    let worst = zip(out, expected).map { abs($0 - $1) / (1 + abs($1)) }.max() ?? 0
+                    #expect(worst < 2e-5, "m \(m) n \(n) k \(k) layout \(layout) alpha \(alpha) beta \(beta) bias \(withBias) relu \(relu): error \(worst)")
+                }
+            }
+        }
+    }
+
+    @Test func reluKeepsNaNAndBetaZeroIgnoresGarbage() throws {
+        try #require(tessera_sgemm_available() != 0, "no AVX2/FMA here")
+        let a: [Float] = [1, -1, .nan, 2]            // 2×2; a NaN fills its row
+        let b: [Float] = [1, 0, 0, 1]
+        var c: [Float] = [.nan, .infinity, .nan, .nan]  // never read with beta = 0
+        tessera_sgemm(2, 2, 2, 1, a, 2, 1, b, 2, 1, 0, &c, 2, 1, nil, 1, 1)
+        #expect(c[0] == 1)
+        #expect(c[1] == 0)
+        #expect(c[2].isNaN)
+        #expect(c[3].isNaN)
+    }
+
+    /// Tensor-level float32 products (views read in place, broadcast batches, the
+    /// batch-parallel path for many small matrices) equal float64's OpenBLAS products.
+    @Test func tensorProductsMatchFloat64() {
+        let g = RandomGenerator(seed: 3)
+        let cases: [(Tensor, Tensor)] = [
+            (Tensor.randn([37, 70], generator: g), Tensor.randn([90, 70], generator: g).transposed()),
+            (Tensor.randn([70, 37], generator: g).transposed(), Tensor.randn([70, 19], generator: g)),
+            (Tensor.randn([96, 12, 8], generator: g), Tensor.randn([96, 8, 12], generator: g)),
+            (Tensor.randn([4, 1, 33, 20], generator: g), Tensor.randn([3, 20, 18], generator: g)),
+            (Tensor.randn([50, 64], generator: g)[0..<50, 0..<63], Tensor.randn([63, 40], generator: g)),
+        ]
+        for (a, b) in cases {
+            let f32 = a.cast(to: .float32).matmul(b.cast(to: .float32))
+            expectClose(f32.cast(to: .float64), a.matmul(b), tolerance: Tolerance(absolute: 1e-4, relative: 1e-4),
+                        "\(a.shape) · \(b.shape)")
+        }
+    }
+}
