@@ -334,6 +334,9 @@ void tessera_sgemm(long m, long n, long k, float alpha, const float *a, long rsa
     double flops = 2.0 * (double)m * (double)n * (double)k;
     long parts = threads < 1 ? 1 : threads;
     if (flops < 4e5) parts = 1;
+    // Three tasks per thread when there is enough work: a helper that wakes late then costs
+    // a third of its share instead of the caller waiting for all of it.
+    else if (flops > 1.2e7) parts *= 3;
     // Split the larger extent so that each thread's duplicated packing stays small.
     int split_rows = (P.m / MR) >= (P.n / NR);
     long units = split_rows ? (P.m + MR - 1) / MR : (P.n + NR - 1) / NR;

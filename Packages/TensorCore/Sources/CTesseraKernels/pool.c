@@ -23,7 +23,7 @@ static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;   // one job at a 
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;  // creating helpers
 static int helper_count = 0;                                    // helpers started
 static int wanted_threads = 1;                                  // including the caller
-static long spin_nanoseconds = 50000;
+static long spin_nanoseconds = 200000;
 
 // The current job. Its function and context are written before `ticket` is published with
 // a release store; a task is claimed by a CAS on `ticket`, which packs the job's number,
