@@ -12,7 +12,20 @@ public final class Sequential: Module {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        layers.reduce(x) { $1($0) }
+        // A Linear followed by a ReLU runs as one fused layer (bias and ReLU in the GEMM's
+        // epilogue, one backward node); a summary still sees every layer.
+        let fuse = SummaryRecorder.current == nil
+        var y = x, i = 0
+        while i < layers.count {
+            if fuse, i + 1 < layers.count, let linear = layers[i] as? Linear, type(of: layers[i + 1]) == ReLU.self {
+                y = linear.forwardReLU(y)
+                i += 2
+            } else {
+                y = layers[i](y)
+                i += 1
+            }
+        }
+        return y
     }
 }
 

@@ -30,6 +30,13 @@ public final class Linear: Module {
                     "[Linear] input \(shapeText(x.shape)) does not end in inputSize \(inputSize)")
         return x.linear(weight: weight.value, bias: bias?.value)
     }
+
+    /// `relu(self(x))` in one fused layer.
+    public func forwardReLU(_ x: Tensor) -> Tensor {
+        tensorCheck(x.rank >= 1 && x.shape.last == inputSize,
+                    "[Linear] input \(shapeText(x.shape)) does not end in inputSize \(inputSize)")
+        return x.linearReLU(weight: weight.value, bias: bias?.value)
+    }
 }
 
 /// `y = x₁ᵀ A x₂ + b` for each output feature.

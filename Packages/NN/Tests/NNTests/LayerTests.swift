@@ -57,6 +57,25 @@ struct LayerTests {
         #expect(fresh.weight.value.abs().max().item() > Float(bound * 0.9))
     }
 
+    /// Sequential runs Linear + ReLU as one fused layer: the same values and gradients as the
+    /// layers one by one.
+    @Test func sequentialFusesLinearAndReLU() {
+        let g = RandomGenerator(seed: 11)
+        for dtype in [DType.float64, .float32] {
+            let model = Sequential(Linear(inputSize: 6, outputSize: 9, dtype: dtype, generator: g), ReLU(),
+                                   Linear(inputSize: 9, outputSize: 4, dtype: dtype, generator: g), ReLU(), Tanh())
+            let x = Tensor.randn([7, 6], generator: g).cast(to: dtype)
+            let fused = model(x)
+            let fusedGrads = gradients(of: [fused.sum()], withRespectTo: model.parameters().map(\.value))
+            var y = x
+            for layer in model.layers { y = layer.forward(y) }   // one by one, no fusion
+            let grads = gradients(of: [y.sum()], withRespectTo: model.parameters().map(\.value))
+            let tolerance = dtype == .float64 ? tight : Tolerance(absolute: 1e-5, relative: 1e-5)
+            expectClose(fused, y, tolerance: tolerance, "\(dtype) output")
+            for (a, b) in zip(fusedGrads, grads) { expectClose(a, b, tolerance: tolerance, "\(dtype) gradient") }
+        }
+    }
+
     @Test func embeddingLooksUpRowsAndSkipsPaddingGradient() {
         let e = Embedding(count: 5, dimension: 3, paddingIndex: 0)
         #expect(e.weight.value[0].scalars == [0, 0, 0])

@@ -97,6 +97,19 @@ struct GradientTests {
         GradientCheck.checkSecondOrder([x, w, b], "linear-tanh") { $0[0].linear(weight: $0[1], bias: $0[2]).tanh() }
         GradientCheck.check([x], "relu via passingWhere") { ($0[0] * 3).relu() }
         expectClose(x.linear(weight: w, bias: b), x.matmul(w.transposed()) + b, tolerance: Tolerance(absolute: 1e-12, relative: 1e-12))
+        // The fused linear + ReLU: same values, first- and second-order gradients.
+        GradientCheck.check([x, w, b], "linearReLU") { $0[0].linearReLU(weight: $0[1], bias: $0[2]) }
+        GradientCheck.check([x, w], "linearReLU without bias") { $0[0].linearReLU(weight: $0[1]) }
+        GradientCheck.checkSecondOrder([x, w, b], "linearReLU-tanh") { v in let y = v[0].tanh().linearReLU(weight: v[1], bias: v[2]); return y * y }
+        expectClose(x.linearReLU(weight: w, bias: b), (x.matmul(w.transposed()) + b).relu(), tolerance: Tolerance(absolute: 1e-12, relative: 1e-12))
+        // float32 runs the GEMM's epilogue (a non-contiguous input too).
+        let x32 = sample([40, 30], seed: 28).cast(to: .float32), w32 = sample([21, 30], seed: 29).cast(to: .float32)
+        let b32 = sample([21], seed: 30).cast(to: .float32)
+        for input in [x32, x32.transposed().contiguous().transposed(), x32[.stride(nil, nil, by: 2), .all]] {
+            expectClose(input.linearReLU(weight: w32, bias: b32).cast(to: .float64),
+                        (input.cast(to: .float64).matmul(w32.cast(to: .float64).transposed()) + b32.cast(to: .float64)).relu(),
+                        tolerance: Tolerance(absolute: 1e-5, relative: 1e-5), "float32 linearReLU")
+        }
     }
 
     @Test func viewsAndIndexing() {

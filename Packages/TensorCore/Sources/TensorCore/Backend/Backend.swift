@@ -34,10 +34,28 @@ public protocol LinalgOps: AnyObject {
     /// `out = a b`, or `out += a b` when `accumulate` (BLAS beta = 1: bias-initialised
     /// outputs and gradient accumulation without a separate pass).
     func matmul(_ a: Operand, _ b: Operand, into out: Operand, accumulate: Bool)
+    /// `out = a b + bias` (`bias [n]` added to every row; none when nil), then ReLU when
+    /// `relu`: a linear layer's epilogue, applied while the GEMM's block is still in registers
+    /// where the backend can. `a [m, k]`, `b [k, n]`, `out [m, n]`.
+    func linear(_ a: Operand, _ b: Operand, bias: Operand?, relu: Bool, into out: Operand)
 }
 
 extension LinalgOps {
     public func matmul(_ a: Operand, _ b: Operand, into out: Operand) { matmul(a, b, into: out, accumulate: false) }
+}
+
+extension LinalgOps where Self: MemoryOps & ElementwiseOps {
+    public func linear(_ a: Operand, _ b: Operand, bias: Operand?, relu: Bool, into out: Operand) {
+        composedLinear(a, b, bias: bias, relu: relu, into: out)
+    }
+
+    /// The default `linear`: the bias copied into `out`, the product accumulated onto it, ReLU
+    /// as a separate pass.
+    public func composedLinear(_ a: Operand, _ b: Operand, bias: Operand?, relu: Bool, into out: Operand) {
+        if let bias { copy(bias.with(layout: bias.layout.broadcast(to: out.shape)), into: out) }
+        matmul(a, b, into: out, accumulate: bias != nil)
+        if relu { unary(.relu, out, into: out) }
+    }
 }
 
 /// Gathers, scatters and sorting along one axis. Indices are int64.

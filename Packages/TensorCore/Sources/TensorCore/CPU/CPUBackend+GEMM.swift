@@ -110,6 +110,16 @@ extension CPUBackend {
         }
     }
 
+    public func linear(_ a: Operand, _ b: Operand, bias: Operand?, relu: Bool, into out: Operand) {
+        let m = out.shape[0], n = out.shape[1], k = a.shape[1]
+        // The fused epilogue reads a contiguous float32 bias.
+        if a.dtype == .float32, CPUBackend.ownGEMM, m > 0, n > 0, k > 0,
+           bias.map({ $0.dtype == .float32 && ($0.layout.strides == [1] || n == 1) }) ?? true {
+            return matmulFloat(a, b, out, accumulate: false, bias: bias, relu: relu)
+        }
+        composedLinear(a, b, bias: bias, relu: relu, into: out)
+    }
+
     /// Whether float32 products run on `tessera_sgemm` (AVX2/FMA present) instead of OpenBLAS.
     /// `TESSERA_GEMM=openblas` keeps OpenBLAS (for comparisons).
     static let ownGEMM = tessera_sgemm_available() != 0 && getenv("TESSERA_GEMM").map { String(cString: $0) } != "openblas"

@@ -34,25 +34,38 @@ extension Tensor {
     ///
     /// Shape: `[..., in] x [out, in] (+ [out]) -> [..., out]`.
     public func linear(weight: Tensor, bias: Tensor? = nil) -> Tensor {
+        linear(weight: weight, bias: bias, relu: false, op: "linear")
+    }
+
+    /// `relu(linear(weight:bias:))` with the bias and ReLU applied in the GEMM's epilogue (one
+    /// pass over the output instead of three), and one backward node.
+    public func linearReLU(weight: Tensor, bias: Tensor? = nil) -> Tensor {
+        linear(weight: weight, bias: bias, relu: true, op: "linearReLU")
+    }
+
+    private func linear(weight: Tensor, bias: Tensor?, relu: Bool, op: StaticString) -> Tensor {
         tensorCheck(weight.rank == 2 && rank >= 1 && shape.last == weight.shape[1],
-                    "[linear] input \(shapeText(shape)) does not fit weight \(shapeText(weight.shape))")
-        tensorCheck(dtype == weight.dtype, "[linear] input dtype \(dtype) does not match weight dtype \(weight.dtype)")
+                    "[\(op)] input \(shapeText(shape)) does not fit weight \(shapeText(weight.shape))")
+        tensorCheck(dtype == weight.dtype, "[\(op)] input dtype \(dtype) does not match weight dtype \(weight.dtype)")
+        tensorCheck(device == weight.device, "[\(op)] input on \(device) and weight on \(weight.device)")
         let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
         if let bias {
             tensorCheck(bias.shape == [outFeatures] && bias.dtype == dtype,
-                        "[linear] bias \(shapeText(bias.shape)) \(bias.dtype) should be [\(outFeatures)] \(dtype)")
+                        "[\(op)] bias \(shapeText(bias.shape)) \(bias.dtype) should be [\(outFeatures)] \(dtype)")
+            tensorCheck(bias.device == device, "[\(op)] input on \(device) and bias on \(bias.device)")
         }
         let x2 = reshaped(to: [-1, inFeatures]).detached()
         let rows = x2.shape[0]
         let out = Tensor(uninitializedShape: [rows, outFeatures], dtype: dtype, device: device)
-        if let bias { backend.copy(bias.operand.with(layout: bias.layout.broadcast(to: [rows, outFeatures])), into: out.operand) }
         let w = weight.detached()
-        backend.matmul(x2.operand, w.transposed().operand, into: out.operand, accumulate: bias != nil)
+        backend.linear(x2.operand, w.transposed().operand, bias: bias?.detached().operand, relu: relu, into: out.operand)
         let x = self, leadShape = Array(shape.dropLast())
         let result = out.reshaped(to: leadShape + [outFeatures])
         let inputs = [x, weight] + (bias.map { [$0] } ?? [])
-        return result.recorded("linear", inputs) { g, _ in
-            let g2 = g.reshaped(to: [-1, outFeatures])
+        return result.recorded(op, inputs, saveOutput: relu) { g, y in
+            // ReLU's mask is constant where it is differentiable, so the saved output serves
+            // every order.
+            let g2 = (relu ? g.passingWhere(positive: y) : g).reshaped(to: [-1, outFeatures])
             var grads: [Tensor?] = [
                 x.requiresGrad ? g2.matmul(weight).reshaped(to: x.shape) : nil,
                 weight.requiresGrad ? g2.transposed().matmul(x.reshaped(to: [-1, inFeatures])) : nil,
