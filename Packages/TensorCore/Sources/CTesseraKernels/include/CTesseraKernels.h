@@ -68,6 +68,31 @@ void tessera_sgemm(long m, long n, long k, float alpha, const float *a, long rsa
                    const float *b, long rsb, long csb, float beta, float *c, long rsc, long csc,
                    const float *bias, int relu, int threads);
 
+/// Operands of the fused attention: per batch matrix, the element offset of each operand
+/// (`*_offsets[b]`), rows `*_row` elements apart, columns contiguous. `p` holds the attention
+/// weights `[batch][l][s]` (written by the forward, read by the backward).
+typedef struct {
+    long batch, l, s, d, dv;
+    float scale;
+    int causal;
+    const float *q; const long *q_offsets; long q_row;
+    const float *k; const long *k_offsets; long k_row;
+    const float *v; const long *v_offsets; long v_row;
+    float *out; const long *out_offsets; long out_row;
+    float *p;
+    const float *g; const long *g_offsets; long g_row;
+    float *dq; const long *dq_offsets; long dq_row;
+    float *dk; const long *dk_offsets; long dk_row;
+    float *dvalue; const long *dv_offsets; long dv_row;
+} tessera_attention_args;
+
+/// out = softmax(scale·q kᵀ + causal mask) v and the weights p, one task per batch matrix on
+/// the pool (AVX2/FMA: needs `tessera_sgemm_available()`).
+void tessera_attention_f32(const tessera_attention_args *args);
+
+/// dq, dk, dvalue from the output gradient g and the saved weights p.
+void tessera_attention_backward_f32(const tessera_attention_args *args);
+
 /// Whether the vector paths are in use (for benchmarks and reports).
 int tessera_kernels_have_avx2(void);
 

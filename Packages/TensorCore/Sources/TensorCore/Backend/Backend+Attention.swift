@@ -1,6 +1,6 @@
 /// Scaled dot-product attention as one requirement, so a GPU backend can run it as a single
 /// fused (flash-style) kernel; the default composes two batched GEMMs and a softmax.
-public protocol AttentionOps: MemoryOps, ElementwiseOps, LinalgOps, FusedOps {
+public protocol AttentionOps: MemoryOps, ElementwiseOps, ReductionOps, LinalgOps, FusedOps {
     /// `softmax(scale · q kᵀ + causal mask) v` over the last two axes.
     ///
     /// Shapes (batch axes already broadcast to one shape `B`): `query [B, L, d]`,
@@ -9,6 +9,11 @@ public protocol AttentionOps: MemoryOps, ElementwiseOps, LinalgOps, FusedOps {
     /// for query `i` when `j > i` (PyTorch's top-left alignment).
     func attention(query: Operand, key: Operand, value: Operand, scale: Double, causal: Bool,
                    into out: Operand, probabilities: Operand)
+    /// The gradients of `attention` from the output gradient `gradient [B, L, dv]` and the
+    /// saved `probabilities`: `gradQuery [B, L, d]`, `gradKey [B, S, d]`, `gradValue [B, S, dv]`.
+    func attentionBackward(query: Operand, key: Operand, value: Operand, probabilities: Operand,
+                           gradient: Operand, scale: Double, causal: Bool,
+                           gradQuery: Operand, gradKey: Operand, gradValue: Operand)
 }
 
 extension Layout {
@@ -42,6 +47,36 @@ extension AttentionOps {
         }
         softmax(scores, axis: scores.shape.count - 1, log: false, into: probabilities)
         matmul(probabilities, value, into: out)
+    }
+
+    public func attentionBackward(query: Operand, key: Operand, value: Operand, probabilities: Operand,
+                                  gradient: Operand, scale: Double, causal: Bool,
+                                  gradQuery: Operand, gradKey: Operand, gradValue: Operand) {
+        composedAttentionBackward(query: query, key: key, value: value, probabilities: probabilities,
+                                  gradient: gradient, scale: scale, gradQuery: gradQuery, gradKey: gradKey,
+                                  gradValue: gradValue)
+    }
+
+    /// With P the weights: dV = Pᵀ g, dS = s · P ⊙ (g Vᵀ − rowsum(g Vᵀ ⊙ P)), dQ = dS K,
+    /// dK = dSᵀ Q. The mask needs no term: masked weights are 0.
+    public func composedAttentionBackward(query: Operand, key: Operand, value: Operand, probabilities: Operand,
+                                          gradient: Operand, scale: Double,
+                                          gradQuery: Operand, gradKey: Operand, gradValue: Operand) {
+        let p = probabilities, r = p.shape.count
+        let gradScores = makeOperand(shape: p.shape, dtype: p.dtype)
+        matmul(gradient, value.with(layout: value.layout.transposingLastTwo()), into: gradScores)
+        let product = makeOperand(shape: p.shape, dtype: p.dtype)
+        binary(.multiply, gradScores, p, into: product)
+        var rowShape = p.shape
+        rowShape[r - 1] = 1
+        let rowDots = makeOperand(shape: rowShape, dtype: p.dtype)
+        reduce(.sum, product, axes: [r - 1], into: rowDots)
+        binary(.subtract, gradScores, rowDots.with(layout: rowDots.layout.broadcast(to: p.shape)), into: gradScores)
+        binary(.multiply, gradScores, p, into: gradScores)
+        binary(.multiply, gradScores, scalar: scale, scalarIsLeft: false, into: gradScores)
+        matmul(gradScores, key, into: gradQuery)
+        matmul(gradScores.with(layout: gradScores.layout.transposingLastTwo()), query, into: gradKey)
+        matmul(p.with(layout: p.layout.transposingLastTwo()), gradient, into: gradValue)
     }
 
     /// `[l, s]` additive mask: 0 where key `j <= i`, -inf after.

@@ -61,13 +61,18 @@ extension Tensor {
                                        dropout: 0, scale: scale, generator: nil)]
                 }
             }
-            // With P the weights: dV = Pᵀ g, dS = P ⊙ (g Vᵀ - rowsum(g Vᵀ ⊙ P)), dQ = s·dS K, dK = s·dSᵀ Q.
-            let gradWeights = g.matmul(v.transposed())
-            let rowDots = (gradWeights * weights).sum(axes: [weights.rank - 1], keepDims: true)
-            let gradScores = weights * (gradWeights - rowDots) * scale
-            return [query.requiresGrad ? gradScores.matmul(k).sumToShape(query.shape) : nil,
-                    key.requiresGrad ? gradScores.transposed().matmul(q).sumToShape(key.shape) : nil,
-                    value.requiresGrad ? weights.transposed().matmul(g).sumToShape(value.shape) : nil]
+            let gradient = g.detached()
+            func fresh(_ like: Tensor) -> Tensor {
+                Tensor(uninitializedShape: like.shape, dtype: like.dtype, device: like.device)
+            }
+            let dq = fresh(q), dk = fresh(k), dv = fresh(v)
+            out.backend.attentionBackward(query: q.operand, key: k.operand, value: v.operand,
+                                          probabilities: weights.operand, gradient: gradient.operand, scale: scale,
+                                          causal: isCausal, gradQuery: dq.operand, gradKey: dk.operand,
+                                          gradValue: dv.operand)
+            return [query.requiresGrad ? dq.sumToShape(query.shape) : nil,
+                    key.requiresGrad ? dk.sumToShape(key.shape) : nil,
+                    value.requiresGrad ? dv.sumToShape(value.shape) : nil]
         }
     }
 

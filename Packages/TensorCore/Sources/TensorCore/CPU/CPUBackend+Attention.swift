@@ -1,0 +1,96 @@
+import CTesseraKernels
+
+/// Attention on CTesseraKernels' fused float32 kernel (attention.c): one pool task per batch
+/// matrix, scores and softmax kept in cache, key blocks past a causal mask skipped. Other
+/// dtypes and layouts take the composed defaults.
+extension CPUBackend {
+    public func attention(query: Operand, key: Operand, value: Operand, scale: Double, causal: Bool,
+                          into out: Operand, probabilities: Operand) {
+        guard fusedAttentionApplies([query, key, value, out]), probabilities.layout.isContiguous else {
+            return composedAttention(query: query, key: key, value: value, scale: scale, causal: causal,
+                                     into: out, probabilities: probabilities)
+        }
+        let operands = [query, key, value, out]
+        withAttentionArguments(operands, scale: scale, causal: causal, probabilities: probabilities) { args in
+            tessera_attention_f32(&args)
+        }
+    }
+
+    public func attentionBackward(query: Operand, key: Operand, value: Operand, probabilities: Operand,
+                                  gradient: Operand, scale: Double, causal: Bool,
+                                  gradQuery: Operand, gradKey: Operand, gradValue: Operand) {
+        let operands = [query, key, value, gradient, gradQuery, gradKey, gradValue]
+        guard fusedAttentionApplies(operands), probabilities.layout.isContiguous else {
+            return composedAttentionBackward(query: query, key: key, value: value, probabilities: probabilities,
+                                             gradient: gradient, scale: scale, gradQuery: gradQuery,
+                                             gradKey: gradKey, gradValue: gradValue)
+        }
+        withAttentionArguments(operands, scale: scale, causal: causal, probabilities: probabilities) { args in
+            tessera_attention_backward_f32(&args)
+        }
+    }
+
+    /// float32, our GEMM available, and every matrix with contiguous rows (the fused kernel
+    /// takes a row stride and per-matrix offsets, so head views of a packed QKV need no copy).
+    private func fusedAttentionApplies(_ operands: [Operand]) -> Bool {
+        CPUBackend.ownGEMM && operands.allSatisfy { o in
+            let r = o.shape.count
+            return o.dtype == .float32 && r >= 2 && (o.layout.strides[r - 1] == 1 || o.shape[r - 1] == 1)
+        }
+    }
+
+    /// Fills the kernel's argument struct: `operands` are q, k, v, then out (forward) or
+    /// g, dq, dk, dv (backward).
+    private func withAttentionArguments(_ operands: [Operand], scale: Double, causal: Bool, probabilities: Operand,
+                                        _ body: (inout tessera_attention_args) -> Void) {
+        let p = probabilities, r = p.shape.count
+        let batchShape = Array(p.shape.prefix(r - 2))
+        let batch = batchShape.reduce(1, *)
+        // Element offsets of every matrix of the batch, per operand.
+        let offsets: [[Int]] = operands.map { o in
+            let layout = Layout(shape: batchShape, strides: Array(o.layout.strides.prefix(r - 2)), offset: o.layout.offset)
+            var list: [Int] = []
+            list.reserveCapacity(batch)
+            let plan = StridedPlan(shape: batchShape, layouts: [layout])
+            let step = plan.innerStrides[0]
+            plan.forEachRow(in: 0..<plan.elementCount) { o, n in
+                for i in 0..<n { list.append(o[0] + i * step) }
+            }
+            return list
+        }
+        func pointer(_ o: Operand) -> UnsafeMutablePointer<Float> { o.storage.pointer.assumingMemoryBound(to: Float.self) }
+        func rowStride(_ o: Operand) -> Int { o.layout.strides[o.shape.count - 2] }
+        let q = operands[0], k = operands[1], v = operands[2]
+        var args = tessera_attention_args()
+        args.batch = batch
+        args.l = p.shape[r - 2]
+        args.s = p.shape[r - 1]
+        args.d = q.shape[r - 1]
+        args.dv = v.shape[r - 1]
+        args.scale = Float(scale)
+        args.causal = causal ? 1 : 0
+        args.p = pointer(p) + p.layout.offset
+        offsets[0].withUnsafeBufferPointer { qo in
+        offsets[1].withUnsafeBufferPointer { ko in
+        offsets[2].withUnsafeBufferPointer { vo in
+        offsets[3].withUnsafeBufferPointer { o3 in
+            args.q = UnsafePointer(pointer(q)); args.q_offsets = qo.baseAddress; args.q_row = rowStride(q)
+            args.k = UnsafePointer(pointer(k)); args.k_offsets = ko.baseAddress; args.k_row = rowStride(k)
+            args.v = UnsafePointer(pointer(v)); args.v_offsets = vo.baseAddress; args.v_row = rowStride(v)
+            if operands.count == 4 {
+                args.out = pointer(operands[3]); args.out_offsets = o3.baseAddress; args.out_row = rowStride(operands[3])
+                return body(&args)
+            }
+            let g = operands[3], dq = operands[4], dk = operands[5], dv = operands[6]
+            args.g = UnsafePointer(pointer(g)); args.g_offsets = o3.baseAddress; args.g_row = rowStride(g)
+            offsets[4].withUnsafeBufferPointer { o4 in
+            offsets[5].withUnsafeBufferPointer { o5 in
+            offsets[6].withUnsafeBufferPointer { o6 in
+                args.dq = pointer(dq); args.dq_offsets = o4.baseAddress; args.dq_row = rowStride(dq)
+                args.dk = pointer(dk); args.dk_offsets = o5.baseAddress; args.dk_row = rowStride(dk)
+                args.dvalue = pointer(dv); args.dv_offsets = o6.baseAddress; args.dv_row = rowStride(dv)
+                body(&args)
+            }}}
+        }}}}
+    }
+}
