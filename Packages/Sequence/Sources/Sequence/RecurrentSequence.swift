@@ -13,6 +13,8 @@ private final class RecurrentTape {
     var gates: [Tensor] = []
     /// Output (new hidden state) of each step.
     var outputs: [Tensor] = []
+    /// LSTM: the whole sequence's tape from the backend's `lstmSequence`.
+    var lstm: Tensor.LSTMSequenceTape?
 }
 
 extension RecurrentWeights {
@@ -53,6 +55,15 @@ extension RecurrentWeights {
                                      hasBias: Bool, reverse: Bool, tape: RecurrentTape) -> Tensor {
         let steps = x.shape[0]
         let weightIH = w[0], weightHH = w[1], biasIH = hasBias ? w[2] : nil, biasHH = hasBias ? w[3] : nil
+        if case .lstm = kind {
+            // One backend call for the whole sequence; both biases folded into the projection.
+            let bias = hasBias ? biasIH! + biasHH! : nil
+            let run = Tensor.lstmSequence(projection: x.linear(weight: weightIH, bias: bias), weightHH: weightHH,
+                                          h0: h0, c0: c0!, reverse: reverse)
+            tape.lstm = run
+            let final = run.outputs[reverse ? 0 : steps - 1]
+            return Tensor.concatenated([run.outputs, final, run.cells[steps]].map { $0.reshaped(to: [-1]) }, axis: 0)
+        }
         let projection = x.linear(weight: weightIH, bias: biasIH)
         tape.projection = projection
         var h = h0, c = c0
@@ -93,6 +104,25 @@ extension RecurrentWeights {
         let gradOutput = g.narrowed(axis: 0, start: 0, length: n).reshaped(to: [steps, batch, hiddenSize])
         var dh = g.narrowed(axis: 0, start: n, length: m).reshaped(to: [batch, hiddenSize])
         var dc = hasCell ? g.narrowed(axis: 0, start: n + m, length: m).reshaped(to: [batch, hiddenSize]) : nil
+        if let run = tape.lstm {
+            let r = Tensor.lstmSequenceBackward(run, weightHH: weightHH, gradOutputs: gradOutput, gradHidden: dh,
+                                                gradCell: dc!)
+            let rows = steps * batch
+            let dG = r.gates.reshaped(to: [rows, -1])
+            var grads: [Tensor?] = [
+                inputs[0].requiresGrad ? dG.matmul(weightIH).reshaped(to: x.shape) : nil,
+                inputs[1].requiresGrad ? r.hidden : nil,
+                inputs[2].requiresGrad ? r.cell : nil,
+                inputs[wIndex].requiresGrad ? dG.transposed().matmul(x.reshaped(to: [rows, -1])) : nil,
+                inputs[wIndex + 1].requiresGrad ? dG.transposed().matmul(run.previous.reshaped(to: [rows, hiddenSize])) : nil,
+            ]
+            if hasBias {
+                let db = (inputs[wIndex + 2].requiresGrad || inputs[wIndex + 3].requiresGrad) ? dG.sum(axes: [0]) : nil
+                grads.append(inputs[wIndex + 2].requiresGrad ? db : nil)
+                grads.append(inputs[wIndex + 3].requiresGrad ? db : nil)
+            }
+            return grads
+        }
         var gradProjection = [Tensor?](repeating: nil, count: steps)   // by time
         var gradHiddenGates = [Tensor?](repeating: nil, count: steps)  // by processing step
         for s in stride(from: steps - 1, through: 0, by: -1) {

@@ -25,6 +25,7 @@ typedef struct {
     const float *bias;                     // added to every row of C (or NULL)
     int bias_on_rows;                      // after swapping to Cᵀ: added to every column
     int relu;
+    const float *packed_b;                 // B already packed by tessera_sgemm_pack_b (or NULL)
 } gemm_problem;
 
 static __thread float *pack_buffer = NULL;
@@ -244,6 +245,15 @@ static void micro_kernel(const gemm_problem *P, long kc, const float *pa, const 
     store_block(P, acc, i, j, mr, nr, beta, last);
 }
 
+// Equal depth blocks (784 = 4 × 196, not 3 × 256 + 16): a short last block would reload and
+// store C for few products.
+static long depth_step(long k) {
+    long blocks = (k + KC - 1) / KC;
+    return (k + blocks - 1) / blocks;
+}
+
+static long round_up(long n, long unit) { return (n + unit - 1) / unit * unit; }
+
 // The whole product for rows i0..<i1 and columns j0..<j1 on the calling thread.
 __attribute__((target("avx2,fma")))
 static void gemm_block(const gemm_problem *P, long i0, long i1, long j0, long j1) {
@@ -251,14 +261,13 @@ static void gemm_block(const gemm_problem *P, long i0, long i1, long j0, long j1
     float *ap = bp + (size_t)KC * NC;
     for (long jc = j0; jc < j1; jc += NC) {
         long nc = j1 - jc < NC ? j1 - jc : NC;
-        // Equal depth blocks (784 = 4 × 196, not 3 × 256 + 16): a short last block would
-        // reload and store C for few products.
-        long kblocks = (P->k + KC - 1) / KC, kstep = (P->k + kblocks - 1) / kblocks;
+        long kstep = depth_step(P->k);
         for (long pc = 0; pc < P->k; pc += kstep) {
             long kc = P->k - pc < kstep ? P->k - pc : kstep;
             float beta = pc == 0 ? P->beta : 1.0f;
             int last = pc + kc >= P->k;
-            pack_b(P, pc, kc, jc, nc, bp);
+            if (P->packed_b) bp = (float *)P->packed_b + pc * round_up(P->n, NR) + jc * kc;
+            else pack_b(P, pc, kc, jc, nc, bp);
             for (long ic = i0; ic < i1; ic += MC) {
                 long mc = i1 - ic < MC ? i1 - ic : MC;
                 pack_a(P, ic, mc, pc, kc, ap);
@@ -297,6 +306,8 @@ static void gemm_task(void *context, long index) {
 #endif
 }
 
+static void run_problem(gemm_problem *problem, int threads);
+
 static double tile_use(long m, long n) {
     return (double)m / (double)(((m + MR - 1) / MR) * MR) * (double)n / (double)(((n + NR - 1) / NR) * NR);
 }
@@ -313,7 +324,7 @@ void tessera_sgemm(long m, long n, long k, float alpha, const float *a, long rsa
                    const float *b, long rsb, long csb, float beta, float *c, long rsc, long csc,
                    const float *bias, int relu, int threads) {
     if (m <= 0 || n <= 0) return;
-    gemm_problem P = {m, n, k, alpha, beta, a, rsa, csa, b, rsb, csb, c, rsc, csc, bias, 0, relu};
+    gemm_problem P = {m, n, k, alpha, beta, a, rsa, csa, b, rsb, csb, c, rsc, csc, bias, 0, relu, NULL};
     if (k <= 0) {
         // No products: C = beta·C (+ bias, ReLU).
         for (long i = 0; i < m; i++)
@@ -328,10 +339,15 @@ void tessera_sgemm(long m, long n, long k, float alpha, const float *a, long rsa
     }
     // Cᵀ = Bᵀ·Aᵀ when that fills the register tiles better.
     if (tile_use(n, m) > tile_use(m, n) * 1.1) {
-        gemm_problem S = {n, m, k, alpha, beta, b, csb, rsb, a, csa, rsa, c, csc, rsc, bias, 1, relu};
+        gemm_problem S = {n, m, k, alpha, beta, b, csb, rsb, a, csa, rsa, c, csc, rsc, bias, 1, relu, NULL};
         P = S;
     }
-    double flops = 2.0 * (double)m * (double)n * (double)k;
+    run_problem(&P, threads);
+}
+
+static void run_problem(gemm_problem *problem, int threads) {
+    gemm_problem P = *problem;
+    double flops = 2.0 * (double)P.m * (double)P.n * (double)P.k;
     long parts = threads < 1 ? 1 : threads;
     if (flops < 4e5) parts = 1;
     // Three tasks per thread when there is enough work: a helper that wakes late then costs
@@ -343,4 +359,30 @@ void tessera_sgemm(long m, long n, long k, float alpha, const float *a, long rsa
     if (parts > units) parts = units;
     gemm_job job = {&P, parts, split_rows};
     tessera_pool_run(gemm_task, &job, parts);
+}
+
+long tessera_sgemm_packed_size(long k, long n) { return round_up(n, NR) * (k > 0 ? k : 0); }
+
+void tessera_sgemm_pack_b(long k, long n, const float *b, long rsb, long csb, float *packed) {
+#if TESSERA_X86
+    gemm_problem P = {0, n, k, 1, 0, NULL, 0, 0, b, rsb, csb, NULL, 0, 0, NULL, 0, 0, NULL};
+    long kstep = depth_step(k);
+    for (long pc = 0; pc < k; pc += kstep) {
+        long kc = k - pc < kstep ? k - pc : kstep;
+        pack_b(&P, pc, kc, 0, n, packed + pc * round_up(n, NR));
+    }
+#else
+    (void)k; (void)n; (void)b; (void)rsb; (void)csb; (void)packed;
+#endif
+}
+
+void tessera_sgemm_packed(long m, long n, long k, float alpha, const float *a, long rsa, long csa,
+                          const float *packed_b, float beta, float *c, long rsc, long csc, int threads) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) {
+        tessera_sgemm(m, n, k, alpha, a, rsa, csa, NULL, 0, 0, beta, c, rsc, csc, NULL, 0, threads);
+        return;
+    }
+    gemm_problem P = {m, n, k, alpha, beta, a, rsa, csa, NULL, 0, 0, c, rsc, csc, NULL, 0, 0, packed_b};
+    run_problem(&P, threads);
 }

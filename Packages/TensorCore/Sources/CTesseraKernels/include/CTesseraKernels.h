@@ -93,6 +93,38 @@ void tessera_attention_f32(const tessera_attention_args *args);
 /// dq, dk, dvalue from the output gradient g and the saved weights p.
 void tessera_attention_backward_f32(const tessera_attention_args *args);
 
+/// Floats needed by `tessera_sgemm_pack_b` for a k×n B.
+long tessera_sgemm_packed_size(long k, long n);
+
+/// Packs B (k×n, element strides) once for many products `tessera_sgemm_packed`; `packed`
+/// must be 32-byte aligned.
+void tessera_sgemm_pack_b(long k, long n, const float *b, long rsb, long csb, float *packed);
+
+/// C = alpha·A·B + beta·C with B packed by `tessera_sgemm_pack_b` (same k and n).
+void tessera_sgemm_packed(long m, long n, long k, float alpha, const float *a, long rsa, long csa,
+                          const float *packed_b, float beta, float *c, long rsc, long csc, int threads);
+
+/// One LSTM layer-direction (float32, contiguous arrays; PyTorch's gate order i, f, g, o).
+typedef struct {
+    long steps, batch, hidden, threads;
+    int reverse;                /// steps run from the last time index to the first
+    const float *weight_hh;     /// [4h, h]
+    const float *h0;            /// [b, h]
+    float *gates;               /// [steps, b, 4h] by time: in, x·W_ihᵀ + biases; out, the activated gates
+    float *cells;               /// [steps + 1, b, h] by processing step; cells[0] = c0 on entry
+    float *outputs;             /// [steps, b, h] by time
+    float *previous;            /// [steps, b, h] by time: the hidden state each step read
+    float *grad_gates;          /// backward: [steps, b, 4h] by time, gradients of the pre-activations
+} tessera_lstm_args;
+
+/// Runs every step; returns 0, or -1 when scratch memory cannot be had.
+int tessera_lstm_forward_f32(const tessera_lstm_args *args);
+
+/// Backpropagation through time from the outputs' gradients [steps, b, h] (by time) and those
+/// of the final h and c; writes grad_gates and the gradients of h0 and c0. Returns 0 or -1.
+int tessera_lstm_backward_f32(const tessera_lstm_args *args, const float *grad_outputs, const float *grad_h,
+                              const float *grad_c, float *grad_h0, float *grad_c0);
+
 /// Whether the vector paths are in use (for benchmarks and reports).
 int tessera_kernels_have_avx2(void);
 

@@ -19,6 +19,73 @@ public protocol RecurrentOps: MemoryOps, ElementwiseOps {
     /// GRU step backward from `gradient [b, h]`.
     func gruCellBackward(inputGates: Operand, hiddenGates: Operand, hidden: Operand, gradient: Operand,
                          inputGatesGradient: Operand, hiddenGatesGradient: Operand, hiddenGradient: Operand)
+    /// A whole LSTM layer-direction (cuDNN's and oneDNN's unit of work). `gates [T, b, 4h]`
+    /// holds `x W_ihᵀ + b_ih + b_hh` on entry and afterwards whatever this backend's
+    /// `lstmSequenceBackward` needs; `cells [T+1, b, h]` (processing order) holds `c0` in entry
+    /// 0 on entry; `outputs [T, b, h]` and `previous [T, b, h]` (the hidden state each step read)
+    /// are by time. `reverse` runs from the last time index to the first.
+    func lstmSequence(gates: Operand, weightHH: Operand, h0: Operand, cells: Operand, outputs: Operand,
+                      previous: Operand, reverse: Bool)
+    /// Backpropagation through time for `lstmSequence`: from the gradients of the outputs
+    /// `[T, b, h]` and of the final `h` and `c`, writes the pre-activation gradients
+    /// `gradGates [T, b, 4h]` (by time) and those of `h0` and `c0`.
+    func lstmSequenceBackward(gates: Operand, cells: Operand, weightHH: Operand, gradOutputs: Operand,
+                              gradHidden: Operand, gradCell: Operand, reverse: Bool,
+                              gradGates: Operand, gradH0: Operand, gradC0: Operand)
+}
+
+extension RecurrentOps where Self: LinalgOps {
+    public func lstmSequence(gates: Operand, weightHH: Operand, h0: Operand, cells: Operand, outputs: Operand,
+                             previous: Operand, reverse: Bool) {
+        composedLSTMSequence(gates: gates, weightHH: weightHH, h0: h0, cells: cells, outputs: outputs,
+                             previous: previous, reverse: reverse)
+    }
+
+    public func lstmSequenceBackward(gates: Operand, cells: Operand, weightHH: Operand, gradOutputs: Operand,
+                                     gradHidden: Operand, gradCell: Operand, reverse: Bool,
+                                     gradGates: Operand, gradH0: Operand, gradC0: Operand) {
+        composedLSTMSequenceBackward(gates: gates, cells: cells, weightHH: weightHH, gradOutputs: gradOutputs,
+                                     gradHidden: gradHidden, gradCell: gradCell, reverse: reverse,
+                                     gradGates: gradGates, gradH0: gradH0, gradC0: gradC0)
+    }
+
+    /// Step by step on `matmul` and `lstmCell`; `gates` keeps the pre-activations.
+    public func composedLSTMSequence(gates: Operand, weightHH: Operand, h0: Operand, cells: Operand, outputs: Operand,
+                                     previous: Operand, reverse: Bool) {
+        let steps = gates.shape[0], b = h0.shape[0], h = h0.shape[1]
+        let step = makeOperand(shape: [2, b, h], dtype: h0.dtype)
+        let transposedWeight = weightHH.with(layout: weightHH.layout.transposingLastTwo())
+        for s in 0..<steps {
+            let t = reverse ? steps - 1 - s : s
+            let hp = s == 0 ? h0 : outputs.first(reverse ? t + 1 : t - 1)
+            copy(hp, into: previous.first(t))
+            matmul(hp, transposedWeight, into: gates.first(t), accumulate: true)
+            lstmCell(gates: gates.first(t), cell: cells.first(s), into: step)
+            copy(step.first(0), into: outputs.first(t))
+            copy(step.first(1), into: cells.first(s + 1))
+        }
+    }
+
+    public func composedLSTMSequenceBackward(gates: Operand, cells: Operand, weightHH: Operand, gradOutputs: Operand,
+                                             gradHidden: Operand, gradCell: Operand, reverse: Bool,
+                                             gradGates: Operand, gradH0: Operand, gradC0: Operand) {
+        let steps = gates.shape[0], b = gradH0.shape[0], h = gradH0.shape[1]
+        let gradient = makeOperand(shape: [2, b, h], dtype: gradH0.dtype)
+        let dh = gradient.first(0), dc = gradient.first(1)
+        let previousCell = makeOperand(shape: [b, h], dtype: gradH0.dtype)
+        copy(gradHidden, into: dh)
+        copy(gradCell, into: dc)
+        for s in stride(from: steps - 1, through: 0, by: -1) {
+            let t = reverse ? steps - 1 - s : s
+            binary(.add, dh, gradOutputs.first(t), into: dh)
+            lstmCellBackward(gates: gates.first(t), cell: cells.first(s), newCell: cells.first(s + 1), gradient: gradient,
+                             gatesGradient: gradGates.first(t), cellGradient: previousCell)
+            matmul(gradGates.first(t), weightHH, into: dh)
+            copy(previousCell, into: dc)
+        }
+        copy(dh, into: gradH0)
+        copy(dc, into: gradC0)
+    }
 }
 
 extension Operand {

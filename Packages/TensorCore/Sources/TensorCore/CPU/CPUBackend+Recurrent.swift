@@ -1,3 +1,5 @@
+import CTesseraKernels
+
 /// LSTM and GRU point-wise steps in one pass over each batch row, for float tensors whose
 /// rows are contiguous; anything else goes to the composed defaults.
 extension CPUBackend {
@@ -140,5 +142,60 @@ extension CPUBackend {
                 gx[2 * h + j] = nPre; ghg[2 * h + j] = nPre * r
             }
         }
+    }
+}
+
+/// Whole LSTM sequences on CTesseraKernels' lstm.c (float32, contiguous): the recurrent
+/// weights packed once per sequence, one GEMM and one cell pass per step. `gates` keeps the
+/// activated gates for the backward. Other dtypes and layouts compose per step.
+extension CPUBackend {
+    public func lstmSequence(gates: Operand, weightHH: Operand, h0: Operand, cells: Operand, outputs: Operand,
+                             previous: Operand, reverse: Bool) {
+        guard fusedLSTMApplies([gates, weightHH, h0, cells, outputs, previous]) else {
+            return composedLSTMSequence(gates: gates, weightHH: weightHH, h0: h0, cells: cells, outputs: outputs,
+                                        previous: previous, reverse: reverse)
+        }
+        var args = lstmArguments(gates: gates, weightHH: weightHH, cells: cells, reverse: reverse)
+        args.h0 = UnsafePointer(floats(h0))
+        args.outputs = floats(outputs)
+        args.previous = floats(previous)
+        if tessera_lstm_forward_f32(&args) != 0 { tensorFailure("[lstmSequence] out of memory for scratch buffers") }
+    }
+
+    public func lstmSequenceBackward(gates: Operand, cells: Operand, weightHH: Operand, gradOutputs: Operand,
+                                     gradHidden: Operand, gradCell: Operand, reverse: Bool,
+                                     gradGates: Operand, gradH0: Operand, gradC0: Operand) {
+        guard fusedLSTMApplies([gates, cells, weightHH, gradOutputs, gradHidden, gradCell, gradGates, gradH0, gradC0]) else {
+            return composedLSTMSequenceBackward(gates: gates, cells: cells, weightHH: weightHH, gradOutputs: gradOutputs,
+                                                gradHidden: gradHidden, gradCell: gradCell, reverse: reverse,
+                                                gradGates: gradGates, gradH0: gradH0, gradC0: gradC0)
+        }
+        var args = lstmArguments(gates: gates, weightHH: weightHH, cells: cells, reverse: reverse)
+        args.grad_gates = floats(gradGates)
+        if tessera_lstm_backward_f32(&args, floats(gradOutputs), floats(gradHidden), floats(gradCell),
+                                     floats(gradH0), floats(gradC0)) != 0 {
+            tensorFailure("[lstmSequenceBackward] out of memory for scratch buffers")
+        }
+    }
+
+    private func fusedLSTMApplies(_ operands: [Operand]) -> Bool {
+        CPUBackend.ownGEMM && operands.allSatisfy { $0.dtype == .float32 && $0.layout.isContiguous }
+    }
+
+    private func floats(_ o: Operand) -> UnsafeMutablePointer<Float> {
+        o.storage.pointer.assumingMemoryBound(to: Float.self) + o.layout.offset
+    }
+
+    private func lstmArguments(gates: Operand, weightHH: Operand, cells: Operand, reverse: Bool) -> tessera_lstm_args {
+        var args = tessera_lstm_args()
+        args.steps = gates.shape[0]
+        args.batch = gates.shape[1]
+        args.hidden = weightHH.shape[1]
+        args.threads = CPUThreads.count
+        args.reverse = reverse ? 1 : 0
+        args.weight_hh = UnsafePointer(floats(weightHH))
+        args.gates = floats(gates)
+        args.cells = floats(cells)
+        return args
     }
 }

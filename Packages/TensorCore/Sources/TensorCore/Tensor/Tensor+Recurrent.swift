@@ -78,6 +78,57 @@ extension Tensor {
         return (gatesGradient, cellGradient)
     }
 
+    /// What `lstmSequence` keeps for `lstmSequenceBackward`.
+    public struct LSTMSequenceTape {
+        /// `[T, b, 4h]` by time, in the backend's saved form.
+        public let gates: Tensor
+        /// `[T+1, b, h]` in processing order (entry 0 is `c0`, the last the final cell).
+        public let cells: Tensor
+        /// `[T, b, h]` by time.
+        public let outputs: Tensor
+        /// `[T, b, h]` by time: the hidden state each step read (for the W_hh gradient).
+        public let previous: Tensor
+        public let reverse: Bool
+    }
+
+    /// A whole LSTM layer-direction on the backend's `lstmSequence` (not recorded; layers
+    /// record one node around it and call `lstmSequenceBackward`). `projection [T, b, 4h]` is
+    /// `x W_ihᵀ + b_ih + b_hh` and is consumed: its storage becomes the tape's gates.
+    public static func lstmSequence(projection: Tensor, weightHH: Tensor, h0: Tensor, c0: Tensor, reverse: Bool)
+        -> LSTMSequenceTape {
+        let steps = projection.shape[0], b = h0.shape[0], h = h0.shape[1]
+        tensorCheck(projection.rank == 3 && projection.shape[1] == b && projection.shape[2] == 4 * h
+                        && weightHH.shape == [4 * h, h] && c0.shape == h0.shape,
+                    "[lstmSequence] projection \(shapeText(projection.shape)), weight \(shapeText(weightHH.shape)), h0 \(shapeText(h0.shape)) and c0 \(shapeText(c0.shape)) do not fit")
+        checkRecurrentOperands("lstmSequence", [projection, weightHH, h0, c0])
+        func make(_ shape: [Int]) -> Tensor { Tensor(uninitializedShape: shape, dtype: h0.dtype, device: h0.device) }
+        let gates = projection.detached().contiguous()
+        let cells = make([steps + 1, b, h]), outputs = make([steps, b, h]), previous = make([steps, b, h])
+        let backend = gates.backend
+        backend.copy(c0.operand, into: cells[0].operand)
+        backend.lstmSequence(gates: gates.operand, weightHH: weightHH.detached().contiguous().operand,
+                             h0: h0.detached().contiguous().operand, cells: cells.operand, outputs: outputs.operand,
+                             previous: previous.operand, reverse: reverse)
+        return LSTMSequenceTape(gates: gates, cells: cells, outputs: outputs, previous: previous, reverse: reverse)
+    }
+
+    /// Backpropagation through time for `lstmSequence` (not recorded): the gradients of the
+    /// pre-activation gates `[T, b, 4h]` (by time) and of `h0` and `c0`.
+    public static func lstmSequenceBackward(_ tape: LSTMSequenceTape, weightHH: Tensor, gradOutputs: Tensor,
+                                            gradHidden: Tensor, gradCell: Tensor)
+        -> (gates: Tensor, hidden: Tensor, cell: Tensor) {
+        let gates = Tensor(uninitializedShape: tape.gates.shape, dtype: tape.gates.dtype, device: tape.gates.device)
+        let hidden = Tensor(uninitializedShape: gradHidden.shape, dtype: gradHidden.dtype, device: gradHidden.device)
+        let cell = Tensor(uninitializedShape: gradCell.shape, dtype: gradCell.dtype, device: gradCell.device)
+        gates.backend.lstmSequenceBackward(gates: tape.gates.operand, cells: tape.cells.operand,
+                                           weightHH: weightHH.detached().contiguous().operand,
+                                           gradOutputs: gradOutputs.detached().contiguous().operand,
+                                           gradHidden: gradHidden.detached().contiguous().operand,
+                                           gradCell: gradCell.detached().contiguous().operand, reverse: tape.reverse,
+                                           gradGates: gates.operand, gradH0: hidden.operand, gradC0: cell.operand)
+        return (gates, hidden, cell)
+    }
+
     /// The backward of `gruCell` (not recorded), from the gradient of the new hidden state.
     public static func gruCellBackward(inputGates: Tensor, hiddenGates: Tensor, hidden: Tensor, gradient: Tensor)
         -> (inputGates: Tensor, hiddenGates: Tensor, hidden: Tensor) {
