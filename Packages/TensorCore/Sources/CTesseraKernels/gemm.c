@@ -356,6 +356,9 @@ static void run_problem(gemm_problem *problem, int threads) {
     // Split the larger extent so that each thread's duplicated packing stays small.
     int split_rows = (P.m / MR) >= (P.n / NR);
     long units = split_rows ? (P.m + MR - 1) / MR : (P.n + NR - 1) / NR;
+    // Few rows (a recurrent step): the A each task packs again is small, so finer tasks
+    // (two column panels at least) keep the threads' finishing times close.
+    if (!split_rows && P.m <= 64 && parts > 1 && flops > 1.2e7) parts = threads * 8 < units / 2 ? threads * 8 : units / 2;
     if (parts > units) parts = units;
     gemm_job job = {&P, parts, split_rows};
     tessera_pool_run(gemm_task, &job, parts);
