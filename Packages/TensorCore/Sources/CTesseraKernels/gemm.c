@@ -227,6 +227,15 @@ static inline void store_block(const gemm_problem *P, __m256 acc[MR][2], long i,
 __attribute__((target("avx2,fma")))
 static void micro_kernel(const gemm_problem *P, long kc, const float *pa, const float *pb, long i, long j,
                          int mr, int nr, float beta, int last) {
+    // Fetch the C block now: its rows are a row stride apart (often a power of two, so they
+    // miss together), and the k loop below hides the latency. Reading C for beta ≠ 0 was a
+    // sixth of a 1024³ product without this.
+    if (P->csc == 1)
+        for (int r = 0; r < mr; r++) {
+            const char *row = (const char *)(P->c + (i + r) * P->rsc + j);
+            _mm_prefetch(row, _MM_HINT_T0);
+            _mm_prefetch(row + 63, _MM_HINT_T0);
+        }
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
     for (long p = 0; p < kc; p++) {
@@ -348,17 +357,23 @@ void tessera_sgemm(long m, long n, long k, float alpha, const float *a, long rsa
 static void run_problem(gemm_problem *problem, int threads) {
     gemm_problem P = *problem;
     double flops = 2.0 * (double)P.m * (double)P.n * (double)P.k;
-    long parts = threads < 1 ? 1 : threads;
-    if (flops < 4e5) parts = 1;
-    // Three tasks per thread when there is enough work: a helper that wakes late then costs
-    // a third of its share instead of the caller waiting for all of it.
-    else if (flops > 1.2e7) parts *= 3;
-    // Split the larger extent so that each thread's duplicated packing stays small.
+    // Split the larger extent. Each task packs the other operand again (all of B when rows
+    // are split, all of A when columns are): three tasks per thread when that operand is
+    // small, so that a helper waking late costs part of its share rather than all of it;
+    // when it is large (a 1024² B), and for few-row products (recurrent steps, where the
+    // tasks are short), at least 256 rows or 128 columns per task, since packing costs a few
+    // cycles per element against 1/16 cycle per multiply-add (six tasks made a 1024³ product
+    // 30 % slower than two).
     int split_rows = (P.m / MR) >= (P.n / NR);
     long units = split_rows ? (P.m + MR - 1) / MR : (P.n + NR - 1) / NR;
-    // Few rows (a recurrent step): the A each task packs again is small, so finer tasks
-    // (two column panels at least) keep the threads' finishing times close.
-    if (!split_rows && P.m <= 64 && parts > 1 && flops > 1.2e7) parts = threads * 8 < units / 2 ? threads * 8 : units / 2;
+    long threads_ = threads < 1 ? 1 : threads, parts = threads_;
+    if (flops < 4e5) parts = 1;
+    else if (flops > 1.2e7) {
+        long repacked = split_rows ? P.k * P.n : P.m * P.k;
+        long most = threads_ * (!split_rows && P.m <= 64 ? 8 : 3);
+        long by_size = repacked <= (1L << 18) && P.m > 64 ? most : (split_rows ? P.m / 256 : P.n / 128);
+        parts = by_size < threads_ ? threads_ : (by_size > most ? most : by_size);
+    }
     if (parts > units) parts = units;
     gemm_job job = {&P, parts, split_rows};
     tessera_pool_run(gemm_task, &job, parts);

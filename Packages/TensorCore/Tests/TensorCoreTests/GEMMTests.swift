@@ -92,6 +92,11 @@ struct GEMMTests {
             (Tensor.randn([96, 12, 8], generator: g), Tensor.randn([96, 8, 12], generator: g)),
             (Tensor.randn([4, 1, 33, 20], generator: g), Tensor.randn([3, 20, 18], generator: g)),
             (Tensor.randn([50, 64], generator: g)[0..<50, 0..<63], Tensor.randn([63, 40], generator: g)),
+            // Large enough to be split into tasks: rows with a small repacked B, rows with a
+            // large one, few rows split by columns.
+            (Tensor.randn([1100, 300], generator: g), Tensor.randn([300, 300], generator: g)),
+            (Tensor.randn([520, 300], generator: g), Tensor.randn([900, 300], generator: g).transposed()),
+            (Tensor.randn([40, 300], generator: g), Tensor.randn([300, 1100], generator: g)),
         ]
         for (a, b) in cases {
             let f32 = a.cast(to: .float32).matmul(b.cast(to: .float32))
