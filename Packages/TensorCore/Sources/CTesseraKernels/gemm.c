@@ -26,6 +26,7 @@ typedef struct {
     int bias_on_rows;                      // after swapping to Cᵀ: added to every column
     int relu;
     const float *packed_b;                 // B already packed by tessera_sgemm_pack_b (or NULL)
+    const float *packed_a;                 // A already packed by tessera_sgemm_pack_a (or NULL)
 } gemm_problem;
 
 static __thread float *pack_buffer = NULL;
@@ -279,7 +280,8 @@ static void gemm_block(const gemm_problem *P, long i0, long i1, long j0, long j1
             else pack_b(P, pc, kc, jc, nc, bp);
             for (long ic = i0; ic < i1; ic += MC) {
                 long mc = i1 - ic < MC ? i1 - ic : MC;
-                pack_a(P, ic, mc, pc, kc, ap);
+                if (P->packed_a) ap = (float *)P->packed_a + pc * round_up(P->m, MR) + ic * kc;
+                else pack_a(P, ic, mc, pc, kc, ap);
                 for (long jr = 0; jr < nc; jr += NR) {
                     int nr = nc - jr < NR ? (int)(nc - jr) : NR;
                     for (long ir = 0; ir < mc; ir += MR) {
@@ -333,7 +335,7 @@ void tessera_sgemm(long m, long n, long k, float alpha, const float *a, long rsa
                    const float *b, long rsb, long csb, float beta, float *c, long rsc, long csc,
                    const float *bias, int relu, int threads) {
     if (m <= 0 || n <= 0) return;
-    gemm_problem P = {m, n, k, alpha, beta, a, rsa, csa, b, rsb, csb, c, rsc, csc, bias, 0, relu, NULL};
+    gemm_problem P = {m, n, k, alpha, beta, a, rsa, csa, b, rsb, csb, c, rsc, csc, bias, 0, relu, NULL, NULL};
     if (k <= 0) {
         // No products: C = beta·C (+ bias, ReLU).
         for (long i = 0; i < m; i++)
@@ -348,7 +350,7 @@ void tessera_sgemm(long m, long n, long k, float alpha, const float *a, long rsa
     }
     // Cᵀ = Bᵀ·Aᵀ when that fills the register tiles better.
     if (tile_use(n, m) > tile_use(m, n) * 1.1) {
-        gemm_problem S = {n, m, k, alpha, beta, b, csb, rsb, a, csa, rsa, c, csc, rsc, bias, 1, relu, NULL};
+        gemm_problem S = {n, m, k, alpha, beta, b, csb, rsb, a, csa, rsa, c, csc, rsc, bias, 1, relu, NULL, NULL};
         P = S;
     }
     run_problem(&P, threads);
@@ -383,7 +385,7 @@ long tessera_sgemm_packed_size(long k, long n) { return round_up(n, NR) * (k > 0
 
 void tessera_sgemm_pack_b(long k, long n, const float *b, long rsb, long csb, float *packed) {
 #if TESSERA_X86
-    gemm_problem P = {0, n, k, 1, 0, NULL, 0, 0, b, rsb, csb, NULL, 0, 0, NULL, 0, 0, NULL};
+    gemm_problem P = {0, n, k, 1, 0, NULL, 0, 0, b, rsb, csb, NULL, 0, 0, NULL, 0, 0, NULL, NULL};
     long kstep = depth_step(k);
     for (long pc = 0; pc < k; pc += kstep) {
         long kc = k - pc < kstep ? k - pc : kstep;
@@ -401,6 +403,33 @@ void tessera_sgemm_packed(long m, long n, long k, float alpha, const float *a, l
         tessera_sgemm(m, n, k, alpha, a, rsa, csa, NULL, 0, 0, beta, c, rsc, csc, NULL, 0, threads);
         return;
     }
-    gemm_problem P = {m, n, k, alpha, beta, a, rsa, csa, NULL, 0, 0, c, rsc, csc, NULL, 0, 0, packed_b};
+    gemm_problem P = {m, n, k, alpha, beta, a, rsa, csa, NULL, 0, 0, c, rsc, csc, NULL, 0, 0, packed_b, NULL};
+    run_problem(&P, threads);
+}
+
+// Eight floats of slack: packing stores eight lanes where a panel row has six.
+long tessera_sgemm_packed_a_size(long m, long k) { return round_up(m, MR) * (k > 0 ? k : 0) + 8; }
+
+void tessera_sgemm_pack_a(long m, long k, const float *a, long rsa, long csa, float *packed) {
+#if TESSERA_X86
+    gemm_problem P = {m, 0, k, 1, 0, a, rsa, csa, NULL, 0, 0, NULL, 0, 0, NULL, 0, 0, NULL, NULL};
+    long kstep = depth_step(k);
+    for (long pc = 0; pc < k; pc += kstep) {
+        long kc = k - pc < kstep ? k - pc : kstep;
+        pack_a(&P, 0, m, pc, kc, packed + pc * round_up(m, MR));
+    }
+#else
+    (void)m; (void)k; (void)a; (void)rsa; (void)csa; (void)packed;
+#endif
+}
+
+void tessera_sgemm_packed_a(long m, long n, long k, float alpha, const float *packed_a, const float *b, long rsb,
+                            long csb, float beta, float *c, long rsc, long csc, int threads) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) {
+        tessera_sgemm(m, n, k, alpha, NULL, 0, 0, b, rsb, csb, beta, c, rsc, csc, NULL, 0, threads);
+        return;
+    }
+    gemm_problem P = {m, n, k, alpha, beta, NULL, 0, 0, b, rsb, csb, c, rsc, csc, NULL, 0, 0, NULL, packed_a};
     run_problem(&P, threads);
 }

@@ -70,6 +70,33 @@ struct GEMMTests {
         }
     }
 
+    /// Operands packed once (the recurrent weights of a sequence) give the same products as
+    /// packing on every call, over several depth blocks and split into tasks.
+    @Test(arguments: [1, 2])
+    func prepackedOperandsMatchPackingPerCall(threads: Int32) throws {
+        try #require(tessera_sgemm_available() != 0, "no AVX2/FMA here")
+        var seed: UInt64 = 11
+        for (m, n, k) in [(5, 7, 3), (32, 1024, 260), (1030, 32, 513), (61, 50, 600)] {
+            let a = random(m * k, &seed), b = random(k * n, &seed), c = random(m * n, &seed)
+            for transposed in [false, true] {
+                let (rsa, csa) = transposed ? (1, m) : (k, 1)
+                let (rsb, csb) = transposed ? (1, k) : (n, 1)
+                var expected = c, withA = c, withB = c
+                tessera_sgemm(m, n, k, 1, a, rsa, csa, b, rsb, csb, 1, &expected, n, 1, nil, 0, threads)
+                let packedA = UnsafeMutableRawPointer.allocate(byteCount: 4 * tessera_sgemm_packed_a_size(m, k), alignment: 64)
+                let packedB = UnsafeMutableRawPointer.allocate(byteCount: 4 * tessera_sgemm_packed_size(k, n), alignment: 64)
+                defer { packedA.deallocate(); packedB.deallocate() }
+                let pa = packedA.assumingMemoryBound(to: Float.self), pb = packedB.assumingMemoryBound(to: Float.self)
+                tessera_sgemm_pack_a(m, k, a, rsa, csa, pa)
+                tessera_sgemm_pack_b(k, n, b, rsb, csb, pb)
+                tessera_sgemm_packed_a(m, n, k, 1, pa, b, rsb, csb, 1, &withA, n, 1, threads)
+                tessera_sgemm_packed(m, n, k, 1, a, rsa, csa, pb, 1, &withB, n, 1, threads)
+                #expect(withA == expected, "packed A: m \(m) n \(n) k \(k) transposed \(transposed)")
+                #expect(withB == expected, "packed B: m \(m) n \(n) k \(k) transposed \(transposed)")
+            }
+        }
+    }
+
     @Test func reluKeepsNaNAndBetaZeroIgnoresGarbage() throws {
         try #require(tessera_sgemm_available() != 0, "no AVX2/FMA here")
         let a: [Float] = [1, -1, .nan, 2]            // 2×2; a NaN fills its row

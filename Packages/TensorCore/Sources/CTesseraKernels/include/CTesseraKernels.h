@@ -104,6 +104,17 @@ void tessera_sgemm_pack_b(long k, long n, const float *b, long rsb, long csb, fl
 void tessera_sgemm_packed(long m, long n, long k, float alpha, const float *a, long rsa, long csa,
                           const float *packed_b, float beta, float *c, long rsc, long csc, int threads);
 
+/// Floats needed by `tessera_sgemm_pack_a` for an m×k A.
+long tessera_sgemm_packed_a_size(long m, long k);
+
+/// Packs A (m×k, element strides) once for many products `tessera_sgemm_packed_a`
+/// (32-byte aligned).
+void tessera_sgemm_pack_a(long m, long k, const float *a, long rsa, long csa, float *packed);
+
+/// C = alpha·A·B + beta·C with A packed by `tessera_sgemm_pack_a` (same m and k).
+void tessera_sgemm_packed_a(long m, long n, long k, float alpha, const float *packed_a, const float *b, long rsb,
+                            long csb, float beta, float *c, long rsc, long csc, int threads);
+
 /// One LSTM layer-direction (float32, contiguous arrays; PyTorch's gate order i, f, g, o).
 typedef struct {
     long steps, batch, hidden, threads;
