@@ -88,6 +88,16 @@ static inline void transpose_rows(const float *const rows[8], long p, float *dst
     transpose_store(r0, r1, r2, r3, r4, r5, r6, r7, dst, 8);
 }
 
+// Stores the six values of one panel row: eight lanes (the next row overwrites the extra
+// two) except at the panel's last row, whose spill would land in the next panel, which
+// another task may be packing at the same time.
+__attribute__((target("avx2,fma")))
+static inline void store_six(float *dst, __m256 v, int last) {
+    if (!last) { _mm256_storeu_ps(dst, v); return; }
+    _mm_storeu_ps(dst, _mm256_castps256_ps128(v));
+    _mm_storel_pi((__m64 *)(dst + 4), _mm256_extractf128_ps(v, 1));
+}
+
 // Packs rows i0..<i0+mc, depths p0..<p0+kc of A into MR-row panels [kc][MR], zero-padding
 // the last panel's missing rows.
 __attribute__((target("avx2,fma")))
@@ -99,7 +109,7 @@ static void pack_a(const gemm_problem *P, long i0, long mc, long p0, long kc, fl
             // Six contiguous values per depth; masked loads never touch memory past them, and
             // each 8-wide store's two extra lanes are overwritten by the next.
             __m256i six = lanes(MR);
-            for (long p = 0; p < kc; p++) _mm256_storeu_ps(dst + p * MR, _mm256_maskload_ps(src + p * P->csa, six));
+            for (long p = 0; p < kc; p++) store_six(dst + p * MR, _mm256_maskload_ps(src + p * P->csa, six), p + 1 == kc);
         } else if (P->csa == 1 && mr == MR) {
             // Rows are contiguous along the depth: transpose 8×8 blocks whose last two rows
             // repeat row 5, storing 8 wide and letting the next store overwrite the two extra
@@ -110,7 +120,7 @@ static void pack_a(const gemm_problem *P, long i0, long mc, long p0, long kc, fl
                 const float *rows[8] = {src, src + P->rsa, src + 2 * P->rsa, src + 3 * P->rsa, src + 4 * P->rsa,
                                         src + 5 * P->rsa, src + 5 * P->rsa, src + 5 * P->rsa};
                 transpose_rows(rows, p, &t[0][0]);
-                for (int q = 0; q < 8; q++) _mm256_storeu_ps(dst + (p + q) * MR, _mm256_load_ps(t[q]));
+                for (int q = 0; q < 8; q++) store_six(dst + (p + q) * MR, _mm256_load_ps(t[q]), p + q + 1 == kc);
             }
             for (; p < kc; p++)
                 for (int r = 0; r < MR; r++) dst[p * MR + r] = src[r * P->rsa + p];
@@ -356,27 +366,82 @@ void tessera_sgemm(long m, long n, long k, float alpha, const float *a, long rsa
     run_problem(&P, threads);
 }
 
+// The calling thread's buffer for operands packed once and shared by a job's tasks.
+static __thread float *shared_pack = NULL;
+static __thread size_t shared_capacity = 0;
+
+static float *shared_buffer(size_t floats) {
+    if (floats > shared_capacity) {
+        free(shared_pack);
+        shared_pack = NULL;
+        shared_capacity = 0;
+        void *p = NULL;
+        if (posix_memalign(&p, 64, sizeof(float) * (floats + 64)) != 0) return NULL;
+        shared_pack = p;
+        shared_capacity = floats;
+    }
+    return shared_pack;
+}
+
+typedef struct {
+    const gemm_problem *problem;
+    float *dst;
+    long parts;
+    int rows;        // pack A's row panels (else B's column panels)
+} pack_job;
+
+static void pack_task(void *context, long index) {
+#if TESSERA_X86
+    const pack_job *job = context;
+    const gemm_problem *P = job->problem;
+    long extent = job->rows ? P->m : P->n, unit = job->rows ? MR : NR;
+    long units = (extent + unit - 1) / unit;
+    long s0 = units * index / job->parts * unit, s1 = units * (index + 1) / job->parts * unit;
+    if (s1 > extent) s1 = extent;
+    if (s0 >= s1) return;
+    long kstep = depth_step(P->k);
+    for (long pc = 0; pc < P->k; pc += kstep) {
+        long kc = P->k - pc < kstep ? P->k - pc : kstep;
+        if (job->rows) pack_a(P, s0, s1 - s0, pc, kc, job->dst + pc * round_up(P->m, MR) + s0 * kc);
+        else pack_b(P, pc, kc, s0, s1 - s0, job->dst + pc * round_up(P->n, NR) + s0 * kc);
+    }
+#else
+    (void)context; (void)index;
+#endif
+}
+
+// When rows are split, every task needs all of B (columns: all of A): pack it once, in
+// parallel, and let the tasks read the shared copy instead of each packing its own (which
+// was an eighth of an MLP step, and bounded how finely a product could be split).
+static void share_packing(gemm_problem *P, int split_rows, long threads) {
+    long floats = split_rows ? round_up(P->n, NR) * P->k : round_up(P->m, MR) * P->k + 8;
+    if (floats < 4096) return;
+    float *buffer = shared_buffer((size_t)floats);
+    if (!buffer) return;
+    pack_job job = {P, buffer, threads, !split_rows};
+    tessera_pool_run(pack_task, &job, threads);
+    if (split_rows) P->packed_b = buffer;
+    else P->packed_a = buffer;
+}
+
 static void run_problem(gemm_problem *problem, int threads) {
     gemm_problem P = *problem;
     double flops = 2.0 * (double)P.m * (double)P.n * (double)P.k;
-    // Split the larger extent. Each task packs the other operand again (all of B when rows
-    // are split, all of A when columns are): three tasks per thread when that operand is
-    // small, so that a helper waking late costs part of its share rather than all of it;
-    // when it is large (a 1024² B), and for few-row products (recurrent steps, where the
-    // tasks are short), at least 256 rows or 128 columns per task, since packing costs a few
-    // cycles per element against 1/16 cycle per multiply-add (six tasks made a 1024³ product
-    // 30 % slower than two).
+    // Split the larger extent into three tasks per thread, so that a helper waking late costs
+    // part of its share rather than all of it; the operand every task needs is packed once
+    // and shared (`share_packing`). Few-row products (recurrent steps, short tasks whose A each
+    // task packs itself) take at least 128 columns per task.
     int split_rows = (P.m / MR) >= (P.n / NR);
     long units = split_rows ? (P.m + MR - 1) / MR : (P.n + NR - 1) / NR;
     long threads_ = threads < 1 ? 1 : threads, parts = threads_;
     if (flops < 4e5) parts = 1;
     else if (flops > 1.2e7) {
-        long repacked = split_rows ? P.k * P.n : P.m * P.k;
         long most = threads_ * (!split_rows && P.m <= 64 ? 8 : 3);
-        long by_size = repacked <= (1L << 18) && P.m > 64 ? most : (split_rows ? P.m / 256 : P.n / 128);
+        long by_size = P.m > 64 ? most : P.n / 128;
         parts = by_size < threads_ ? threads_ : (by_size > most ? most : by_size);
     }
     if (parts > units) parts = units;
+    if (parts > 1 && !P.packed_a && !P.packed_b) share_packing(&P, split_rows, threads_);
     gemm_job job = {&P, parts, split_rows};
     tessera_pool_run(gemm_task, &job, parts);
 }

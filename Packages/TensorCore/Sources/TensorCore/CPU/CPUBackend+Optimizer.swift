@@ -34,7 +34,8 @@ extension CPUBackend {
         @inline(__always) func store(_ v: SIMD8<T>, _ base: UnsafeMutablePointer<T>, _ i: Int) {
             UnsafeMutableRawPointer(base + i).storeBytes(of: v, as: SIMD8<T>.self)
         }
-        parallelChunks(count: p.elementCount, cost: 1) { range in
+        // In place (no fresh pages to fault in), so large updates gain from both threads.
+        parallelChunks(count: p.elementCount, cost: 4) { range in
             var i = range.lowerBound
             if useMomentum, let bp {
                 while i + 8 <= range.upperBound {
