@@ -46,51 +46,45 @@ extension CPUBackend {
         let p = probabilities, r = p.shape.count
         let batchShape = Array(p.shape.prefix(r - 2))
         let batch = batchShape.reduce(1, *)
-        // Element offsets of every matrix of the batch, per operand.
-        let offsets: [[Int]] = operands.map { o in
+        // Element offsets of every matrix of the batch, operand after operand in one array.
+        var offsets: [Int] = []
+        offsets.reserveCapacity(batch * operands.count)
+        for o in operands {
             let layout = Layout(shape: batchShape, strides: Array(o.layout.strides.prefix(r - 2)), offset: o.layout.offset)
-            var list: [Int] = []
-            list.reserveCapacity(batch)
             let plan = StridedPlan(shape: batchShape, layouts: [layout])
             let step = plan.innerStrides[0]
-            plan.forEachRow(in: 0..<plan.elementCount) { o, n in
-                for i in 0..<n { list.append(o[0] + i * step) }
+            plan.forEachRow(in: 0..<plan.elementCount) { start, n in
+                for i in 0..<n { offsets.append(start[0] + i * step) }
             }
-            return list
         }
         func pointer(_ o: Operand) -> UnsafeMutablePointer<Float> { o.storage.pointer.assumingMemoryBound(to: Float.self) }
         func rowStride(_ o: Operand) -> Int { o.layout.strides[o.shape.count - 2] }
-        let q = operands[0], k = operands[1], v = operands[2]
         var args = tessera_attention_args()
         args.batch = batch
         args.l = p.shape[r - 2]
         args.s = p.shape[r - 1]
-        args.d = q.shape[r - 1]
-        args.dv = v.shape[r - 1]
+        args.d = operands[0].shape[r - 1]
+        args.dv = operands[2].shape[r - 1]
         args.scale = Float(scale)
         args.causal = causal ? 1 : 0
         args.p = pointer(p) + p.layout.offset
-        offsets[0].withUnsafeBufferPointer { qo in
-        offsets[1].withUnsafeBufferPointer { ko in
-        offsets[2].withUnsafeBufferPointer { vo in
-        offsets[3].withUnsafeBufferPointer { o3 in
-            args.q = UnsafePointer(pointer(q)); args.q_offsets = qo.baseAddress; args.q_row = rowStride(q)
-            args.k = UnsafePointer(pointer(k)); args.k_offsets = ko.baseAddress; args.k_row = rowStride(k)
-            args.v = UnsafePointer(pointer(v)); args.v_offsets = vo.baseAddress; args.v_row = rowStride(v)
+        offsets.withUnsafeBufferPointer { all in
+            func at(_ k: Int) -> UnsafePointer<Int> { all.baseAddress! + k * batch }
+            let q = operands[0], k = operands[1], v = operands[2]
+            args.q = UnsafePointer(pointer(q)); args.q_offsets = at(0); args.q_row = rowStride(q)
+            args.k = UnsafePointer(pointer(k)); args.k_offsets = at(1); args.k_row = rowStride(k)
+            args.v = UnsafePointer(pointer(v)); args.v_offsets = at(2); args.v_row = rowStride(v)
             if operands.count == 4 {
-                args.out = pointer(operands[3]); args.out_offsets = o3.baseAddress; args.out_row = rowStride(operands[3])
-                return body(&args)
+                let out = operands[3]
+                args.out = pointer(out); args.out_offsets = at(3); args.out_row = rowStride(out)
+            } else {
+                let g = operands[3], dq = operands[4], dk = operands[5], dv = operands[6]
+                args.g = UnsafePointer(pointer(g)); args.g_offsets = at(3); args.g_row = rowStride(g)
+                args.dq = pointer(dq); args.dq_offsets = at(4); args.dq_row = rowStride(dq)
+                args.dk = pointer(dk); args.dk_offsets = at(5); args.dk_row = rowStride(dk)
+                args.dvalue = pointer(dv); args.dv_offsets = at(6); args.dv_row = rowStride(dv)
             }
-            let g = operands[3], dq = operands[4], dk = operands[5], dv = operands[6]
-            args.g = UnsafePointer(pointer(g)); args.g_offsets = o3.baseAddress; args.g_row = rowStride(g)
-            offsets[4].withUnsafeBufferPointer { o4 in
-            offsets[5].withUnsafeBufferPointer { o5 in
-            offsets[6].withUnsafeBufferPointer { o6 in
-                args.dq = pointer(dq); args.dq_offsets = o4.baseAddress; args.dq_row = rowStride(dq)
-                args.dk = pointer(dk); args.dk_offsets = o5.baseAddress; args.dk_row = rowStride(dk)
-                args.dvalue = pointer(dv); args.dv_offsets = o6.baseAddress; args.dv_row = rowStride(dv)
-                body(&args)
-            }}}
-        }}}}
+            body(&args)
+        }
     }
 }

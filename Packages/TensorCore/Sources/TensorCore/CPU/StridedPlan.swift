@@ -1,5 +1,4 @@
 import CTesseraKernels
-import Dispatch
 
 /// Walks up to four operands of one shape together, a contiguous run ("row") at a time.
 ///
