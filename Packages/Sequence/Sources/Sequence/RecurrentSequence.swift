@@ -105,21 +105,16 @@ extension RecurrentWeights {
         var dh = g.narrowed(axis: 0, start: n, length: m).reshaped(to: [batch, hiddenSize])
         var dc = hasCell ? g.narrowed(axis: 0, start: n + m, length: m).reshaped(to: [batch, hiddenSize]) : nil
         if let run = tape.lstm {
-            let r = Tensor.lstmSequenceBackward(run, weightHH: weightHH, gradOutputs: gradOutput, gradHidden: dh,
-                                                gradCell: dc!)
-            let rows = steps * batch
-            let dG = r.gates.reshaped(to: [rows, -1])
-            var grads: [Tensor?] = [
-                inputs[0].requiresGrad ? dG.matmul(weightIH).reshaped(to: x.shape) : nil,
-                inputs[1].requiresGrad ? r.hidden : nil,
-                inputs[2].requiresGrad ? r.cell : nil,
-                inputs[wIndex].requiresGrad ? dG.transposed().matmul(x.reshaped(to: [rows, -1])) : nil,
-                inputs[wIndex + 1].requiresGrad ? dG.transposed().matmul(run.previous.reshaped(to: [rows, hiddenSize])) : nil,
-            ]
+            let wantBias = hasBias && (inputs[wIndex + 2].requiresGrad || inputs[wIndex + 3].requiresGrad)
+            let r = Tensor.lstmSequenceBackward(run, input: x, weightIH: weightIH, weightHH: weightHH,
+                                                gradOutputs: gradOutput, gradHidden: dh, gradCell: dc!,
+                                                want: (inputs[0].requiresGrad, inputs[wIndex].requiresGrad,
+                                                       inputs[wIndex + 1].requiresGrad, wantBias))
+            var grads: [Tensor?] = [r.input, inputs[1].requiresGrad ? r.hidden : nil, inputs[2].requiresGrad ? r.cell : nil,
+                                    r.weightIH, r.weightHH]
             if hasBias {
-                let db = (inputs[wIndex + 2].requiresGrad || inputs[wIndex + 3].requiresGrad) ? dG.sum(axes: [0]) : nil
-                grads.append(inputs[wIndex + 2].requiresGrad ? db : nil)
-                grads.append(inputs[wIndex + 3].requiresGrad ? db : nil)
+                grads.append(inputs[wIndex + 2].requiresGrad ? r.bias : nil)
+                grads.append(inputs[wIndex + 3].requiresGrad ? r.bias : nil)
             }
             return grads
         }

@@ -441,7 +441,7 @@ static void run_problem(gemm_problem *problem, int threads) {
         parts = by_size < threads_ ? threads_ : (by_size > most ? most : by_size);
     }
     if (parts > units) parts = units;
-    if (parts > 1 && !P.packed_a && !P.packed_b) share_packing(&P, split_rows, threads_);
+    if (parts > 1 && (split_rows ? !P.packed_b : !P.packed_a)) share_packing(&P, split_rows, threads_);
     gemm_job job = {&P, parts, split_rows};
     tessera_pool_run(gemm_task, &job, parts);
 }

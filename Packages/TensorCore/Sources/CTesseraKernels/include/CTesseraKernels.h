@@ -131,10 +131,24 @@ typedef struct {
 /// Runs every step; returns 0, or -1 when scratch memory cannot be had.
 int tessera_lstm_forward_f32(const tessera_lstm_args *args);
 
+/// The input and weight gradients of a layer-direction, computed by the backward from the
+/// gate gradients (NULL outputs are not wanted).
+typedef struct {
+    const float *input;         /// x [steps, b, input_size] by time
+    const float *weight_ih;     /// [4h, input_size]
+    long input_size;
+    float *grad_input;          /// dx [steps, b, input_size]
+    float *grad_weight_ih;      /// [4h, input_size]
+    float *grad_weight_hh;      /// [4h, h] (from args->previous)
+    float *grad_bias;           /// [4h]: the gradient of each of b_ih and b_hh
+} tessera_lstm_weight_grads;
+
 /// Backpropagation through time from the outputs' gradients [steps, b, h] (by time) and those
-/// of the final h and c; writes grad_gates and the gradients of h0 and c0. Returns 0 or -1.
+/// of the final h and c; writes grad_gates, the gradients of h0 and c0, and those `weights`
+/// asks for (NULL: none). Returns 0, or -1 when scratch memory cannot be had.
 int tessera_lstm_backward_f32(const tessera_lstm_args *args, const float *grad_outputs, const float *grad_h,
-                              const float *grad_c, float *grad_h0, float *grad_c0);
+                              const float *grad_c, float *grad_h0, float *grad_c0,
+                              const tessera_lstm_weight_grads *weights);
 
 /// Whether the vector paths are in use (for benchmarks and reports).
 int tessera_kernels_have_avx2(void);

@@ -28,10 +28,33 @@ public protocol RecurrentOps: MemoryOps, ElementwiseOps {
                       previous: Operand, reverse: Bool)
     /// Backpropagation through time for `lstmSequence`: from the gradients of the outputs
     /// `[T, b, h]` and of the final `h` and `c`, writes the pre-activation gradients
-    /// `gradGates [T, b, 4h]` (by time) and those of `h0` and `c0`.
+    /// `gradGates [T, b, 4h]` (by time), those of `h0` and `c0`, and the input and weight
+    /// gradients `weights` asks for (a backend can overlap those products with the recurrence,
+    /// as they only need finished rows of `gradGates`).
     func lstmSequenceBackward(gates: Operand, cells: Operand, weightHH: Operand, gradOutputs: Operand,
                               gradHidden: Operand, gradCell: Operand, reverse: Bool,
-                              gradGates: Operand, gradH0: Operand, gradC0: Operand)
+                              gradGates: Operand, gradH0: Operand, gradC0: Operand, weights: LSTMWeightGradients)
+}
+
+/// The input and weight gradients of an LSTM layer-direction that `lstmSequenceBackward`
+/// writes besides the recurrence's own; nil outputs are not wanted.
+public struct LSTMWeightGradients {
+    /// `x [T, b, in]` by time, `W_ih [4h, in]`, and `previous [T, b, h]` from `lstmSequence`.
+    public var input: Operand, weightIH: Operand, previous: Operand
+    /// `dx [T, b, in]`, `dW_ih [4h, in]`, `dW_hh [4h, h]`, and `db [4h]` (the gradient of
+    /// each of `b_ih` and `b_hh`).
+    public var gradInput: Operand?, gradWeightIH: Operand?, gradWeightHH: Operand?, gradBias: Operand?
+
+    public init(input: Operand, weightIH: Operand, previous: Operand, gradInput: Operand?, gradWeightIH: Operand?,
+                gradWeightHH: Operand?, gradBias: Operand?) {
+        self.input = input
+        self.weightIH = weightIH
+        self.previous = previous
+        self.gradInput = gradInput
+        self.gradWeightIH = gradWeightIH
+        self.gradWeightHH = gradWeightHH
+        self.gradBias = gradBias
+    }
 }
 
 extension RecurrentOps where Self: LinalgOps {
@@ -43,10 +66,32 @@ extension RecurrentOps where Self: LinalgOps {
 
     public func lstmSequenceBackward(gates: Operand, cells: Operand, weightHH: Operand, gradOutputs: Operand,
                                      gradHidden: Operand, gradCell: Operand, reverse: Bool,
-                                     gradGates: Operand, gradH0: Operand, gradC0: Operand) {
+                                     gradGates: Operand, gradH0: Operand, gradC0: Operand, weights: LSTMWeightGradients) {
         composedLSTMSequenceBackward(gates: gates, cells: cells, weightHH: weightHH, gradOutputs: gradOutputs,
                                      gradHidden: gradHidden, gradCell: gradCell, reverse: reverse,
                                      gradGates: gradGates, gradH0: gradH0, gradC0: gradC0)
+        composedLSTMWeightGradients(gradGates: gradGates, weights)
+    }
+
+    /// The input and weight gradients from the finished gate gradients, as whole-sequence
+    /// products: `dx = dG W_ih`, `dW_ih = dGᵀ x`, `dW_hh = dGᵀ previous`, `db = 1ᵀ dG`.
+    public func composedLSTMWeightGradients(gradGates: Operand, _ w: LSTMWeightGradients) {
+        let rows = gradGates.shape[0] * gradGates.shape[1]
+        // [T, b, n] as [T·b, n] (time and batch must be mergeable, as in contiguous operands).
+        func matrix(_ o: Operand) -> Operand {
+            let s = o.layout.strides
+            tensorCheck(s[0] == o.shape[1] * s[1], "[lstmSequenceBackward] operand \(shapeText(o.shape)) with strides \(s) cannot be seen as a matrix")
+            return o.with(layout: Layout(shape: [rows, o.shape[2]], strides: [s[1], s[2]], offset: o.layout.offset))
+        }
+        let dG = matrix(gradGates), dGT = dG.with(layout: dG.layout.transposingLastTwo())
+        if let dx = w.gradInput { matmul(dG, w.weightIH, into: matrix(dx)) }
+        if let dW = w.gradWeightIH { matmul(dGT, matrix(w.input), into: dW) }
+        if let dW = w.gradWeightHH { matmul(dGT, matrix(w.previous), into: dW) }
+        if let db = w.gradBias {
+            let ones = makeOperand(shape: [1, rows], dtype: db.dtype)
+            fill(ones, with: 1)
+            matmul(ones, dG, into: db.with(layout: Layout(shape: [1, db.shape[0]], strides: [0, 1], offset: db.layout.offset)))
+        }
     }
 
     /// Step by step on `matmul` and `lstmCell`; `gates` keeps the pre-activations.

@@ -164,16 +164,28 @@ extension CPUBackend {
 
     public func lstmSequenceBackward(gates: Operand, cells: Operand, weightHH: Operand, gradOutputs: Operand,
                                      gradHidden: Operand, gradCell: Operand, reverse: Bool,
-                                     gradGates: Operand, gradH0: Operand, gradC0: Operand) {
-        guard fusedLSTMApplies([gates, cells, weightHH, gradOutputs, gradHidden, gradCell, gradGates, gradH0, gradC0]) else {
-            return composedLSTMSequenceBackward(gates: gates, cells: cells, weightHH: weightHH, gradOutputs: gradOutputs,
-                                                gradHidden: gradHidden, gradCell: gradCell, reverse: reverse,
-                                                gradGates: gradGates, gradH0: gradH0, gradC0: gradC0)
+                                     gradGates: Operand, gradH0: Operand, gradC0: Operand, weights w: LSTMWeightGradients) {
+        let products = [w.gradInput, w.gradWeightIH, w.gradWeightHH, w.gradBias]
+        guard fusedLSTMApplies([gates, cells, weightHH, gradOutputs, gradHidden, gradCell, gradGates, gradH0, gradC0,
+                                w.input, w.weightIH, w.previous] + products.compactMap { $0 }) else {
+            composedLSTMSequenceBackward(gates: gates, cells: cells, weightHH: weightHH, gradOutputs: gradOutputs,
+                                         gradHidden: gradHidden, gradCell: gradCell, reverse: reverse,
+                                         gradGates: gradGates, gradH0: gradH0, gradC0: gradC0)
+            return composedLSTMWeightGradients(gradGates: gradGates, w)
         }
         var args = lstmArguments(gates: gates, weightHH: weightHH, cells: cells, reverse: reverse)
         args.grad_gates = floats(gradGates)
+        args.previous = floats(w.previous)
+        var targets = tessera_lstm_weight_grads()
+        targets.input = UnsafePointer(floats(w.input))
+        targets.weight_ih = UnsafePointer(floats(w.weightIH))
+        targets.input_size = w.weightIH.shape[1]
+        targets.grad_input = w.gradInput.map(floats)
+        targets.grad_weight_ih = w.gradWeightIH.map(floats)
+        targets.grad_weight_hh = w.gradWeightHH.map(floats)
+        targets.grad_bias = w.gradBias.map(floats)
         if tessera_lstm_backward_f32(&args, floats(gradOutputs), floats(gradHidden), floats(gradCell),
-                                     floats(gradH0), floats(gradC0)) != 0 {
+                                     floats(gradH0), floats(gradC0), &targets) != 0 {
             tensorFailure("[lstmSequenceBackward] out of memory for scratch buffers")
         }
     }

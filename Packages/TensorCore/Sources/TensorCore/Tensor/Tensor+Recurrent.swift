@@ -112,21 +112,40 @@ extension Tensor {
         return LSTMSequenceTape(gates: gates, cells: cells, outputs: outputs, previous: previous, reverse: reverse)
     }
 
-    /// Backpropagation through time for `lstmSequence` (not recorded): the gradients of the
-    /// pre-activation gates `[T, b, 4h]` (by time) and of `h0` and `c0`.
-    public static func lstmSequenceBackward(_ tape: LSTMSequenceTape, weightHH: Tensor, gradOutputs: Tensor,
-                                            gradHidden: Tensor, gradCell: Tensor)
-        -> (gates: Tensor, hidden: Tensor, cell: Tensor) {
-        let gates = Tensor(uninitializedShape: tape.gates.shape, dtype: tape.gates.dtype, device: tape.gates.device)
-        let hidden = Tensor(uninitializedShape: gradHidden.shape, dtype: gradHidden.dtype, device: gradHidden.device)
-        let cell = Tensor(uninitializedShape: gradCell.shape, dtype: gradCell.dtype, device: gradCell.device)
-        gates.backend.lstmSequenceBackward(gates: tape.gates.operand, cells: tape.cells.operand,
-                                           weightHH: weightHH.detached().contiguous().operand,
-                                           gradOutputs: gradOutputs.detached().contiguous().operand,
-                                           gradHidden: gradHidden.detached().contiguous().operand,
-                                           gradCell: gradCell.detached().contiguous().operand, reverse: tape.reverse,
-                                           gradGates: gates.operand, gradH0: hidden.operand, gradC0: cell.operand)
-        return (gates, hidden, cell)
+    /// What `lstmSequenceBackward` returns: the gradients of `h0` and `c0`, and those asked for
+    /// (`bias` is the gradient of each of `b_ih` and `b_hh`).
+    public struct LSTMSequenceGradients {
+        public let hidden: Tensor, cell: Tensor
+        public let input: Tensor?, weightIH: Tensor?, weightHH: Tensor?, bias: Tensor?
+    }
+
+    /// Backpropagation through time for `lstmSequence` (not recorded), with the input
+    /// `x [T, b, in]` (by time) and `W_ih [4h, in]` of the projection: the gradients of `h0`
+    /// and `c0`, and of `x`, `W_ih`, `W_hh` and the biases where `want` asks.
+    public static func lstmSequenceBackward(_ tape: LSTMSequenceTape, input: Tensor, weightIH: Tensor, weightHH: Tensor,
+                                            gradOutputs: Tensor, gradHidden: Tensor, gradCell: Tensor,
+                                            want: (input: Bool, weightIH: Bool, weightHH: Bool, bias: Bool))
+        -> LSTMSequenceGradients {
+        let g = tape.gates
+        tensorCheck(input.rank == 3 && input.shape[0] == g.shape[0] && input.shape[1] == g.shape[1]
+                        && weightIH.shape == [g.shape[2], input.shape[2]],
+                    "[lstmSequenceBackward] input \(shapeText(input.shape)) and weight \(shapeText(weightIH.shape)) do not fit gates \(shapeText(g.shape))")
+        func make(_ shape: [Int]) -> Tensor { Tensor(uninitializedShape: shape, dtype: g.dtype, device: g.device) }
+        let gradGates = make(g.shape), hidden = make(gradHidden.shape), cell = make(gradCell.shape)
+        let dx = want.input ? make(input.shape) : nil, dWih = want.weightIH ? make(weightIH.shape) : nil
+        let dWhh = want.weightHH ? make(weightHH.shape) : nil, db = want.bias ? make([g.shape[2]]) : nil
+        let weights = LSTMWeightGradients(input: input.detached().contiguous().operand,
+                                          weightIH: weightIH.detached().contiguous().operand,
+                                          previous: tape.previous.operand, gradInput: dx?.operand,
+                                          gradWeightIH: dWih?.operand, gradWeightHH: dWhh?.operand, gradBias: db?.operand)
+        g.backend.lstmSequenceBackward(gates: g.operand, cells: tape.cells.operand,
+                                       weightHH: weightHH.detached().contiguous().operand,
+                                       gradOutputs: gradOutputs.detached().contiguous().operand,
+                                       gradHidden: gradHidden.detached().contiguous().operand,
+                                       gradCell: gradCell.detached().contiguous().operand, reverse: tape.reverse,
+                                       gradGates: gradGates.operand, gradH0: hidden.operand, gradC0: cell.operand,
+                                       weights: weights)
+        return LSTMSequenceGradients(hidden: hidden, cell: cell, input: dx, weightIH: dWih, weightHH: dWhh, bias: db)
     }
 
     /// The backward of `gruCell` (not recorded), from the gradient of the new hidden state.
