@@ -15,10 +15,21 @@
 #define CPU_PAUSE() ((void)0)
 #endif
 
-// Packed GEMM operands are read with aligned vector loads.
-static float *aligned_floats(long count) {
-    void *p = NULL;
-    return posix_memalign(&p, 64, sizeof(float) * (size_t)(count > 0 ? count : 1)) == 0 ? p : NULL;
+// Scratch kept by the calling thread across calls, in slots that only grow: buffers of a few
+// MB freshly allocated come from mmap, and the first touch of each page faulted (a twentieth
+// of an LSTM training step). Aligned for the packed GEMM operands' vector loads.
+enum { SLOT_PACKED_HH, SLOT_PACKED_IH, SLOT_WORK, SLOT_TASKS, SLOTS = SLOT_TASKS + 4 };
+static __thread float *slots[SLOTS];
+static __thread long slot_sizes[SLOTS];
+
+static float *scratch_slot(int slot, long count) {
+    if (count > slot_sizes[slot]) {
+        free(slots[slot]);
+        void *p = NULL;
+        slots[slot] = posix_memalign(&p, 64, sizeof(float) * (size_t)count) == 0 ? p : NULL;
+        slot_sizes[slot] = slots[slot] ? count : 0;
+    }
+    return slots[slot];
 }
 
 typedef struct {
@@ -94,7 +105,7 @@ int tessera_lstm_forward_f32(const tessera_lstm_args *A) {
     // left operand the 6-row register tiles run over the 4h gates instead of the (often 32)
     // batch rows, which would leave a third of the last tile empty (84 vs 77 GFLOP/s on one
     // thread for b = 32, h = 256).
-    float *packed = aligned_floats(tessera_sgemm_packed_a_size(4 * h, h));
+    float *packed = scratch_slot(SLOT_PACKED_HH, tessera_sgemm_packed_a_size(4 * h, h));
     if (!packed) return -1;
     tessera_sgemm_pack_a(4 * h, h, A->weight_hh, h, 1, packed);
     long parts = A->threads < b ? A->threads : b;
@@ -108,7 +119,6 @@ int tessera_lstm_forward_f32(const tessera_lstm_args *A) {
         if (parts > 1 && b * h >= 4096) tessera_pool_run(forward_cell_task, &job, parts);
         else cell_rows(A, t, s, 0, b);
     }
-    free(packed);
     return 0;
 }
 
@@ -133,7 +143,8 @@ typedef struct {
     _Atomic long steps_done;        // processing steps whose dG rows are final
     _Atomic long next_item;
     long tasks;
-    float **scratch;                // per task: accumulators (task 0 writes the outputs) and a packing buffer
+    float **scratch;                // per task: a packing buffer, then accumulators (not task 0's: the outputs)
+    long packing;                   // floats of the packing buffer
     int *started;                   // per task and product: accumulator initialised
     int recurrence_threads;
 } backward_state;
@@ -171,7 +182,7 @@ static float *accumulator(const backward_state *S, long task, int product) {
     float *out = product == PRODUCT_IH ? W->grad_weight_ih : product == PRODUCT_HH ? W->grad_weight_hh : W->grad_bias;
     if (task == 0 || !out) return out;
     long h4 = 4 * S->A->hidden;
-    float *base = S->scratch[task];
+    float *base = S->scratch[task] + S->packing;
     if (product == PRODUCT_IH) return base;
     if (product == PRODUCT_HH) return base + h4 * W->input_size;
     return base + h4 * (W->input_size + S->A->hidden);
@@ -195,7 +206,7 @@ static void run_item(backward_state *S, long task, long item, int threads) {
     int *started = S->started + task * PRODUCTS;
     if (W->grad_weight_ih || W->grad_weight_hh) {
         // dGᵀ of the chunk packed once for both weight products.
-        float *packed = S->scratch[task] + h4 * (in + h + 1);
+        float *packed = S->scratch[task];
         tessera_sgemm_pack_a(h4, rows, dg, 1, h4, packed);
         if (W->grad_weight_ih)
             tessera_sgemm_packed_a(h4, in, rows, 1, packed, W->input + r0 * in, in, 1, started[PRODUCT_IH] ? 1 : 0,
@@ -269,15 +280,15 @@ int tessera_lstm_backward_f32(const tessera_lstm_args *A, const float *grad_outp
     S.tasks = pipelined ? A->threads : 1;
     S.recurrence_threads = pipelined ? 1 : (int)A->threads;
     long accumulators = h4 * (in + h + 1), packing = tessera_sgemm_packed_a_size(h4, S.chunk * b);
-    float *packed_hh = aligned_floats(tessera_sgemm_packed_size(h4, h));
-    float *packed_ih = W->grad_input ? aligned_floats(tessera_sgemm_packed_size(h4, in)) : NULL;
-    float *work = malloc(sizeof(float) * (size_t)(3 * b * h));
+    float *packed_hh = scratch_slot(SLOT_PACKED_HH, tessera_sgemm_packed_size(h4, h));
+    float *packed_ih = W->grad_input ? scratch_slot(SLOT_PACKED_IH, tessera_sgemm_packed_size(h4, in)) : NULL;
+    float *work = scratch_slot(SLOT_WORK, 3 * b * h);
     float *scratch[4] = {NULL};
     int started[4 * PRODUCTS] = {0};
     int failed = !packed_hh || (W->grad_input && !packed_ih) || !work;
     for (long task = 0; task < S.tasks && !failed; task++) {
-        // Task 0 accumulates into the outputs; its buffer only packs.
-        scratch[task] = aligned_floats(accumulators + packing);
+        // Task 0 accumulates into the outputs: its buffer only packs.
+        scratch[task] = scratch_slot(SLOT_TASKS + (int)task, task == 0 ? packing : packing + accumulators);
         failed = !scratch[task];
     }
     if (!failed) {
@@ -287,14 +298,11 @@ int tessera_lstm_backward_f32(const tessera_lstm_args *A, const float *grad_outp
         S.packed_ih = packed_ih;
         S.work = work;
         S.scratch = scratch;
+        S.packing = packing;
         S.started = started;
         if (S.tasks > 1) tessera_pool_run(backward_task, &S, S.tasks);
         else backward_task(&S, 0);
         combine(&S);
     }
-    for (int task = 0; task < 4; task++) free(scratch[task]);
-    free(packed_hh);
-    free(packed_ih);
-    free(work);
     return failed ? -1 : 0;
 }
