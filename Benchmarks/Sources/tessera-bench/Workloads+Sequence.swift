@@ -11,6 +11,7 @@ func sequenceWorkloads(_ g: RandomGenerator) -> [Workload] {
         let x = Tensor.randn([32, 64, 256], generator: g).requiringGrad()
         return {
             lstm(x).output.sum().backward()
+            x.grad = nil  // as the PyTorch peer does (accumulating would add a pass over x)
             for p in lstm.parameters() { p.grad = nil }
         }
     })

@@ -15,6 +15,9 @@ private final class RecurrentTape {
     var outputs: [Tensor] = []
     /// LSTM: the whole sequence's tape from the backend's `lstmSequence`.
     var lstm: Tensor.LSTMSequenceTape?
+    /// LSTM: the input made contiguous (time-major) for the projection, which the backward's
+    /// weight gradient reads again (a batch-first input would otherwise be copied twice).
+    var input: Tensor?
 }
 
 extension RecurrentWeights {
@@ -58,9 +61,11 @@ extension RecurrentWeights {
         if case .lstm = kind {
             // One backend call for the whole sequence; both biases folded into the projection.
             let bias = hasBias ? biasIH! + biasHH! : nil
-            let run = Tensor.lstmSequence(projection: x.linear(weight: weightIH, bias: bias), weightHH: weightHH,
+            let input = x.contiguous()
+            let run = Tensor.lstmSequence(projection: input.linear(weight: weightIH, bias: bias), weightHH: weightHH,
                                           h0: h0, c0: c0!, reverse: reverse)
             tape.lstm = run
+            tape.input = input
             let final = run.outputs[reverse ? 0 : steps - 1]
             return Tensor.concatenated([run.outputs, final, run.cells[steps]].map { $0.reshaped(to: [-1]) }, axis: 0)
         }
@@ -106,7 +111,7 @@ extension RecurrentWeights {
         var dc = hasCell ? g.narrowed(axis: 0, start: n + m, length: m).reshaped(to: [batch, hiddenSize]) : nil
         if let run = tape.lstm {
             let wantBias = hasBias && (inputs[wIndex + 2].requiresGrad || inputs[wIndex + 3].requiresGrad)
-            let r = Tensor.lstmSequenceBackward(run, input: x, weightIH: weightIH, weightHH: weightHH,
+            let r = Tensor.lstmSequenceBackward(run, input: tape.input ?? x, weightIH: weightIH, weightHH: weightHH,
                                                 gradOutputs: gradOutput, gradHidden: dh, gradCell: dc!,
                                                 want: (inputs[0].requiresGrad, inputs[wIndex].requiresGrad,
                                                        inputs[wIndex + 1].requiresGrad, wantBias))
