@@ -133,6 +133,28 @@ struct GradientTests {
         }
     }
 
+    /// Several views of one tensor (a fused projection split into q, k, v; overlapping and
+    /// strided slices): the engine adds each view's gradient into its region of a single buffer.
+    @Test func gradientsOfManyViewsOfOneTensor() {
+        let x = sample([2, 3, 6], seed: 31)
+        GradientCheck.check([x], "q, k, v split of a permuted view") { xs in
+            let parts = xs[0].reshaped(to: [2, 3, 3, 2]).permuted(2, 0, 1, 3)
+            return (parts[0] * parts[1]).tanh() + parts[2] * 3 + parts[0]
+        }
+        GradientCheck.check([x], "overlapping and strided slices") { xs in
+            let a = xs[0][.all, 0..<2, .all], b = xs[0][.all, 1..<3, .stride(nil, nil, by: 1)]
+            let c = xs[0][.all, .stride(nil, nil, by: 2), 1..<4]
+            return (a * b).sum(axes: [1]) + c.sum(axes: [1, 2]).unsqueezed(axis: 1) + xs[0][1].sum()
+        }
+        // The same gradients through the zero-padded rule that createGraph keeps.
+        let leaf = x.requiringGrad()
+        let parts = leaf.reshaped(to: [2, 3, 3, 2]).permuted(2, 0, 1, 3)
+        let loss = ((parts[0] * parts[1]).tanh() + parts[2] * 3 + parts[0] + leaf[0, 1..<3].reshaped(to: [2, 3, 2])).sum()
+        let fast = gradients(of: [loss], withRespectTo: [leaf])[0]
+        let recorded = gradients(of: [loss], withRespectTo: [leaf], createGraph: true)[0]
+        expectClose(fast, recorded.detached(), tolerance: Tolerance(absolute: 1e-14, relative: 1e-13), "region adds")
+    }
+
     @Test func gatherScatterAndSort() {
         let x = sample([3, 4], seed: 21)
         let index = Tensor([Int64(0), 3, 3, 1, 2, 0], shape: [3, 2])

@@ -13,6 +13,12 @@ public final class AutogradInfo {
     public internal(set) var grad: Tensor?
     /// Keep the gradient of a non-leaf after backward (`retainGrad()`).
     var retainsGrad = false
+    /// Subscript views: the region of the input (of shape `shape`) the view selects. The
+    /// engine adds the view's gradient into that region of the input's gradient instead of
+    /// running `backward`, which pads it with zeros to the input's shape: splitting a tensor
+    /// into k views then costs one zero-filled buffer and k region adds, not k zero-padded
+    /// copies and k - 1 full-size sums (a GPT block's q, k, v split of its fused projection).
+    var region: (items: [TensorIndex], shape: [Int])?
 
     /// A leaf.
     init() {

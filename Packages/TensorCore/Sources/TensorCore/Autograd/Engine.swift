@@ -48,6 +48,14 @@ enum AutogradEngine {
                     node.grad = node.grad.map { $0 + g } ?? g
                 }
                 guard let backward = node.backward else { continue }
+                if let region = node.region, !createGraph, let input = node.inputs[0] {
+                    if _slowPath(anomaly) { Anomaly.checkBackward(gradient, operation: node.operation) }
+                    let inputId = ObjectIdentifier(input)
+                    var total = pending.removeValue(forKey: inputId)
+                    addRegion(gradient, region, into: &total)
+                    pending[inputId] = total
+                    continue
+                }
                 var output = node.savedOutput ?? gradient
                 if createGraph, node.savedOutput != nil { output.autograd = node }
                 let inputGradients = backward(gradient, output)
@@ -60,6 +68,28 @@ enum AutogradEngine {
             }
         }
         return results
+    }
+
+    /// Adds `gradient`, placed in `region` (zeros elsewhere), to `total`: in place when
+    /// `total` is a contiguous buffer nothing else references, else into a fresh one.
+    static func addRegion(_ gradient: Tensor, _ region: (items: [TensorIndex], shape: [Int]), into total: inout Tensor?) {
+        func padded() -> Tensor {
+            var z = Tensor.zeros(region.shape, dtype: gradient.dtype, device: gradient.device)
+            z.assign(gradient, at: region.items)
+            return z
+        }
+        guard total != nil else {
+            total = padded()
+            return
+        }
+        if total!.dtype == gradient.dtype && total!.device == gradient.device && total!.layout.isContiguous
+            && isKnownUniquelyReferenced(&total!.storage) {
+            let target = Operand(storage: total!.storage, layout: total!.indexedLayout(region.items), dtype: gradient.dtype)
+            total!.backend.binary(.add, target, gradient.operand.with(layout: gradient.layout.broadcast(to: target.shape)),
+                                  into: target)
+            return
+        }
+        total = total! + padded()
     }
 }
 

@@ -100,11 +100,13 @@ extension Tensor {
     public func indexed(_ items: [TensorIndex]) -> Tensor {
         let selected = indexedLayout(items)
         let original = shape
-        return view(selected).recorded("subscript", self) { g, _ in
+        let result = view(selected).recorded("subscript", self) { g, _ in
             var z = Tensor.zeros(original, dtype: g.dtype, device: g.device)
             z.assign(g, at: items)
             return [z]
         }
+        if let node = result.autograd, node !== autograd { node.region = (items, original) }
+        return result
     }
 
     /// Writes `value` (broadcast) into the region `items` selects.
