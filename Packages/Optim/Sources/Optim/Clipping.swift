@@ -12,12 +12,22 @@ public func clipGradientNorm(_ parameters: [Parameter], maxNorm: Double, normTyp
         if normType == .infinity {
             total = grads.map { $0.abs().max().item(as: Double.self) }.max()!
         } else {
-            let sum = grads.reduce(0.0) { $0 + $1.abs().pow(normType).sum().item(as: Double.self) }
+            // The 2-norm (the common case) from squares: no |g| pass, no pow per element.
+            let sum = grads.reduce(0.0) {
+                $0 + (normType == 2 ? $1.squared() : $1.abs().pow(normType)).sum().item(as: Double.self)
+            }
             total = Double._pow(sum, 1 / normType)
         }
         let coefficient = maxNorm / (total + 1e-6)
         if coefficient < 1 {
-            for p in parameters { if let g = p.grad { p.grad = g * coefficient } }
+            // Scaled in place where a gradient's buffer is its own (as PyTorch's mul_), after
+            // letting go of the parameter's reference; shared ones are copied, not scaled twice.
+            for p in parameters {
+                guard var g = p.grad else { continue }
+                p.grad = nil
+                g *= coefficient
+                p.grad = g
+            }
         }
         return total
     }

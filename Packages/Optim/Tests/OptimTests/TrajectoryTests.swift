@@ -142,6 +142,20 @@ struct OptimizerBehaviourTests {
         #expect(a.grad!.scalars == [-1, 0.5])
         a.grad = Tensor([-3, 2])
         #expect(clipGradientNorm([a], maxNorm: 10, normType: .infinity) == 3)
+        // Scaling reuses a gradient's buffer only when nothing else holds it: a shared
+        // gradient is scaled once per parameter, and a kept copy keeps its values.
+        let shared = Tensor([3, 4])
+        a.grad = shared; b.grad = Tensor([0])
+        let c = Parameter(Tensor([0, 0]))
+        c.grad = shared
+        #expect(Swift.abs(clipGradientNorm([a, b, c], maxNorm: 1) - Double(50).squareRoot()) < 1e-5)
+        let scale = 1 / Double(50).squareRoot()
+        expectClose(a.grad!, [3 * scale, 4 * scale], tolerance: Tolerance(absolute: 1e-6, relative: 0))
+        expectClose(c.grad!, [3 * scale, 4 * scale], tolerance: Tolerance(absolute: 1e-6, relative: 0))
+        #expect(shared.scalars == [3, 4])
+        var owned = Tensor([1, 2]) * 1
+        owned *= 3
+        #expect(owned.scalars == [3, 6])
     }
 
     @Test func gradientAccumulationByNotZeroing() {

@@ -152,7 +152,15 @@ extension Tensor {
     public static func /= (a: inout Tensor, b: Tensor) { a = a / b }
     public static func += (a: inout Tensor, s: Double) { a = a + s }
     public static func -= (a: inout Tensor, s: Double) { a = a - s }
-    public static func *= (a: inout Tensor, s: Double) { a = a * s }
+    /// In place when `a` is untracked, contiguous floating point and the only user of its
+    /// buffer (as a Swift array mutates in place when unshared); else `a = a * s`.
+    public static func *= (a: inout Tensor, s: Double) {
+        if a.autograd == nil && a.dtype.isFloatingPoint && a.layout.isContiguous && isKnownUniquelyReferenced(&a.storage) {
+            a.backend.binary(.multiply, a.operand, scalar: s, scalarIsLeft: false, into: a.operand)
+        } else {
+            a = a * s
+        }
+    }
     public static func /= (a: inout Tensor, s: Double) { a = a / s }
 
     /// `self ^ exponent` element-wise.
