@@ -71,10 +71,14 @@ struct GEMMTests {
     }
 
     /// Operands packed once (the recurrent weights of a sequence) give the same products as
-    /// packing on every call, over several depth blocks and split into tasks.
-    @Test(arguments: [1, 2])
+    /// packing on every call, over several depth blocks and split into tasks; large operands
+    /// are packed on the pool's threads.
+    @Test(.serialized, arguments: [1, 2])
     func prepackedOperandsMatchPackingPerCall(threads: Int32) throws {
         try #require(tessera_sgemm_available() != 0, "no AVX2/FMA here")
+        let previous = tessera_pool_threads()
+        defer { tessera_pool_set_threads(previous) }
+        tessera_pool_set_threads(threads)
         var seed: UInt64 = 11
         for (m, n, k) in [(5, 7, 3), (32, 1024, 260), (1030, 32, 513), (61, 50, 600)] {
             let a = random(m * k, &seed), b = random(k * n, &seed), c = random(m * n, &seed)
