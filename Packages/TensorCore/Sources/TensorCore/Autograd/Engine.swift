@@ -70,11 +70,40 @@ enum AutogradEngine {
         return results
     }
 
+    /// What a region leaves out of a tensor of `shape`, as regions to zero: the slabs before
+    /// and after it when it selects one index or a step-1 range of one axis (`narrowed`, the
+    /// parts of a split), else the whole tensor. A narrow view's gradient then costs no
+    /// full-size zero fill.
+    static func complement(_ items: [TensorIndex], shape: [Int]) -> [[TensorIndex]] {
+        var axis = -1, lo = 0, hi = 0
+        for (k, item) in items.enumerated() {
+            let range: (Int, Int)?
+            switch item.kind {
+            case .all: continue
+            case .index(let i): range = k < shape.count ? (i < 0 ? i + shape[k] : i, (i < 0 ? i + shape[k] : i) + 1) : nil
+            case .slice(let start, let end, 1) where k < shape.count:
+                let n = shape[k]
+                range = (start.map { $0 < 0 ? $0 + n : $0 } ?? 0, end.map { $0 < 0 ? $0 + n : $0 } ?? n)
+            default: range = nil
+            }
+            guard axis < 0, let range else { return [[]] }
+            (axis, lo, hi) = (k, range.0, range.1)
+        }
+        guard axis >= 0 else { return [] }
+        let prefix = [TensorIndex](repeating: .all, count: axis)
+        return [(0, lo), (hi, shape[axis])].filter { $0.1 > $0.0 }.map {
+            prefix + [TensorIndex.slice(start: $0.0, end: $0.1, step: 1)]
+        }
+    }
+
     /// Adds `gradient`, placed in `region` (zeros elsewhere), to `total`: in place when
     /// `total` is a contiguous buffer nothing else references, else into a fresh one.
     static func addRegion(_ gradient: Tensor, _ region: (items: [TensorIndex], shape: [Int]), into total: inout Tensor?) {
         func padded() -> Tensor {
-            var z = Tensor.zeros(region.shape, dtype: gradient.dtype, device: gradient.device)
+            var z = Tensor(uninitializedShape: region.shape, dtype: gradient.dtype, device: gradient.device)
+            for rest in complement(region.items, shape: region.shape) {
+                z.backend.fill(Operand(storage: z.storage, layout: z.indexedLayout(rest), dtype: z.dtype), with: 0)
+            }
             z.assign(gradient, at: region.items)
             return z
         }
