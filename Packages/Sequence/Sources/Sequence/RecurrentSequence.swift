@@ -66,8 +66,7 @@ extension RecurrentWeights {
                                           h0: h0, c0: c0!, reverse: reverse)
             tape.lstm = run
             tape.input = input
-            let final = run.outputs[reverse ? 0 : steps - 1]
-            return Tensor.concatenated([run.outputs, final, run.cells[steps]].map { $0.reshaped(to: [-1]) }, axis: 0)
+            return run.flat
         }
         let projection = x.linear(weight: weightIH, bias: biasIH)
         tape.projection = projection

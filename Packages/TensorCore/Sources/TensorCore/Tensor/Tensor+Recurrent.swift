@@ -89,6 +89,9 @@ extension Tensor {
         /// `[T, b, h]` by time: the hidden state each step read (for the W_hh gradient).
         public let previous: Tensor
         public let reverse: Bool
+        /// `outputs`, then the final `h` and `c`, as one vector `[(T + 2)·b·h]` sharing the
+        /// outputs' storage: a layer's single autograd output without a copy.
+        public let flat: Tensor
     }
 
     /// A whole LSTM layer-direction on the backend's `lstmSequence` (not recorded; layers
@@ -103,13 +106,19 @@ extension Tensor {
         checkRecurrentOperands("lstmSequence", [projection, weightHH, h0, c0])
         func make(_ shape: [Int]) -> Tensor { Tensor(uninitializedShape: shape, dtype: h0.dtype, device: h0.device) }
         let gates = projection.detached().contiguous()
-        let cells = make([steps + 1, b, h]), outputs = make([steps, b, h]), previous = make([steps, b, h])
+        let n = steps * b * h, flat = make([n + 2 * b * h])
+        let outputs = flat.narrowed(axis: 0, start: 0, length: n).reshaped(to: [steps, b, h])
+        let cells = make([steps + 1, b, h]), previous = make([steps, b, h])
         let backend = gates.backend
         backend.copy(c0.operand, into: cells[0].operand)
         backend.lstmSequence(gates: gates.operand, weightHH: weightHH.detached().contiguous().operand,
                              h0: h0.detached().contiguous().operand, cells: cells.operand, outputs: outputs.operand,
                              previous: previous.operand, reverse: reverse)
-        return LSTMSequenceTape(gates: gates, cells: cells, outputs: outputs, previous: previous, reverse: reverse)
+        let tail = flat.narrowed(axis: 0, start: n, length: 2 * b * h).reshaped(to: [2, b, h])
+        backend.copy(outputs[reverse ? 0 : steps - 1].operand, into: tail[0].operand)
+        backend.copy(cells[steps].operand, into: tail[1].operand)
+        return LSTMSequenceTape(gates: gates, cells: cells, outputs: outputs, previous: previous, reverse: reverse,
+                                flat: flat)
     }
 
     /// What `lstmSequenceBackward` returns: the gradients of `h0` and `c0`, and those asked for
