@@ -110,7 +110,7 @@ extension RecurrentWeights {
         var dc = hasCell ? g.narrowed(axis: 0, start: n + m, length: m).reshaped(to: [batch, hiddenSize]) : nil
         if let run = tape.lstm {
             let wantBias = hasBias && (inputs[wIndex + 2].requiresGrad || inputs[wIndex + 3].requiresGrad)
-            let r = Tensor.lstmSequenceBackward(run, input: tape.input ?? x, weightIH: weightIH, weightHH: weightHH,
+            let r = Tensor.lstmSequenceBackward(run, input: tape.input!, weightIH: weightIH, weightHH: weightHH,
                                                 gradOutputs: gradOutput, gradHidden: dh, gradCell: dc!,
                                                 want: (inputs[0].requiresGrad, inputs[wIndex].requiresGrad,
                                                        inputs[wIndex + 1].requiresGrad, wantBias))

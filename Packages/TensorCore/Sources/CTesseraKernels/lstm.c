@@ -139,7 +139,7 @@ typedef struct {
     const float *packed_ih;         // W_ih packed for dX = dG · W_ih (NULL when dX is not wanted)
     float *work;                    // dh, dc, dc' [b, h] each
     long chunk;                     // steps per chunk of rows
-    long chunks, items;
+    long items;                     // two per chunk: the weight products, then dX
     _Atomic long steps_done;        // processing steps whose dG rows are final
     _Atomic long next_item;
     long tasks;
@@ -275,8 +275,7 @@ int tessera_lstm_backward_f32(const tessera_lstm_args *A, const float *grad_outp
     // About 128 rows per chunk: enough depth for the weight products, small enough that the
     // other cores start early and finish together.
     S.chunk = 128 / b > 1 ? 128 / b : 1;
-    S.chunks = (steps + S.chunk - 1) / S.chunk;
-    S.items = 2 * S.chunks;
+    S.items = 2 * ((steps + S.chunk - 1) / S.chunk);
     S.tasks = pipelined ? A->threads : 1;
     S.recurrence_threads = pipelined ? 1 : (int)A->threads;
     long accumulators = h4 * (in + h + 1), packing = tessera_sgemm_packed_a_size(h4, S.chunk * b);
