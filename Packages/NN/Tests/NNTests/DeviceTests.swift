@@ -4,7 +4,7 @@ import TensorCoreTesting
 @testable import NN
 
 /// Layers and losses on a device other than the CPU (TensorCoreTesting's emulation of
-/// `.cuda(0)`): every tensor they make must be on the device, and the numbers the CPU's.
+/// `emulated:0`): every tensor they make must be on the device, and the numbers the CPU's.
 /// On a real GPU a CPU-made mask or constant would stop the op; here it does the same.
 @Suite("NN on an emulated device")
 struct DeviceTests {

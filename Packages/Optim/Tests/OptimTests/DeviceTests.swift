@@ -3,7 +3,7 @@ import TensorCore
 import TensorCoreTesting
 @testable import Optim
 
-/// Every optimizer, schedule-free, on parameters living on an emulated `.cuda(0)`: states
+/// Every optimizer, schedule-free, on parameters living on an emulated device (`emulated:0`): states
 /// are made on the parameters' device and the trajectories are the CPU's.
 @Suite("Optimizers on an emulated device")
 struct DeviceTests {

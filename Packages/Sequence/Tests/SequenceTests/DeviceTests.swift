@@ -5,7 +5,7 @@ import TensorCoreTesting
 @testable import Sequence
 
 /// Recurrent layers, attention, Transformers and the language models on an emulated
-/// `.cuda(0)`, training and generating: nothing may be made on the CPU, and the numbers
+/// device (`emulated:0`), training and generating: nothing may be made on the CPU, and the numbers
 /// (and sampled tokens) are the CPU's.
 @Suite("Sequence on an emulated device")
 struct DeviceTests {

@@ -1,15 +1,17 @@
 import TensorCore
 
-/// `.cuda(0)` served by the CPU backend with storages labelled `cuda:0`, for checking device
-/// handling without a GPU: a model moved to it must run with every tensor it makes on it,
-/// give the CPU's numbers, and mixing devices anywhere stops with the op's message.
+/// A device kind of its own (`emulated:0`) served by the CPU kernels with storages labelled
+/// as living there, for checking device handling without a GPU: a model moved to it must run
+/// with every tensor it makes on it, give the CPU's numbers, and mixing devices anywhere stops
+/// with the op's message.
 public enum EmulatedDevice {
-    public static let device = Device.cuda(0)
-    public static let backend = CPUBackend.emulating(.cuda(0))
+    public static let kind = DeviceKind(named: "emulated")
+    public static let device = Device(kind: kind, index: 0)
+    public static let backend = CPUBackend.emulating(device)
 
-    /// Installs the emulation as TensorCore's CUDA provider (replacing a real one).
+    /// Registers the emulation through the public registration call any backend uses.
     public static func register() {
-        Backends.registerCUDA(reason: "only cuda:0 is emulated (CPU kernels, storages labelled cuda:0)") { index in
+        Backends.register(kind, unavailableReason: "only emulated:0 exists (CPU kernels, storages labelled emulated:0)") { index in
             index == 0 ? backend : nil
         }
     }

@@ -31,23 +31,23 @@ struct EmulatedDeviceTests {
         let g = RandomGenerator(seed: 2)
         let x = Tensor.randn([5, 7], generator: g).requiringGrad()
         let onDevice = x.detached().moved(to: EmulatedDevice.device).requiringGrad()
-        #expect(onDevice.device == .cuda(0))
+        #expect(onDevice.device == EmulatedDevice.device)
         let y = (onDevice.matmul(onDevice.transposed()).tanh() * 2).sum(axes: [1])
-        #expect(y.device == .cuda(0))
+        #expect(y.device == EmulatedDevice.device)
         y.sum().backward()
         (x.matmul(x.transposed()).tanh() * 2).sum(axes: [1]).sum().backward()
-        #expect(onDevice.grad!.device == .cuda(0))
+        #expect(onDevice.grad!.device == EmulatedDevice.device)
         expectClose(onDevice.grad!.moved(to: .cpu), x.grad!)
-        #expect(Tensor.zeros([2], device: .cuda(0)).device == .cuda(0))
+        #expect(Tensor.zeros([2], device: EmulatedDevice.device).device == EmulatedDevice.device)
         BackendConformance(backend: EmulatedDevice.backend, dtype: .float32).run()
     }
 
     @Test func mixingItWithTheCPUStopsWithTheOpsMessage() async {
         let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             EmulatedDevice.register()
-            _ = Tensor.ones([2]) * Tensor.ones([2], device: .cuda(0))
+            _ = Tensor.ones([2]) * Tensor.ones([2], device: EmulatedDevice.device)
         }
         let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
-        #expect(message.contains("cpu") && message.contains("cuda:0"), "\(message)")
+        #expect(message.contains("cpu") && message.contains("emulated:0"), "\(message)")
     }
 }

@@ -4,7 +4,7 @@ import TensorCore
 import TensorCoreTesting
 @testable import Vision
 
-/// Vision's layers, models and attacks on an emulated `.cuda(0)`: nothing they make may land
+/// Vision's layers, models and attacks on an emulated device (`emulated:0`): nothing they make may land
 /// on the CPU, and the numbers are the CPU's.
 @Suite("Vision on an emulated device")
 struct DeviceTests {

@@ -35,7 +35,7 @@ extension CUDABackend {
                                      padding: g.padding, dilation: g.dilation, output: (p.outH, p.outW))
         let first = x.with(layout: Layout(shape: [count * p.channels * p.height * p.width], strides: [1],
                                           offset: x.layout.offset + image * p.channels * p.height * p.width))
-        launch(.convolution, x.dtype, "im2col", count: count * p.columnRows * p.positions) { a in
+        launch(.im2col, x.dtype, count: count * p.columnRows * p.positions) { a in
             a.append(first); a.append(columns); a.appendBytes(geometry, alignment: 4); a.append(Int64(count))
         }
     }
@@ -98,7 +98,7 @@ extension CUDABackend {
             }
             let slice = target.with(layout: Layout(shape: [count * p.channels * p.height * p.width], strides: [1],
                                                    offset: target.layout.offset + image * p.channels * p.height * p.width))
-            launch(.convolution, gy.dtype, "col2im", count: count * p.channels * p.height * p.width) { a in
+            launch(.col2im, gy.dtype, count: count * p.channels * p.height * p.width) { a in
                 a.append(columns); a.append(slice); a.appendBytes(geometry, alignment: 4); a.append(Int64(count))
             }
         }
@@ -144,7 +144,7 @@ extension CUDABackend {
         let where_ = indices.layout.isContiguous ? indices : makeOperand(shape: indices.shape, dtype: .int64)
         let geometry = geometryBytes(channels: c, height: h, width: w, kernel: kernel, stride: stride, padding: padding,
                                      dilation: (1, 1), output: (oh, ow))
-        launch(.convolution, x.dtype, "max_pool2d", count: n * c * oh * ow) { a in
+        launch(.maxPool2d, x.dtype, count: n * c * oh * ow) { a in
             a.append(x); a.append(values); a.append(where_); a.appendBytes(geometry, alignment: 4); a.append(Int64(n * c))
         }
         if values.storage !== out.storage { copy(values, into: out) }

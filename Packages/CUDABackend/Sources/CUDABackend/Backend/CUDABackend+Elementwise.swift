@@ -96,7 +96,7 @@ extension CUDABackend {
         if op == .logicalNot {
             return writing(out, as: .bool) { out in
                 let p = plan(out.shape, [x, out])
-                launch(.elementwise, x.dtype, "logical_not", count: n) { a in
+                launch(.logicalNot, x.dtype, count: n) { a in
                     a.append(x); a.append(p.strided[0]); a.append(out); a.append(p.strided[1]); a.append(Int64(n)); a.append(p.contiguous)
                 }
             }
@@ -107,11 +107,11 @@ extension CUDABackend {
         writing(out, as: x.dtype) { out in
             let p = plan(out.shape, [x, out])
             if packable([x, out], contiguous: p.contiguous) {
-                return launch(.elementwise, x.dtype, "unary_packed", count: max(n / (16 / x.dtype.byteSize), 1)) { a in
+                return launch(.unaryPacked, x.dtype, count: max(n / (16 / x.dtype.byteSize), 1)) { a in
                     a.append(x); a.append(out); a.append(Int64(n)); a.append(code); a.append(p0); a.append(p1)
                 }
             }
-            launch(.elementwise, x.dtype, "unary", count: n) { a in
+            launch(.unary, x.dtype, count: n) { a in
                 a.append(x); a.append(p.strided[0]); a.append(out); a.append(p.strided[1]); a.append(Int64(n))
                 a.append(code); a.append(p0); a.append(p1); a.append(p.contiguous)
             }
@@ -126,11 +126,11 @@ extension CUDABackend {
         writing(out, as: producesBool ? .bool : a.dtype) { out in
             let p = plan(out.shape, [a, b, out])
             if !producesBool && packable([a, b, out], contiguous: p.contiguous) {
-                return launch(.elementwise, a.dtype, "binary_packed", count: max(n / (16 / a.dtype.byteSize), 1)) { args in
+                return launch(.binaryPacked, a.dtype, count: max(n / (16 / a.dtype.byteSize), 1)) { args in
                     args.append(a); args.append(b); args.append(out); args.append(Int64(n)); args.append(CUDAOpCode.binary(op))
                 }
             }
-            launch(.elementwise, a.dtype, producesBool ? "compare" : "binary", count: n) { args in
+            launch(producesBool ? .compare : .binary, a.dtype, count: n) { args in
                 args.append(a); args.append(p.strided[0]); args.append(b); args.append(p.strided[1])
                 args.append(out); args.append(p.strided[2]); args.append(Int64(n)); args.append(CUDAOpCode.binary(op)); args.append(p.contiguous)
             }
@@ -150,12 +150,12 @@ extension CUDABackend {
         writing(out, as: producesBool ? .bool : x.dtype) { out in
             let p = plan(out.shape, [x, out])
             if !producesBool && packable([x, out], contiguous: p.contiguous) {
-                return launch(.elementwise, x.dtype, "binary_scalar_packed", count: max(n / (16 / x.dtype.byteSize), 1)) { a in
+                return launch(.binaryScalarPacked, x.dtype, count: max(n / (16 / x.dtype.byteSize), 1)) { a in
                     a.append(x); a.append(out); a.append(Int64(n)); a.append(CUDAOpCode.binary(op)); a.append(scalar)
                     a.append(Int32(scalarIsLeft ? 1 : 0))
                 }
             }
-            launch(.elementwise, x.dtype, producesBool ? "compare_scalar" : "binary_scalar", count: n) { a in
+            launch(producesBool ? .compareScalar : .binaryScalar, x.dtype, count: n) { a in
                 a.append(x); a.append(p.strided[0]); a.append(out); a.append(p.strided[1]); a.append(Int64(n))
                 a.append(CUDAOpCode.binary(op)); a.append(scalar); a.append(Int32(scalarIsLeft ? 1 : 0)); a.append(p.contiguous)
             }
@@ -167,7 +167,7 @@ extension CUDABackend {
         tensorCheck(a.dtype == b.dtype && a.dtype == out.dtype, "[where] operands \(a.dtype), \(b.dtype) into \(out.dtype)")
         let n = out.elementCount
         let p = plan(out.shape, [condition, a, b, out])
-        launch(.elementwise, out.dtype, "select", count: n) { args in
+        launch(.select, out.dtype, count: n) { args in
             args.append(condition); args.append(p.strided[0]); args.append(a); args.append(p.strided[1])
             args.append(b); args.append(p.strided[2]); args.append(out); args.append(p.strided[3]); args.append(Int64(n)); args.append(p.contiguous)
         }

@@ -15,7 +15,7 @@ extension CUDABackend {
             return composedSoftmax(x, axis: axis, log: log, into: out)
         }
         let length = x.shape[rank - 1], rows = x.elementCount / max(length, 1)
-        launch(.fused, x.dtype, "softmax_rows", count: rows, blocks: min(rows, 65_535), threads: rowThreads(length)) { a in
+        launch(.softmaxRows, x.dtype, count: rows, blocks: min(rows, 65_535), threads: rowThreads(length)) { a in
             a.append(x); a.append(out); a.append(Int64(rows)); a.append(Int64(length)); a.append(Int32(log ? 1 : 0))
         }
     }
@@ -23,7 +23,7 @@ extension CUDABackend {
     public func layerNorm(_ x: Operand, epsilon: Double, into out: Operand) {
         guard let length = x.shape.last, rowsFit([x, out]) else { return composedLayerNorm(x, epsilon: epsilon, into: out) }
         let rows = x.elementCount / max(length, 1)
-        launch(.fused, x.dtype, "layer_norm_rows", count: rows, blocks: min(rows, 65_535), threads: rowThreads(length)) { a in
+        launch(.layerNormRows, x.dtype, count: rows, blocks: min(rows, 65_535), threads: rowThreads(length)) { a in
             a.append(x); a.append(out); a.append(Int64(rows)); a.append(Int64(length)); a.append(epsilon)
         }
     }
@@ -33,7 +33,7 @@ extension CUDABackend {
             return composedLayerNormBackward(x, normalized: y, gradient: g, epsilon: epsilon, into: out)
         }
         let rows = x.elementCount / max(length, 1)
-        launch(.fused, x.dtype, "layer_norm_backward_rows", count: rows, blocks: min(rows, 65_535), threads: rowThreads(length)) { a in
+        launch(.layerNormBackwardRows, x.dtype, count: rows, blocks: min(rows, 65_535), threads: rowThreads(length)) { a in
             a.append(x); a.append(y); a.append(g); a.append(out); a.append(Int64(rows)); a.append(Int64(length)); a.append(epsilon)
         }
     }
@@ -43,7 +43,7 @@ extension CUDABackend {
             return composedCrossEntropy(logits: logits, targets: targets, into: out)
         }
         let rows = logits.shape[0], classes = logits.shape[1]
-        launch(.fused, logits.dtype, "cross_entropy_rows", count: rows, blocks: min(rows, 65_535), threads: rowThreads(classes)) { a in
+        launch(.crossEntropyRows, logits.dtype, count: rows, blocks: min(rows, 65_535), threads: rowThreads(classes)) { a in
             a.append(logits); a.append(targets); a.append(Int64(targets.layout.strides.first ?? 1))
             a.append(out); a.append(Int64(out.layout.strides.first ?? 1)); a.append(Int64(rows)); a.append(Int64(classes))
         }
@@ -61,7 +61,7 @@ extension CUDABackend {
         let t = Double(h.step)
         let bias1 = 1 - Double._pow(h.beta1, t), bias2 = 1 - Double._pow(h.beta2, t)
         let n = parameter.elementCount
-        launch(.fused, parameter.dtype, "adam_update", count: n) { a in
+        launch(.adamUpdate, parameter.dtype, count: n) { a in
             a.append(parameter); a.append(gradient); a.append(firstMoment); a.append(secondMoment)
             if let vmax = maxSecondMoment { a.append(vmax) } else { a.append(UInt64(0)) }
             a.append(newParameter); a.append(Int64(n))
@@ -78,7 +78,7 @@ extension CUDABackend {
                                      hyperparameters: h, into: newParameter)
         }
         let n = parameter.elementCount
-        launch(.fused, parameter.dtype, "sgd_update", count: n) { a in
+        launch(.sgdUpdate, parameter.dtype, count: n) { a in
             a.append(parameter); a.append(gradient)
             if let buffer = momentumBuffer { a.append(buffer) } else { a.append(UInt64(0)) }
             a.append(newParameter); a.append(Int64(n)); a.append(h.learningRate); a.append(h.momentum); a.append(h.dampening)

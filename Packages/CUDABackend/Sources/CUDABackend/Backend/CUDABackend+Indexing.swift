@@ -7,7 +7,7 @@ extension CUDABackend {
 
     public func gather(_ x: Operand, axis: Int, index: Operand, into out: Operand) {
         let n = out.elementCount
-        launch(.indexing, x.dtype, "gather", count: n) { a in
+        launch(.gather, x.dtype, count: n) { a in
             a.append(x); a.append(full(x)); a.append(Int32(axis)); a.append(index); a.append(full(index))
             a.append(out); a.append(full(out)); a.append(Int64(n))
         }
@@ -15,7 +15,7 @@ extension CUDABackend {
 
     public func scatterAdd(_ source: Operand, axis: Int, index: Operand, into out: Operand) {
         let n = source.elementCount
-        launch(.indexing, out.dtype, "scatter_add", count: n) { a in
+        launch(.scatterAdd, out.dtype, count: n) { a in
             a.append(source); a.append(full(source)); a.append(Int32(axis)); a.append(index); a.append(full(index))
             a.append(out); a.append(full(out)); a.append(Int64(n))
         }
@@ -23,7 +23,7 @@ extension CUDABackend {
 
     public func indexSelect(_ x: Operand, axis: Int, indices: Operand, into out: Operand) {
         let n = out.elementCount
-        launch(.indexing, x.dtype, "index_select", count: n) { a in
+        launch(.indexSelect, x.dtype, count: n) { a in
             a.append(x); a.append(full(x)); a.append(Int32(axis)); a.append(indices); a.append(Int64(indices.layout.strides.first ?? 1))
             a.append(out); a.append(full(out)); a.append(Int64(n))
         }
@@ -31,7 +31,7 @@ extension CUDABackend {
 
     public func indexAdd(_ source: Operand, axis: Int, indices: Operand, into out: Operand) {
         let n = source.elementCount
-        launch(.indexing, out.dtype, "index_add", count: n) { a in
+        launch(.indexAdd, out.dtype, count: n) { a in
             a.append(source); a.append(full(source)); a.append(Int32(axis)); a.append(indices); a.append(Int64(indices.layout.strides.first ?? 1))
             a.append(out); a.append(full(out)); a.append(Int64(n))
         }
@@ -48,7 +48,7 @@ extension CUDABackend {
         let computeBytes = x.dtype == .float64 || x.dtype == .int64 ? 8 : 4
         let scratchValues = makeOperand(shape: [lines * 2 * length * computeBytes], dtype: .uint8)
         let scratchIndices = makeOperand(shape: [lines * 2 * length], dtype: .int64)
-        launch(.indexing, x.dtype, "sort_lines", count: lines, threads: 64) { a in
+        launch(.sortLines, x.dtype, count: lines, threads: 64) { a in
             a.append(x); a.append(xs); a.append(Int64(x.layout.strides[axis]))
             a.append(values); a.append(vs); a.append(Int64(values.layout.strides[axis]))
             a.append(indices); a.append(indexLines); a.append(Int64(indices.layout.strides[axis]))

@@ -28,7 +28,7 @@ extension CUDABackend {
             let reduced = subLayout(x, axes: reducedAxes)
             // A block per output for long reductions or few outputs, a thread per output otherwise.
             let perBlock = reducedCount >= 1024 || outputs < 2 * multiprocessorCount * 32
-            launch(.reduction, x.dtype, perBlock ? "reduce_block" : "reduce_thread", count: perBlock ? outputs * 256 : outputs,
+            launch(perBlock ? .reduceBlock : .reduceThread, x.dtype, count: perBlock ? outputs * 256 : outputs,
                    blocks: perBlock ? min(outputs, 65_535) : nil) { a in
                 a.append(x); a.append(kept.x); a.append(reduced); a.append(Int64(reducedCount))
                 a.append(out); a.append(kept.out); a.append(Int64(outputs)); a.append(code)
@@ -41,7 +41,7 @@ extension CUDABackend {
         let keptAxes = (0..<x.shape.count).filter { $0 != axis }
         let kept = keptLayouts(x, out, kept: keptAxes)
         let outputs = out.elementCount
-        launch(.reduction, x.dtype, "arg_reduce", count: outputs) { a in
+        launch(.argReduce, x.dtype, count: outputs) { a in
             a.append(x); a.append(kept.x); a.append(Int64(x.shape[axis])); a.append(Int64(x.layout.strides[axis]))
             a.append(out); a.append(kept.out); a.append(Int64(outputs)); a.append(Int32(op == .argmax ? 0 : 1))
         }
@@ -52,7 +52,7 @@ extension CUDABackend {
         writing(out, as: x.dtype) { out in
             let lines = keptLayouts(x, out, kept: keptAxes)
             let count = keptAxes.reduce(1) { $0 * x.shape[$1] }
-            launch(.reduction, x.dtype, "cumulative_sum", count: count) { a in
+            launch(.cumulativeSum, x.dtype, count: count) { a in
                 a.append(x); a.append(lines.x); a.append(Int64(x.layout.strides[axis]))
                 a.append(out); a.append(lines.out); a.append(Int64(out.layout.strides[axis]))
                 a.append(Int64(x.shape[axis])); a.append(Int64(count))
@@ -78,7 +78,7 @@ extension CUDABackend {
         // As the CPU backend: float64 and int64 draw 53-bit uniforms from two words.
         let wide: Int32 = out.dtype == .float64 || out.dtype == .int64 ? 1 : 0
         let n = out.elementCount
-        launch(.random, out.dtype, "fill_random", count: (n + 1) / 2) { args in
+        launch(.fillRandom, out.dtype, count: (n + 1) / 2) { args in
             args.append(out); args.append(Int64(n)); args.append(kind); args.append(a); args.append(b)
             args.append(lo); args.append(hi); args.append(seed); args.append(counter); args.append(wide)
         }

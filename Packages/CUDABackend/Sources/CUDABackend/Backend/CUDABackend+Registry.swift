@@ -3,6 +3,16 @@ import Glibc
 #endif
 import TensorCore
 
+extension DeviceKind {
+    /// NVIDIA GPUs, served by `CUDABackend` once `CUDABackend.register()` has run.
+    public static let cuda = DeviceKind(named: "cuda")
+}
+
+extension Device {
+    /// GPU `index` (`cuda:0`, `cuda:1`, …).
+    public static func cuda(_ index: Int = 0) -> Device { Device(kind: .cuda, index: index) }
+}
+
 extension CUDABackend {
     private static var lock: pthread_mutex_t = { var m = pthread_mutex_t(); pthread_mutex_init(&m, nil); return m }()
     nonisolated(unsafe) private static var driverResult: Result<DriverAPI, Error>?
@@ -16,7 +26,8 @@ extension CUDABackend {
     }
 
     /// The backend of GPU `index`, created on first use. Throws `.unavailable` with the reason
-    /// on a machine without a usable driver or device.
+    /// on a machine without a usable driver or device. Ops never come here: a tensor's storage
+    /// holds its backend, and TensorCore's registry keeps the answer per device index.
     public static func device(_ index: Int = 0) throws -> CUDABackend {
         let driver = try sharedDriver()
         pthread_mutex_lock(&lock); defer { pthread_mutex_unlock(&lock) }
@@ -31,9 +42,9 @@ extension CUDABackend {
         return backend
     }
 
-    /// Registers the CUDA backend with TensorCore so that `Device.cuda(i)` works, and returns
-    /// what this machine has. Where there is no usable GPU, asking for `.cuda(i)` stops with
-    /// the reason returned here.
+    /// Registers the CUDA backend with TensorCore (the same public call any backend uses) so
+    /// that `Device.cuda(i)` works, and returns what this machine has. Where there is no usable
+    /// GPU, asking for `.cuda(i)` stops with the reason returned here.
     @discardableResult
     public static func register() -> CUDAAvailability {
         let availability = CUDADriver.probe()
@@ -42,7 +53,7 @@ extension CUDABackend {
         case .available(_, let devices): reason = "this machine has \(devices.count) CUDA device\(devices.count == 1 ? "" : "s")"
         case .unavailable(let why): reason = why
         }
-        Backends.registerCUDA(reason: reason) { index in
+        Backends.register(.cuda, unavailableReason: reason) { index in
             guard availability.isAvailable else { return nil }
             return try? CUDABackend.device(index)
         }

@@ -24,7 +24,9 @@ public final class CUDABackend: Backend {
     let context: DriverAPI.Handle?
     let stream: DriverAPI.Handle?
     let kernels: KernelCache
-    private var functionTables: [Int: [String: DriverAPI.Handle]] = [:]
+    /// One slot per (module, dtype); each table is indexed by `BuiltinKernel.slot`.
+    private let functionTables: UnsafeMutablePointer<[DriverAPI.Handle?]?>
+    private static let dtypeSlots = DType.allCases.count + 1
     private var tableLock = pthread_mutex_t()
     /// cuBLAS once created (internal so tests can give a stand-in).
     var blasResult: Result<CUBLAS, Error>?
@@ -55,9 +57,12 @@ public final class CUDABackend: Backend {
         var s: DriverAPI.Handle?
         try driver.check(driver.cuStreamCreate(&s, 1 /* CU_STREAM_NON_BLOCKING */), "cuStreamCreate")
         stream = s
-        allocator = CUDACachingAllocator(driver: driver, device: .cuda(ordinal))
+        allocator = CUDACachingAllocator(driver: driver, device: device)
         kernels = KernelCache(driver: driver, architecture: computeCapability)
         pthread_mutex_init(&tableLock, nil)
+        let slots = KernelModule.allCases.count * Self.dtypeSlots
+        functionTables = .allocate(capacity: slots)
+        functionTables.initialize(repeating: nil, count: slots)
     }
 
     /// Makes this device's context current on the calling thread (the driver API is per thread).
@@ -101,20 +106,22 @@ public final class CUDABackend: Backend {
 
     // MARK: kernels
 
-    /// The functions of `module` compiled for `dtype` (compiled, cached and loaded on first use).
-    func function(_ module: KernelModule, _ dtype: DType?, _ kernel: String) -> DriverAPI.Handle {
-        let key = KernelModule.allCases.firstIndex(of: module)! * 16 + (dtype.map { $0.rawValue + 1 } ?? 0)
+    /// The function table of `module` compiled for `dtype`: slot `(module, dtype)` of
+    /// `functionTables`, filled once (compiled, cached and loaded on first use, under a lock)
+    /// and read without one afterwards.
+    func function(_ kernel: BuiltinKernel, _ dtype: DType?) -> DriverAPI.Handle {
+        let key = kernel.module.index * Self.dtypeSlots + (dtype.map { $0.rawValue + 1 } ?? 0)
+        if let table = functionTables[key] { return table[kernel.slot]! }
         pthread_mutex_lock(&tableLock)
-        let cached = functionTables[key]
-        pthread_mutex_unlock(&tableLock)
-        if let f = cached?[kernel] { return f }
+        defer { pthread_mutex_unlock(&tableLock) }
+        if let table = functionTables[key] { return table[kernel.slot]! }
+        let module = kernel.module
         do {
-            let table = try kernels.functions(source: module.source(for: dtype), name: module.fileName(for: dtype),
-                                              names: CUDAKernelNames.names(in: module))
-            pthread_mutex_lock(&tableLock)
+            let byName = try kernels.functions(source: module.source(for: dtype), name: module.fileName(for: dtype),
+                                               names: CUDAKernelNames.names(in: module))
+            let table = BuiltinKernel.allCases.map { $0.module == module ? byName[$0.rawValue] : nil }
             functionTables[key] = table
-            pthread_mutex_unlock(&tableLock)
-            guard let f = table[kernel] else { tensorFailure("[cuda] \(module.fileName(for: dtype)) has no kernel \(kernel)") }
+            guard let f = table[kernel.slot] else { tensorFailure("[cuda] \(module.fileName(for: dtype)) has no kernel \(kernel.rawValue)") }
             return f
         } catch {
             tensorFailure("[cuda] \(device): kernels of \(module.fileName(for: dtype)) unavailable: \(error)")
@@ -123,11 +130,11 @@ public final class CUDABackend: Backend {
 
     /// Launches a 1-D grid over `count` work items (grid-stride loops in the kernels cover any
     /// count with a bounded grid), or `blocks` blocks when given.
-    func launch(_ module: KernelModule, _ dtype: DType?, _ kernel: String, count: Int, blocks: Int? = nil,
+    func launch(_ kernel: BuiltinKernel, _ dtype: DType?, count: Int, blocks: Int? = nil,
                 threads: Int = 256, _ build: (inout KernelArguments) -> Void) {
         guard count > 0 else { return }
         makeCurrent()
-        let f = function(module, dtype, kernel)
+        let f = function(kernel, dtype)
         var arguments = KernelArguments()
         build(&arguments)
         defer { arguments.release() }
@@ -136,14 +143,14 @@ public final class CUDABackend: Backend {
         let status = arguments.withPointers {
             driver.cuLaunchKernel(f, UInt32(max(grid, 1)), 1, 1, UInt32(threads), 1, 1, 0, stream, $0, nil)
         }
-        driver.must(status, "cuLaunchKernel(\(kernel), \(module.fileName(for: dtype)))")
+        driver.must(status, "cuLaunchKernel(\(kernel.rawValue), \(kernel.module.fileName(for: dtype)))")
     }
 
     // MARK: MemoryOps
 
     public func allocate(byteCount: Int) -> Storage {
         makeCurrent()
-        return allocator.allocate(byteCount: byteCount)
+        return allocator.allocate(byteCount: byteCount, for: self)
     }
 
     public func copy(_ source: Operand, into destination: Operand) {
@@ -159,7 +166,7 @@ public final class CUDABackend: Backend {
         }
         let (shape, strides) = coalesced(shape: destination.shape, strides: [source.layout.strides, destination.layout.strides])
         let contiguous = shape.count == 1 && strides.allSatisfy { $0[0] == 1 }
-        launch(.copy, nil, "convert", count: count) { a in
+        launch(.convert, nil, count: count) { a in
             a.append(source); a.append(Int32(source.dtype.rawValue)); a.append(StridedArgument(shape: shape, strides: strides[0]))
             a.append(destination); a.append(Int32(destination.dtype.rawValue)); a.append(StridedArgument(shape: shape, strides: strides[1]))
             a.append(Int64(count)); a.append(Int32(contiguous ? 1 : 0))
@@ -169,7 +176,7 @@ public final class CUDABackend: Backend {
     public func fill(_ destination: Operand, with value: Double) {
         let (shape, strides) = coalesced(shape: destination.shape, strides: [destination.layout.strides])
         let contiguous = shape.count == 1 && strides[0][0] == 1
-        launch(.elementwise, destination.dtype, "fill", count: destination.elementCount) { a in
+        launch(.fill, destination.dtype, count: destination.elementCount) { a in
             a.append(destination); a.append(StridedArgument(shape: shape, strides: strides[0]))
             a.append(Int64(destination.elementCount)); a.append(value); a.append(Int32(contiguous ? 1 : 0))
         }

@@ -84,11 +84,12 @@ public final class CUDACachingAllocator: StorageAllocator {
         return (address, size)
     }
 
-    func allocate(byteCount: Int) -> Storage {
+    /// A storage of `backend` (the one that owns this allocator) over a block of this device.
+    func allocate(byteCount: Int, for backend: CUDABackend) -> Storage {
         do {
             let block = try allocateBlock(byteCount: byteCount)
             return Storage(pointer: UnsafeMutableRawPointer(bitPattern: UInt(block.address))!, byteCount: block.size,
-                           device: device, allocator: self)
+                           backend: backend, allocator: self)
         } catch {
             tensorFailure("[allocate] \(device): \(error)")
         }

@@ -5,6 +5,19 @@ import TensorCore
 public enum KernelModule: String, CaseIterable, Sendable {
     case elementwise, copy, reduction, indexing, random, fused, convolution
 
+    /// Position in `allCases`.
+    var index: Int {
+        switch self {
+        case .elementwise: return 0
+        case .copy: return 1
+        case .reduction: return 2
+        case .indexing: return 3
+        case .random: return 4
+        case .fused: return 5
+        case .convolution: return 6
+        }
+    }
+
     /// The dtypes this module is compiled for (`copy` is dtype-independent: nil).
     public var dtypes: [DType?] {
         switch self {

@@ -100,7 +100,7 @@ enum AutogradEngine {
     /// `total` is a contiguous buffer nothing else references, else into a fresh one.
     static func addRegion(_ gradient: Tensor, _ region: (items: [TensorIndex], shape: [Int]), into total: inout Tensor?) {
         func padded() -> Tensor {
-            var z = Tensor(uninitializedShape: region.shape, dtype: gradient.dtype, device: gradient.device)
+            var z = Tensor(uninitializedShape: region.shape, dtype: gradient.dtype, backend: gradient.backend)
             for rest in complement(region.items, shape: region.shape) {
                 z.backend.fill(Operand(storage: z.storage, layout: z.indexedLayout(rest), dtype: z.dtype), with: 0)
             }

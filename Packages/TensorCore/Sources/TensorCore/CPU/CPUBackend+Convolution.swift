@@ -16,7 +16,7 @@ extension CPUBackend {
     /// megabytes, and fresh mmaps would page-fault on every call); the block stays alive
     /// until `body` returns.
     func withScratch<T, R>(_ count: Int, _ t: T.Type, _ body: (UnsafeMutablePointer<T>) -> R) -> R {
-        let storage = CPUAllocator.shared.allocate(byteCount: Swift.max(count, 1) * MemoryLayout<T>.stride)
+        let storage = CPUAllocator.shared.allocate(byteCount: Swift.max(count, 1) * MemoryLayout<T>.stride, for: self)
         return withExtendedLifetime(storage) { body(storage.pointer.assumingMemoryBound(to: T.self)) }
     }
 

@@ -23,7 +23,7 @@ public final class CPUBackend: Backend {
     /// A CPU backend whose storages say they live on `device`: host memory and CPU kernels
     /// standing in for a GPU, so that code can be checked for device handling (moves,
     /// tensors created on the right device, mixing caught) on a machine without one.
-    /// TensorCoreTesting's `EmulatedDevice.register()` installs it as `.cuda(0)`.
+    /// TensorCoreTesting's `EmulatedDevice.register()` installs one as `emulated:0`.
     public static func emulating(_ device: Device) -> CPUBackend { CPUBackend(device: device) }
 
     static func setBLASThreads(_ n: Int) {
@@ -32,7 +32,7 @@ public final class CPUBackend: Backend {
     }
 
     @inline(__always)
-    public func allocate(byteCount: Int) -> Storage { CPUAllocator.shared.allocate(byteCount: byteCount, device: device) }
+    public func allocate(byteCount: Int) -> Storage { CPUAllocator.shared.allocate(byteCount: byteCount, for: self) }
 
     public func copyFromHost(_ bytes: UnsafeRawBufferPointer, into storage: Storage) {
         guard let source = bytes.baseAddress, bytes.count > 0 else { return }

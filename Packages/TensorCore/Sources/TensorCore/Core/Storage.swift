@@ -12,17 +12,22 @@ public protocol StorageAllocator: AnyObject {
 /// A block of memory on one device; tensors are views into a storage.
 ///
 /// For the CPU `pointer` is host memory; for a GPU backend it is the device address
-/// (never dereferenced on the host).
+/// (never dereferenced on the host). The storage holds the backend that made it, so an op on
+/// a tensor finds its kernels with one load, whatever the device.
 public final class Storage {
     public let pointer: UnsafeMutableRawPointer
     public let byteCount: Int
+    /// The backend whose kernels read and write this memory.
+    public let backend: any Backend
+    /// `backend.device`, kept here so device checks need no call through the protocol.
     public let device: Device
     public let allocator: StorageAllocator
 
-    public init(pointer: UnsafeMutableRawPointer, byteCount: Int, device: Device, allocator: StorageAllocator) {
+    public init(pointer: UnsafeMutableRawPointer, byteCount: Int, backend: any Backend, allocator: StorageAllocator) {
         self.pointer = pointer
         self.byteCount = byteCount
-        self.device = device
+        self.backend = backend
+        self.device = backend.device
         self.allocator = allocator
     }
 
@@ -58,7 +63,9 @@ public final class CPUAllocator: StorageAllocator {
         return (byteCount + 65535) & ~65535
     }
 
-    public func allocate(byteCount: Int, device: Device = .cpu) -> Storage {
+    /// Host memory for `backend`'s storages (the CPU backend, or a backend of host memory
+    /// under another device kind).
+    public func allocate(byteCount: Int, for backend: any Backend) -> Storage {
         let size = bucket(byteCount)
         if size >= cacheThreshold {
             pthread_mutex_lock(&lock)
@@ -67,7 +74,7 @@ public final class CPUAllocator: StorageAllocator {
                 cachedBytes -= size
                 cacheHits += 1
                 pthread_mutex_unlock(&lock)
-                return Storage(pointer: block, byteCount: size, device: device, allocator: self)
+                return Storage(pointer: block, byteCount: size, backend: backend, allocator: self)
             }
             pthread_mutex_unlock(&lock)
         }
@@ -83,7 +90,7 @@ public final class CPUAllocator: StorageAllocator {
             tensorFailure("[allocate] out of host memory allocating \(size) bytes")
         }
         allocationCount &+= 1
-        return Storage(pointer: pointer, byteCount: size, device: device, allocator: self)
+        return Storage(pointer: pointer, byteCount: size, backend: backend, allocator: self)
     }
 
     public func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {

@@ -4,7 +4,7 @@ extension Tensor {
     func binaryKernel(_ op: BinaryOp, _ other: Tensor, _ name: StaticString) -> Tensor {
         // Fast path for the common case: same shape, same float dtype, same device.
         if shape == other.shape && dtype == other.dtype && dtype.isFloatingPoint && !op.isLogical && device == other.device {
-            let out = Tensor(uninitializedShape: shape, dtype: op.isComparison ? .bool : dtype, device: device)
+            let out = Tensor(uninitializedShape: shape, dtype: op.isComparison ? .bool : dtype, backend: backend)
             backend.binary(op, operand, other.operand, into: out.operand)
             return out
         }
@@ -19,7 +19,7 @@ extension Tensor {
         let a = dtype == computeType ? self : cast(to: computeType, differentiable: false)
         let b = other.dtype == computeType ? other : other.cast(to: computeType, differentiable: false)
         let outType: DType = op.isComparison || op.isLogical ? .bool : computeType
-        let out = Tensor(uninitializedShape: shape, dtype: outType, device: device)
+        let out = Tensor(uninitializedShape: shape, dtype: outType, backend: backend)
         backend.binary(op, a.operand.with(layout: a.layout.broadcast(to: shape)),
                        b.operand.with(layout: b.layout.broadcast(to: shape)), into: out.operand)
         return out
@@ -35,7 +35,7 @@ extension Tensor {
         if op.isLogical { computeType = .bool }
         let x = dtype == computeType ? self : cast(to: computeType, differentiable: false)
         let outType: DType = op.isComparison || op.isLogical ? .bool : computeType
-        let out = Tensor(uninitializedShape: shape, dtype: outType, device: device)
+        let out = Tensor(uninitializedShape: shape, dtype: outType, backend: backend)
         backend.binary(op, x.operand, scalar: scalar, scalarIsLeft: scalarIsLeft, into: out.operand)
         return out
     }
@@ -197,7 +197,7 @@ extension Tensor {
         let type = DType.promoted(a.dtype, b.dtype)
         let x = a.dtype == type ? a : a.cast(to: type, differentiable: false)
         let y = b.dtype == type ? b : b.cast(to: type, differentiable: false)
-        let out = Tensor(uninitializedShape: shape, dtype: type, device: a.device)
+        let out = Tensor(uninitializedShape: shape, dtype: type, backend: a.backend)
         out.backend.select(condition.operand.with(layout: condition.layout.broadcast(to: shape)),
                            x.operand.with(layout: x.layout.broadcast(to: shape)),
                            y.operand.with(layout: y.layout.broadcast(to: shape)), into: out.operand)

@@ -50,8 +50,8 @@ extension Tensor {
         let q = query.broadcast(to: batch + Array(query.shape.suffix(2))).detached()
         let k = key.broadcast(to: batch + Array(key.shape.suffix(2))).detached()
         let v = value.broadcast(to: batch + Array(value.shape.suffix(2))).detached()
-        let out = Tensor(uninitializedShape: batch + [l, dv], dtype: query.dtype, device: query.device)
-        let weights = Tensor(uninitializedShape: batch + [l, s], dtype: query.dtype, device: query.device)
+        let out = Tensor(uninitializedShape: batch + [l, dv], dtype: query.dtype, backend: query.backend)
+        let weights = Tensor(uninitializedShape: batch + [l, s], dtype: query.dtype, backend: query.backend)
         out.backend.attention(query: q.operand, key: k.operand, value: v.operand, scale: scale, causal: isCausal,
                               into: out.operand, probabilities: weights.operand)
         return out.recorded("attention", [query, key, value]) { g, _ in
@@ -63,7 +63,7 @@ extension Tensor {
             }
             let gradient = g.detached()
             func fresh(_ like: Tensor) -> Tensor {
-                Tensor(uninitializedShape: like.shape, dtype: like.dtype, device: like.device)
+                Tensor(uninitializedShape: like.shape, dtype: like.dtype, backend: like.backend)
             }
             let dq = fresh(q), dk = fresh(k), dv = fresh(v)
             out.backend.attentionBackward(query: q.operand, key: k.operand, value: v.operand,

@@ -5,7 +5,7 @@ extension Tensor {
 
     func cast(to type: DType, differentiable: Bool) -> Tensor {
         if type == dtype { return self }
-        let out = Tensor(uninitializedShape: shape, dtype: type, device: device)
+        let out = Tensor(uninitializedShape: shape, dtype: type, backend: backend)
         backend.copy(operand, into: out.operand)
         guard differentiable, type.isFloatingPoint, dtype.isFloatingPoint else { return out }
         let source = dtype
@@ -20,7 +20,7 @@ extension Tensor {
 
     /// A copy that owns fresh contiguous storage (the gradient flows through).
     public func copied() -> Tensor {
-        let out = Tensor(uninitializedShape: shape, dtype: dtype, device: device)
+        let out = Tensor(uninitializedShape: shape, dtype: dtype, backend: backend)
         backend.copy(operand, into: out.operand)
         return out.recorded("copy", self) { g, _ in [g] }
     }

@@ -27,7 +27,7 @@ extension Tensor {
         }
         var shape = first.shape
         shape[a] = tensors.reduce(0) { $0 + $1.shape[a] }
-        let out = Tensor(uninitializedShape: shape, dtype: type, device: first.device)
+        let out = Tensor(uninitializedShape: shape, dtype: type, backend: first.backend)
         var start = 0
         var ranges: [Range<Int>] = []
         for t in tensors {

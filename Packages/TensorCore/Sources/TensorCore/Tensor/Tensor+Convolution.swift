@@ -99,7 +99,7 @@ extension Tensor {
 
     static func convolution(_ x: Tensor, _ w: Tensor, _ g: ConvolutionGeometry, outputShape: [Int]) -> Tensor {
         let xc = x.contiguous(), wc = w.contiguous()
-        let out = Tensor(uninitializedShape: outputShape, dtype: x.dtype, device: x.device)
+        let out = Tensor(uninitializedShape: outputShape, dtype: x.dtype, backend: x.backend)
         out.backend.conv2d(xc.operand, weight: wc.operand, geometry: g, into: out.operand)
         let inputShape = x.shape
         return out.recorded("conv2d", x, w) { gy, _ in
@@ -110,7 +110,7 @@ extension Tensor {
 
     static func convolutionInputGradient(_ gy: Tensor, _ w: Tensor, _ g: ConvolutionGeometry, inputShape: [Int]) -> Tensor {
         let gc = gy.contiguous(), wc = w.contiguous()
-        let out = Tensor(uninitializedShape: inputShape, dtype: gy.dtype, device: gy.device)
+        let out = Tensor(uninitializedShape: inputShape, dtype: gy.dtype, backend: gy.backend)
         out.backend.conv2dInputGradient(gc.operand, weight: wc.operand, geometry: g, into: out.operand)
         let outputShape = gy.shape
         return out.recorded("conv2dInputGradient", gy, w) { gg, _ in
@@ -121,7 +121,7 @@ extension Tensor {
 
     static func convolutionWeightGradient(_ x: Tensor, _ gy: Tensor, _ g: ConvolutionGeometry, weightShape: [Int]) -> Tensor {
         let xc = x.contiguous(), gc = gy.contiguous()
-        let out = Tensor(uninitializedShape: weightShape, dtype: x.dtype, device: x.device)
+        let out = Tensor(uninitializedShape: weightShape, dtype: x.dtype, backend: x.backend)
         out.backend.conv2dWeightGradient(xc.operand, gradient: gc.operand, geometry: g, into: out.operand)
         let inputShape = x.shape, outputShape = gy.shape
         return out.recorded("conv2dWeightGradient", x, gy) { gw, _ in
@@ -144,8 +144,8 @@ extension Tensor {
         let wo = ConvolutionGeometry.outputSize(shape[3], kernel: kernelSize.1, stride: st.1, padding: padding.1, dilation: 1)
         tensorCheck(ho > 0 && wo > 0, "[maxPool2d] kernel \(kernelSize) is larger than the padded input \(shapeText(shape))")
         let x = contiguous()
-        let out = Tensor(uninitializedShape: [shape[0], shape[1], ho, wo], dtype: dtype, device: device)
-        let indices = Tensor(uninitializedShape: out.shape, dtype: .int64, device: device)
+        let out = Tensor(uninitializedShape: [shape[0], shape[1], ho, wo], dtype: dtype, backend: backend)
+        let indices = Tensor(uninitializedShape: out.shape, dtype: .int64, backend: backend)
         backend.maxPool2d(x.operand, kernel: kernelSize, stride: st, padding: padding, into: out.operand, indices: indices.operand)
         let inputShape = shape
         return out.recorded("maxPool2d", self) { g, _ in

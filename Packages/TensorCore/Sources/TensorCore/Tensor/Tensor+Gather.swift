@@ -16,7 +16,7 @@ extension Tensor {
             tensorCheck(idx.shape[d] <= shape[d],
                         "[gather] index \(shapeText(index.shape)) is larger than input \(shapeText(shape)) on axis \(d)")
         }
-        let out = Tensor(uninitializedShape: idx.shape, dtype: dtype, device: device)
+        let out = Tensor(uninitializedShape: idx.shape, dtype: dtype, backend: backend)
         backend.gather(operand, axis: a, index: idx.operand, into: out.operand)
         let x = self
         return out.recorded("gather", x) { g, _ in
@@ -36,7 +36,7 @@ extension Tensor {
                         "[scatterAdd] source \(shapeText(source.shape)) is larger than \(shapeText(shape)) on axis \(d)")
         }
         let src = source.dtype == dtype ? source : source.cast(to: dtype)
-        let out = Tensor(uninitializedShape: shape, dtype: dtype, device: device)
+        let out = Tensor(uninitializedShape: shape, dtype: dtype, backend: backend)
         backend.copy(operand, into: out.operand)
         backend.scatterAdd(src.operand, axis: a, index: idx.operand, into: out.operand)
         let x = self
@@ -52,7 +52,7 @@ extension Tensor {
         tensorCheck(idx.rank == 1, "[indexSelect] indices must be 1-D, got \(shapeText(indices.shape))")
         var s = shape
         s[a] = idx.shape[0]
-        let out = Tensor(uninitializedShape: s, dtype: dtype, device: device)
+        let out = Tensor(uninitializedShape: s, dtype: dtype, backend: backend)
         backend.indexSelect(operand, axis: a, indices: idx.operand, into: out.operand)
         let x = self
         return out.recorded("indexSelect", x) { g, _ in
@@ -70,7 +70,7 @@ extension Tensor {
         tensorCheck(source.shape == expected,
                     "[indexAdd] source \(shapeText(source.shape)) should be \(shapeText(expected)) for \(idx.shape[0]) indices into \(shapeText(shape))")
         let src = source.dtype == dtype ? source : source.cast(to: dtype)
-        let out = Tensor(uninitializedShape: shape, dtype: dtype, device: device)
+        let out = Tensor(uninitializedShape: shape, dtype: dtype, backend: backend)
         backend.copy(operand, into: out.operand)
         backend.indexAdd(src.operand, axis: a, indices: idx.operand, into: out.operand)
         let x = self
@@ -97,8 +97,8 @@ extension Tensor {
     public func sorted(axis: Int = -1, descending: Bool = false) -> (values: Tensor, indices: Tensor) {
         let a = normalizedAxis(axis, rank: Swift.max(rank, 1), op: "sort")
         if rank == 0 { return (self, Tensor.zeros([], dtype: .int64, device: device)) }
-        let values = Tensor(uninitializedShape: shape, dtype: dtype, device: device)
-        let indices = Tensor(uninitializedShape: shape, dtype: .int64, device: device)
+        let values = Tensor(uninitializedShape: shape, dtype: dtype, backend: backend)
+        let indices = Tensor(uninitializedShape: shape, dtype: .int64, backend: backend)
         if elementCount > 0 {
             backend.sort(operand, axis: a, descending: descending, values: values.operand, indices: indices.operand)
         }

@@ -19,7 +19,7 @@ extension Tensor {
         guard let batch = broadcastShapes(Array(shape.dropLast(2)), Array(other.shape.dropLast(2))) else {
             tensorFailure("[matmul] batch axes of lhs \(shapeText(shape)) and rhs \(shapeText(other.shape)) cannot be broadcast")
         }
-        let out = Tensor(uninitializedShape: batch + [m, n], dtype: dtype, device: device)
+        let out = Tensor(uninitializedShape: batch + [m, n], dtype: dtype, backend: backend)
         backend.matmul(operand.with(layout: layout.broadcast(to: batch + [m, k])),
                        other.operand.with(layout: other.layout.broadcast(to: batch + [k, n])), into: out.operand)
         let a = self, b = other
@@ -56,7 +56,7 @@ extension Tensor {
         }
         let x2 = reshaped(to: [-1, inFeatures]).detached()
         let rows = x2.shape[0]
-        let out = Tensor(uninitializedShape: [rows, outFeatures], dtype: dtype, device: device)
+        let out = Tensor(uninitializedShape: [rows, outFeatures], dtype: dtype, backend: backend)
         let w = weight.detached()
         backend.linear(x2.operand, w.transposed().operand, bias: bias?.detached().operand, relu: relu, into: out.operand)
         let x = self, leadShape = Array(shape.dropLast())
@@ -88,7 +88,7 @@ extension Tensor {
     public func softmax(axis: Int = -1) -> Tensor {
         let a = normalizedAxis(axis, rank: rank, op: "softmax")
         tensorCheck(dtype.isFloatingPoint, "[softmax] needs a floating-point tensor, got \(dtype)")
-        let out = Tensor(uninitializedShape: shape, dtype: dtype, device: device)
+        let out = Tensor(uninitializedShape: shape, dtype: dtype, backend: backend)
         if elementCount > 0 { backend.softmax(operand, axis: a, log: false, into: out.operand) }
         return out.recorded("softmax", self, saveOutput: true) { g, y in
             [y * (g - (g * y).sum(axes: [a], keepDims: true))]
@@ -99,7 +99,7 @@ extension Tensor {
     public func logSoftmax(axis: Int = -1) -> Tensor {
         let a = normalizedAxis(axis, rank: rank, op: "logSoftmax")
         tensorCheck(dtype.isFloatingPoint, "[logSoftmax] needs a floating-point tensor, got \(dtype)")
-        let out = Tensor(uninitializedShape: shape, dtype: dtype, device: device)
+        let out = Tensor(uninitializedShape: shape, dtype: dtype, backend: backend)
         if elementCount > 0 { backend.softmax(operand, axis: a, log: true, into: out.operand) }
         return out.recorded("logSoftmax", self, saveOutput: true) { g, y in
             [g - y.exp() * g.sum(axes: [a], keepDims: true)]
@@ -113,11 +113,11 @@ extension Tensor {
         tensorCheck(rank >= 1 && dtype.isFloatingPoint,
                     "[layerNorm] needs a floating-point tensor with at least one axis, got \(shapeText(shape)) \(dtype)")
         let x = self
-        let out = Tensor(uninitializedShape: shape, dtype: dtype, device: device)
+        let out = Tensor(uninitializedShape: shape, dtype: dtype, backend: backend)
         if elementCount > 0 { backend.layerNorm(operand, epsilon: epsilon, into: out.operand) }
         return out.recorded("layerNorm", x, saveOutput: true) { g, y in
             if !isRecordingGradients {
-                let grad = Tensor(uninitializedShape: x.shape, dtype: x.dtype, device: x.device)
+                let grad = Tensor(uninitializedShape: x.shape, dtype: x.dtype, backend: x.backend)
                 g.backend.layerNormBackward(x.contiguous().operand, normalized: y.operand, gradient: g.contiguous().operand,
                                             epsilon: epsilon, into: grad.operand)
                 return [grad]

@@ -10,7 +10,7 @@ extension Tensor {
         } else {
             x = self
         }
-        let out = Tensor(uninitializedShape: shape, dtype: op == .logicalNot ? .bool : x.dtype, device: device)
+        let out = Tensor(uninitializedShape: shape, dtype: op == .logicalNot ? .bool : x.dtype, backend: backend)
         backend.unary(op, x.operand, into: out.operand)
         return out
     }

@@ -9,7 +9,7 @@ extension Tensor {
                     "[lstmCell] gates \(shapeText(gates.shape)) should be [batch, 4·hidden] for cell \(shapeText(cell.shape))")
         checkRecurrentOperands("lstmCell", [gates, cell])
         let b = cell.shape[0], h = cell.shape[1]
-        let out = Tensor(uninitializedShape: [2, b, h], dtype: cell.dtype, device: cell.device)
+        let out = Tensor(uninitializedShape: [2, b, h], dtype: cell.dtype, backend: cell.backend)
         out.backend.lstmCell(gates: gates.operand, cell: cell.operand, into: out.operand)
         let result = out.recorded("lstmCell", gates, cell, saveOutput: true) { g, y in
             if ThreadState.current.gradientsEnabled {
@@ -39,7 +39,7 @@ extension Tensor {
                     "[gruCell] gates \(shapeText(inputGates.shape)) and \(shapeText(hiddenGates.shape)) should be "
                     + "[batch, 3·hidden] for hidden \(shapeText(hidden.shape))")
         checkRecurrentOperands("gruCell", [inputGates, hiddenGates, hidden])
-        let out = Tensor(uninitializedShape: hidden.shape, dtype: hidden.dtype, device: hidden.device)
+        let out = Tensor(uninitializedShape: hidden.shape, dtype: hidden.dtype, backend: hidden.backend)
         out.backend.gruCell(inputGates: inputGates.operand, hiddenGates: hiddenGates.operand, hidden: hidden.operand,
                             into: out.operand)
         let inputs = [inputGates, hiddenGates, hidden]
@@ -70,8 +70,8 @@ extension Tensor {
         -> (gates: Tensor, cell: Tensor) {
         tensorCheck(gradient.shape == [2] + cell.shape && newCell.shape == cell.shape,
                     "[lstmCellBackward] gradient \(shapeText(gradient.shape)) and new cell \(shapeText(newCell.shape)) do not fit cell \(shapeText(cell.shape))")
-        let gatesGradient = Tensor(uninitializedShape: gates.shape, dtype: gates.dtype, device: gates.device)
-        let cellGradient = Tensor(uninitializedShape: cell.shape, dtype: cell.dtype, device: cell.device)
+        let gatesGradient = Tensor(uninitializedShape: gates.shape, dtype: gates.dtype, backend: gates.backend)
+        let cellGradient = Tensor(uninitializedShape: cell.shape, dtype: cell.dtype, backend: cell.backend)
         gates.backend.lstmCellBackward(gates: gates.operand, cell: cell.operand, newCell: newCell.operand,
                                        gradient: gradient.contiguous().operand, gatesGradient: gatesGradient.operand,
                                        cellGradient: cellGradient.operand)
@@ -104,7 +104,7 @@ extension Tensor {
                         && weightHH.shape == [4 * h, h] && c0.shape == h0.shape,
                     "[lstmSequence] projection \(shapeText(projection.shape)), weight \(shapeText(weightHH.shape)), h0 \(shapeText(h0.shape)) and c0 \(shapeText(c0.shape)) do not fit")
         checkRecurrentOperands("lstmSequence", [projection, weightHH, h0, c0])
-        func make(_ shape: [Int]) -> Tensor { Tensor(uninitializedShape: shape, dtype: h0.dtype, device: h0.device) }
+        func make(_ shape: [Int]) -> Tensor { Tensor(uninitializedShape: shape, dtype: h0.dtype, backend: h0.backend) }
         let gates = projection.detached().contiguous()
         let n = steps * b * h, flat = make([n + 2 * b * h])
         let outputs = flat.narrowed(axis: 0, start: 0, length: n).reshaped(to: [steps, b, h])
@@ -139,7 +139,7 @@ extension Tensor {
         tensorCheck(input.rank == 3 && input.shape[0] == g.shape[0] && input.shape[1] == g.shape[1]
                         && weightIH.shape == [g.shape[2], input.shape[2]],
                     "[lstmSequenceBackward] input \(shapeText(input.shape)) and weight \(shapeText(weightIH.shape)) do not fit gates \(shapeText(g.shape))")
-        func make(_ shape: [Int]) -> Tensor { Tensor(uninitializedShape: shape, dtype: g.dtype, device: g.device) }
+        func make(_ shape: [Int]) -> Tensor { Tensor(uninitializedShape: shape, dtype: g.dtype, backend: g.backend) }
         let gradGates = make(g.shape), hidden = make(gradHidden.shape), cell = make(gradCell.shape)
         let dx = want.input ? make(input.shape) : nil, dWih = want.weightIH ? make(weightIH.shape) : nil
         let dWhh = want.weightHH ? make(weightHH.shape) : nil, db = want.bias ? make([g.shape[2]]) : nil
@@ -163,7 +163,7 @@ extension Tensor {
         tensorCheck(gradient.shape == hidden.shape,
                     "[gruCellBackward] gradient \(shapeText(gradient.shape)) does not fit hidden \(shapeText(hidden.shape))")
         let grads = [inputGates, hiddenGates, hidden].map {
-            Tensor(uninitializedShape: $0.shape, dtype: $0.dtype, device: $0.device)
+            Tensor(uninitializedShape: $0.shape, dtype: $0.dtype, backend: $0.backend)
         }
         hidden.backend.gruCellBackward(inputGates: inputGates.operand, hiddenGates: hiddenGates.operand,
                                        hidden: hidden.operand, gradient: gradient.contiguous().operand,

@@ -26,7 +26,7 @@ extension Tensor {
     func reduceKernel(_ op: ReduceOp, _ axes: [Int], keepDims: Bool, _ name: StaticString) -> Tensor {
         var x = self
         if op == .sum || op == .product, !dtype.isFloatingPoint { x = cast(to: .int64, differentiable: false) }
-        let out = Tensor(uninitializedShape: keptShape(axes), dtype: x.dtype, device: device)
+        let out = Tensor(uninitializedShape: keptShape(axes), dtype: x.dtype, backend: backend)
         if elementCount == 0 {
             // Empty reductions give the identity (sum 0, product 1), as NumPy.
             tensorCheck(op == .sum || op == .product, "[\(name)] cannot reduce an empty tensor of shape \(shapeText(shape))")
@@ -115,7 +115,7 @@ extension Tensor {
         guard let axis else { return reshaped(to: [elementCount]).argExtreme(op, axis: 0, keepDims: false, name) }
         let a = normalizedAxis(axis, rank: rank, op: name)
         if rank == 0 { return Tensor.zeros([], dtype: .int64, device: device) }
-        let out = Tensor(uninitializedShape: keptShape([a]), dtype: .int64, device: device)
+        let out = Tensor(uninitializedShape: keptShape([a]), dtype: .int64, backend: backend)
         backend.argReduce(op, operand, axis: a, into: out.operand)
         return keepDims ? out : out.reshaped(to: droppedShape([a]))
     }
@@ -172,7 +172,7 @@ extension Tensor {
     public func cumulativeSum(axis: Int) -> Tensor {
         let a = normalizedAxis(axis, rank: rank, op: "cumulativeSum")
         let x = dtype.isFloatingPoint || dtype == .int64 ? self : cast(to: .int64, differentiable: false)
-        let out = Tensor(uninitializedShape: shape, dtype: x.dtype, device: device)
+        let out = Tensor(uninitializedShape: shape, dtype: x.dtype, backend: backend)
         if elementCount > 0 { backend.cumulativeSum(x.operand, axis: a, into: out.operand) }
         return out.recorded("cumulativeSum", self) { g, _ in
             [g.flipped(axes: [a]).cumulativeSum(axis: a).flipped(axes: [a])]

@@ -121,7 +121,7 @@ extension Tensor {
         let source = value.dtype == dtype ? value : value.cast(to: dtype)
         let tracking = ThreadState.current.gradientsEnabled && (autograd != nil || value.autograd != nil)
         if !isKnownUniquelyReferenced(&storage) || tracking {
-            let fresh = Tensor(uninitializedShape: shape, dtype: dtype, device: device)
+            let fresh = Tensor(uninitializedShape: shape, dtype: dtype, backend: backend)
             backend.copy(operand, into: fresh.operand)
             storage = fresh.storage
             layout = fresh.layout

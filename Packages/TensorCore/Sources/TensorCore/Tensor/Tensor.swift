@@ -22,10 +22,14 @@ public struct Tensor {
         self.autograd = autograd
     }
 
-    /// A new contiguous tensor with uninitialised contents.
-    
+    /// A new contiguous tensor with uninitialised contents on `device` (a registry lookup).
     init(uninitializedShape shape: [Int], dtype: DType, device: Device) {
-        let backend = Backends.backend(for: device)
+        self.init(uninitializedShape: shape, dtype: dtype, backend: Backends.backend(for: device))
+    }
+
+    /// A new contiguous tensor with uninitialised contents made by `backend`: what ops use
+    /// for their outputs, with the backend of an input (no lookup).
+    init(uninitializedShape shape: [Int], dtype: DType, backend: any Backend) {
         let count = shape.reduce(1, *)
         storage = backend.allocate(byteCount: Swift.max(count, 1) * dtype.byteSize)
         layout = Layout(contiguous: shape)
@@ -83,7 +87,7 @@ public struct Tensor {
     public var device: Device { storage.device }
     public var isContiguous: Bool { layout.isContiguous }
 
-    var backend: any Backend { Backends.backend(for: storage.device) }
+    var backend: any Backend { storage.backend }
 
     /// The kernel's view of this tensor.
     public var operand: Operand { Operand(storage: storage, layout: layout, dtype: dtype) }
@@ -133,31 +137,5 @@ public struct Tensor {
         let c = contiguous()
         if case .cpu = device { return c }
         return c.moved(to: .cpu)
-    }
-}
-
-/// Where backends are found. The CPU backend is always there; GPU backends register.
-public enum Backends {
-    nonisolated(unsafe) static var cudaProvider: ((Int) -> (any Backend)?)?
-    nonisolated(unsafe) static var cudaUnavailableReason = "CUDA backend not registered: import CUDABackend and call CUDABackend.register()"
-
-    public static func backend(for device: Device) -> any Backend {
-        if case .cuda(let index) = device { return cudaBackend(index) }
-        return CPUBackend.shared
-    }
-
-    static func cudaBackend(_ index: Int) -> any Backend {
-        guard let provider = cudaProvider else { tensorFailure("[device] cuda:\(index) unavailable: \(cudaUnavailableReason)") }
-        guard let backend = provider(index) else {
-            tensorFailure("[device] cuda:\(index) unavailable: \(cudaUnavailableReason)")
-        }
-        return backend
-    }
-
-    /// Called by a GPU backend package to make `Device.cuda(i)` usable.
-    /// `provider` returns nil for an index with no device; `reason` explains why.
-    public static func registerCUDA(reason: String, provider: @escaping (Int) -> (any Backend)?) {
-        cudaProvider = provider
-        cudaUnavailableReason = reason
     }
 }
