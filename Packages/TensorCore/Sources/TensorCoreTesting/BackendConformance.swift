@@ -65,15 +65,50 @@ public struct BackendConformance {
         }
     }
 
+    /// Runs the same kernels on the backend under test (in `dtype`) and on the CPU backend in
+    /// float64 (the reference: `reference` is true there, so `body` calls the composed
+    /// default, the formula every backend requirement is held to), and compares every output.
+    /// Inputs are host values uploaded to each backend; `nil` dtypes take the suite's (float64
+    /// on the reference side).
+    func agree(_ what: String, inputs: [([Double], [Int], DType?)], outputs: [([Int], DType?)],
+               tolerance: Tolerance? = nil, _ loc: SourceLocation,
+               _ body: (_ backend: any Backend, _ reference: Bool, _ inputs: [Operand], _ outputs: [Operand]) -> Void) {
+        let reference = BackendConformance(backend: CPUBackend.shared, dtype: .float64)
+        func run(_ suite: BackendConformance, _ isReference: Bool) -> [[Double]] {
+            let ins = inputs.map { suite.upload($0.0, shape: $0.1, type: $0.2) }
+            let outs = outputs.map { o -> Operand in
+                let operand = suite.backend.makeOperand(shape: o.0, dtype: o.1 ?? suite.dtype)
+                suite.backend.fill(operand, with: 0)
+                return operand
+            }
+            body(suite.backend, isReference, ins, outs)
+            return outs.map(suite.download)
+        }
+        let expected = run(reference, true), actual = run(self, false)
+        for (i, (a, e)) in zip(actual, expected).enumerated() {
+            if let m = findMismatch(a, e, shape: outputs[i].0, tolerance: tolerance ?? self.tolerance) {
+                Issue.record(Comment(rawValue: "[\(backend.name), \(dtype)] \(what), output \(i): \(m)"), sourceLocation: loc)
+            }
+        }
+    }
+
     // MARK: the suite
 
+    /// Every requirement of `Backend`, forward and backward where it has one.
     public func run(sourceLocation: SourceLocation = #_sourceLocation) {
         memoryAndCopies(sourceLocation)
-        elementwise(sourceLocation)
+        unaryCases(sourceLocation)
+        binaryCases(sourceLocation)
+        scalarAndSelect(sourceLocation)
+        integerElementwise(sourceLocation)
         reductions(sourceLocation)
         matmul(sourceLocation)
         indexing(sourceLocation)
         fused(sourceLocation)
+        fusedBackward(sourceLocation)
+        attention(sourceLocation)
+        recurrent(sourceLocation)
+        convolution(sourceLocation)
         random(sourceLocation)
         optimizerUpdates(sourceLocation)
     }
@@ -123,36 +158,6 @@ public struct BackendConformance {
         expect(out, [Double](repeating: 2.5, count: 6), "fill", sourceLocation: loc)
     }
 
-    func elementwise(_ loc: SourceLocation) {
-        let v = Self.values(12, seed: 2)
-        let x = upload(v, shape: [3, 4])
-        let cases: [(UnaryOp, (Double) -> Double)] = [
-            (.exp, { Foundation_exp($0) }), (.negate, { -$0 }), (.abs, { Swift.abs($0) }),
-            (.tanh, { Foundation_tanh($0) }), (.sigmoid, { 1 / (1 + Foundation_exp(-$0)) }),
-            (.relu, { Swift.max($0, 0) }), (.square, { $0 * $0 }),
-        ]
-        for (op, f) in cases {
-            let out = backend.makeOperand(shape: [3, 4], dtype: dtype)
-            backend.unary(op, x, into: out)
-            expect(out, v.map(f), "unary \(op)", sourceLocation: loc)
-        }
-        let w = Self.values(4, seed: 3)
-        let row = upload(w, shape: [4])
-        let broadcastRow = row.with(layout: Layout(shape: [3, 4], strides: [0, 1]))
-        let sum = backend.makeOperand(shape: [3, 4], dtype: dtype)
-        backend.binary(.add, x, broadcastRow, into: sum)
-        expect(sum, (0..<12).map { v[$0] + w[$0 % 4] }, "broadcast add", sourceLocation: loc)
-        let less = backend.makeOperand(shape: [3, 4], dtype: .bool)
-        backend.binary(.less, x, broadcastRow, into: less)
-        expect(less, (0..<12).map { v[$0] < w[$0 % 4] ? 1 : 0 }, "broadcast less", sourceLocation: loc)
-        let scaled = backend.makeOperand(shape: [3, 4], dtype: dtype)
-        backend.binary(.subtract, x, scalar: 2, scalarIsLeft: true, into: scaled)
-        expect(scaled, v.map { 2 - $0 }, "scalar on the left", sourceLocation: loc)
-        let chosen = backend.makeOperand(shape: [3, 4], dtype: dtype)
-        backend.select(less, x, broadcastRow, into: chosen)
-        expect(chosen, (0..<12).map { v[$0] < w[$0 % 4] ? v[$0] : w[$0 % 4] }, "select", sourceLocation: loc)
-    }
-
     func reductions(_ loc: SourceLocation) {
         let v = Self.values(24, seed: 4)
         let x = upload(v, shape: [2, 3, 4])
@@ -173,7 +178,18 @@ public struct BackendConformance {
             expect(out, reference(Set(axes), +), "sum over \(axes)", sourceLocation: loc)
             backend.reduce(.max, x, axes: axes, into: out)
             expect(out, reference(Set(axes), Swift.max), "max over \(axes)", sourceLocation: loc)
+            backend.reduce(.min, x, axes: axes, into: out)
+            expect(out, reference(Set(axes), Swift.min), "min over \(axes)", sourceLocation: loc)
+            backend.reduce(.product, x, axes: axes, into: out)
+            expect(out, reference(Set(axes), *), "product over \(axes)", sourceLocation: loc)
         }
+        // Ties: the first extreme wins.
+        let tied = upload([1, 3, 3, -2, -2, 0], shape: [1, 6])
+        let first = backend.makeOperand(shape: [1, 1], dtype: .int64)
+        backend.argReduce(.argmax, tied, axis: 1, into: first)
+        expect(first, [1], "argmax with a tie", sourceLocation: loc)
+        backend.argReduce(.argmin, tied, axis: 1, into: first)
+        expect(first, [3], "argmin with a tie", sourceLocation: loc)
         let arg = backend.makeOperand(shape: [2, 1, 4], dtype: .int64)
         backend.argReduce(.argmin, x, axis: 1, into: arg)
         var expectedArg: [Double] = []
@@ -202,6 +218,22 @@ public struct BackendConformance {
             expected.append((0..<k).reduce(0.0) { $0 + av[batch * m * k + i * k + $1] * bv[$1 * n + j] })
         } } }
         expect(out, expected, "batched matmul with transposed rhs", sourceLocation: loc)
+        backend.matmul(a, b, into: out, accumulate: true)
+        expect(out, expected.map { 2 * $0 }, "matmul accumulating into its output", sourceLocation: loc)
+        // linear: bias and ReLU epilogue, with and without each.
+        let rows = a.with(layout: Layout(shape: [m, k], strides: [k, 1]))
+        let weight = b.with(layout: Layout(shape: [k, n], strides: [1, k]))
+        let bv2 = Self.values(n, seed: 7)
+        let bias = upload(bv2, shape: [n])
+        for (withBias, relu) in [(true, true), (true, false), (false, true)] {
+            let y = backend.makeOperand(shape: [m, n], dtype: dtype)
+            backend.linear(rows, weight, bias: withBias ? bias : nil, relu: relu, into: y)
+            let reference = (0..<(m * n)).map { i -> Double in
+                let z = expected[i] + (withBias ? bv2[i % n] : 0)
+                return relu ? Swift.max(z, 0) : z
+            }
+            expect(y, reference, "linear (bias \(withBias), relu \(relu))", sourceLocation: loc)
+        }
     }
 
     func indexing(_ loc: SourceLocation) {
@@ -230,42 +262,37 @@ public struct BackendConformance {
         }
         expect(values, sorted, "sort values", sourceLocation: loc)
         expect(order, indices, "sort indices", sourceLocation: loc)
-    }
-
-    func fused(_ loc: SourceLocation) {
-        let v = Self.values(12, seed: 8).map { $0 * 5 }
-        let x = upload(v, shape: [3, 4])
-        let out = backend.makeOperand(shape: [3, 4], dtype: dtype)
-        backend.softmax(x, axis: 1, log: false, into: out)
-        var expected: [Double] = []
-        for r in 0..<3 {
-            let row = v[(r * 4)..<(r * 4 + 4)]
-            let m = row.max()!
-            let total = row.reduce(0.0) { $0 + Foundation_exp($1 - m) }
-            expected += row.map { Foundation_exp($0 - m) / total }
-        }
-        expect(out, expected, "softmax", sourceLocation: loc)
-        backend.layerNorm(x, epsilon: 1e-5, into: out)
-        expected = []
-        for r in 0..<3 {
-            let row = Array(v[(r * 4)..<(r * 4 + 4)])
-            let mean = row.reduce(0, +) / 4
-            let variance = row.reduce(0.0) { $0 + ($1 - mean) * ($1 - mean) } / 4
-            expected += row.map { ($0 - mean) / (variance + 1e-5).squareRoot() }
-        }
-        expect(out, expected, "layerNorm", tolerance: Tolerance(absolute: 1e-4, relative: 1e-4), sourceLocation: loc)
-        let targets = upload([1, 3, 0], shape: [3], type: .int64)
-        let losses = backend.makeOperand(shape: [3], dtype: dtype)
-        backend.crossEntropy(logits: x, targets: targets, into: losses)
-        expected = (0..<3).map { r in
-            let row = v[(r * 4)..<(r * 4 + 4)]
-            let m = row.max()!
-            return Foundation_log(row.reduce(0.0) { $0 + Foundation_exp($1 - m) }) + m - v[r * 4 + [1, 3, 0][r]]
-        }
-        expect(losses, expected, "crossEntropy", sourceLocation: loc)
+        let ties = upload([2, 5, 2, 5, 1], shape: [1, 5])
+        let tv = backend.makeOperand(shape: [1, 5], dtype: dtype), ti = backend.makeOperand(shape: [1, 5], dtype: .int64)
+        backend.sort(ties, axis: 1, descending: true, values: tv, indices: ti)
+        expect(tv, [5, 5, 2, 2, 1], "descending sort values", sourceLocation: loc)
+        expect(ti, [1, 3, 0, 2, 4], "descending sort is stable", sourceLocation: loc)
+        let total = upload([Double](repeating: 1, count: 12), shape: [4, 3])
+        let source = upload(Array(v[0..<9]), shape: [3, 3])
+        backend.indexAdd(source, axis: 0, indices: upload([2, 0, 2], shape: [3], type: .int64), into: total)
+        var added = [Double](repeating: 1, count: 12)
+        for (j, target) in [2, 0, 2].enumerated() { for c in 0..<3 { added[target * 3 + c] += v[j * 3 + c] } }
+        expect(total, added, "indexAdd with a repeated index", sourceLocation: loc)
     }
 
     func random(_ loc: SourceLocation) {
+        let draws = backend.makeOperand(shape: [500], dtype: dtype)
+        backend.fillRandom(draws, distribution: .uniform(low: -2, high: 3), seed: 7, counter: 3)
+        let u = download(draws)
+        if u.contains(where: { $0 < -2 || $0 >= 3 }) || Swift.abs(u.reduce(0, +) / 500 - 0.5) > 0.25 {
+            Issue.record(Comment(rawValue: "[\(backend.name)] uniform(-2, 3) draws out of range or off centre"), sourceLocation: loc)
+        }
+        backend.fillRandom(draws, distribution: .bernoulli(p: 0.3), seed: 7, counter: 3)
+        let coins = download(draws)
+        if coins.contains(where: { $0 != 0 && $0 != 1 }) || Swift.abs(coins.reduce(0, +) / 500 - 0.3) > 0.08 {
+            Issue.record(Comment(rawValue: "[\(backend.name)] bernoulli(0.3) draws not 0/1 or off their mean"), sourceLocation: loc)
+        }
+        let integers = backend.makeOperand(shape: [500], dtype: .int64)
+        backend.fillRandom(integers, distribution: .integers(low: -3, high: 4), seed: 7, counter: 3)
+        let k = download(integers)
+        if k.contains(where: { $0 < -3 || $0 >= 4 || $0 != $0.rounded() }) || Set(k).count != 7 {
+            Issue.record(Comment(rawValue: "[\(backend.name)] integers in [-3, 4) out of range or missing values"), sourceLocation: loc)
+        }
         let long = backend.makeOperand(shape: [1000], dtype: dtype)
         let short = backend.makeOperand(shape: [7], dtype: dtype)
         backend.fillRandom(long, distribution: .normal(mean: 0, standardDeviation: 1), seed: 42, counter: 0)
@@ -283,6 +310,5 @@ public struct BackendConformance {
 #if canImport(Glibc)
 import Glibc
 func Foundation_exp(_ x: Double) -> Double { Glibc.exp(x) }
-func Foundation_tanh(_ x: Double) -> Double { Glibc.tanh(x) }
 func Foundation_log(_ x: Double) -> Double { Glibc.log(x) }
 #endif
