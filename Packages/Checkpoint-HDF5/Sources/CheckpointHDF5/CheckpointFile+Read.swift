@@ -79,15 +79,17 @@ extension CheckpointFile {
                 throw CheckpointError.missingEntry(path: path, name: name)
             }
             let (shape, dtype) = try describe(dataset.id, name)
-            let tensor = Tensor.empty(shape, dtype: dtype)
+            var tensor = Tensor.empty(shape, dtype: dtype)
             guard tensor.elementCount > 0 else { return tensor }
             guard let stored = StoredType.forDType(dtype) else { throw CheckpointError.corrupt(path: path, reason: "\(name): no type") }
-            guard H5Dread(dataset.id, stored.type, hid_t(0), hid_t(0), h5Default, tensor.operand.storage.pointer) >= 0 else {
+            // A fresh contiguous host tensor: its unique operand starts at the storage's first byte.
+            let destination = tensor.uniqueOperand().storage.pointer
+            guard H5Dread(dataset.id, stored.type, hid_t(0), hid_t(0), h5Default, destination) >= 0 else {
                 throw CheckpointError.corrupt(path: path, reason: "\(name): data unreadable or checksum mismatch")
             }
             if dtype == .bool {
                 // Anything but 0/1 in a bool tensor is damage, and would be undefined behaviour to load.
-                let bytes = tensor.operand.storage.pointer.assumingMemoryBound(to: UInt8.self)
+                let bytes = destination.assumingMemoryBound(to: UInt8.self)
                 for i in 0..<tensor.elementCount where bytes[i] > 1 {
                     throw CheckpointError.corrupt(path: path, reason: "\(name): bool value \(bytes[i])")
                 }

@@ -138,9 +138,11 @@ public enum CheckpointFile {
             throw fail("cannot create dataset (a name that is both a tensor and a prefix of another?)")
         }
         if t.elementCount > 0 {
-            let operand = t.operand
-            let pointer = operand.storage.pointer + operand.layout.offset * t.dtype.byteSize
-            guard H5Dwrite(dataset.id, stored.type, hid_t(0), hid_t(0), h5Default, pointer) >= 0 else { throw fail("write failed") }
+            let written = t.withOperand { operand in
+                H5Dwrite(dataset.id, stored.type, hid_t(0), hid_t(0), h5Default,
+                         operand.storage.pointer + operand.layout.offset * t.dtype.byteSize)
+            }
+            guard written >= 0 else { throw fail("write failed") }
         }
         guard HDF5.writeAttribute(dataset.id, "tessera_dtype", .string(t.dtype.description)) else { throw fail("cannot tag dtype") }
     }

@@ -37,8 +37,9 @@ func sampleCheckpoint() -> Checkpoint {
 func bits(_ t: Tensor) -> [UInt8] {
     let c = t.contiguous()
     let count = c.elementCount * c.dtype.byteSize
-    let o = c.operand
-    return Array(UnsafeRawBufferPointer(start: o.storage.pointer + o.layout.offset * c.dtype.byteSize, count: count))
+    return c.withOperand { o in
+        Array(UnsafeRawBufferPointer(start: o.storage.pointer + o.layout.offset * c.dtype.byteSize, count: count))
+    }
 }
 
 @Suite("Checkpoint files", .serialized)

@@ -46,19 +46,23 @@ public class Adam: GroupedOptimizer<Adam.Options, Adam.State>, Optimizer {
     public func step() {
         forEachUpdate { p, grad, o in
             let key = ObjectIdentifier(p)
-            var state = states[key] ?? State(step: 0, firstMoment: Tensor.zeros(like: p.value),
-                                             secondMoment: Tensor.zeros(like: p.value),
-                                             maxSecondMoment: o.amsgrad ? Tensor.zeros(like: p.value) : nil)
+            // Taken out of the dictionary so the moments are held once and update in place.
+            var state = states.removeValue(forKey: key) ?? State(step: 0, firstMoment: Tensor.zeros(like: p.value),
+                                                                 secondMoment: Tensor.zeros(like: p.value),
+                                                                 maxSecondMoment: o.amsgrad ? Tensor.zeros(like: p.value) : nil)
             state.step += 1
             let g = grad.contiguous(), value = p.value.contiguous()
-            let out = uninitialized(like: value)
-            Backends.backend(for: p.value.device).adamUpdate(
-                parameter: value.operand, gradient: g.operand, firstMoment: state.firstMoment.operand,
-                secondMoment: state.secondMoment.operand, maxSecondMoment: state.maxSecondMoment?.operand,
-                hyperparameters: AdamHyperparameters(learningRate: o.learningRate, beta1: o.beta1, beta2: o.beta2,
-                                                     epsilon: o.epsilon, weightDecay: o.weightDecay,
-                                                     decoupledWeightDecay: o.decoupledWeightDecay, step: state.step),
-                into: out.operand)
+            var out = uninitialized(like: value)
+            let m = state.firstMoment.uniqueOperand(), v = state.secondMoment.uniqueOperand()
+            let vMax = state.maxSecondMoment?.uniqueOperand(), into = out.uniqueOperand()
+            let h = AdamHyperparameters(learningRate: o.learningRate, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon,
+                                        weightDecay: o.weightDecay, decoupledWeightDecay: o.decoupledWeightDecay, step: state.step)
+            value.withOperand { parameter in
+                g.withOperand { gradient in
+                    value.backend.adamUpdate(parameter: parameter, gradient: gradient, firstMoment: m, secondMoment: v,
+                                             maxSecondMoment: vMax, hyperparameters: h, into: into)
+                }
+            }
             p.value = out
             states[key] = state
         }

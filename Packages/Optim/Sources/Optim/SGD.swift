@@ -38,17 +38,21 @@ public final class SGD: GroupedOptimizer<SGD.Options, SGD.State>, Optimizer {
     public func step() {
         forEachUpdate { p, grad, o in
             let key = ObjectIdentifier(p)
-            var state = states[key] ?? State()
+            // Taken out of the dictionary so the buffer is held once and updates in place.
+            var state = states.removeValue(forKey: key) ?? State()
             let firstStep = state.momentumBuffer == nil
             if o.momentum != 0 && firstStep { state.momentumBuffer = uninitialized(like: p.value) }
             let g = grad.contiguous(), value = p.value.contiguous()
-            let out = uninitialized(like: value)
-            Backends.backend(for: p.value.device).sgdUpdate(
-                parameter: value.operand, gradient: g.operand, momentumBuffer: state.momentumBuffer?.operand,
-                firstStep: firstStep,
-                hyperparameters: SGDHyperparameters(learningRate: o.learningRate, momentum: o.momentum, dampening: o.dampening,
-                                                    nesterov: o.nesterov, weightDecay: o.weightDecay),
-                into: out.operand)
+            var out = uninitialized(like: value)
+            let buffer = state.momentumBuffer?.uniqueOperand(), into = out.uniqueOperand()
+            let h = SGDHyperparameters(learningRate: o.learningRate, momentum: o.momentum, dampening: o.dampening,
+                                       nesterov: o.nesterov, weightDecay: o.weightDecay)
+            value.withOperand { parameter in
+                g.withOperand { gradient in
+                    value.backend.sgdUpdate(parameter: parameter, gradient: gradient, momentumBuffer: buffer,
+                                            firstStep: firstStep, hyperparameters: h, into: into)
+                }
+            }
             p.value = out
             states[key] = state
         }

@@ -30,10 +30,11 @@ public struct BackendConformance {
     private func rawBytes(_ t: Tensor) -> [UInt8] {
         let c = t.contiguous()
         let count = c.elementCount * c.dtype.byteSize
-        let op = c.operand
         var out = [UInt8](repeating: 0, count: count)
-        out.withUnsafeMutableBytes { dst in
-            dst.copyMemory(from: UnsafeRawBufferPointer(start: op.storage.pointer + op.layout.offset * c.dtype.byteSize, count: count))
+        c.withOperand { op in
+            out.withUnsafeMutableBytes { dst in
+                dst.copyMemory(from: UnsafeRawBufferPointer(start: op.storage.pointer + op.layout.offset * c.dtype.byteSize, count: count))
+            }
         }
         return out
     }
@@ -45,8 +46,9 @@ public struct BackendConformance {
         let byteCount = operand.elementCount * operand.dtype.byteSize
         var bytes = [UInt8](repeating: 0, count: Swift.max(byteCount, 1))
         bytes.withUnsafeMutableBytes { backend.copyToHost(contiguous.storage, byteCount: byteCount, into: $0) }
-        let host = Tensor.zeros(operand.shape, dtype: operand.dtype)
-        bytes.withUnsafeBytes { CPUBackend.shared.copyFromHost(UnsafeRawBufferPointer(rebasing: $0[0..<byteCount]), into: host.operand.storage) }
+        var host = Tensor.zeros(operand.shape, dtype: operand.dtype)
+        let destination = host.uniqueOperand().storage
+        bytes.withUnsafeBytes { CPUBackend.shared.copyFromHost(UnsafeRawBufferPointer(rebasing: $0[0..<byteCount]), into: destination) }
         return host.scalars(as: Double.self)
     }
 

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import TensorCore
+@testable import TensorCore
 import TensorCoreTesting
 
 /// The float32 activation kernels use polynomial exponentials; they must stay within a few

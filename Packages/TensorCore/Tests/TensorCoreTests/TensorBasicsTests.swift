@@ -1,5 +1,5 @@
 import Testing
-import TensorCore
+@testable import TensorCore
 import TensorCoreTesting
 
 @Suite("Creation, views, copy on write, dtypes")

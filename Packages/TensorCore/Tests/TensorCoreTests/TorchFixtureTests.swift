@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import TensorCore
+@testable import TensorCore
 import TensorCoreTesting
 
 /// Forward values against PyTorch (Fixtures/generate_fixtures.py writes torch_ops.json).

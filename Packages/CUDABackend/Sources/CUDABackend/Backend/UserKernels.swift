@@ -42,7 +42,8 @@ public final class CUDAKernel {
                 guard t.device == backend.device else {
                     throw CUDAError.invalidLaunch("\(name): argument \(position) is on \(t.device), the kernel runs on \(backend.device)")
                 }
-                packed.append(t.operand)
+                // Arguments are passed by reference: a kernel's outputs should be fresh tensors.
+                t.withOperand { packed.append($0) }
             case .int32(let v): packed.append(v)
             case .int64(let v): packed.append(v)
             case .float(let v): packed.append(v)

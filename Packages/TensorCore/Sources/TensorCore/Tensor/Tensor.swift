@@ -87,10 +87,35 @@ public struct Tensor {
     public var device: Device { storage.device }
     public var isContiguous: Bool { layout.isContiguous }
 
-    var backend: any Backend { storage.backend }
+    /// The backend whose kernels run this tensor's ops (its storage's).
+    public var backend: any Backend { storage.backend }
 
-    /// The kernel's view of this tensor.
-    public var operand: Operand { Operand(storage: storage, layout: layout, dtype: dtype) }
+    /// The kernel's view of this tensor. Internal: outside TensorCore, `withOperand` reads and
+    /// `uniqueOperand()` writes, so no caller can write through storage another tensor shares.
+    var operand: Operand { Operand(storage: storage, layout: layout, dtype: dtype) }
+
+    /// Runs `body` with the kernel's view of this tensor, to pass it to a kernel as an input.
+    /// Never write through it: copies and views of this tensor share its storage.
+    public func withOperand<R>(_ body: (Operand) throws -> R) rethrows -> R {
+        try body(operand)
+    }
+
+    /// The kernel's view of this tensor for writing its elements in place (optimizer states,
+    /// a buffer a file is read into). The storage is made this tensor's own first, copied when
+    /// any other tensor or view shares it, so the write changes no other value: copy on write
+    /// holds for in-place kernels. Write before this tensor is next copied. Stops when the
+    /// tensor records gradients (an in-place write would corrupt the graph).
+    public mutating func uniqueOperand() -> Operand {
+        tensorCheck(autograd == nil || !ThreadState.current.gradientsEnabled,
+                    "[uniqueOperand] in-place write to a tensor that records gradients; do it inside withoutGradients")
+        if !isKnownUniquelyReferenced(&storage) {
+            let fresh = Tensor(uninitializedShape: shape, dtype: dtype, backend: backend)
+            backend.copy(operand, into: fresh.operand)
+            storage = fresh.storage
+            layout = fresh.layout
+        }
+        return operand
+    }
 
     /// Wraps a kernel result.
     public init(operand: Operand) {
