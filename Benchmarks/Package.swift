@@ -19,7 +19,7 @@ let package = Package(
             .product(name: "Optim", package: "Optim"),
             .product(name: "CheckpointHDF5", package: "Checkpoint-HDF5"),
             .product(name: "Vision", package: "Vision"),
-            .product(name: "Sequence", package: "Sequence"),
+            .product(name: "SequenceModels", package: "Sequence"),
         ]),
         // GPU workloads; built by CI/gpu-bundle for a GPU machine (no HDF5 there, so none here).
         .executableTarget(name: "tessera-gpu-bench", dependencies: [

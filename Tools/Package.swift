@@ -23,13 +23,13 @@ let package = Package(
             .product(name: "Datasets", package: "Datasets"),
             .product(name: "CheckpointHDF5", package: "Checkpoint-HDF5"),
             .product(name: "Vision", package: "Vision"),
-            .product(name: "Sequence", package: "Sequence"),
+            .product(name: "SequenceModels", package: "Sequence"),
         ]),
         .executableTarget(name: "tessera", dependencies: ["TesseraCLI"]),
         .testTarget(name: "TesseraCLITests", dependencies: [
             "TesseraCLI", .product(name: "CheckpointHDF5", package: "Checkpoint-HDF5"),
             .product(name: "Datasets", package: "Datasets"), .product(name: "TensorCore", package: "TensorCore"),
-            .product(name: "Sequence", package: "Sequence"),
+            .product(name: "SequenceModels", package: "Sequence"),
         ]),
     ],
     swiftLanguageModes: [.v5]

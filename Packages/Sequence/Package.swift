@@ -3,8 +3,10 @@ import PackageDescription
 
 let package = Package(
     name: "Sequence",
+    // The module is SequenceModels, not Sequence: a module named Sequence would shadow the
+    // standard library's protocol in every file that imports it (`Sequence.GPT` failed).
     products: [
-        .library(name: "Sequence", targets: ["Sequence"]),
+        .library(name: "SequenceModels", targets: ["SequenceModels"]),
     ],
     dependencies: [
         .package(path: "../TensorCore"),
@@ -13,11 +15,11 @@ let package = Package(
         .package(path: "../Optim"),
     ],
     targets: [
-        .target(name: "Sequence", dependencies: [
+        .target(name: "SequenceModels", dependencies: [
             .product(name: "TensorCore", package: "TensorCore"), .product(name: "NN", package: "NN"),
         ]),
         .testTarget(name: "SequenceTests", dependencies: [
-            "Sequence", .product(name: "TensorCore", package: "TensorCore"), .product(name: "NN", package: "NN"),
+            "SequenceModels", .product(name: "TensorCore", package: "TensorCore"), .product(name: "NN", package: "NN"),
             .product(name: "TensorCoreTesting", package: "TensorCore"), .product(name: "Optim", package: "Optim"),
         ], exclude: ["Fixtures"]),
     ],

@@ -1,6 +1,6 @@
 import NN
 import Optim
-import Sequence
+import SequenceModels
 import TensorCore
 
 /// LSTM layer and GPT training step, named as in peers/torch_bench.py.

@@ -3,7 +3,7 @@ import Datasets
 import Foundation
 import NN
 import Optim
-import Sequence
+import SequenceModels
 import TensorCore
 
 /// `tessera train gpt` and `tessera train char-rnn`: character-level language models on

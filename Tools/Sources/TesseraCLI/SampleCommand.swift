@@ -1,7 +1,7 @@
 import CheckpointHDF5
 import Foundation
 import NN
-import Sequence
+import SequenceModels
 import TensorCore
 
 /// `tessera sample gpt|char-rnn --checkpoint FILE --prompt TEXT`: continues text with a

@@ -2,7 +2,7 @@ import Datasets
 import Foundation
 import NN
 import Optim
-import Sequence
+import SequenceModels
 import TensorCore
 
 /// `tessera train sentiment`: a small Transformer encoder classifies Pang & Lee movie-review

@@ -1,5 +1,5 @@
 import Foundation
-import Sequence
+import SequenceModels
 import Testing
 @testable import TesseraCLI
 

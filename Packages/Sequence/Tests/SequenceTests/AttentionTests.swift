@@ -3,7 +3,7 @@ import Testing
 import NN
 import TensorCore
 import TensorCoreTesting
-@testable import Sequence
+@testable import SequenceModels
 
 @Suite("Attention and Transformers")
 struct AttentionTests {

@@ -2,7 +2,7 @@ import Testing
 import NN
 import TensorCore
 import TensorCoreTesting
-@testable import Sequence
+@testable import SequenceModels
 
 /// Recurrent layers, attention, Transformers and the language models on an emulated
 /// device (`emulated:0`), training and generating: nothing may be made on the CPU, and the numbers

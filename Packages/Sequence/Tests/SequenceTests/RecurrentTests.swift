@@ -2,7 +2,7 @@ import Testing
 import NN
 import TensorCore
 import TensorCoreTesting
-@testable import Sequence
+@testable import SequenceModels
 
 @Suite("Recurrent layers")
 struct RecurrentTests {

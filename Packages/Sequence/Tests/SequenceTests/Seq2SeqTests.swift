@@ -4,7 +4,7 @@ import NN
 import Optim
 import TensorCore
 import TensorCoreTesting
-@testable import Sequence
+@testable import SequenceModels
 
 @Suite("Seq2seq, beam search and BLEU")
 struct Seq2SeqTests {

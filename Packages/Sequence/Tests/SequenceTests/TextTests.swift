@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import TensorCore
-@testable import Sequence
+@testable import SequenceModels
 
 @Suite("Tokenizers and text batches")
 struct TextTests {
