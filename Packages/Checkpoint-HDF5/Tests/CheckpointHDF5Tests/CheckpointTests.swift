@@ -94,8 +94,9 @@ struct CheckpointTests {
         #expect(throws: CheckpointError.self) { try CheckpointFile.load(from: truncated) }
     }
 
-    @Test func foreignHDF5FilesAreRecognised() throws {
-        guard let python = interopPython() else { return }
+    @Test(.enabled(if: interopPythonPath != nil, "needs python3 with h5py"))
+    func foreignHDF5FilesAreRecognised() throws {
+        let python = try #require(interopPythonPath)
         let path = temporaryPath("foreign.h5")
         try runPython(python, "import h5py, numpy as np\nwith h5py.File('\(path)', 'w') as f: f['x'] = np.arange(3)")
         #expect(throws: CheckpointError.foreign(path: path, reason: "an HDF5 file without Tessera's header")) {
@@ -179,8 +180,9 @@ struct CheckpointTests {
         #expect(try CheckpointFile.load(from: latest).model["w"]!.scalars == [5])
     }
 
-    @Test func h5pyReadsTheFilesAsPlainArrays() throws {
-        guard let python = interopPython() else { return }
+    @Test(.enabled(if: interopPythonPath != nil, "needs python3 with h5py"))
+    func h5pyReadsTheFilesAsPlainArrays() throws {
+        let python = try #require(interopPythonPath)
         let path = temporaryPath("interop.h5")
         let c = sampleCheckpoint()
         try CheckpointFile.save(c, to: path)
@@ -203,6 +205,10 @@ struct CheckpointTests {
 }
 
 /// A Python with h5py (Debian's python3-h5py or the peers venv), or nil to skip.
+/// A python3 with h5py (the system's or the peers venv), found once; tests needing it are
+/// skipped where there is none.
+let interopPythonPath = interopPython()
+
 func interopPython() -> String? {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import TensorCore
+@testable import TensorCore
 import TensorCoreTesting
 
 @Suite("Convolution and pooling")

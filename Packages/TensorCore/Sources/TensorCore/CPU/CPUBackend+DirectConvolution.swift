@@ -11,15 +11,16 @@ import CTesseraKernels
 /// for single-channel inputs — elsewhere it stays on GEMM unless asked for
 /// (`directWeightGradient`).
 extension CPUBackend {
-    /// Off sends every convolution through im2col + GEMM (tests compare the two paths).
-    nonisolated(unsafe) public static var directConvolutionEnabled = true
+    /// Off sends every convolution through im2col + GEMM. Internal: the tests compare the two
+    /// paths (`@testable`); a user cannot turn a kernel choice off by accident.
+    nonisolated(unsafe) static var directConvolutionEnabled = true
 
     /// Output channels up to which the direct kernels win over im2col + GEMM on this machine
     /// (LeNet's 6 and 16, ResNet-20's first stage's 16: the GEMMs there have 6-16 rows).
     static let directConvolutionMaxChannels = 16
 
-    /// The weight gradient through the direct kernel (tests turn it on to check it).
-    nonisolated(unsafe) public static var directWeightGradient = false
+    /// The weight gradient through the direct kernel (internal: tests turn it on to check it).
+    nonisolated(unsafe) static var directWeightGradient = false
 
     enum ConvolutionPass { case forward, inputGradient, weightGradient }
 
