@@ -10,11 +10,11 @@ let package = Package(
     dependencies: [
         .package(path: "../Packages/TensorCore"),
         .package(path: "../Packages/NN"),
+        .package(path: "../Packages/Zlib"),
     ],
     targets: [
-        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "Datasets", dependencies: [
-            "CZlib",
+            .product(name: "Zlib", package: "Zlib"),
             .product(name: "TensorCore", package: "TensorCore"),
             .product(name: "NN", package: "NN"),
         ]),

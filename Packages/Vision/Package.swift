@@ -9,12 +9,12 @@ let package = Package(
     dependencies: [
         .package(path: "../TensorCore"),
         .package(path: "../NN"),
+        .package(path: "../Zlib"),
     ],
     targets: [
         // zlib for PNG's deflate streams and chunk CRCs.
-        .systemLibrary(name: "CVisionZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "Vision", dependencies: [
-            "CVisionZlib", .product(name: "TensorCore", package: "TensorCore"), .product(name: "NN", package: "NN"),
+            .product(name: "Zlib", package: "Zlib"), .product(name: "TensorCore", package: "TensorCore"), .product(name: "NN", package: "NN"),
         ]),
         .testTarget(name: "VisionTests", dependencies: [
             "Vision", .product(name: "TensorCore", package: "TensorCore"), .product(name: "NN", package: "NN"),

@@ -1,4 +1,4 @@
-import CVisionZlib
+import Zlib
 import Foundation
 import TensorCore
 
@@ -71,9 +71,7 @@ public enum PNG {
             guard length >= 0, length <= bytes.count - offset - 12 else { throw ImageError.corrupt(name, reason: "chunk \(type) overruns the file") }
             let body = Array(bytes[(offset + 8)..<(offset + 8 + length)])
             let storedCRC = readBigEndian(bytes, offset + 8 + length)
-            let actualCRC = bytes[(offset + 4)..<(offset + 8 + length)].withContiguousStorageIfAvailable {
-                UInt32(crc32(0, $0.baseAddress, uInt($0.count)))
-            } ?? 0
+            let actualCRC = Zlib.crc32(Array(bytes[(offset + 4)..<(offset + 8 + length)]))
             guard storedCRC == actualCRC else { throw ImageError.corrupt(name, reason: "CRC mismatch in \(type)") }
             switch type {
             case "IHDR":
@@ -137,22 +135,18 @@ public enum PNG {
         out += bigEndian(UInt32(body.count))
         let typed = Array(type.utf8) + body
         out += typed
-        out += bigEndian(UInt32(typed.withUnsafeBufferPointer { crc32(0, $0.baseAddress, uInt($0.count)) }))
+        out += bigEndian(Zlib.crc32(typed))
     }
 
-    static func deflate(_ input: [UInt8]) -> [UInt8] {
-        var length = compressBound(uLong(input.count))
-        var output = [UInt8](repeating: 0, count: Int(length))
-        _ = compress2(&output, &length, input, uLong(input.count), 6)
-        return Array(output[0..<Int(length)])
-    }
+    static func deflate(_ input: [UInt8]) -> [UInt8] { Zlib.deflate(input, format: .zlib) }
 
+    /// The image data, which must inflate to exactly `expected` bytes (never more is produced).
     static func inflate(_ input: [UInt8], expected: Int, name: String) throws -> [UInt8] {
-        var output = [UInt8](repeating: 0, count: expected)
-        var length = uLong(expected)
-        let status = uncompress(&output, &length, input, uLong(input.count))
-        guard status == Z_OK, Int(length) == expected else {
-            throw ImageError.corrupt(name, reason: "image data does not inflate to \(expected) bytes (zlib \(status))")
+        let output: [UInt8]
+        do { output = try Zlib.inflate(input, limit: expected) }
+        catch { throw ImageError.corrupt(name, reason: "image data does not inflate to \(expected) bytes (\(error))") }
+        guard output.count == expected else {
+            throw ImageError.corrupt(name, reason: "image data inflates to \(output.count) bytes, not \(expected)")
         }
         return output
     }
