@@ -183,11 +183,10 @@ public final class MultiheadAttention: Module {
         let attended: Tensor, weights: Tensor?
         if needWeights {
             let scale = 1 / Double(d).squareRoot()
-            var scores = qh.matmul(kh.transposed()) * scale
-            if let mask { scores = mask.dtype == .bool ? scores.maskedFill(mask.logicalNot(), with: -.infinity) : scores + mask }
-            let probabilities = scores.softmax(axis: -1)
-            let dropped = p > 0 ? NN.dropout(probabilities, p: p, generator: generator) : probabilities
-            attended = dropped.matmul(vh)
+            // TensorCore's reference formula gives the weights; dropout stays NN's (its own stream).
+            let reference = Tensor.attentionFormula(query: qh, key: kh, value: vh, mask: mask, isCausal: false, scale: scale)
+            let probabilities = reference.weights
+            attended = p > 0 ? NN.dropout(probabilities, p: p, generator: generator).matmul(vh) : reference.output
             weights = averageWeights ? probabilities.mean(axis: 1) : probabilities
         } else {
             // Causal without other masks and no cache offset: the fused kernel's own causal path.

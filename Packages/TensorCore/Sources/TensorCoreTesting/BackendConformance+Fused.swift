@@ -73,7 +73,7 @@ extension BackendConformance {
                   tolerance: Tolerance(absolute: 1e-5, relative: 1e-4), loc) { b, reference, i, o in
                 if reference {
                     b.composedAttention(query: i[0], key: i[1], value: i[2], scale: 0.6, causal: causal, into: o[0], probabilities: o[1])
-                    b.composedAttentionBackward(query: i[0], key: i[1], value: i[2], probabilities: o[1], gradient: i[3], scale: 0.6,
+                    b.composedAttentionBackward(query: i[0], key: i[1], value: i[2], probabilities: o[1], gradient: i[3], scale: 0.6, causal: causal,
                                                 gradQuery: o[2], gradKey: o[3], gradValue: o[4])
                 } else {
                     b.attention(query: i[0], key: i[1], value: i[2], scale: 0.6, causal: causal, into: o[0], probabilities: o[1])

@@ -27,6 +27,8 @@ extension Layout {
     }
 }
 
+/// The defaults derive from `Tensor.attentionFormula`: the forward evaluates it, the backward is
+/// its vector-Jacobian product (the saved probabilities are not needed: the formula recomputes them).
 extension AttentionOps {
     public func attention(query: Operand, key: Operand, value: Operand, scale: Double, causal: Bool,
                           into out: Operand, probabilities: Operand) {
@@ -36,58 +38,25 @@ extension AttentionOps {
 
     public func composedAttention(query: Operand, key: Operand, value: Operand, scale: Double, causal: Bool,
                                   into out: Operand, probabilities: Operand) {
-        let scores = makeOperand(shape: probabilities.shape, dtype: probabilities.dtype)
-        matmul(query, key.with(layout: key.layout.transposingLastTwo()), into: scores)
-        binary(.multiply, scores, scalar: scale, scalarIsLeft: false, into: scores)
-        if causal {
-            let r = scores.shape.count
-            let l = scores.shape[r - 2], s = scores.shape[r - 1]
-            let mask = causalMask(queries: l, keys: s, dtype: scores.dtype)
-            binary(.add, scores, mask.with(layout: mask.layout.broadcast(to: scores.shape)), into: scores)
+        evaluateReferenceFormula([query, key, value], into: [out, probabilities]) { x in
+            let r = Tensor.attentionFormula(query: x[0], key: x[1], value: x[2], isCausal: causal, scale: scale)
+            return [r.output, r.weights]
         }
-        softmax(scores, axis: scores.shape.count - 1, log: false, into: probabilities)
-        matmul(probabilities, value, into: out)
     }
 
     public func attentionBackward(query: Operand, key: Operand, value: Operand, probabilities: Operand,
                                   gradient: Operand, scale: Double, causal: Bool,
                                   gradQuery: Operand, gradKey: Operand, gradValue: Operand) {
         composedAttentionBackward(query: query, key: key, value: value, probabilities: probabilities,
-                                  gradient: gradient, scale: scale, gradQuery: gradQuery, gradKey: gradKey,
-                                  gradValue: gradValue)
+                                  gradient: gradient, scale: scale, causal: causal, gradQuery: gradQuery,
+                                  gradKey: gradKey, gradValue: gradValue)
     }
 
-    /// With P the weights: dV = Pᵀ g, dS = s · P ⊙ (g Vᵀ − rowsum(g Vᵀ ⊙ P)), dQ = dS K,
-    /// dK = dSᵀ Q. The mask needs no term: masked weights are 0.
     public func composedAttentionBackward(query: Operand, key: Operand, value: Operand, probabilities: Operand,
-                                          gradient: Operand, scale: Double,
+                                          gradient: Operand, scale: Double, causal: Bool,
                                           gradQuery: Operand, gradKey: Operand, gradValue: Operand) {
-        let p = probabilities, r = p.shape.count
-        let gradScores = makeOperand(shape: p.shape, dtype: p.dtype)
-        matmul(gradient, value.with(layout: value.layout.transposingLastTwo()), into: gradScores)
-        let product = makeOperand(shape: p.shape, dtype: p.dtype)
-        binary(.multiply, gradScores, p, into: product)
-        var rowShape = p.shape
-        rowShape[r - 1] = 1
-        let rowDots = makeOperand(shape: rowShape, dtype: p.dtype)
-        reduce(.sum, product, axes: [r - 1], into: rowDots)
-        binary(.subtract, gradScores, rowDots.with(layout: rowDots.layout.broadcast(to: p.shape)), into: gradScores)
-        binary(.multiply, gradScores, p, into: gradScores)
-        binary(.multiply, gradScores, scalar: scale, scalarIsLeft: false, into: gradScores)
-        matmul(gradScores, key, into: gradQuery)
-        matmul(gradScores.with(layout: gradScores.layout.transposingLastTwo()), query, into: gradKey)
-        matmul(p.with(layout: p.layout.transposingLastTwo()), gradient, into: gradValue)
-    }
-
-    /// `[l, s]` additive mask: 0 where key `j <= i`, -inf after.
-    private func causalMask(queries l: Int, keys s: Int, dtype: DType) -> Operand {
-        let mask = makeOperand(shape: [l, s], dtype: .float64)
-        var host = [Double](repeating: 0, count: l * s)
-        for i in 0..<l { for j in (i + 1)..<Swift.max(i + 1, s) { host[i * s + j] = -.infinity } }
-        host.withUnsafeBytes { copyFromHost($0, into: mask.storage) }
-        if dtype == .float64 { return mask }
-        let cast = makeOperand(shape: [l, s], dtype: dtype)
-        copy(mask, into: cast)
-        return cast
+        evaluateReferenceGradients([query, key, value], seeds: [gradient], into: [gradQuery, gradKey, gradValue]) { x in
+            [Tensor.attentionFormula(query: x[0], key: x[1], value: x[2], isCausal: causal, scale: scale).output]
+        }
     }
 }

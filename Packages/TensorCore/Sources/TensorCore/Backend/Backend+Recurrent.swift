@@ -170,83 +170,37 @@ extension RecurrentOps {
                                 hiddenGradient: hiddenGradient)
     }
 
-    // Small builders so the compositions read like the formulas.
-    private func map(_ op: UnaryOp, _ x: Operand) -> Operand {
-        let out = makeOperand(shape: x.shape, dtype: x.dtype)
-        unary(op, x, into: out)
-        return out
-    }
-
-    private func zip(_ op: BinaryOp, _ a: Operand, _ b: Operand) -> Operand {
-        let out = makeOperand(shape: a.shape, dtype: a.dtype)
-        binary(op, a, b, into: out)
-        return out
-    }
-
-    /// `1 - x`.
-    private func oneMinus(_ x: Operand) -> Operand {
-        let out = makeOperand(shape: x.shape, dtype: x.dtype)
-        binary(.subtract, x, scalar: 1, scalarIsLeft: true, into: out)
-        return out
-    }
-
-    /// `σ'` written through the output: `y (1 - y)`.
-    private func sigmoidSlope(_ y: Operand) -> Operand { zip(.multiply, y, oneMinus(y)) }
-    /// `tanh'` written through the output: `1 - y²`.
-    private func tanhSlope(_ y: Operand) -> Operand { oneMinus(map(.square, y)) }
+    // The defaults derive from the Tensor-level formulas (`Tensor.composedLSTMCell`,
+    // `composedGRUCell`): the forward evaluates them, the backward is their vector-Jacobian product.
 
     public func composedLSTMCell(gates: Operand, cell: Operand, into out: Operand) {
-        let h = cell.shape[1]
-        let i = map(.sigmoid, gates.columnBlock(0, width: h)), f = map(.sigmoid, gates.columnBlock(1, width: h))
-        let g = map(.tanh, gates.columnBlock(2, width: h)), o = map(.sigmoid, gates.columnBlock(3, width: h))
-        let newCell = out.first(1)
-        binary(.add, zip(.multiply, f, cell), zip(.multiply, i, g), into: newCell)
-        binary(.multiply, o, map(.tanh, newCell), into: out.first(0))
+        evaluateReferenceFormula([gates, cell], into: [out.first(0), out.first(1)]) { x in
+            let (h, c) = Tensor.composedLSTMCell(gates: x[0], cell: x[1])
+            return [h, c]
+        }
     }
 
+    /// `newCell` is not needed: the formula recomputes it.
     public func composedLSTMCellBackward(gates: Operand, cell: Operand, newCell: Operand, gradient: Operand,
                                          gatesGradient: Operand, cellGradient: Operand) {
-        let h = cell.shape[1]
-        let i = map(.sigmoid, gates.columnBlock(0, width: h)), f = map(.sigmoid, gates.columnBlock(1, width: h))
-        let g = map(.tanh, gates.columnBlock(2, width: h)), o = map(.sigmoid, gates.columnBlock(3, width: h))
-        let gh = gradient.first(0), gc = gradient.first(1)
-        let tc = map(.tanh, newCell)
-        // Total gradient reaching c': directly, and through h' = o·tanh(c').
-        let gcTotal = zip(.add, gc, zip(.multiply, zip(.multiply, gh, o), tanhSlope(tc)))
-        binary(.multiply, zip(.multiply, gcTotal, g), sigmoidSlope(i), into: gatesGradient.columnBlock(0, width: h))
-        binary(.multiply, zip(.multiply, gcTotal, cell), sigmoidSlope(f), into: gatesGradient.columnBlock(1, width: h))
-        binary(.multiply, zip(.multiply, gcTotal, i), tanhSlope(g), into: gatesGradient.columnBlock(2, width: h))
-        binary(.multiply, zip(.multiply, gh, tc), sigmoidSlope(o), into: gatesGradient.columnBlock(3, width: h))
-        binary(.multiply, gcTotal, f, into: cellGradient)
-    }
-
-    /// r, z and n of a GRU step.
-    private func gruGates(_ x: Operand, _ hg: Operand, _ h: Int) -> (r: Operand, z: Operand, n: Operand) {
-        let r = map(.sigmoid, zip(.add, x.columnBlock(0, width: h), hg.columnBlock(0, width: h)))
-        let z = map(.sigmoid, zip(.add, x.columnBlock(1, width: h), hg.columnBlock(1, width: h)))
-        let n = map(.tanh, zip(.add, x.columnBlock(2, width: h), zip(.multiply, r, hg.columnBlock(2, width: h))))
-        return (r, z, n)
+        evaluateReferenceGradients([gates, cell], seeds: [gradient.first(0), gradient.first(1)],
+                                   into: [gatesGradient, cellGradient]) { x in
+            let (h, c) = Tensor.composedLSTMCell(gates: x[0], cell: x[1])
+            return [h, c]
+        }
     }
 
     public func composedGRUCell(inputGates: Operand, hiddenGates: Operand, hidden: Operand, into out: Operand) {
-        let (_, z, n) = gruGates(inputGates, hiddenGates, hidden.shape[1])
-        // n + z (h - n)
-        binary(.add, n, zip(.multiply, z, zip(.subtract, hidden, n)), into: out)
+        evaluateReferenceFormula([inputGates, hiddenGates, hidden], into: [out]) { x in
+            [Tensor.composedGRUCell(inputGates: x[0], hiddenGates: x[1], hidden: x[2])]
+        }
     }
 
     public func composedGRUCellBackward(inputGates: Operand, hiddenGates: Operand, hidden: Operand, gradient: Operand,
                                         inputGatesGradient: Operand, hiddenGatesGradient: Operand, hiddenGradient: Operand) {
-        let h = hidden.shape[1]
-        let (r, z, n) = gruGates(inputGates, hiddenGates, h)
-        binary(.multiply, gradient, z, into: hiddenGradient)
-        let nPre = zip(.multiply, zip(.multiply, gradient, oneMinus(z)), tanhSlope(n))
-        let zPre = zip(.multiply, zip(.multiply, gradient, zip(.subtract, hidden, n)), sigmoidSlope(z))
-        let rPre = zip(.multiply, zip(.multiply, nPre, hiddenGates.columnBlock(2, width: h)), sigmoidSlope(r))
-        for (k, value) in [rPre, zPre].enumerated() {
-            copy(value, into: inputGatesGradient.columnBlock(k, width: h))
-            copy(value, into: hiddenGatesGradient.columnBlock(k, width: h))
+        evaluateReferenceGradients([inputGates, hiddenGates, hidden], seeds: [gradient],
+                                   into: [inputGatesGradient, hiddenGatesGradient, hiddenGradient]) { x in
+            [Tensor.composedGRUCell(inputGates: x[0], hiddenGates: x[1], hidden: x[2])]
         }
-        copy(nPre, into: inputGatesGradient.columnBlock(2, width: h))
-        binary(.multiply, nPre, r, into: hiddenGatesGradient.columnBlock(2, width: h))
     }
 }

@@ -22,7 +22,7 @@ extension CPUBackend {
         let operands = [query, key, value, gradient, gradQuery, gradKey, gradValue]
         guard fusedAttentionApplies(operands), probabilities.layout.isContiguous else {
             return composedAttentionBackward(query: query, key: key, value: value, probabilities: probabilities,
-                                             gradient: gradient, scale: scale, gradQuery: gradQuery,
+                                             gradient: gradient, scale: scale, causal: causal, gradQuery: gradQuery,
                                              gradKey: gradKey, gradValue: gradValue)
         }
         withAttentionArguments(operands, scale: scale, causal: causal, probabilities: probabilities) { args in

@@ -80,6 +80,16 @@ extension Tensor {
     /// path for masks and dropout.
     public static func composedAttention(query: Tensor, key: Tensor, value: Tensor, mask: Tensor?, isCausal: Bool,
                                          dropout: Double, scale: Double, generator: RandomGenerator?) -> Tensor {
+        attentionFormula(query: query, key: key, value: value, mask: mask, isCausal: isCausal, dropout: dropout,
+                         scale: scale, generator: generator).output
+    }
+
+    /// The reference formula of the `attention` requirement (and, through autograd, of
+    /// `attentionBackward`): the output and the attention weights (after dropout), as
+    /// `softmax(scale · q kᵀ + causal and given masks) v`. Differentiable to any order.
+    public static func attentionFormula(query: Tensor, key: Tensor, value: Tensor, mask: Tensor? = nil,
+                                        isCausal: Bool, dropout: Double = 0, scale: Double,
+                                        generator: RandomGenerator? = nil) -> (output: Tensor, weights: Tensor) {
         var scores = query.matmul(key.transposed()) * scale
         let l = scores.shape[scores.rank - 2], s = scores.shape[scores.rank - 1]
         if isCausal {
@@ -96,6 +106,6 @@ extension Tensor {
                                         generator: generator)
             weights = weights * keep * (1 / (1 - dropout))
         }
-        return weights.matmul(value)
+        return (weights.matmul(value), weights)
     }
 }
