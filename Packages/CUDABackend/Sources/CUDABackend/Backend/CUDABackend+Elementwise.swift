@@ -1,35 +1,65 @@
 import TensorCore
 
-/// Operation codes shared with the kernels' switch statements (KernelSource+Elementwise).
+/// The operation codes the element-wise kernels switch on. The declaration order is the
+/// numbering, and the kernels' `case UNARY_EXP:` labels are macros generated from these cases
+/// (`KernelPrelude.opCodes`), so the two sides cannot drift apart; a `UnaryOp`/`BinaryOp` case
+/// without a code is a compile error in `CUDAOpCode`'s switches.
+enum UnaryCode: Int32, CaseIterable {
+    case negate, abs, sign, square, reciprocal, exp, log, log1p, expm1, sqrt, rsqrt, sin, cos, tanh, sigmoid, erf
+    case relu, gelu, geluTanh, silu, softplus, leakyRelu, elu, pow, clamp
+}
+
+enum BinaryCode: Int32, CaseIterable {
+    case add, subtract, multiply, divide, pow, maximum, minimum, equal, notEqual, less, lessEqual, greater, greaterEqual
+    case logicalAnd, logicalOr, logicalXor, passWherePositive, geluBackward, geluTanhBackward
+}
+
+/// `UNARY_LEAKY_RELU` for `leakyRelu`: the C macro of a code.
+func cMacroName<Code: RawRepresentable>(_ prefix: String, _ code: Code) -> String {
+    var name = prefix + "_"
+    for character in String(describing: code) {
+        if character.isUppercase { name += "_" }
+        name += character.uppercased()
+    }
+    return name
+}
+
 enum CUDAOpCode {
+    /// `#define UNARY_NEGATE 0` … for every code: part of every module's prelude.
+    static var definitions: String {
+        (UnaryCode.allCases.map { "#define \(cMacroName("UNARY", $0)) \($0.rawValue)" }
+            + BinaryCode.allCases.map { "#define \(cMacroName("BINARY", $0)) \($0.rawValue)" }).joined(separator: "\n")
+    }
+
     static func unary(_ op: UnaryOp, dtype: DType) -> (code: Int32, p0: Double, p1: Double) {
+        func plain(_ c: UnaryCode) -> (Int32, Double, Double) { (c.rawValue, 0, 0) }
         switch op {
-        case .negate: return (0, 0, 0)
-        case .abs: return (1, 0, 0)
-        case .sign: return (2, 0, 0)
-        case .square: return (3, 0, 0)
-        case .reciprocal: return (4, 0, 0)
-        case .exp: return (5, 0, 0)
-        case .log: return (6, 0, 0)
-        case .log1p: return (7, 0, 0)
-        case .expm1: return (8, 0, 0)
-        case .sqrt: return (9, 0, 0)
-        case .rsqrt: return (10, 0, 0)
-        case .sin: return (11, 0, 0)
-        case .cos: return (12, 0, 0)
-        case .tanh: return (13, 0, 0)
-        case .sigmoid: return (14, 0, 0)
-        case .erf: return (15, 0, 0)
-        case .relu: return (16, 0, 0)
-        case .gelu: return (17, 0, 0)
-        case .geluTanh: return (18, 0, 0)
-        case .silu: return (19, 0, 0)
-        case .softplus(let beta, let threshold): return (20, beta, threshold)
-        case .leakyRelu(let slope): return (21, slope, 0)
-        case .elu(let alpha): return (22, alpha, 0)
-        case .pow(let exponent): return (23, exponent, 0)
+        case .negate: return plain(.negate)
+        case .abs: return plain(.abs)
+        case .sign: return plain(.sign)
+        case .square: return plain(.square)
+        case .reciprocal: return plain(.reciprocal)
+        case .exp: return plain(.exp)
+        case .log: return plain(.log)
+        case .log1p: return plain(.log1p)
+        case .expm1: return plain(.expm1)
+        case .sqrt: return plain(.sqrt)
+        case .rsqrt: return plain(.rsqrt)
+        case .sin: return plain(.sin)
+        case .cos: return plain(.cos)
+        case .tanh: return plain(.tanh)
+        case .sigmoid: return plain(.sigmoid)
+        case .erf: return plain(.erf)
+        case .relu: return plain(.relu)
+        case .gelu: return plain(.gelu)
+        case .geluTanh: return plain(.geluTanh)
+        case .silu: return plain(.silu)
+        case .softplus(let beta, let threshold): return (UnaryCode.softplus.rawValue, beta, threshold)
+        case .leakyRelu(let slope): return (UnaryCode.leakyRelu.rawValue, slope, 0)
+        case .elu(let alpha): return (UnaryCode.elu.rawValue, alpha, 0)
+        case .pow(let exponent): return (UnaryCode.pow.rawValue, exponent, 0)
         case .clamp(let lo, let hi):
-            guard dtype.isInteger else { return (24, lo, hi) }
+            guard dtype.isInteger else { return (UnaryCode.clamp.rawValue, lo, hi) }
             // Integer bounds saturate to the type's range (an infinite bound means none).
             let range: (Double, Double)
             switch dtype {
@@ -38,33 +68,35 @@ enum CUDAOpCode {
             default: range = (-9.2233720368547748e18, 9.2233720368547748e18)
             }
             func bound(_ v: Double) -> Double { v.isNaN ? 0 : Swift.min(Swift.max(v, range.0), range.1) }
-            return (24, bound(lo), bound(hi))
+            return (UnaryCode.clamp.rawValue, bound(lo), bound(hi))
         case .logicalNot: return (-1, 0, 0)
         }
     }
 
     static func binary(_ op: BinaryOp) -> Int32 {
+        let code: BinaryCode
         switch op {
-        case .add: return 0
-        case .subtract: return 1
-        case .multiply: return 2
-        case .divide: return 3
-        case .pow: return 4
-        case .maximum: return 5
-        case .minimum: return 6
-        case .equal: return 7
-        case .notEqual: return 8
-        case .less: return 9
-        case .lessEqual: return 10
-        case .greater: return 11
-        case .greaterEqual: return 12
-        case .logicalAnd: return 13
-        case .logicalOr: return 14
-        case .logicalXor: return 15
-        case .passWherePositive: return 16
-        case .geluBackward: return 17
-        case .geluTanhBackward: return 18
+        case .add: code = .add
+        case .subtract: code = .subtract
+        case .multiply: code = .multiply
+        case .divide: code = .divide
+        case .pow: code = .pow
+        case .maximum: code = .maximum
+        case .minimum: code = .minimum
+        case .equal: code = .equal
+        case .notEqual: code = .notEqual
+        case .less: code = .less
+        case .lessEqual: code = .lessEqual
+        case .greater: code = .greater
+        case .greaterEqual: code = .greaterEqual
+        case .logicalAnd: code = .logicalAnd
+        case .logicalOr: code = .logicalOr
+        case .logicalXor: code = .logicalXor
+        case .passWherePositive: code = .passWherePositive
+        case .geluBackward: code = .geluBackward
+        case .geluTanhBackward: code = .geluTanhBackward
         }
+        return code.rawValue
     }
 }
 

@@ -29,7 +29,7 @@ public enum KernelModule: String, CaseIterable, Sendable {
 
     /// The full CUDA C source of this module for `dtype`.
     public func source(for dtype: DType?) -> String {
-        var parts = [KernelPrelude.common]
+        var parts = [KernelPrelude.common, CUDAOpCode.definitions]
         if let dtype { parts.append(KernelPrelude.types(dtype)) }
         switch self {
         case .elementwise: parts.append(ElementwiseKernels.source)

@@ -1,5 +1,6 @@
 /// Element-wise kernels for one dtype: fill, unary, binary (tensor-tensor and tensor-scalar),
-/// comparisons into bool, select. Operation codes are `CUDAOpCode`'s; operands are strided
+/// comparisons into bool, select. Operation codes are the `UNARY_*`/`BINARY_*` macros the prelude
+/// generates from `CUDAOpCode`; operands are strided
 /// unless `contiguous` says all of them are row-major without gaps.
 enum ElementwiseKernels {
     static let source = #"""
@@ -7,42 +8,42 @@ enum ElementwiseKernels {
     #if IS_FLOAT
         F v = (F)x;
         switch (op) {
-        case 0: return -x;
-        case 1: return x < 0 ? -x : x;
-        case 2: return x > 0 ? (C)1 : (x < 0 ? (C)-1 : (C)0);
-        case 3: return x * x;
-        case 4: return (C)((F)1 / v);
-        case 5: return (C)exp(v);
-        case 6: return (C)log(v);
-        case 7: return (C)log1p(v);
-        case 8: return (C)expm1(v);
-        case 9: return (C)sqrt(v);
-        case 10: return (C)rsqrt(v);
-        case 11: return (C)sin(v);
-        case 12: return (C)cos(v);
-        case 13: return (C)tanh(v);
-        case 14: return (C)((F)1 / ((F)1 + exp(-v)));
-        case 15: return (C)erf(v);
-        case 16: return x > 0 ? x : (C)0;
-        case 17: return (C)((F)0.5 * v * ((F)1 + erf(v * (F)0.70710678118654752440)));
-        case 18: return (C)((F)0.5 * v * ((F)1 + tanh((F)0.79788456080286535588 * (v + (F)0.044715 * v * v * v))));
-        case 19: return (C)(v / ((F)1 + exp(-v)));
-        case 20: { F b = (F)p0; return b * v > (F)p1 ? x : (C)(log1p(exp(b * v)) / b); }
-        case 21: return x > 0 ? x : (C)(v * (F)p0);
-        case 22: return x > 0 ? x : (C)((F)p0 * expm1(v));
-        case 23: return p0 == 2.0 ? x * x : (p0 == 0.5 ? (C)sqrt(v) : (C)pow(v, (F)p0));
-        case 24: { if (v != v) return x; F lo = (F)p0, hi = (F)p1; return (C)(v < lo ? lo : (v > hi ? hi : v)); }
+        case UNARY_NEGATE: return -x;
+        case UNARY_ABS: return x < 0 ? -x : x;
+        case UNARY_SIGN: return x > 0 ? (C)1 : (x < 0 ? (C)-1 : (C)0);
+        case UNARY_SQUARE: return x * x;
+        case UNARY_RECIPROCAL: return (C)((F)1 / v);
+        case UNARY_EXP: return (C)exp(v);
+        case UNARY_LOG: return (C)log(v);
+        case UNARY_LOG1P: return (C)log1p(v);
+        case UNARY_EXPM1: return (C)expm1(v);
+        case UNARY_SQRT: return (C)sqrt(v);
+        case UNARY_RSQRT: return (C)rsqrt(v);
+        case UNARY_SIN: return (C)sin(v);
+        case UNARY_COS: return (C)cos(v);
+        case UNARY_TANH: return (C)tanh(v);
+        case UNARY_SIGMOID: return (C)((F)1 / ((F)1 + exp(-v)));
+        case UNARY_ERF: return (C)erf(v);
+        case UNARY_RELU: return x > 0 ? x : (C)0;
+        case UNARY_GELU: return (C)((F)0.5 * v * ((F)1 + erf(v * (F)0.70710678118654752440)));
+        case UNARY_GELU_TANH: return (C)((F)0.5 * v * ((F)1 + tanh((F)0.79788456080286535588 * (v + (F)0.044715 * v * v * v))));
+        case UNARY_SILU: return (C)(v / ((F)1 + exp(-v)));
+        case UNARY_SOFTPLUS: { F b = (F)p0; return b * v > (F)p1 ? x : (C)(log1p(exp(b * v)) / b); }
+        case UNARY_LEAKY_RELU: return x > 0 ? x : (C)(v * (F)p0);
+        case UNARY_ELU: return x > 0 ? x : (C)((F)p0 * expm1(v));
+        case UNARY_POW: return p0 == 2.0 ? x * x : (p0 == 0.5 ? (C)sqrt(v) : (C)pow(v, (F)p0));
+        case UNARY_CLAMP: { if (v != v) return x; F lo = (F)p0, hi = (F)p1; return (C)(v < lo ? lo : (v > hi ? hi : v)); }
         default: return x;
         }
     #else
         switch (op) {
-        case 0: return (C)0 - x;
-        case 1: return x < 0 ? (C)0 - x : x;
-        case 2: return x > 0 ? (C)1 : (x < 0 ? (C)-1 : (C)0);
-        case 3: return x * x;
-        case 16: return x > 0 ? x : (C)0;
+        case UNARY_NEGATE: return (C)0 - x;
+        case UNARY_ABS: return x < 0 ? (C)0 - x : x;
+        case UNARY_SIGN: return x > 0 ? (C)1 : (x < 0 ? (C)-1 : (C)0);
+        case UNARY_SQUARE: return x * x;
+        case UNARY_RELU: return x > 0 ? x : (C)0;
         // p0, p1: bounds already saturated to the type's range by the host.
-        case 24: { C lo = (C)p0, hi = (C)p1; return x < lo ? lo : (x > hi ? hi : x); }
+        case UNARY_CLAMP: { C lo = (C)p0, hi = (C)p1; return x < lo ? lo : (x > hi ? hi : x); }
         default: return x;
         }
     #endif
@@ -50,45 +51,45 @@ enum ElementwiseKernels {
 
     __device__ __forceinline__ C binary_value(int op, C a, C b) {
         switch (op) {
-        case 0: return a + b;
-        case 1: return a - b;
-        case 2: return a * b;
+        case BINARY_ADD: return a + b;
+        case BINARY_SUBTRACT: return a - b;
+        case BINARY_MULTIPLY: return a * b;
     #if IS_FLOAT
-        case 3: return a / b;
-        case 4: return (C)pow((F)a, (F)b);
-        case 5: return a != a ? a : (b != b ? b : (a > b ? a : b));
-        case 6: return a != a ? a : (b != b ? b : (a < b ? a : b));
+        case BINARY_DIVIDE: return a / b;
+        case BINARY_POW: return (C)pow((F)a, (F)b);
+        case BINARY_MAXIMUM: return a != a ? a : (b != b ? b : (a > b ? a : b));
+        case BINARY_MINIMUM: return a != a ? a : (b != b ? b : (a < b ? a : b));
         // GELU backward, exact: a · (Φ(b) + b φ(b)).
-        case 17: { F x = (F)b; return (C)((F)a * ((F)0.5 * ((F)1 + erf(x * (F)0.70710678118654752440))
+        case BINARY_GELU_BACKWARD: { F x = (F)b; return (C)((F)a * ((F)0.5 * ((F)1 + erf(x * (F)0.70710678118654752440))
                                             + x * (F)0.39894228040143267794 * exp((F)-0.5 * x * x))); }
         // GELU backward, tanh form.
-        case 18: { F x = (F)b, k = (F)0.79788456080286535588, c = (F)0.044715;
+        case BINARY_GELU_TANH_BACKWARD: { F x = (F)b, k = (F)0.79788456080286535588, c = (F)0.044715;
                    F t = tanh(k * (x + c * x * x * x));
                    return (C)((F)a * ((F)0.5 * ((F)1 + t) + (F)0.5 * x * ((F)1 - t * t) * k * ((F)1 + (F)3 * c * x * x))); }
     #else
         // Integer division floors (PyTorch's floor_divide semantics for `/` on integers here);
         // division by zero gives 0, as the CPU backend.
-        case 3: { if (b == 0) return (C)0; double q = floor((double)a / (double)b); return (C)q; }
-        case 4: return (C)pow((double)a, (double)b);
-        case 5: return a > b ? a : b;
-        case 6: return a < b ? a : b;
+        case BINARY_DIVIDE: { if (b == 0) return (C)0; double q = floor((double)a / (double)b); return (C)q; }
+        case BINARY_POW: return (C)pow((double)a, (double)b);
+        case BINARY_MAXIMUM: return a > b ? a : b;
+        case BINARY_MINIMUM: return a < b ? a : b;
     #endif
-        case 16: return b > 0 ? a : (C)0;
+        case BINARY_PASS_WHERE_POSITIVE: return b > 0 ? a : (C)0;
         default: return a;
         }
     }
 
     __device__ __forceinline__ bool compare_value(int op, C a, C b) {
         switch (op) {
-        case 7: return a == b;
-        case 8: return a != b;
-        case 9: return a < b;
-        case 10: return a <= b;
-        case 11: return a > b;
-        case 12: return a >= b;
-        case 13: return (a != 0) && (b != 0);
-        case 14: return (a != 0) || (b != 0);
-        case 15: return (a != 0) != (b != 0);
+        case BINARY_EQUAL: return a == b;
+        case BINARY_NOT_EQUAL: return a != b;
+        case BINARY_LESS: return a < b;
+        case BINARY_LESS_EQUAL: return a <= b;
+        case BINARY_GREATER: return a > b;
+        case BINARY_GREATER_EQUAL: return a >= b;
+        case BINARY_LOGICAL_AND: return (a != 0) && (b != 0);
+        case BINARY_LOGICAL_OR: return (a != 0) || (b != 0);
+        case BINARY_LOGICAL_XOR: return (a != 0) != (b != 0);
         default: return false;
         }
     }
