@@ -1,9 +1,11 @@
 import Testing
 import TensorCore
 
-/// Kernel-level checks every backend must pass, against naive references computed on the
-/// host in Double. Generic over the backend and the floating dtype:
-/// `BackendConformance(backend: CPUBackend.shared, dtype: .float32).run()`.
+/// Kernel-level checks of every backend requirement, against references computed on the host
+/// in Double or the reference formulas run on the CPU in float64. Generic over the backend and
+/// the floating dtype: `BackendConformance(backend: CPUBackend.shared, dtype: .float32).run()`.
+/// Register the backend for its device first (the reference formulas make tensors there);
+/// WritingABackend.md describes what a backend implements.
 public struct BackendConformance {
     public let backend: any Backend
     public let dtype: DType
