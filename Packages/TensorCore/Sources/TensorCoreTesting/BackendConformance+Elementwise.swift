@@ -134,12 +134,13 @@ extension BackendConformance {
     }
 
     func scalarAndSelect(_ loc: SourceLocation) {
-        let v = Self.values(12, seed: 5).map { $0 * 3 }
+        var v = Self.values(12, seed: 5).map { $0 * 3 }
+        v[5] = 0.5   // exactly representable in every float dtype, so `equal` has a true case
         let x = upload(v, shape: [3, 4])
         let ops: [BinaryOp] = [.add, .subtract, .multiply, .divide, .pow, .maximum, .minimum, .equal, .less, .greater]
         for op in ops {
             for left in [false, true] {
-                let s = op == .equal ? v[5] : 1.5
+                let s = op == .equal ? 0.5 : 1.5
                 let input = op == .pow && left ? v : v.map { op == .pow ? Swift.abs($0) + 0.1 : $0 }
                 let operand = op == .pow && !left ? upload(input, shape: [3, 4]) : x
                 let out = backend.makeOperand(shape: [3, 4], dtype: op.isComparison ? .bool : dtype)

@@ -9,6 +9,14 @@ struct ConformanceTests {
         BackendConformance(backend: CPUBackend.shared, dtype: dtype).run()
     }
 
+    /// float16 and bfloat16 are stored, and computed in float32 on the CPU: the whole suite
+    /// holds within their precision (bfloat16 keeps 8 bits: cancellations in the layer-norm
+    /// backward cost a few of its ulps).
+    @Test(arguments: [(DType.float16, 1e-2), (.bfloat16, 5e-2)])
+    func cpuBackendPassesTheSuiteInReducedPrecision(dtype: DType, tolerance: Double) {
+        BackendConformance(backend: CPUBackend.shared, dtype: dtype, tolerance: Tolerance(absolute: tolerance, relative: tolerance)).run()
+    }
+
     /// The same suite on tensors big enough to take the multi-threaded paths.
     @Test func largeReductionsAndElementwiseAgreeAcrossThreadCounts() {
         let x = Tensor.randn([300, 257], generator: RandomGenerator(seed: 9))
@@ -51,3 +59,4 @@ struct EmulatedDeviceTests {
         #expect(message.contains("cpu") && message.contains("emulated:0"), "\(message)")
     }
 }
+
