@@ -32,7 +32,7 @@ public final class CPUBackend: Backend {
     }
 
     @inline(__always)
-    public func allocate(byteCount: Int) -> Storage { CPUAllocator.shared.allocate(byteCount: byteCount, for: self) }
+    public func allocate(byteCount: Int) -> Storage { CPUAllocator.shared.allocate(byteCount: byteCount, for: self, device: device) }
 
     public func copyFromHost(_ bytes: UnsafeRawBufferPointer, into storage: Storage) {
         guard let source = bytes.baseAddress, bytes.count > 0 else { return }

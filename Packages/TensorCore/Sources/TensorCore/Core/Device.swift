@@ -70,6 +70,7 @@ public enum Backends {
     }
 
     nonisolated(unsafe) private static var names: [String] = ["cpu"]
+    nonisolated(unsafe) private static var retired: [Entry] = []
     nonisolated(unsafe) private static let entries: UnsafeMutablePointer<Entry?> = {
         let table = UnsafeMutablePointer<Entry?>.allocate(capacity: maximumKinds)
         table.initialize(repeating: nil, count: maximumKinds)
@@ -114,6 +115,9 @@ public enum Backends {
         tensorCheck(kind != .cpu, "[device] the CPU backend is built in and cannot be replaced")
         let entry = Entry(kind: kind, provider: provider, unavailableReason: unavailableReason)
         pthread_mutex_lock(&tableLock)
+        // A replaced entry stays alive with its backends: storages do not retain their backend,
+        // and a reader may hold the old entry without a lock.
+        if let replaced = entries[kind.id] { retired.append(replaced) }
         entries[kind.id] = entry
         pthread_mutex_unlock(&tableLock)
     }

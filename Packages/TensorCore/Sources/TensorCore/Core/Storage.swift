@@ -17,17 +17,24 @@ public protocol StorageAllocator: AnyObject {
 public final class Storage {
     public let pointer: UnsafeMutableRawPointer
     public let byteCount: Int
-    /// The backend whose kernels read and write this memory.
-    public let backend: any Backend
+    /// The backend whose kernels read and write this memory. Not retained (two atomic
+    /// operations on every tensor made): a backend must outlive its storages, as registered
+    /// backends do (the registry never releases one, even when its kind is registered again).
+    public unowned(unsafe) let backend: any Backend
     /// `backend.device`, kept here so device checks need no call through the protocol.
     public let device: Device
     public let allocator: StorageAllocator
 
-    public init(pointer: UnsafeMutableRawPointer, byteCount: Int, backend: any Backend, allocator: StorageAllocator) {
+    public convenience init(pointer: UnsafeMutableRawPointer, byteCount: Int, backend: any Backend, allocator: StorageAllocator) {
+        self.init(pointer: pointer, byteCount: byteCount, backend: backend, device: backend.device, allocator: allocator)
+    }
+
+    /// With `device` given (it must be `backend.device`): no call through the protocol.
+    public init(pointer: UnsafeMutableRawPointer, byteCount: Int, backend: any Backend, device: Device, allocator: StorageAllocator) {
         self.pointer = pointer
         self.byteCount = byteCount
         self.backend = backend
-        self.device = backend.device
+        self.device = device
         self.allocator = allocator
     }
 
@@ -66,6 +73,11 @@ public final class CPUAllocator: StorageAllocator {
     /// Host memory for `backend`'s storages (the CPU backend, or a backend of host memory
     /// under another device kind).
     public func allocate(byteCount: Int, for backend: any Backend) -> Storage {
+        allocate(byteCount: byteCount, for: backend, device: backend.device)
+    }
+
+    /// `allocate(byteCount:for:)` with the backend's device given (the CPU backend's own path).
+    public func allocate(byteCount: Int, for backend: any Backend, device: Device) -> Storage {
         let size = bucket(byteCount)
         if size >= cacheThreshold {
             pthread_mutex_lock(&lock)
@@ -74,7 +86,7 @@ public final class CPUAllocator: StorageAllocator {
                 cachedBytes -= size
                 cacheHits += 1
                 pthread_mutex_unlock(&lock)
-                return Storage(pointer: block, byteCount: size, backend: backend, allocator: self)
+                return Storage(pointer: block, byteCount: size, backend: backend, device: device, allocator: self)
             }
             pthread_mutex_unlock(&lock)
         }
@@ -90,7 +102,7 @@ public final class CPUAllocator: StorageAllocator {
             tensorFailure("[allocate] out of host memory allocating \(size) bytes")
         }
         allocationCount &+= 1
-        return Storage(pointer: pointer, byteCount: size, backend: backend, allocator: self)
+        return Storage(pointer: pointer, byteCount: size, backend: backend, device: device, allocator: self)
     }
 
     public func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
