@@ -14,6 +14,7 @@ let package = Package(
         .package(path: "../Packages/Checkpoint-HDF5"),
         .package(path: "../Packages/Vision"),
         .package(path: "../Packages/Sequence"),
+        .package(path: "../Packages/Training"),
     ],
     targets: [
         .target(name: "TesseraCLI", dependencies: [
@@ -24,12 +25,14 @@ let package = Package(
             .product(name: "CheckpointHDF5", package: "Checkpoint-HDF5"),
             .product(name: "Vision", package: "Vision"),
             .product(name: "SequenceModels", package: "Sequence"),
+            .product(name: "Training", package: "Training"),
         ]),
         .executableTarget(name: "tessera", dependencies: ["TesseraCLI"]),
         .testTarget(name: "TesseraCLITests", dependencies: [
             "TesseraCLI", .product(name: "CheckpointHDF5", package: "Checkpoint-HDF5"),
             .product(name: "Datasets", package: "Datasets"), .product(name: "TensorCore", package: "TensorCore"),
             .product(name: "SequenceModels", package: "Sequence"),
+            .product(name: "Training", package: "Training"),
         ]),
     ],
     swiftLanguageModes: [.v5]

@@ -4,6 +4,7 @@ import Foundation
 import NN
 import Optim
 import TensorCore
+import Training
 import Vision
 
 /// `tessera attack`: clean versus adversarial accuracy of a LeNet under FGSM and PGD, and

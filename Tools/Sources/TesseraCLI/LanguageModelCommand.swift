@@ -5,6 +5,7 @@ import NN
 import Optim
 import SequenceModels
 import TensorCore
+import Training
 
 /// `tessera train gpt` and `tessera train char-rnn`: character-level language models on
 /// Shakespeare, with tokens/s progress, validation loss, loss curves, a checkpoint that

@@ -4,6 +4,7 @@ import NN
 import Optim
 import SequenceModels
 import TensorCore
+import Training
 
 /// `tessera train sentiment`: a small Transformer encoder classifies Pang & Lee movie-review
 /// sentences as positive or negative; or, with `--overfit N`, memorises N of them.
@@ -118,7 +119,7 @@ public struct SentimentCommand {
             }
             return Double(correct) / Double(rows.count)
         }
-        var history: [TrainCommand.EpochMetrics] = []
+        var history = TrainingHistory()
         for epoch in 1...epochs {
             let started = Date()
             let shuffled = permutation(trainRows.count, seed: seed &+ UInt64(epoch)).map { trainRows[$0] }
@@ -140,16 +141,23 @@ public struct SentimentCommand {
             }
             bar.finish(done: bar.total, work: seen, status: String(format: "loss %.4f", lossSum / Double(seen)))
             let trainAccuracy = accuracy(trainRows), heldOutAccuracy = accuracy(heldOutRows)
-            history.append(.init(trainLoss: lossSum / Double(seen), trainAccuracy: trainAccuracy, testLoss: .nan,
-                                 testAccuracy: heldOutAccuracy, seconds: Date().timeIntervalSince(started)))
+            history.epochs.append(EpochRecord(epoch: epoch, metrics: [
+                "train_loss": lossSum / Double(seen), "train_accuracy": trainAccuracy,
+                "validation_accuracy": heldOutAccuracy, "seconds": Date().timeIntervalSince(started)]))
             output(String(format: "epoch %d: train loss %.4f, train accuracy %.4f, held-out accuracy %.4f", epoch,
                           lossSum / Double(seen), trainAccuracy, heldOutAccuracy))
         }
         let out = outDirectory ?? "runs/sentiment"
-        try TrainCommand().writeOutputs(history, to: out)
-        let last = history.last!
-        output(String(format: "train accuracy: %.4f", last.trainAccuracy))
-        output(String(format: "held-out accuracy: %.4f (chance 0.5)", last.testAccuracy))
-        return Result(trainAccuracy: last.trainAccuracy, heldOutAccuracy: last.testAccuracy)
+        let last = history.epochs.last!
+        var final = last.metrics
+        final["seconds"] = history.values(of: "seconds").reduce(0, +)
+        try Trainer.writeResults(history: history, configuration: [
+            "command": "tessera train sentiment", "epochs": .number(Double(epochs)), "batch_size": .number(Double(batchSize)),
+            "learning_rate": .number(learningRate), "seed": .number(Double(seed)), "layers": .number(Double(layers)),
+            "width": .number(Double(width)), "heads": .number(Double(heads)),
+        ], final: final, to: out)
+        output(String(format: "train accuracy: %.4f", last["train_accuracy"]!))
+        output(String(format: "held-out accuracy: %.4f (chance 0.5)", last["validation_accuracy"]!))
+        return Result(trainAccuracy: last["train_accuracy"]!, heldOutAccuracy: last["validation_accuracy"]!)
     }
 }

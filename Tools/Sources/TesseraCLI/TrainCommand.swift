@@ -4,22 +4,8 @@ import Foundation
 import NN
 import Optim
 import TensorCore
+import Training
 import Vision
-
-/// Training failed in a way the user can act on.
-public enum TrainingError: Error, CustomStringConvertible {
-    case nonFiniteLoss(step: Int, epoch: Int, value: Double)
-    case cannotWrite(path: String, reason: String)
-
-    public var description: String {
-        switch self {
-        case let .nonFiniteLoss(step, epoch, value):
-            return "loss became \(value) at step \(step) (epoch \(epoch)); lower --lr, or find the operation with anomaly mode (Anomaly.detect { ... })"
-        case let .cannotWrite(path, reason):
-            return "cannot write \(path): \(reason)"
-        }
-    }
-}
 
 /// `tessera train mlp`: an MLP classifier on an image dataset, with progress, metrics CSV
 /// and an SVG of the curves.
@@ -84,6 +70,7 @@ public struct TrainCommand {
             throw UsageError("unknown model '\(model)'; available: mlp, lenet, resnet20, cnn, gpt, char-rnn, sentiment")
         }
         self.model = model
+        self.arguments = arguments
         let args = try Arguments(Array(arguments.dropFirst()), valueOptions: [
             "dataset", "epochs", "batch-size", "lr", "optimizer", "hidden", "weight-decay", "schedule", "seed", "out", "data",
             "checkpoint-dir", "stop-after-epoch", "threads", "depth", "train-subset"], flagOptions: ["help", "resume"])
@@ -134,27 +121,6 @@ public struct TrainCommand {
         }
     }
 
-    public struct EpochMetrics {
-        public var trainLoss: Double, trainAccuracy: Double, testLoss: Double, testAccuracy: Double, seconds: Double
-
-        static let header = "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds"
-
-        static func csv(_ history: [EpochMetrics]) -> String {
-            var text = header + "\n"
-            for (i, m) in history.enumerated() {
-                text += "\(i + 1),\(m.trainLoss),\(m.trainAccuracy),\(m.testLoss),\(m.testAccuracy),\(m.seconds)\n"
-            }
-            return text
-        }
-
-        static func parse(_ csv: String) -> [EpochMetrics] {
-            csv.split(separator: "\n").dropFirst().compactMap { line in
-                let v = line.split(separator: ",").compactMap { Double($0) }
-                return v.count == 6 ? EpochMetrics(trainLoss: v[1], trainAccuracy: v[2], testLoss: v[3], testAccuracy: v[4], seconds: v[5]) : nil
-            }
-        }
-    }
-
     func loadData() throws -> (train: TensorDataset, test: TensorDataset) {
         let root = dataRoot ?? DatasetLocation.defaultRoot()
         switch dataset {
@@ -172,9 +138,17 @@ public struct TrainCommand {
         }
     }
 
-    /// Trains and returns the per-epoch metrics; prints progress, epoch lines and the final accuracy.
+    /// The command line this run stands for, recorded in results.json.
+    var arguments: [String] = []
+
+    /// Trains through `Trainer` and returns the per-epoch metrics; prints progress, epoch lines
+    /// and the final accuracy; writes results.json, metrics.csv and curves.svg to --out.
     @discardableResult
-    public func run(print output: (String) -> Void = { Swift.print($0) }) throws -> [EpochMetrics] {
+    public func run(print output: (String) -> Void = { Swift.print($0) }) throws -> TrainingHistory {
+        try withoutActuallyEscaping(output) { try train(print: $0) }
+    }
+
+    private func train(print output: @escaping (String) -> Void) throws -> TrainingHistory {
         if let threads { CPUThreads.count = threads }
         var (train, test) = try loadData()
         if let n = trainSubset, n < train.count {
@@ -194,14 +168,7 @@ public struct TrainCommand {
                                  ResNet.cifar(depth: depth, inputChannels: 1, classCount: 10, residual: residual, generator: generator))
             description = residual ? "ResNet-\(depth)" : "plain CNN of depth \(depth)"
         } else {
-            var layers: [Module] = []
-            var width = features
-            for h in hidden {
-                layers += [Linear(inputSize: width, outputSize: h, generator: generator), ReLU()]
-                width = h
-            }
-            layers.append(Linear(inputSize: width, outputSize: 10, generator: generator))
-            network = Sequential(layers)
+            network = MLP(MLPConfiguration(inputSize: features, hiddenSizes: hidden, outputSize: 10), generator: generator)
             description = "MLP \(features)-\(hidden.map(String.init).joined(separator: "-"))-10"
         }
         let model = network
@@ -217,105 +184,27 @@ public struct TrainCommand {
             ? CosineAnnealingSchedule(opt, maxSteps: epochs * loader.batchCount) : nil
         output("training \(description) on \(dataset) "
                + "(\(train.count) train, \(test.count) test), \(optimizer) lr \(lr) (\(schedule)), batch \(batchSize), \(model.parameterCount) parameters")
-
-        var history: [EpochMetrics] = []
-        var step = 0
-        var firstEpoch = 1
-        if resume, let directory = checkpointDirectory, let latest = CheckpointFile.latest(inDirectory: directory) {
-            let saved = try CheckpointFile.load(from: latest)
-            try model.loadStateDict(saved.model)
-            try opt.load(stateDict: OptimizerStateDict(tensors: saved.optimizerTensors, scalars: saved.optimizerScalars))
-            step = saved.step ?? 0
-            firstEpoch = (saved.epoch ?? 0) + 1
-            (scheduler as? ClosedFormSchedule)?.restore(stepCount: step)
-            if let random = saved.random {
-                RandomGenerator.global.reseed(random.seed)
-                RandomGenerator.global.offset = random.offset
-            }
-            if case .string(let csv)? = saved.metadata["history"] { history = EpochMetrics.parse(csv) }
-            output("resumed from \(latest) after epoch \(firstEpoch - 1), step \(step)")
-        }
-        let lastEpoch = Swift.min(epochs, stopAfterEpoch ?? epochs)
-        for epoch in firstEpoch...Swift.max(lastEpoch, firstEpoch) where epoch <= lastEpoch {
-            let started = Date()
-            model.train()
-            let bar = ProgressBar(total: loader.batchCount, label: "epoch \(epoch)/\(epochs)")
-            var lossSum = 0.0, correct = 0, seen = 0, batches = 0
-            for batch in loader.batches(epoch: epoch - 1) {
-                step += 1
-                let logits = model(batch.input)
-                let loss = crossEntropy(logits: logits, targets: batch.target)
-                let value = loss.item(as: Double.self)
-                guard value.isFinite else { throw TrainingError.nonFiniteLoss(step: step, epoch: epoch, value: value) }
-                opt.zeroGradients()
-                loss.backward()
-                opt.step()
-                scheduler?.step()
-                let n = batch.target.elementCount
-                lossSum += value * Double(n)
-                correct += Int(withoutGradients { (logits.argmax(axis: 1) .== batch.target).cast(to: .int64).sum().item(as: Int64.self) })
-                seen += n
-                batches += 1
-                bar.update(done: batches, work: seen, status: "loss \(String(format: "%.4f", lossSum / Double(seen)))")
-            }
-            bar.finish(done: batches, work: seen, status: "loss \(String(format: "%.4f", lossSum / Double(seen)))")
-            let (testLoss, testAccuracy) = evaluate(model, test)
-            let metrics = EpochMetrics(trainLoss: lossSum / Double(seen), trainAccuracy: Double(correct) / Double(seen),
-                                       testLoss: testLoss, testAccuracy: testAccuracy, seconds: Date().timeIntervalSince(started))
-            history.append(metrics)
-            output(String(format: "epoch %d: train loss %.4f, train accuracy %.4f, test loss %.4f, test accuracy %.4f (%.1fs)",
-                          epoch, metrics.trainLoss, metrics.trainAccuracy, metrics.testLoss, metrics.testAccuracy, metrics.seconds))
-            if let directory = checkpointDirectory {
-                let state = opt.stateDict()
-                let checkpoint = Checkpoint(model: model.stateDict(), optimizerTensors: state.tensors, optimizerScalars: state.scalars,
-                                            step: step, epoch: epoch,
-                                            random: (RandomGenerator.global.seed, RandomGenerator.global.offset),
-                                            metadata: ["dataset": .string(dataset), "optimizer": .string(optimizer),
-                                                       "hidden": .string(hidden.map(String.init).joined(separator: ",")),
-                                                       "history": .string(EpochMetrics.csv(history))])
-                try CheckpointFile.save(checkpoint, inDirectory: directory, keepLast: 3)
-            }
-        }
-        guard !history.isEmpty else {
+        let out = outDirectory ?? "runs/\(self.model)-\(dataset)"
+        let trainer = Trainer(model: model, optimizer: opt, schedule: scheduler, configuration: TrainerConfiguration(
+            epochs: epochs, outputDirectory: out, checkpointDirectory: checkpointDirectory, resume: resume,
+            stopAfterEpoch: stopAfterEpoch))
+        trainer.log = output
+        defer { trainer.log = { _ in } }   // `output` does not escape `run`
+        trainer.recordedConfiguration = [
+            "command": .string((["tessera", "train"] + arguments).joined(separator: " ")),
+            "model": .string(self.model), "dataset": .string(dataset), "optimizer": .string(optimizer),
+            "learning_rate": .number(lr), "schedule": .string(schedule), "batch_size": .number(Double(batchSize)),
+            "weight_decay": .number(weightDecay), "seed": .number(Double(seed)), "parameters": .number(Double(model.parameterCount)),
+            "hidden": .array(hidden.map { .number(Double($0)) }), "depth": .number(Double(depth)),
+            "train_examples": .number(Double(train.count)), "test_examples": .number(Double(test.count)),
+        ]
+        let history = try trainer.fit(loader, evaluating: DataLoader(test, batchSize: 1000), as: "test")
+        guard let last = history.epochs.last else {
             output("nothing to do: the checkpoint already covers \(epochs) epochs")
             return history
         }
-        let out = outDirectory ?? "runs/\(self.model)-\(dataset)"
-        try writeOutputs(history, to: out)
-        output("metrics: \(out)/metrics.csv, curves: \(out)/curves.svg")
-        output(String(format: "test accuracy: %.4f", history.last!.testAccuracy))
+        output("results: \(out)/results.json, metrics: \(out)/metrics.csv, curves: \(out)/curves.svg")
+        output(String(format: "test accuracy: %.4f", last["test_accuracy"] ?? .nan))
         return history
-    }
-
-    func evaluate(_ model: Module, _ data: TensorDataset) -> (loss: Double, accuracy: Double) {
-        model.eval()
-        defer { model.train() }
-        return withoutGradients {
-            var lossSum = 0.0, correct = 0
-            for batch in DataLoader(data, batchSize: 1000).batches() {
-                let logits = model(batch.input)
-                lossSum += crossEntropy(logits: logits, targets: batch.target, reduction: .sum).item(as: Double.self)
-                correct += Int((logits.argmax(axis: 1) .== batch.target).cast(to: .int64).sum().item(as: Int64.self))
-            }
-            return (lossSum / Double(data.count), Double(correct) / Double(data.count))
-        }
-    }
-
-    func writeOutputs(_ history: [EpochMetrics], to directory: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            try EpochMetrics.csv(history).write(toFile: "\(directory)/metrics.csv", atomically: true, encoding: .utf8)
-            let charts = [
-                LineChart(title: "loss", xLabel: "epoch", series: [
-                    .init(name: "train", values: history.map(\.trainLoss), color: "#1f77b4"),
-                    .init(name: "test", values: history.map(\.testLoss), color: "#d62728")]),
-                LineChart(title: "accuracy", xLabel: "epoch", series: [
-                    .init(name: "train", values: history.map(\.trainAccuracy), color: "#1f77b4"),
-                    .init(name: "test", values: history.map(\.testAccuracy), color: "#d62728")]),
-            ]
-            try svgDocument(charts).write(toFile: "\(directory)/curves.svg", atomically: true, encoding: .utf8)
-        } catch {
-            throw TrainingError.cannotWrite(path: directory, reason: "\(error.localizedDescription)")
-        }
     }
 }

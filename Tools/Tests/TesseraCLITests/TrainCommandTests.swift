@@ -4,6 +4,7 @@ import Foundation
 import Testing
 import TensorCore
 @testable import TesseraCLI
+import Training
 
 @Suite("tessera train")
 struct TrainCommandTests {
@@ -32,8 +33,13 @@ struct TrainCommandTests {
         let command = try TrainCommand(arguments: ["mlp", "--dataset", "mnist", "--epochs", "3", "--hidden", "32",
                                                    "--batch-size", "50", "--data", root, "--out", root + "/run"])
         let history = try command.run(print: { lines.append($0) })
-        #expect(history.count == 3)
-        #expect(history.last!.testAccuracy > 0.9)
+        #expect(history.epochs.count == 3)
+        #expect(history.epochs.last!["test_accuracy"]! > 0.9)
+        let results = try JSONValue(parsing: Data(contentsOf: URL(fileURLWithPath: root + "/run/results.json")))
+        #expect(results["final"]?["test_accuracy"]?.numberValue == history.epochs.last!["test_accuracy"])
+        #expect(results["final"]?["test_loss"] != nil && results["final"]?["train_loss"] != nil && results["final"]?["seconds"] != nil)
+        #expect(results["configuration"]?["command"]?.stringValue?.hasPrefix("tessera train mlp --dataset mnist") == true)
+        #expect(results["configuration"]?["trainer"]?["epochs"]?.numberValue == 3)
         #expect(lines.last!.hasPrefix("test accuracy: "))
         let csv = try String(contentsOfFile: root + "/run/metrics.csv", encoding: .utf8)
         #expect(csv.split(separator: "\n").count == 4)
@@ -139,7 +145,7 @@ struct AttackCommandTests {
                                                        "--train-subset", "100", "--batch-size", "50", "--optimizer", "adam",
                                                        "--data", root, "--out", root + "/\(model)"])
             let history = try command.run(print: { _ in })
-            #expect(history.count == 1 && history[0].trainLoss.isFinite)
+            #expect(history.epochs.count == 1 && history.epochs[0]["train_loss"]!.isFinite)
         }
         #expect(throws: UsageError.self) { try TrainCommand(arguments: ["cnn", "--depth", "21"]) }
         #expect(throws: UsageError.self) { try TrainCommand(arguments: ["mlp", "--depth", "20"]) }

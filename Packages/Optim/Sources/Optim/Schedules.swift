@@ -19,9 +19,9 @@ public class ClosedFormSchedule: LearningRateSchedule {
     public private(set) var stepCount = 0
     let rate: (Double, Int) -> Double
 
-    init(_ optimizer: Optimizer, rate: @escaping (Double, Int) -> Double) {
+    init(_ optimizer: Optimizer, baseRates: [Double]? = nil, rate: @escaping (Double, Int) -> Double) {
         self.optimizer = optimizer
-        self.baseRates = optimizer.learningRates
+        self.baseRates = baseRates ?? optimizer.learningRates
         self.rate = rate
         apply()
     }
@@ -111,6 +111,44 @@ public final class OneCycleSchedule: ClosedFormSchedule {
             return anneal(maxRate, minimum, (s - warmupEnd) / (end - warmupEnd))
         }
     }
+}
+
+/// Schedules one after another, as PyTorch's `SequentialLR`: `schedules[i]` runs from
+/// `milestones[i - 1]` (its own step 0) until `milestones[i]`. Warm-up then cosine:
+///
+/// ```swift
+/// let schedule = SequentialSchedule(optimizer, [
+///     LinearSchedule(optimizer, startFactor: 0.01, totalSteps: 100),
+///     CosineAnnealingSchedule(optimizer, maxSteps: 900)], milestones: [100])
+/// ```
+/// The parts are built on the same optimizer, first to last, just before: each sets the rates
+/// once when made, so the base rates are the first part's.
+public final class SequentialSchedule: ClosedFormSchedule {
+    public init(_ optimizer: Optimizer, _ schedules: [ClosedFormSchedule], milestones: [Int]) {
+        tensorCheck(!schedules.isEmpty && milestones.count == schedules.count - 1,
+                    "[SequentialSchedule] \(schedules.count) schedules need \(Swift.max(schedules.count - 1, 0)) milestones, got \(milestones.count)")
+        tensorCheck(zip(milestones, milestones.dropFirst()).allSatisfy { $0 < $1 } && (milestones.first ?? 1) > 0,
+                    "[SequentialSchedule] milestones \(milestones) must be positive and increasing")
+        for part in schedules {
+            tensorCheck(part.optimizer === optimizer, "[SequentialSchedule] every part must schedule the same optimizer")
+        }
+        super.init(optimizer, baseRates: schedules[0].baseRates) { base, t in
+            let i = milestones.lastIndex(where: { t >= $0 }).map { $0 + 1 } ?? 0
+            return schedules[i].rate(base, t - (i > 0 ? milestones[i - 1] : 0))
+        }
+    }
+}
+
+/// Linear warm-up over `warmupSteps` (from `startFactor` of the base rate) then cosine
+/// annealing to `minimumRate` at `totalSteps`: a `SequentialSchedule` of the two.
+public func warmupCosineSchedule(_ optimizer: Optimizer, warmupSteps: Int, totalSteps: Int, startFactor: Double = 0.01,
+                                 minimumRate: Double = 0) -> SequentialSchedule {
+    tensorCheck(warmupSteps > 0 && totalSteps > warmupSteps,
+                "[warmupCosineSchedule] warm-up \(warmupSteps) must be positive and shorter than the \(totalSteps) steps")
+    return SequentialSchedule(optimizer, [
+        LinearSchedule(optimizer, startFactor: startFactor, endFactor: 1, totalSteps: warmupSteps),
+        CosineAnnealingSchedule(optimizer, maxSteps: totalSteps - warmupSteps, minimumRate: minimumRate),
+    ], milestones: [warmupSteps])
 }
 
 /// Multiplies learning rates by `factor` when a metric stops improving for `patience` steps.

@@ -84,6 +84,10 @@ struct TrajectoryTests {
             "warm_restarts": { CosineAnnealingWarmRestartsSchedule($0, firstPeriod: 3, periodMultiplier: 2, minimumRate: 0.001) },
             "linear": { LinearSchedule($0, startFactor: 0.25, endFactor: 1, totalSteps: 4) },
             "onecycle": { OneCycleSchedule($0, maxRate: 1, totalSteps: 13) },
+            "sequential": { o in
+                SequentialSchedule(o, [LinearSchedule(o, startFactor: 0.25, endFactor: 1, totalSteps: 4),
+                                       CosineAnnealingSchedule(o, maxSteps: 8, minimumRate: 0.001)], milestones: [4])
+            },
         ]
         for (name, make) in makers {
             let optimizer = SGD(parameters: [Parameter(Tensor.zeros([1]))], learningRate: 0.1)
@@ -93,6 +97,16 @@ struct TrajectoryTests {
             expectClose(Tensor(rates, shape: [13]), expected[name]!, tolerance: Tolerance(absolute: 1e-12, relative: 1e-10),
                         Comment(rawValue: name))
         }
+        // warmupCosineSchedule is the sequential pair: linear from 1 % over 5 steps, cosine to 0 at 12.
+        let o = SGD(parameters: [Parameter(Tensor.zeros([1]))], learningRate: 0.1)
+        let warm = warmupCosineSchedule(o, warmupSteps: 5, totalSteps: 12)
+        var warmRates = [o.learningRate]
+        for _ in 0..<12 { warm.step(); warmRates.append(o.learningRate) }
+        let formula: [Double] = (0...12).map { (t: Int) -> Double in
+            if t < 5 { return 0.1 * (0.01 + 0.99 * Double(t) / 5) }
+            return 0.1 * (1 + cos(Double.pi * Double(t - 5) / 7)) / 2
+        }
+        expectClose(Tensor(warmRates, shape: [13]), formula, tolerance: Tolerance(absolute: 1e-12, relative: 1e-10), "warm-up cosine")
         let optimizer = SGD(parameters: [Parameter(Tensor.zeros([1]))], learningRate: 0.1)
         let plateau = ReduceOnPlateauSchedule(optimizer, factor: 0.5, patience: 2)
         var rates = [optimizer.learningRate]

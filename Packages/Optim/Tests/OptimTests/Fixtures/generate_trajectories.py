@@ -89,6 +89,8 @@ schedules["exponential"] = record(lambda o: S.ExponentialLR(o, 0.9))
 schedules["cosine"] = record(lambda o: S.CosineAnnealingLR(o, 10, 0.001))
 schedules["warm_restarts"] = record(lambda o: S.CosineAnnealingWarmRestarts(o, 3, 2, 0.001))
 schedules["linear"] = record(lambda o: S.LinearLR(o, 0.25, 1.0, 4))
+schedules["sequential"] = record(lambda o: S.SequentialLR(o, [S.LinearLR(o, 0.25, 1.0, 4), S.CosineAnnealingLR(o, 8, 0.001)],
+                                                          milestones=[4]))
 schedules["onecycle"] = record(lambda o: S.OneCycleLR(o, max_lr=1.0, total_steps=13, cycle_momentum=False))
 plateau_metrics = [1.0, 0.9, 0.95, 0.96, 0.97, 0.8, 0.85, 0.86, 0.87, 0.88, 0.89, 0.9]
 schedules["plateau"] = record(lambda o: S.ReduceLROnPlateau(o, factor=0.5, patience=2), metrics=plateau_metrics)

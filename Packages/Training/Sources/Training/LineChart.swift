@@ -2,11 +2,20 @@ import Foundation
 
 /// Line charts as SVG: one panel per metric group, series with a legend. Hand-written so
 /// that the tool needs no plotting library.
-struct LineChart {
-    struct Series { var name: String; var values: [Double]; var color: String }
-    var title: String
-    var xLabel: String
-    var series: [Series]
+public struct LineChart {
+    public struct Series {
+        public var name: String, values: [Double], color: String
+        public init(name: String, values: [Double], color: String) { self.name = name; self.values = values; self.color = color }
+    }
+    public var title: String
+    public var xLabel: String
+    public var series: [Series]
+
+    public init(title: String, xLabel: String, series: [Series]) {
+        self.title = title
+        self.xLabel = xLabel
+        self.series = series
+    }
 
     func svg(x: Int, y: Int, width: Int, height: Int) -> String {
         let finite = series.flatMap(\.values).filter(\.isFinite)
@@ -44,7 +53,7 @@ struct LineChart {
 }
 
 /// Charts side by side in one SVG document.
-func svgDocument(_ charts: [LineChart], panelWidth: Int = 480, height: Int = 320) -> String {
+public func svgDocument(_ charts: [LineChart], panelWidth: Int = 480, height: Int = 320) -> String {
     var body = ""
     for (i, chart) in charts.enumerated() { body += chart.svg(x: i * panelWidth, y: 0, width: panelWidth, height: height) }
     return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(panelWidth * charts.count)\" height=\"\(height)\" font-family=\"sans-serif\">\n"

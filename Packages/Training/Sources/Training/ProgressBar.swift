@@ -2,21 +2,22 @@ import Foundation
 
 /// A one-line progress bar with rate and ETA, redrawn in place on a terminal and printed
 /// once at the end otherwise (logs stay readable).
-final class ProgressBar {
-    let total: Int
-    let label: String
-    let unit: String
+/// The one progress bar of every command and of `Trainer`.
+public final class ProgressBar {
+    public let total: Int
+    public let label: String
+    public let unit: String
     let interactive = isatty(2) != 0
     let start = Date()
     var lastDraw = Date.distantPast
 
-    init(total: Int, label: String, unit: String = "samples") {
+    public init(total: Int, label: String, unit: String = "samples") {
         self.total = total
         self.label = label
         self.unit = unit
     }
 
-    func line(done: Int, work: Int, status: String) -> String {
+    public func line(done: Int, work: Int, status: String) -> String {
         let elapsed = Date().timeIntervalSince(start)
         let rate = Double(work) / Swift.max(elapsed, 1e-9)
         let eta = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
@@ -27,13 +28,13 @@ final class ProgressBar {
     }
 
     /// Redraws at most every 0.2 s.
-    func update(done: Int, work: Int, status: String) {
+    public func update(done: Int, work: Int, status: String) {
         guard interactive, Date().timeIntervalSince(lastDraw) > 0.2 || done == total else { return }
         lastDraw = Date()
         FileHandle.standardError.write(Data(("\r" + line(done: done, work: work, status: status) + "\u{1B}[K").utf8))
     }
 
-    func finish(done: Int, work: Int, status: String) {
+    public func finish(done: Int, work: Int, status: String) {
         let text = line(done: done, work: work, status: status)
         FileHandle.standardError.write(Data(((interactive ? "\r" : "") + text + (interactive ? "\u{1B}[K" : "") + "\n").utf8))
     }

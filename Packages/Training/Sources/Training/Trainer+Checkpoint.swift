@@ -1,0 +1,75 @@
+import CheckpointHDF5
+import Foundation
+import NN
+import Optim
+import TensorCore
+
+/// Checkpoints hold everything a resumed run needs to continue bit-identically: the model,
+/// the optimizer's state, the step, the schedule's position, the global random stream (dropout
+/// and other draws), the history, and within an epoch the batches done and the running sums.
+extension Trainer {
+    /// Where a resumed run continues.
+    struct ResumePoint {
+        var epoch: Int
+        var batchesDone: Int
+        var totals: EpochTotals
+    }
+
+    func saveCheckpoint(completedEpoch: Int, batchesDone: Int = 0, totals: EpochTotals = EpochTotals()) throws {
+        guard let directory = configuration.checkpointDirectory else { return }
+        let state = optimizer.stateDict()
+        var metadata: [String: MetadataValue] = [
+            "history": .string(history.csv),
+            "batches_done": .number(Double(batchesDone)),
+            "loss_sum": .number(totals.lossSum), "correct": .number(Double(totals.correct)),
+            "seen": .number(Double(totals.seen)), "partial_batches": .number(Double(totals.batches)),
+            "has_accuracy": .number(totals.hasAccuracy ? 1 : 0),
+        ]
+        if let schedule { metadata["schedule_steps"] = .number(Double(schedule.stepCount)) }
+        if let text = try? JSONValue(encoding: configuration).text(indent: nil) { metadata["trainer_configuration"] = .string(text) }
+        for (key, value) in recordedConfiguration { metadata["configuration." + key] = .string(value.text(indent: nil)) }
+        let checkpoint = Checkpoint(model: model.stateDict(), optimizerTensors: state.tensors, optimizerScalars: state.scalars,
+                                    step: step, epoch: completedEpoch,
+                                    random: (RandomGenerator.global.seed, RandomGenerator.global.offset), metadata: metadata)
+        do {
+            try CheckpointFile.save(checkpoint, inDirectory: directory, keepLast: configuration.keepLastCheckpoints)
+        } catch {
+            throw TrainingError.cannotWrite(path: directory, reason: "\(error)")
+        }
+    }
+
+    /// Loads the newest checkpoint when `configuration.resume` asks for it; nil when there is
+    /// none (a fresh start) or resuming is off.
+    func resumeIfAsked() throws -> ResumePoint? {
+        guard configuration.resume, let directory = configuration.checkpointDirectory,
+              let latest = CheckpointFile.latest(inDirectory: directory) else { return nil }
+        let saved = try CheckpointFile.load(from: latest)
+        do {
+            try model.loadStateDict(saved.model)
+            try optimizer.load(stateDict: OptimizerStateDict(tensors: saved.optimizerTensors, scalars: saved.optimizerScalars))
+        } catch {
+            throw TrainingError.cannotResume(path: latest, reason: "\(error)")
+        }
+        step = saved.step ?? 0
+        func number(_ key: String) -> Double {
+            if case .number(let v)? = saved.metadata[key] { return v }
+            return 0
+        }
+        if let closedForm = schedule as? ClosedFormSchedule { closedForm.restore(stepCount: Int(number("schedule_steps"))) }
+        if let random = saved.random {
+            RandomGenerator.global.reseed(random.seed)
+            RandomGenerator.global.offset = random.offset
+        }
+        if case .string(let csv)? = saved.metadata["history"] { history = TrainingHistory(csv: csv) }
+        let completed = saved.epoch ?? 0
+        var totals = EpochTotals()
+        totals.lossSum = number("loss_sum")
+        totals.correct = Int(number("correct"))
+        totals.seen = Int(number("seen"))
+        totals.batches = Int(number("partial_batches"))
+        totals.hasAccuracy = number("has_accuracy") != 0
+        let batchesDone = Int(number("batches_done"))
+        log("resumed from \(latest) after epoch \(completed)\(batchesDone > 0 ? " and \(batchesDone) batches" : ""), step \(step)")
+        return ResumePoint(epoch: completed + 1, batchesDone: batchesDone, totals: batchesDone > 0 ? totals : EpochTotals())
+    }
+}

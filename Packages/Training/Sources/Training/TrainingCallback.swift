@@ -1,0 +1,58 @@
+/// Hooks into a `Trainer`'s loop, as Keras callbacks and Lightning hooks: every method has an
+/// empty default, so a callback implements what it needs. Set `trainer.shouldStop` to end
+/// training after the current epoch.
+public protocol TrainingCallback: AnyObject {
+    func trainingWillBegin(_ trainer: Trainer)
+    func epochWillBegin(_ trainer: Trainer, epoch: Int)
+    /// After each optimizer step: the global step and the batch's (unscaled) loss.
+    func batchDidEnd(_ trainer: Trainer, step: Int, loss: Double)
+    /// After an epoch and its validation; `record` may gain figures here.
+    func epochDidEnd(_ trainer: Trainer, record: inout EpochRecord)
+    func trainingDidEnd(_ trainer: Trainer, history: TrainingHistory)
+}
+
+extension TrainingCallback {
+    public func trainingWillBegin(_ trainer: Trainer) {}
+    public func epochWillBegin(_ trainer: Trainer, epoch: Int) {}
+    public func batchDidEnd(_ trainer: Trainer, step: Int, loss: Double) {}
+    public func epochDidEnd(_ trainer: Trainer, record: inout EpochRecord) {}
+    public func trainingDidEnd(_ trainer: Trainer, history: TrainingHistory) {}
+}
+
+/// Stops when `monitor` has not improved by more than `minimumDelta` for `patience` epochs,
+/// as Keras' `EarlyStopping`; `stoppedEpoch` says when.
+public final class EarlyStopping: TrainingCallback {
+    public enum Mode: String, Codable, Sendable { case minimize, maximize }
+
+    public let monitor: String
+    public let mode: Mode
+    public let patience: Int
+    public let minimumDelta: Double
+    public private(set) var best: Double?
+    public private(set) var bestEpoch: Int?
+    public private(set) var stoppedEpoch: Int?
+    private var waited = 0
+
+    public init(monitor: String = "validation_loss", mode: Mode = .minimize, patience: Int = 3, minimumDelta: Double = 0) {
+        self.monitor = monitor
+        self.mode = mode
+        self.patience = patience
+        self.minimumDelta = minimumDelta
+    }
+
+    public func epochDidEnd(_ trainer: Trainer, record: inout EpochRecord) {
+        guard let value = record[monitor], value.isFinite else { return }
+        let improved = best.map { mode == .minimize ? value < $0 - minimumDelta : value > $0 + minimumDelta } ?? true
+        if improved {
+            best = value
+            bestEpoch = record.epoch
+            waited = 0
+        } else {
+            waited += 1
+            if waited >= patience {
+                stoppedEpoch = record.epoch
+                trainer.shouldStop = true
+            }
+        }
+    }
+}
