@@ -6,6 +6,7 @@ public enum TesseraMain {
     commands:
       demo     fetch Fashion-MNIST if needed, train an MLP, print test accuracy, plot curves
       train    train a model: tessera train mlp|lenet|gpt|char-rnn|sentiment ...
+      eval     test metrics of a saved model: tessera eval --checkpoint runs/mlp-fashion-mnist/model.h5
       sample   continue text with a trained language model: tessera sample gpt --checkpoint FILE
       inspect  print a checkpoint's tensors and metadata: tessera inspect FILE.h5
       attack   FGSM/PGD accuracy of LeNet: tessera attack --model lenet --dataset mnist
@@ -46,6 +47,9 @@ public enum TesseraMain {
             case "train":
                 try TrainCommand(arguments: rest).run(print: output)
                 return 0
+            case "eval":
+                try EvalCommand(arguments: rest).run(print: output)
+                return 0
             case "sample":
                 try SampleCommand(arguments: rest).run(print: output)
                 return 0
@@ -63,7 +67,7 @@ public enum TesseraMain {
                               "sentiment": SentimentCommand.usage][rest.first ?? ""] ?? TrainCommand.usage
             let commandUsage = ["demo": DemoCommand.usage, "curve": CurveCommand.usage, "train": trainUsage,
                                 "inspect": InspectCommand.usage, "attack": AttackCommand.usage,
-                                "sample": SampleCommand.usage][command] ?? usage
+                                "sample": SampleCommand.usage, "eval": EvalCommand.usage][command] ?? usage
             errorOutput("tessera: \(usageError.message)\n\n" + commandUsage)
             return 2
         } catch {

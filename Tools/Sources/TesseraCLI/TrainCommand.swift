@@ -155,22 +155,8 @@ public struct TrainCommand {
             train = TensorDataset(inputs: train.inputs[0..<n], targets: train.targets[0..<n])
         }
         let features = train.inputs.shape[1]
-        let generator = RandomGenerator(seed: seed)
-        let network: Module
-        let description: String
-        if self.model == "lenet" {
-            network = LeNet5(generator: generator)
-            description = "LeNet-5"
-        } else if self.model == "resnet20" || self.model == "cnn" {
-            let residual = self.model == "resnet20"
-            // Flat 784-pixel rows to [N, 1, 28, 28] images first.
-            network = Sequential(Unflatten(axis: 1, sizes: [1, 28, 28]),
-                                 ResNet.cifar(depth: depth, inputChannels: 1, classCount: 10, residual: residual, generator: generator))
-            description = residual ? "ResNet-\(depth)" : "plain CNN of depth \(depth)"
-        } else {
-            network = MLP(MLPConfiguration(inputSize: features, hiddenSizes: hidden, outputSize: 10), generator: generator)
-            description = "MLP \(features)-\(hidden.map(String.init).joined(separator: "-"))-10"
-        }
+        let (network, description) = Self.makeNetwork(model: self.model, depth: depth, hidden: hidden, features: features,
+                                                      generator: RandomGenerator(seed: seed))
         let model = network
         let lr = learningRate ?? (optimizer == "sgd" ? 0.05 : 0.001)
         let opt: Optimizer
@@ -203,8 +189,40 @@ public struct TrainCommand {
             output("nothing to do: the checkpoint already covers \(epochs) epochs")
             return history
         }
-        output("results: \(out)/results.json, metrics: \(out)/metrics.csv, curves: \(out)/curves.svg")
+        try saveModel(model, features: features, testAccuracy: last["test_accuracy"], to: out + "/model.h5")
+        output("results: \(out)/results.json, metrics: \(out)/metrics.csv, curves: \(out)/curves.svg, model: \(out)/model.h5")
         output(String(format: "test accuracy: %.4f", last["test_accuracy"] ?? .nan))
         return history
+    }
+
+    /// The network `model` names (mlp, lenet, resnet20, cnn) and a description for messages.
+    static func makeNetwork(model: String, depth: Int, hidden: [Int], features: Int,
+                            generator: RandomGenerator) -> (Module, String) {
+        switch model {
+        case "lenet": return (LeNet5(generator: generator), "LeNet-5")
+        case "resnet20", "cnn":
+            let residual = model == "resnet20"
+            // Flat 784-pixel rows to [N, 1, 28, 28] images first.
+            let network = Sequential(Unflatten(axis: 1, sizes: [1, 28, 28]),
+                                     ResNet.cifar(depth: depth, inputChannels: 1, classCount: 10, residual: residual, generator: generator))
+            return (network, residual ? "ResNet-\(depth)" : "plain CNN of depth \(depth)")
+        default:
+            return (MLP(MLPConfiguration(inputSize: features, hiddenSizes: hidden, outputSize: 10), generator: generator),
+                    "MLP \(features)-\(hidden.map(String.init).joined(separator: "-"))-10")
+        }
+    }
+
+    /// The trained model with what rebuilding it takes (`tessera eval --checkpoint`).
+    func saveModel(_ model: Module, features: Int, testAccuracy: Double?, to path: String) throws {
+        var metadata: [String: MetadataValue] = [
+            "model": .string(self.model), "dataset": .string(dataset), "depth": .number(Double(depth)),
+            "hidden": .string(hidden.map(String.init).joined(separator: ",")), "features": .number(Double(features)),
+        ]
+        if let testAccuracy { metadata["test_accuracy"] = .number(testAccuracy) }
+        do {
+            try CheckpointFile.save(Checkpoint(model: model.stateDict(), metadata: metadata), to: path)
+        } catch {
+            throw TrainingError.cannotWrite(path: path, reason: "\(error)")
+        }
     }
 }

@@ -47,6 +47,26 @@ struct TrainCommandTests {
         #expect(svg.contains("<polyline"))
     }
 
+    @Test func evalOfTheSavedModelReportsTheSameTestAccuracy() throws {
+        let root = syntheticRoot()
+        for model in ["mlp", "lenet"] {
+            let history = try TrainCommand(arguments: [model, "--dataset", "mnist", "--epochs", "1", "--hidden", "24",
+                                                       "--data", root, "--out", root + "/\(model)"]).run(print: { _ in })
+            var lines: [String] = []
+            let result = try EvalCommand(arguments: ["--checkpoint", root + "/\(model)/model.h5", "--data", root,
+                                                     "--out", root + "/\(model)-eval"]).run(print: { lines.append($0) })
+            #expect(result.accuracy == history.epochs.last!["test_accuracy"], "\(model)")
+            #expect(result.loss == history.epochs.last!["test_loss"], "\(model)")
+            #expect(lines.last == String(format: "test accuracy: %.4f", result.accuracy!))
+            let results = try JSONValue(parsing: Data(contentsOf: URL(fileURLWithPath: root + "/\(model)-eval/results.json")))
+            #expect(results["final"]?["test_accuracy"]?.numberValue == result.accuracy)
+        }
+        // A checkpoint that records no model is a typed error, not a crash.
+        try CheckpointFile.save(Checkpoint(model: ["w": Tensor.zeros([2])]), to: root + "/bare.h5")
+        #expect(throws: TrainingError.self) { try EvalCommand(arguments: ["--checkpoint", root + "/bare.h5"]).run(print: { _ in }) }
+        #expect(throws: UsageError.self) { try EvalCommand(arguments: []) }
+    }
+
     @Test func nonFiniteLossStopsWithTheStepNumber() throws {
         let root = syntheticRoot()
         let command = try TrainCommand(arguments: ["mlp", "--dataset", "mnist", "--epochs", "1", "--lr", "1e30",

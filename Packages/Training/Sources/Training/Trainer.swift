@@ -157,6 +157,13 @@ public final class Trainer {
 
     /// Evaluates without gradients in eval mode (the model returns to train mode after).
     public func evaluate<V: Dataset>(_ data: DataLoader<V>) -> Evaluation where V.Example == LabeledExample {
+        Self.evaluate(model, on: data, loss: loss)
+    }
+
+    /// `evaluate` for a model without a trainer (a checkpoint loaded for evaluation).
+    public static func evaluate<V: Dataset>(_ model: Module, on data: DataLoader<V>,
+                                            loss: (Tensor, Tensor) -> Tensor = { crossEntropy(logits: $0, targets: $1) })
+        -> Evaluation where V.Example == LabeledExample {
         model.eval()
         defer { model.train() }
         return withoutGradients {
@@ -166,7 +173,7 @@ public final class Trainer {
                 let n = batch.target.shape.first ?? 1
                 lossSum += loss(output, batch.target).item(as: Double.self) * Double(n)
                 seen += n
-                if let c = Self.correctCount(output, batch.target) { correct += c; classification = true }
+                if let c = correctCount(output, batch.target) { correct += c; classification = true }
             }
             let total = Double(Swift.max(seen, 1))
             return Evaluation(loss: lossSum / total, accuracy: classification ? Double(correct) / total : nil, count: seen)
