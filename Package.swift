@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "SequenceModels", targets: ["SequenceModels"]),
         .library(name: "Training", targets: ["Training"]),
         .library(name: "Datasets", targets: ["Datasets"]),
+        .library(name: "Safetensors", targets: ["Safetensors"]),
     ],
     targets: [
         .systemLibrary(name: "COpenBLAS", path: "Packages/TensorCore/Sources/COpenBLAS", pkgConfig: "openblas",
@@ -43,6 +44,7 @@ let package = Package(
         .target(name: "SequenceModels", dependencies: ["TensorCore", "NN"], path: "Packages/Sequence/Sources/SequenceModels"),
         .target(name: "Training", dependencies: ["TensorCore", "NN", "Optim", "CheckpointHDF5"], path: "Packages/Training/Sources/Training"),
         .target(name: "Datasets", dependencies: ["Zlib", "TensorCore", "NN"], path: "Datasets/Sources/Datasets"),
+        .target(name: "Safetensors", dependencies: ["TensorCore"], path: "Packages/Safetensors/Sources/Safetensors"),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -15,6 +15,7 @@ let package = Package(
         .package(path: "../Packages/Vision"),
         .package(path: "../Packages/Sequence"),
         .package(path: "../Packages/Training"),
+        .package(path: "../Packages/Safetensors"),
     ],
     targets: [
         .target(name: "TesseraCLI", dependencies: [
@@ -26,6 +27,7 @@ let package = Package(
             .product(name: "Vision", package: "Vision"),
             .product(name: "SequenceModels", package: "Sequence"),
             .product(name: "Training", package: "Training"),
+            .product(name: "Safetensors", package: "Safetensors"),
         ]),
         .executableTarget(name: "tessera", dependencies: ["TesseraCLI"]),
         .testTarget(name: "TesseraCLITests", dependencies: [
@@ -33,6 +35,7 @@ let package = Package(
             .product(name: "Datasets", package: "Datasets"), .product(name: "TensorCore", package: "TensorCore"),
             .product(name: "SequenceModels", package: "Sequence"),
             .product(name: "Training", package: "Training"),
+            .product(name: "Safetensors", package: "Safetensors"),
         ]),
     ],
     swiftLanguageModes: [.v5]

@@ -9,6 +9,7 @@ public enum TesseraMain {
       eval     test metrics of a saved model: tessera eval --checkpoint runs/mlp-fashion-mnist/model.h5
       sample   continue text with a trained language model: tessera sample gpt --checkpoint FILE
       inspect  print a checkpoint's tensors and metadata: tessera inspect FILE.h5
+      convert  a model's weights between .h5 and .safetensors: tessera convert IN OUT
       attack   FGSM/PGD accuracy of LeNet: tessera attack --model lenet --dataset mnist
       curve    fit a small MLP to a synthetic curve with TensorCore alone
       help     show this help
@@ -47,6 +48,9 @@ public enum TesseraMain {
             case "train":
                 try TrainCommand(arguments: rest).run(print: output)
                 return 0
+            case "convert":
+                try ConvertCommand(arguments: rest).run(print: output)
+                return 0
             case "eval":
                 try EvalCommand(arguments: rest).run(print: output)
                 return 0
@@ -67,7 +71,7 @@ public enum TesseraMain {
                               "sentiment": SentimentCommand.usage][rest.first ?? ""] ?? TrainCommand.usage
             let commandUsage = ["demo": DemoCommand.usage, "curve": CurveCommand.usage, "train": trainUsage,
                                 "inspect": InspectCommand.usage, "attack": AttackCommand.usage,
-                                "sample": SampleCommand.usage, "eval": EvalCommand.usage][command] ?? usage
+                                "sample": SampleCommand.usage, "eval": EvalCommand.usage, "convert": ConvertCommand.usage][command] ?? usage
             errorOutput("tessera: \(usageError.message)\n\n" + commandUsage)
             return 2
         } catch {

@@ -67,6 +67,20 @@ struct TrainCommandTests {
         #expect(throws: UsageError.self) { try EvalCommand(arguments: []) }
     }
 
+    @Test func convertRoundTripsWeightsBetweenHDF5AndSafetensors() throws {
+        let root = syntheticRoot()
+        _ = try TrainCommand(arguments: ["mlp", "--dataset", "mnist", "--epochs", "1", "--hidden", "8",
+                                         "--data", root, "--out", root + "/run"]).run(print: { _ in })
+        try ConvertCommand(arguments: [root + "/run/model.h5", root + "/model.safetensors"]).run(print: { _ in })
+        try ConvertCommand(arguments: [root + "/model.safetensors", root + "/back.h5"]).run(print: { _ in })
+        let original = try CheckpointFile.load(from: root + "/run/model.h5"), back = try CheckpointFile.load(from: root + "/back.h5")
+        #expect(Set(original.model.keys) == Set(back.model.keys))
+        for (name, t) in original.model { #expect(t.scalars == back.model[name]!.scalars, "\(name)") }
+        #expect(back.metadata["model"]?.description == "mlp")
+        #expect(throws: UsageError.self) { try ConvertCommand(arguments: [root + "/run/model.h5", root + "/x.pt"]) }
+        #expect(throws: UsageError.self) { try ConvertCommand(arguments: [root + "/run/model.h5"]) }
+    }
+
     @Test func nonFiniteLossStopsWithTheStepNumber() throws {
         let root = syntheticRoot()
         let command = try TrainCommand(arguments: ["mlp", "--dataset", "mnist", "--epochs", "1", "--lr", "1e30",
