@@ -16,6 +16,7 @@ let package = Package(
         .package(path: "../Packages/Sequence"),
         .package(path: "../Packages/Training"),
         .package(path: "../Packages/Safetensors"),
+        .package(path: "../Packages/CUDABackend"),
     ],
     targets: [
         .target(name: "TesseraCLI", dependencies: [
@@ -28,6 +29,7 @@ let package = Package(
             .product(name: "SequenceModels", package: "Sequence"),
             .product(name: "Training", package: "Training"),
             .product(name: "Safetensors", package: "Safetensors"),
+            .product(name: "CUDABackend", package: "CUDABackend"),
         ]),
         .executableTarget(name: "tessera", dependencies: ["TesseraCLI"]),
         .testTarget(name: "TesseraCLITests", dependencies: [

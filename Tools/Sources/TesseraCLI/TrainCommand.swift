@@ -36,6 +36,7 @@ public struct TrainCommand {
       --resume             continue from the newest checkpoint in --checkpoint-dir
       --stop-after-epoch K stop after epoch K of --epochs (time-boxed jobs; --resume later)
       --data DIR           dataset root (default Datasets/data, or $TESSERA_DATA)
+      --device D           cpu (default), cuda or cuda:N (needs a usable GPU: the reason is printed otherwise)
       --help               show this help
     Missing data: run Datasets/fetch NAME first.
     """
@@ -58,6 +59,7 @@ public struct TrainCommand {
     public var resume = false
     public var stopAfterEpoch: Int?
     public var threads: Int?
+    public var device = "cpu"
 
     public init() {}
 
@@ -73,7 +75,7 @@ public struct TrainCommand {
         self.arguments = arguments
         let args = try Arguments(Array(arguments.dropFirst()), valueOptions: [
             "dataset", "epochs", "batch-size", "lr", "optimizer", "hidden", "weight-decay", "schedule", "seed", "out", "data",
-            "checkpoint-dir", "stop-after-epoch", "threads", "depth", "train-subset"], flagOptions: ["help", "resume"])
+            "checkpoint-dir", "stop-after-epoch", "threads", "depth", "train-subset", "device"], flagOptions: ["help", "resume"])
         if args.flag("help") { throw HelpRequested(text: TrainCommand.usage) }
         guard args.positional.isEmpty else { throw UsageError("unexpected argument '\(args.positional[0])'") }
         dataset = args.values["dataset"] ?? dataset
@@ -114,6 +116,8 @@ public struct TrainCommand {
         if args.values["threads"] != nil {
             threads = try args.value("threads", default: 1, where: { $0 > 0 }, expected: "a positive integer")
         }
+        device = args.values["device"] ?? device
+        _ = try DeviceOption.parse(device)
         resume = args.flag("resume")
         if resume && checkpointDirectory == nil { throw UsageError("--resume needs --checkpoint-dir") }
         if args.values["stop-after-epoch"] != nil {
@@ -158,6 +162,7 @@ public struct TrainCommand {
         let (network, description) = Self.makeNetwork(model: self.model, depth: depth, hidden: hidden, features: features,
                                                       generator: RandomGenerator(seed: seed))
         let model = network
+        model.move(to: try DeviceOption.resolve(device))
         let lr = learningRate ?? (optimizer == "sgd" ? 0.05 : 0.001)
         let opt: Optimizer
         switch optimizer {

@@ -81,6 +81,19 @@ struct TrainCommandTests {
         #expect(throws: UsageError.self) { try ConvertCommand(arguments: [root + "/run/model.h5"]) }
     }
 
+    @Test func aGPUThatIsNotThereIsAReasonAndANonZeroExit() throws {
+        let root = syntheticRoot()
+        var errors: [String] = []
+        let code = TesseraMain.run(["train", "mlp", "--dataset", "mnist", "--epochs", "1", "--data", root, "--device", "cuda"],
+                                   print: { _ in }, error: { errors.append($0) })
+        if code == 1 {
+            #expect(errors.joined().contains("--device cuda:"), "\(errors)")
+        } else {
+            #expect(code == 0, "a machine with a GPU trains on it")
+        }
+        #expect(TesseraMain.run(["train", "mlp", "--device", "tpu"], print: { _ in }, error: { _ in }) == 2)
+    }
+
     @Test func nonFiniteLossStopsWithTheStepNumber() throws {
         let root = syntheticRoot()
         let command = try TrainCommand(arguments: ["mlp", "--dataset", "mnist", "--epochs", "1", "--lr", "1e30",

@@ -113,22 +113,24 @@ public final class Trainer {
         let batchCount = train.batchCount
         let bar = configuration.showsProgress ? ProgressBar(total: batchCount, label: "epoch \(epoch)/\(configuration.epochs)") : nil
         let accumulation = configuration.accumulationSteps
+        let device = model.device
         var pending = 0, index = 0
         for batch in train.batches(epoch: epoch - 1) {
             index += 1
             if index <= skip { continue }
-            let output = model(batch.input)
-            let batchLoss = loss(output, batch.target)
+            let (input, target) = Self.moved(batch, to: device)
+            let output = model(input)
+            let batchLoss = loss(output, target)
             let value = batchLoss.item(as: Double.self)
             guard value.isFinite else { throw TrainingError.nonFiniteLoss(step: step + 1, epoch: epoch, value: value) }
             if pending == 0 { optimizer.zeroGradients() }
             (accumulation > 1 ? batchLoss * (1 / Double(accumulation)) : batchLoss).backward()
             pending += 1
-            let n = batch.target.shape.first ?? 1
+            let n = target.shape.first ?? 1
             totals.lossSum += value * Double(n)
             totals.seen += n
             totals.batches += 1
-            if let correct = Self.correctCount(output, batch.target) {
+            if let correct = Self.correctCount(output, target) {
                 totals.correct += correct
                 totals.hasAccuracy = true
             }
@@ -166,18 +168,26 @@ public final class Trainer {
         -> Evaluation where V.Example == LabeledExample {
         model.eval()
         defer { model.train() }
+        let device = model.device
         return withoutGradients {
             var lossSum = 0.0, correct = 0, seen = 0, classification = false
             for batch in data.batches() {
-                let output = model(batch.input)
-                let n = batch.target.shape.first ?? 1
-                lossSum += loss(output, batch.target).item(as: Double.self) * Double(n)
+                let (input, target) = moved(batch, to: device)
+                let output = model(input)
+                let n = target.shape.first ?? 1
+                lossSum += loss(output, target).item(as: Double.self) * Double(n)
                 seen += n
-                if let c = correctCount(output, batch.target) { correct += c; classification = true }
+                if let c = correctCount(output, target) { correct += c; classification = true }
             }
             let total = Double(Swift.max(seen, 1))
             return Evaluation(loss: lossSum / total, accuracy: classification ? Double(correct) / total : nil, count: seen)
         }
+    }
+
+    /// A batch on the model's device (loaders collate on the CPU).
+    static func moved(_ batch: LabeledExample, to device: Device) -> (Tensor, Tensor) {
+        (batch.input.device == device ? batch.input : batch.input.moved(to: device),
+         batch.target.device == device ? batch.target : batch.target.moved(to: device))
     }
 
     /// Correct predictions when `output [n, classes]` scores int64 `target [n]`; nil otherwise.

@@ -120,6 +120,22 @@ struct TrainerTests {
         #expect(moved <= 1e-4 * 1.001 && moved > 1e-5, "moved \(moved)")
     }
 
+    /// A model on another device trains on batches the loader made on the CPU, to the CPU's numbers.
+    @Test func batchesFollowTheModelToItsDevice() throws {
+        EmulatedDevice.register()
+        func run(_ device: Device) throws -> (TrainingHistory, [Float]) {
+            let model = Sequential(Linear(inputSize: 4, outputSize: 3, generator: RandomGenerator(seed: 9)))
+            model.move(to: device)
+            let (t, _) = trainer(model, TrainerConfiguration(epochs: 2, showsProgress: false), momentum: 0.9)
+            let history = try t.fit(DataLoader(train, batchSize: 32), evaluating: DataLoader(test, batchSize: 45))
+            #expect(model.device == device)
+            return (history, model.parameters().flatMap { $0.value.moved(to: .cpu).scalars })
+        }
+        let (cpuHistory, cpuWeights) = try run(.cpu), (deviceHistory, deviceWeights) = try run(EmulatedDevice.device)
+        #expect(deviceWeights == cpuWeights)
+        #expect(deviceHistory.values(of: "validation_accuracy") == cpuHistory.values(of: "validation_accuracy"))
+    }
+
     @Test func earlyStoppingEndsARunThatStopsImproving() throws {
         let model = makeMLP(seed: 3)
         let optimizer = SGD(parameters: model.parameters(), learningRate: 0)   // nothing changes: no improvement
