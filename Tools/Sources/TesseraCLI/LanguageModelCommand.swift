@@ -148,11 +148,17 @@ public struct LanguageModelCommand {
             ParameterGroup(parameters: decayed, options: .init(learningRate: learningRate, beta2: 0.99, weightDecay: 0.1)),
             ParameterGroup(parameters: plain, options: .init(learningRate: learningRate, beta2: 0.99, weightDecay: 0)),
         ])
+        // Linear warm-up to the peak over `warmup` steps ((t + 1) / warmup of it at step t), then
+        // cosine decay to a tenth at the last step.
         let warmup = Swift.min(100, steps / 10)
-        func rate(_ step: Int) -> Double {
-            if step < warmup { return learningRate * Double(step + 1) / Double(warmup) }
-            let progress = Double(step - warmup) / Double(Swift.max(1, steps - warmup))
-            return learningRate * (0.1 + 0.9 * 0.5 * (1 + Foundation.cos(Double.pi * Swift.min(1, progress))))
+        let schedule: ClosedFormSchedule
+        if warmup < 2 {
+            schedule = CosineAnnealingSchedule(optimizer, maxSteps: Swift.max(1, steps - warmup), minimumRate: 0.1 * learningRate)
+        } else {
+            schedule = SequentialSchedule(optimizer, [
+                LinearSchedule(optimizer, startFactor: 1 / Double(warmup), endFactor: 1, totalSteps: warmup - 1),
+                CosineAnnealingSchedule(optimizer, maxSteps: steps - warmup, minimumRate: 0.1 * learningRate),
+            ], milestones: [warmup])
         }
         let trainBatches = LanguageModelBatches(tokens: train, blockSize: blockSize, batchSize: batchSize)
         let validationBatches = LanguageModelBatches(tokens: validation, blockSize: blockSize, batchSize: batchSize)
@@ -179,7 +185,6 @@ public struct LanguageModelCommand {
         let bar = ProgressBar(total: steps, label: "gpt", unit: "tokens")
         var last = (loss: Double.nan, accuracy: Double.nan)
         while step < steps {
-            optimizer.learningRate = rate(step)
             let (x, y) = trainBatches.randomBatch(generator: generator)
             let loss = gpt.loss(x, targets: y)
             let value = loss.item(as: Double.self)
@@ -188,6 +193,7 @@ public struct LanguageModelCommand {
             loss.backward()
             _ = clipGradientNorm(parameters, maxNorm: 1)
             optimizer.step()
+            schedule.step()
             step += 1
             windowLoss += value
             windowSteps += 1
@@ -197,7 +203,7 @@ public struct LanguageModelCommand {
             if step % evalEvery == 0 || step == steps || outOfTime {
                 last = evaluate()
                 history.append(step: step, trainLoss: windowLoss / Double(windowSteps), validationLoss: last.loss,
-                               seconds: Date().timeIntervalSince(started))
+                               validationAccuracy: last.accuracy, seconds: Date().timeIntervalSince(started))
                 windowLoss = 0
                 windowSteps = 0
                 bar.finish(done: step, work: step * batchSize * blockSize, status: String(format: "loss %.4f", value))
@@ -211,12 +217,16 @@ public struct LanguageModelCommand {
             "kind": .string("gpt"), "config": .string(try jsonString(config)), "tokenizer": .string(try jsonString(tokenizer)),
             "history": .string(history.csv),
         ]
-        try history.write(to: out, checkpoint: Checkpoint(model: gpt.stateDict(), step: step, metadata: metadata))
+        try history.write(to: out, checkpoint: Checkpoint(model: gpt.stateDict(), step: step, metadata: metadata),
+                          configuration: ["command": "tessera train gpt", "model": try JSONValue(encoding: config),
+                                          "batch_size": .number(Double(batchSize)), "learning_rate": .number(learningRate),
+                                          "steps": .number(Double(steps)), "seed": .number(Double(seed))],
+                          tokensPerSecond: Double(step * batchSize * blockSize) / Date().timeIntervalSince(started))
         let prompt = try tokenizer.encode("\n")
         let sample = try tokenizer.decode(gpt.generate(prompt: prompt, count: 300, sampling: Sampling(temperature: 0.8, topK: 40),
                                                        generator: RandomGenerator(seed: seed)))
         output("sample:\n\(sample)\n")
-        output("metrics: \(out)/metrics.csv, curves: \(out)/curves.svg, checkpoint: \(out)/model.h5")
+        output("results: \(out)/results.json, metrics: \(out)/metrics.csv, curves: \(out)/curves.svg, checkpoint: \(out)/model.h5")
         output(String(format: "validation loss: %.4f nats/char after %d steps in %.0f s (%.0f tokens/s)", last.loss, step, seconds,
                       Double(step * batchSize * blockSize) / seconds))
         return Result(validationLoss: last.loss, validationAccuracy: last.accuracy, steps: step, seconds: seconds, sample: sample)
@@ -256,16 +266,13 @@ public struct LanguageModelCommand {
         var stopped = false
         // Cosine decay to a tenth over the run: a constant rate left Adam oscillating once the
         // slice was memorised.
-        let totalSteps = epochs * batches.count
-        func rate(_ step: Int) -> Double {
-            learningRate * (0.1 + 0.9 * 0.5 * (1 + Foundation.cos(Double.pi * Double(step) / Double(Swift.max(1, totalSteps)))))
-        }
+        let schedule = CosineAnnealingSchedule(optimizer, maxSteps: Swift.max(1, epochs * batches.count),
+                                               minimumRate: 0.1 * learningRate)
         for epoch in 1...epochs where !stopped {
             let bar = ProgressBar(total: batches.count, label: "epoch \(epoch)/\(epochs)", unit: "tokens")
             var state: RecurrentState? = nil, epochLoss = 0.0, tokens = 0
             for k in 0..<batches.count {
                 let (x, y) = batches.chunk(k)
-                optimizer.learningRate = rate(step)
                 let r = network(x, state: state?.detached())
                 state = r.state
                 let loss = crossEntropy(logits: r.logits.reshaped(to: [-1, tokenizer.vocabularySize]), targets: y.reshaped(to: [-1]))
@@ -275,6 +282,7 @@ public struct LanguageModelCommand {
                 loss.backward()
                 _ = clipGradientNorm(network.parameters(), maxNorm: 5)
                 optimizer.step()
+                schedule.step()
                 step += 1
                 epochLoss += value * Double(y.elementCount)
                 tokens += y.elementCount
@@ -285,7 +293,7 @@ public struct LanguageModelCommand {
             if epoch % Swift.max(1, evalEvery / Swift.max(1, batches.count)) == 0 || epoch == epochs || stopped {
                 last = evaluate()
                 history.append(step: step, trainLoss: epochLoss / Double(tokens), validationLoss: last.loss,
-                               seconds: Date().timeIntervalSince(started))
+                               validationAccuracy: last.accuracy, seconds: Date().timeIntervalSince(started))
                 output(String(format: "epoch %d (step %d): train loss %.4f, evaluation loss %.4f, evaluation accuracy %.4f (%.0fs)",
                               epoch, step, epochLoss / Double(tokens), last.loss, last.accuracy, history.seconds.last!))
             }
@@ -296,11 +304,17 @@ public struct LanguageModelCommand {
             "layers": .number(Double(layers)), "embedding": .number(Double(embedding)),
             "tokenizer": .string(try jsonString(tokenizer)), "history": .string(history.csv),
         ]
-        try history.write(to: out, checkpoint: Checkpoint(model: network.stateDict(), step: step, metadata: metadata))
+        try history.write(to: out, checkpoint: Checkpoint(model: network.stateDict(), step: step, metadata: metadata),
+                          configuration: ["command": "tessera train char-rnn", "cell": .string(cell.rawValue),
+                                          "hidden": .number(Double(hidden)), "layers": .number(Double(layers)),
+                                          "embedding": .number(Double(embedding)), "batch_size": .number(Double(batchSize)),
+                                          "block_size": .number(Double(blockSize)), "learning_rate": .number(learningRate),
+                                          "epochs": .number(Double(epochs)), "seed": .number(Double(seed))],
+                          tokensPerSecond: Double(step * batchSize * blockSize) / Date().timeIntervalSince(started))
         let sample = try tokenizer.decode(network.generate(prompt: [train[0]], count: 300,
                                                            sampling: Sampling(temperature: 0.8), generator: RandomGenerator(seed: seed)))
         output("sample:\n\(sample)\n")
-        output("metrics: \(out)/metrics.csv, curves: \(out)/curves.svg, checkpoint: \(out)/model.h5")
+        output("results: \(out)/results.json, metrics: \(out)/metrics.csv, curves: \(out)/curves.svg, checkpoint: \(out)/model.h5")
         output(String(format: "evaluation accuracy: %.4f (loss %.4f nats/char) after %d steps in %.0f s", last.accuracy, last.loss,
                       step, seconds))
         return Result(validationLoss: last.loss, validationAccuracy: last.accuracy, steps: step, seconds: seconds, sample: sample)
@@ -326,31 +340,26 @@ func jsonString<T: Encodable>(_ value: T) throws -> String {
     String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
 }
 
-/// Loss at each evaluation, written as CSV, an SVG chart and (with the model) a checkpoint.
+/// Loss at each evaluation, written as results.json, CSV and an SVG chart (through Training's
+/// writer), and with the model as a checkpoint.
 struct LanguageModelHistory {
-    var steps: [Int] = [], trainLoss: [Double] = [], validationLoss: [Double] = [], seconds: [Double] = []
+    var history = TrainingHistory()
+    var steps: [Int] { history.values(of: "step").map { Int($0) } }
+    var trainLoss: [Double] { history.values(of: "train_loss") }
+    var seconds: [Double] { history.values(of: "seconds") }
+    var csv: String { history.csv }
 
-    mutating func append(step: Int, trainLoss t: Double, validationLoss v: Double, seconds s: Double) {
-        steps.append(step); trainLoss.append(t); validationLoss.append(v); seconds.append(s)
+    mutating func append(step: Int, trainLoss t: Double, validationLoss v: Double, validationAccuracy a: Double, seconds s: Double) {
+        history.epochs.append(EpochRecord(epoch: history.epochs.count + 1, metrics: [
+            "step": Double(step), "train_loss": t, "validation_loss": v, "validation_accuracy": a, "seconds": s]))
     }
 
-    var csv: String {
-        "step,train_loss,validation_loss,seconds\n" + steps.indices.map {
-            "\(steps[$0]),\(trainLoss[$0]),\(validationLoss[$0]),\(seconds[$0])"
-        }.joined(separator: "\n") + "\n"
-    }
-
-    func write(to directory: String, checkpoint: Checkpoint) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            try csv.write(toFile: "\(directory)/metrics.csv", atomically: true, encoding: .utf8)
-            let chart = LineChart(title: "loss (nats/char) per evaluation", xLabel: "evaluation", series: [
-                .init(name: "train", values: trainLoss, color: "#1f77b4"),
-                .init(name: "validation", values: validationLoss, color: "#d62728")])
-            try svgDocument([chart]).write(toFile: "\(directory)/curves.svg", atomically: true, encoding: .utf8)
-        } catch {
-            throw TrainingError.cannotWrite(path: directory, reason: "\(error.localizedDescription)")
-        }
+    /// `final` holds the last evaluation's figures, its perplexity, the run's time and rate.
+    func write(to directory: String, checkpoint: Checkpoint, configuration: [String: JSONValue], tokensPerSecond: Double) throws {
+        var final = history.epochs.last?.metrics ?? [:]
+        if let loss = final["validation_loss"] { final["perplexity"] = Metrics.perplexity(meanLoss: loss) }
+        final["tokens_per_second"] = tokensPerSecond
+        try Trainer.writeResults(history: history, configuration: configuration, final: final, to: directory)
         try CheckpointFile.save(checkpoint, to: "\(directory)/model.h5")
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SequenceModels
+import Training
 import Testing
 @testable import TesseraCLI
 
@@ -38,6 +39,11 @@ struct TextCommandTests {
         let csv = try String(contentsOfFile: root + "/run/metrics.csv", encoding: .utf8)
         #expect(csv.split(separator: "\n").count == 3)  // header + evaluations at steps 3 and 6
         #expect(FileManager.default.fileExists(atPath: root + "/run/curves.svg"))
+        let results = try JSONValue(parsing: Data(contentsOf: URL(fileURLWithPath: root + "/run/results.json")))
+        #expect(results["final"]?["validation_loss"]?.numberValue == result.validationLoss)
+        #expect(results["final"]?["perplexity"]?.numberValue == Foundation.exp(result.validationLoss))
+        #expect(results["final"]?["step"]?.numberValue == 6 && results["final"]?["seconds"] != nil)
+        #expect(results["configuration"]?["model"]?["layers"]?.numberValue == 1)
 
         var printed: [String] = []
         let sampled = try SampleCommand(arguments: ["gpt", "--checkpoint", root + "/run/model.h5", "--prompt", "To be",
@@ -62,6 +68,8 @@ struct TextCommandTests {
             "--batch-size", "4", "--block-size", "25", "--epochs", "3", "--lr", "1e-2", "--data", root, "--out", root + "/run"])
         let result = try command.run(print: { _ in })
         #expect(result.validationAccuracy > 0.3)   // repeated verse: far above 1/vocabulary after 3 epochs
+        let results = try JSONValue(parsing: Data(contentsOf: URL(fileURLWithPath: root + "/run/results.json")))
+        #expect(results["final"]?["validation_accuracy"]?.numberValue == result.validationAccuracy)
         let sampled = try SampleCommand(arguments: ["char-rnn", "--checkpoint", root + "/run/model.h5", "--prompt", "To",
                                                     "--tokens", "10", "--greedy"]).run(print: { _ in })
         #expect(sampled.count == 12)
@@ -75,6 +83,8 @@ struct TextCommandTests {
         let result = try command.run(print: { lines.append($0) })
         #expect(result.heldOutAccuracy > 0.9)
         #expect(lines.last!.hasPrefix("held-out accuracy: "))
+        let results = try JSONValue(parsing: Data(contentsOf: URL(fileURLWithPath: root + "/run/results.json")))
+        #expect(results["final"]?["validation_accuracy"]?.numberValue == result.heldOutAccuracy)
     }
 
     @Test func usageErrors() {
