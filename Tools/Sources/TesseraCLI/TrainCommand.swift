@@ -28,7 +28,7 @@ public struct TrainCommand {
       --depth N            resnet20/cnn depth, 6n + 2 (default 20: 9 residual or plain blocks)
       --train-subset N     train on the first N training images only (quick experiments)
       --weight-decay X     L2 (sgd, adam) or decoupled (adamw) decay (default 0)
-      --schedule NAME      cosine (default: anneal to 0 over the epochs, per step) or constant
+      --schedule NAME      cosine (default: anneal to 0 over the epochs, per step), warmup-cosine or constant
       --seed S             initialisation and shuffling seed (default 0)
       --threads N          CPU threads for kernels and OpenBLAS (default: all cores)
       --out DIR            where metrics.csv and curves.svg go (default runs/mlp-DATASET)
@@ -94,8 +94,8 @@ public struct TrainCommand {
             learningRate = try args.value("lr", default: 0.1, where: { $0 > 0 && $0.isFinite }, expected: "a positive number")
         }
         optimizer = args.values["optimizer"] ?? optimizer
-        guard ["sgd", "adam", "adamw"].contains(optimizer) else {
-            throw UsageError("unknown optimizer '\(optimizer)'; expected sgd, adam or adamw")
+        guard OptimizerChoice(rawValue: optimizer) != nil else {
+            throw UsageError("unknown optimizer '\(optimizer)'; expected \(OptimizerChoice.choices)")
         }
         if let text = args.values["hidden"] {
             let sizes = text.split(separator: ",").map { Int($0) }
@@ -105,8 +105,8 @@ public struct TrainCommand {
             hidden = sizes.map { $0! }
         }
         schedule = args.values["schedule"] ?? schedule
-        guard ["cosine", "constant"].contains(schedule) else {
-            throw UsageError("unknown schedule '\(schedule)'; expected cosine or constant")
+        guard ScheduleChoice(rawValue: schedule) != nil else {
+            throw UsageError("unknown schedule '\(schedule)'; expected \(ScheduleChoice.choices)")
         }
         weightDecay = try args.value("weight-decay", default: 0.0, where: { $0 >= 0 }, expected: "a non-negative number")
         seed = try args.value("seed", default: UInt64(0))
@@ -163,16 +163,11 @@ public struct TrainCommand {
                                                       generator: RandomGenerator(seed: seed))
         let model = network
         model.move(to: try DeviceOption.resolve(device))
-        let lr = learningRate ?? (optimizer == "sgd" ? 0.05 : 0.001)
-        let opt: Optimizer
-        switch optimizer {
-        case "adam": opt = Adam(parameters: model.parameters(), learningRate: lr, weightDecay: weightDecay)
-        case "adamw": opt = AdamW(parameters: model.parameters(), learningRate: lr, weightDecay: weightDecay)
-        default: opt = SGD(parameters: model.parameters(), learningRate: lr, momentum: 0.9, weightDecay: weightDecay)
-        }
+        let choice = OptimizerChoice(rawValue: optimizer)!
+        let lr = learningRate ?? choice.defaultLearningRate
+        let opt = choice.make(parameters: model.parameters(), learningRate: lr, weightDecay: weightDecay)
         let loader = DataLoader(train, batchSize: batchSize, sampler: RandomSampler(seed: seed))
-        let scheduler: LearningRateSchedule? = schedule == "cosine"
-            ? CosineAnnealingSchedule(opt, maxSteps: epochs * loader.batchCount) : nil
+        let scheduler = ScheduleChoice(rawValue: schedule)!.make(opt, totalSteps: epochs * loader.batchCount)
         output("training \(description) on \(dataset) "
                + "(\(train.count) train, \(test.count) test), \(optimizer) lr \(lr) (\(schedule)), batch \(batchSize), \(model.parameterCount) parameters")
         let out = outDirectory ?? "runs/\(self.model)-\(dataset)"
