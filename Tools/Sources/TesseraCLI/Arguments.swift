@@ -38,12 +38,36 @@ public struct Arguments {
                     i += 1
                 }
             } else {
-                throw UsageError("unknown option --\(name)")
+                let known = valueOptions.union(flagOptions)
+                let suggestion = Self.closest(to: name, in: known).map { "; did you mean --\($0)?" } ?? ""
+                throw UsageError("unknown option --\(name)\(suggestion)")
             }
         }
     }
 
     public func flag(_ name: String) -> Bool { flags.contains(name) }
+
+    /// The known option nearest to a misspelt `name` (at most two edits away), if any.
+    static func closest(to name: String, in known: Set<String>) -> String? {
+        let scored = known.map { ($0, editDistance(name, $0)) }.filter { $0.1 <= 2 }
+        return scored.min { ($0.1, $0.0) < ($1.1, $1.0) }?.0
+    }
+
+    /// Levenshtein distance.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var row = Array(0...b.count)
+        for i in 1...Swift.max(a.count, 1) where !a.isEmpty {
+            var previous = row[0]
+            row[0] = i
+            for j in 1...Swift.max(b.count, 1) where !b.isEmpty {
+                let current = row[j]
+                row[j] = Swift.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                previous = current
+            }
+        }
+        return a.isEmpty ? b.count : row[b.count]
+    }
 
     /// A parsed value, its default when absent, or a usage error naming the option.
     public func value<T: LosslessStringConvertible>(_ name: String, default defaultValue: T,

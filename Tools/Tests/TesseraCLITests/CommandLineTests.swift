@@ -21,6 +21,13 @@ struct CommandLineTests {
         }
     }
 
+    @Test func misspeltOptionsAreErrorsThatSuggestTheNearestName() {
+        #expect(throws: UsageError("unknown option --epoch; did you mean --epochs?")) { try TrainCommand(arguments: ["mlp", "--epoch", "3"]) }
+        #expect(throws: UsageError("unknown option --lerning-rate")) { try TrainCommand(arguments: ["mlp", "--lerning-rate", "3"]) }
+        #expect(throws: UsageError("unknown option --chekpoint; did you mean --checkpoint?")) { try EvalCommand(arguments: ["--chekpoint", "x"]) }
+        #expect(Arguments.editDistance("kitten", "sitting") == 3 && Arguments.editDistance("", "ab") == 2)
+    }
+
     @Test func exitCodesMeanSomething() {
         var out: [String] = [], err: [String] = []
         #expect(TesseraMain.run(["bogus"], print: { out.append($0) }, error: { err.append($0) }) == 2)
