@@ -20,8 +20,8 @@ public struct TrainCommand {
 
     options:
       --dataset NAME       fashion-mnist (default), mnist, mnist-5k, digits
-      --epochs N           passes over the training set (default 10)
-      --batch-size B       examples per step (default 128)
+      --epochs N           passes over the training set (default 10; lenet 15)
+      --batch-size B       examples per step (default 128; lenet 64)
       --lr X               learning rate (default 0.05 for sgd, 0.001 for adam/adamw)
       --optimizer NAME     sgd (momentum 0.9, default), adam, adamw
       --hidden SIZES       hidden widths, comma-separated (default 512,256)
@@ -88,8 +88,11 @@ public struct TrainCommand {
         if args.values["train-subset"] != nil {
             trainSubset = try args.value("train-subset", default: 1, where: { $0 > 0 }, expected: "a positive integer")
         }
-        epochs = try args.value("epochs", default: 10, where: { $0 > 0 }, expected: "a positive integer")
-        batchSize = try args.value("batch-size", default: 128, where: { $0 > 0 }, expected: "a positive integer")
+        // LeNet's defaults reach 0.90 on Fashion-MNIST at seeds 0, 1 and 2 (batch 128 for 10
+        // epochs gave 0.8964 at seed 1; batch 64 for 15 gives 0.9104, 0.9050, 0.9046).
+        let isLeNet = model == "lenet"
+        epochs = try args.value("epochs", default: isLeNet ? 15 : 10, where: { $0 > 0 }, expected: "a positive integer")
+        batchSize = try args.value("batch-size", default: isLeNet ? 64 : 128, where: { $0 > 0 }, expected: "a positive integer")
         if args.values["lr"] != nil {
             learningRate = try args.value("lr", default: 0.1, where: { $0 > 0 && $0.isFinite }, expected: "a positive number")
         }
