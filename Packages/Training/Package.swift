@@ -13,16 +13,18 @@ let package = Package(
         .package(path: "../NN"),
         .package(path: "../Optim"),
         .package(path: "../Checkpoint-HDF5"),
+        .package(path: "../Safetensors"),
     ],
     targets: [
         .target(name: "Training", dependencies: [
             .product(name: "TensorCore", package: "TensorCore"), .product(name: "NN", package: "NN"),
             .product(name: "Optim", package: "Optim"), .product(name: "CheckpointHDF5", package: "Checkpoint-HDF5"),
+            .product(name: "Safetensors", package: "Safetensors"),
         ]),
         .testTarget(name: "TrainingTests", dependencies: [
             "Training", .product(name: "TensorCore", package: "TensorCore"), .product(name: "NN", package: "NN"),
             .product(name: "Optim", package: "Optim"), .product(name: "CheckpointHDF5", package: "Checkpoint-HDF5"),
-            .product(name: "TensorCoreTesting", package: "TensorCore"),
+            .product(name: "TensorCoreTesting", package: "TensorCore"), .product(name: "Safetensors", package: "Safetensors"),
         ]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,4 +1,5 @@
 import CheckpointHDF5
+import Safetensors
 import Foundation
 import NN
 import Optim
@@ -71,5 +72,22 @@ extension Trainer {
         let batchesDone = Int(number("batches_done"))
         log("resumed from \(latest) after epoch \(completed)\(batchesDone > 0 ? " and \(batchesDone) batches" : ""), step \(step)")
         return ResumePoint(epoch: completed + 1, batchesDone: batchesDone, totals: batchesDone > 0 ? totals : EpochTotals())
+    }
+}
+
+extension Trainer {
+    /// Writes the model's state dict for inference or sharing: safetensors for a path ending in
+    /// `.safetensors` (Hugging Face's format; metadata as strings), otherwise an HDF5 checkpoint.
+    public func saveModel(to path: String, metadata: [String: String] = [:]) throws {
+        do {
+            if path.hasSuffix(".safetensors") {
+                try Safetensors.write(model.stateDict(), metadata: metadata, to: path)
+            } else {
+                try CheckpointFile.save(Checkpoint(model: model.stateDict(), step: step, epoch: epoch,
+                                                   metadata: metadata.mapValues { .string($0) }), to: path)
+            }
+        } catch {
+            throw TrainingError.cannotWrite(path: path, reason: "\(error)")
+        }
     }
 }

@@ -4,6 +4,8 @@ import Optim
 import Testing
 import TensorCore
 import TensorCoreTesting
+import CheckpointHDF5
+import Safetensors
 @testable import Training
 
 /// Two Gaussian blobs per class in 4-D: learnable in a few epochs by a small MLP.
@@ -134,6 +136,21 @@ struct TrainerTests {
         let (cpuHistory, cpuWeights) = try run(.cpu), (deviceHistory, deviceWeights) = try run(EmulatedDevice.device)
         #expect(deviceWeights == cpuWeights)
         #expect(deviceHistory.values(of: "validation_accuracy") == cpuHistory.values(of: "validation_accuracy"))
+    }
+
+    @Test func theModelIsWrittenInEitherFormat() throws {
+        let model = makeMLP(seed: 3)
+        let (t, _) = trainer(model, TrainerConfiguration(epochs: 1, showsProgress: false))
+        try t.fit(DataLoader(train, batchSize: 60))
+        let directory = temporaryDirectory("formats")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try t.saveModel(to: directory + "/model.safetensors", metadata: ["format": "pt"])
+        try t.saveModel(to: directory + "/model.h5")
+        let st = try Safetensors.read(from: directory + "/model.safetensors"), h5 = try CheckpointFile.load(from: directory + "/model.h5")
+        #expect(st.metadata == ["format": "pt"] && h5.epoch == 1)
+        for (name, value) in model.stateDict() {
+            #expect(st.tensors[name]!.scalars == value.scalars && h5.model[name]!.scalars == value.scalars, "\(name)")
+        }
     }
 
     @Test func earlyStoppingEndsARunThatStopsImproving() throws {
