@@ -76,21 +76,29 @@ public struct AttackCommand {
         dataRoot = args.values["data"]
     }
 
-    func report(_ model: Module, _ images: Tensor, _ labels: Tensor, output: (String) -> Void) {
+    /// Prints the accuracy table and returns its figures (`clean`, `fgsm_eps_0.1`, `pgd_eps_0.1`, …).
+    @discardableResult
+    func report(_ model: Module, _ images: Tensor, _ labels: Tensor, output: (String) -> Void) -> [String: Double] {
+        var figures: [String: Double] = [:]
         model.eval()
         output("epsilon  clean    " + methods.map { $0.padding(toLength: 9, withPad: " ", startingAt: 0) }.joined())
         let g = RandomGenerator(seed: 1)
         for eps in epsilons {
-            var row = String(format: "%-8.3f %.4f   ", eps, Adversarial.accuracy(model: model, images: images, labels: labels))
+            let clean = Adversarial.accuracy(model: model, images: images, labels: labels)
+            figures["clean_accuracy"] = clean
+            var row = String(format: "%-8.3f %.4f   ", eps, clean)
             for method in methods {
                 let adversarial = method == "fgsm"
                     ? Adversarial.fgsm(model: model, images: images, labels: labels, epsilon: eps)
                     : Adversarial.pgd(model: model, images: images, labels: labels, epsilon: eps,
                                       stepSize: stepSize ?? Swift.max(eps / 4, 1e-3), steps: steps, generator: g)
-                row += String(format: "%.4f   ", Adversarial.accuracy(model: model, images: adversarial, labels: labels))
+                let accuracy = Adversarial.accuracy(model: model, images: adversarial, labels: labels)
+                figures["\(method)_accuracy_eps_\(eps)"] = accuracy
+                row += String(format: "%.4f   ", accuracy)
             }
             output(row)
         }
+        return figures
     }
 
     public func run(print output: (String) -> Void = { Swift.print($0) }) throws {
@@ -103,7 +111,7 @@ public struct AttackCommand {
             train.epochs = epochs
             train.dataRoot = root
             train.checkpointDirectory = directory
-            train.outDirectory = directory
+            train.outDirectory = directory + "/pretraining"
             try train.run(print: output)
         }
         let model = LeNet5()
@@ -115,7 +123,13 @@ public struct AttackCommand {
         let images = test.inputs.narrowed(axis: 0, start: 0, length: n).reshaped(to: [n, 1, 28, 28]).contiguous()
         let labels = test.targets.narrowed(axis: 0, start: 0, length: n).contiguous()
         output("accuracy on the first \(n) test images:")
-        report(model, images, labels, output: output)
+        var final = report(model, images, labels, output: output)
+        let configuration: [String: JSONValue] = [
+            "command": "tessera attack", "model": "lenet", "dataset": .string(dataset), "test_images": .number(Double(n)),
+            "epsilons": .array(epsilons.map { .number($0) }), "methods": .array(methods.map { .string($0) }),
+            "adversarial_epochs": .number(Double(adversarialEpochs)), "checkpoint": .string(latest),
+        ]
+        defer { try? Trainer.writeResults(history: TrainingHistory(), configuration: configuration, final: final, to: directory) }
 
         guard adversarialEpochs > 0 else { return }
         let eps = epsilons.contains(0.3) ? 0.3 : (epsilons.max() ?? 0.3)
@@ -143,6 +157,6 @@ public struct AttackCommand {
             bar.finish(done: done, work: seen, status: "")
         }
         output("after \(adversarialEpochs) epoch(s) of PGD adversarial training (epsilon \(eps)):")
-        report(model, images, labels, output: output)
+        for (name, value) in report(model, images, labels, output: output) { final["adversarially_trained_" + name] = value }
     }
 }

@@ -177,6 +177,11 @@ struct AttackCommandTests {
         // At epsilon 0 attacks change nothing; at 0.3 neither attack beats clean accuracy.
         #expect(first[1] == first[2] && first[1] == first[3])
         #expect(strong[2] <= strong[1] && strong[3] <= strong[1])
+        let results = try JSONValue(parsing: Data(contentsOf: URL(fileURLWithPath: root + "/attack/results.json")))
+        // The table prints four decimals.
+        #expect(Swift.abs((results["final"]?["clean_accuracy"]?.numberValue ?? -1) - strong[1]) < 5e-5)
+        #expect(Swift.abs((results["final"]?["pgd_accuracy_eps_0.3"]?.numberValue ?? -1) - strong[3]) < 5e-5)
+        #expect(results["final"]?["adversarially_trained_fgsm_accuracy_eps_0.3"] != nil)
     }
 
     @Test func badArgumentsAreUsageErrors() {
