@@ -1,10 +1,11 @@
 import TensorCore
+import Training
 
 /// `tessera curve`: fits a small MLP to a noisy curve with TensorCore alone (tensors,
 /// autograd, a hand-written SGD with momentum) and prints the loss falling.
 public struct CurveCommand {
     public static let usage = """
-    usage: tessera curve [--steps N] [--lr X] [--hidden H] [--seed S]
+    usage: tessera curve [--steps N] [--lr X] [--hidden H] [--seed S] [--out DIR]
 
     Fits y = x sin(3x) + noise on 256 points with a 1-H-H-1 tanh MLP, full batch,
     SGD with momentum 0.9, and prints the mean squared error as it falls.
@@ -14,6 +15,7 @@ public struct CurveCommand {
       --lr X       learning rate (default 0.1)
       --hidden H   hidden width (default 32)
       --seed S     random seed (default 0)
+      --out DIR    where results.json goes (default runs/curve)
       --help       show this help
     """
 
@@ -21,15 +23,17 @@ public struct CurveCommand {
     public var learningRate = 0.1
     public var hidden = 32
     public var seed: UInt64 = 0
+    public var outDirectory = "runs/curve"
 
     public init(arguments: [String]) throws {
-        let args = try Arguments(arguments, valueOptions: ["steps", "lr", "hidden", "seed"])
+        let args = try Arguments(arguments, valueOptions: ["steps", "lr", "hidden", "seed", "out"])
         if args.flag("help") { throw HelpRequested(text: CurveCommand.usage) }
         guard args.positional.isEmpty else { throw UsageError("unexpected argument '\(args.positional[0])'") }
         steps = try args.value("steps", default: 2000, where: { $0 > 0 }, expected: "a positive integer")
         learningRate = try args.value("lr", default: 0.1, where: { $0 > 0 && $0.isFinite }, expected: "a positive number")
         hidden = try args.value("hidden", default: 32, where: { $0 > 0 }, expected: "a positive integer")
         seed = try args.value("seed", default: UInt64(0))
+        outDirectory = args.values["out"] ?? outDirectory
     }
 
     /// Runs the fit; returns the losses at each step (also printed every `reportEvery`).
@@ -81,6 +85,14 @@ public struct CurveCommand {
         }
         if let first = losses.first, let last = losses.last {
             output("loss \(format(first)) -> \(format(last)) (noise floor 0.0025)")
+            // One record per report interval, and the run's figures (the loop stays TensorCore's own).
+            let history = TrainingHistory(epochs: stride(from: reportEvery, through: losses.count, by: reportEvery).map {
+                EpochRecord(epoch: $0 / reportEvery, metrics: ["step": Double($0), "train_loss": losses[$0 - 1]])
+            })
+            try? Trainer.writeResults(history: history, configuration: [
+                "command": "tessera curve", "steps": .number(Double(steps)), "learning_rate": .number(learningRate),
+                "hidden": .number(Double(hidden)), "seed": .number(Double(seed)),
+            ], final: ["train_loss": last, "initial_loss": first, "steps": Double(losses.count)], to: outDirectory)
         }
         return losses
     }

@@ -1,5 +1,7 @@
+import Foundation
 import Testing
 @testable import TesseraCLI
+import Training
 
 @Suite("tessera command line")
 struct CommandLineTests {
@@ -39,7 +41,10 @@ struct CommandLineTests {
 
     @Test func demoLossFalls() throws {
         var lines: [String] = []
-        let losses = try CurveCommand(arguments: ["--steps", "300", "--seed", "3"]).run(print: { lines.append($0) })
+        let out = NSTemporaryDirectory() + "tessera-curve-\(getpid())"
+        let losses = try CurveCommand(arguments: ["--steps", "300", "--seed", "3", "--out", out]).run(print: { lines.append($0) })
+        let results = try JSONValue(parsing: Data(contentsOf: URL(fileURLWithPath: out + "/results.json")))
+        #expect(results["final"]?["train_loss"]?.numberValue == losses.last)
         #expect(losses.count == 300)
         #expect(losses.last! < losses.first! * 0.5, "loss should at least halve: \(losses.first!) -> \(losses.last!)")
         #expect(lines.last?.hasPrefix("loss ") == true)
