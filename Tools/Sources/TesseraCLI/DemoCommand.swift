@@ -68,9 +68,10 @@ public struct DemoCommand {
         let images = test.inputs.narrowed(axis: 0, start: 0, length: 32).reshaped(to: [32, 1, 28, 28])
         let predicted = withoutGradients { model(images).argmax(axis: 1) }.scalars(as: Int64.self)
         let truth = test.targets.narrowed(axis: 0, start: 0, length: 32).scalars(as: Int64.self)
-        try saveImageGrid(images, to: out + "/predictions.png", columns: 8)
         let names = ["T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot"]
-        output("predictions for \(out)/predictions.png (row by row; * marks a mistake, true label in brackets):")
+        try saveLabelledImageGrid(images, predicted: predicted.map { names[Int($0)] }, truth: truth.map { names[Int($0)] },
+                                  to: out + "/predictions.png", columns: 8)
+        output("predictions in \(out)/predictions.png (labels under the images; red: wrong, with the true label in grey), row by row:")
         for row in 0..<4 {
             let cells = (0..<8).map { column -> String in
                 let i = row * 8 + column

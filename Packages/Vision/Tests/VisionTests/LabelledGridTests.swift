@@ -1,0 +1,33 @@
+import Foundation
+import Testing
+import TensorCore
+@testable import Vision
+
+@Suite("Labelled image grids")
+struct LabelledGridTests {
+    @Test func glyphsLandWhereTheirBitsSay() {
+        var pixels = [Float](repeating: 1, count: 3 * 9 * 7)
+        BitmapFont.draw("T", into: &pixels, width: 7, height: 9, x: 1, y: 1, color: (0, 0, 0))
+        // "T": a full top row, then the middle column.
+        #expect((1...5).allSatisfy { pixels[1 * 7 + $0] == 0 })
+        #expect((2...7).allSatisfy { pixels[$0 * 7 + 3] == 0 && pixels[$0 * 7 + 2] == 1 })
+        #expect(BitmapFont.width(of: "AB", scale: 2) == 22)
+    }
+
+    @Test func labelsAreDrawnUnderTheImagesAndMistakesInRed() throws {
+        let images = Tensor.rand([3, 1, 8, 8], generator: RandomGenerator(seed: 1))
+        let path = NSTemporaryDirectory() + "tessera-labelled-\(getpid()).png"
+        try saveLabelledImageGrid(images, predicted: ["BAG", "COAT", "DRESS"], truth: ["BAG", "SHIRT", "DRESS"],
+                                  to: path, columns: 3, scale: 4)
+        let grid = try PNG.read(path)
+        // Three tiles side by side, each wide enough for its longest label, two caption lines tall.
+        let tile = Swift.max(8 * 4, BitmapFont.width(of: "DRESS", scale: 2))
+        #expect(grid.shape == [3, 8 + 8 * 4 + 2 * 20 + 8, 8 + 3 * (tile + 8)])
+        let r = grid[0], g = grid[1]
+        let red = ((r - g) .> Tensor.full(r.shape, value: 0.5)).cast(to: .float32).sum().item()
+        #expect(red > 20, "the wrong prediction is drawn in red")
+        // The caption band under the first image has dark (text) pixels.
+        let caption = grid[0][(8 + 32)..<(8 + 32 + 20), 8..<(8 + tile)]
+        #expect((caption .< Tensor.full(caption.shape, value: 0.2)).cast(to: .float32).sum().item() > 20)
+    }
+}
