@@ -38,6 +38,7 @@ let package = Package(
             .product(name: "SequenceModels", package: "Sequence"),
             .product(name: "Training", package: "Training"),
             .product(name: "Safetensors", package: "Safetensors"),
+            .product(name: "Vision", package: "Vision"),
         ]),
     ],
     swiftLanguageModes: [.v5]

@@ -6,6 +6,7 @@ import Optim
 import SequenceModels
 import TensorCore
 import Training
+import Vision
 
 /// `tessera train gpt` and `tessera train char-rnn`: character-level language models on
 /// Shakespeare, with tokens/s progress, validation loss, loss curves, a checkpoint that
@@ -360,6 +361,7 @@ struct LanguageModelHistory {
         if let loss = final["validation_loss"] { final["perplexity"] = Metrics.perplexity(meanLoss: loss) }
         final["tokens_per_second"] = tokensPerSecond
         try Trainer.writeResults(history: history, configuration: configuration, final: final, to: directory)
+        try writeCurvesPNG(history, to: directory, xLabel: "evaluation")
         try CheckpointFile.save(checkpoint, to: "\(directory)/model.h5")
     }
 }

@@ -156,6 +156,7 @@ public struct SentimentCommand {
             "learning_rate": .number(learningRate), "seed": .number(Double(seed)), "layers": .number(Double(layers)),
             "width": .number(Double(width)), "heads": .number(Double(heads)),
         ], final: final, to: out)
+        try writeCurvesPNG(history, to: out)
         output(String(format: "train accuracy: %.4f", last["train_accuracy"]!))
         output(String(format: "held-out accuracy: %.4f (chance 0.5)", last["validation_accuracy"]!))
         return Result(trainAccuracy: last["train_accuracy"]!, heldOutAccuracy: last["validation_accuracy"]!)

@@ -193,7 +193,8 @@ public struct TrainCommand {
             return history
         }
         try saveModel(model, features: features, testAccuracy: last["test_accuracy"], to: out + "/model.h5")
-        output("results: \(out)/results.json, metrics: \(out)/metrics.csv, curves: \(out)/curves.svg, model: \(out)/model.h5")
+        try writeCurvesPNG(history, to: out)
+        output("results: \(out)/results.json, metrics: \(out)/metrics.csv, curves: \(out)/curves.svg and .png, model: \(out)/model.h5")
         output(String(format: "test accuracy: %.4f", last["test_accuracy"] ?? .nan))
         return history
     }

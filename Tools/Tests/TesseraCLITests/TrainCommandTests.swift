@@ -5,6 +5,7 @@ import Testing
 import TensorCore
 @testable import TesseraCLI
 import Training
+import Vision
 
 @Suite("tessera train")
 struct TrainCommandTests {
@@ -40,6 +41,8 @@ struct TrainCommandTests {
         #expect(results["final"]?["test_loss"] != nil && results["final"]?["train_loss"] != nil && results["final"]?["seconds"] != nil)
         #expect(results["configuration"]?["command"]?.stringValue?.hasPrefix("tessera train mlp --dataset mnist") == true)
         #expect(results["configuration"]?["trainer"]?["epochs"]?.numberValue == 3)
+        let png = try PNG.read(root + "/run/curves.png")
+        #expect(png.shape == [3, 320, 960])   // loss and accuracy panels
         #expect(lines.last!.hasPrefix("test accuracy: "))
         let csv = try String(contentsOfFile: root + "/run/metrics.csv", encoding: .utf8)
         #expect(csv.split(separator: "\n").count == 4)

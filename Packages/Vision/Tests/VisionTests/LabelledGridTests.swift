@@ -30,4 +30,16 @@ struct LabelledGridTests {
         let caption = grid[0][(8 + 32)..<(8 + 32 + 20), 8..<(8 + tile)]
         #expect((caption .< Tensor.full(caption.shape, value: 0.2)).cast(to: .float32).sum().item() > 20)
     }
+
+    @Test func chartTicksHaveThreeSignificantDigitsAndPNGChartsDrawTheirCurves() throws {
+        #expect(Canvas.tick(0.61377) == "0.614" && Canvas.tick(12.5) == "12.5" && Canvas.tick(2000) == "2000")
+        #expect(Canvas.tick(0) == "0" && Canvas.tick(-0.25) == "-0.25" && Canvas.tick(0.00001234) == "1.23E-5")
+        let path = NSTemporaryDirectory() + "tessera-chart-\(getpid()).png"
+        try saveLineChartPNG([ChartPanel(title: "loss", xLabel: "epoch", series: [
+            ChartSeries(name: "train", values: [1, 0.5, .nan, 0.25], color: (1, 0, 0))])], to: path, panelWidth: 300, height: 200)
+        let chart = try PNG.read(path)
+        #expect(chart.shape == [3, 200, 300])
+        let red = ((chart[0] - chart[1]) .> Tensor.full([200, 300], value: 0.9)).cast(to: .float32).sum().item()
+        #expect(red > 100, "the curve and its legend are drawn in the series' colour")
+    }
 }
