@@ -5,12 +5,9 @@ import Vision
 /// (Training writes the SVG; the raster chart and font live in Vision).
 func writeCurvesPNG(_ history: TrainingHistory, to directory: String, xLabel: String = "epoch") throws {
     let colors: [(Float, Float, Float)] = [(0.12, 0.47, 0.71), (0.84, 0.15, 0.16), (0.17, 0.63, 0.17), (0.58, 0.40, 0.74)]
-    let names = history.metricNames
-    let panels: [ChartPanel] = ["loss", "accuracy"].compactMap { kind in
-        let matching = names.filter { $0.hasSuffix("_" + kind) }
-        guard !matching.isEmpty else { return nil }
-        return ChartPanel(title: kind, xLabel: xLabel, series: matching.enumerated().map { i, name in
-            ChartSeries(name: String(name.dropLast(kind.count + 1)), values: history.values(of: name), color: colors[i % colors.count])
+    let panels = history.curves.map { curve in
+        ChartPanel(title: curve.kind, xLabel: xLabel, series: curve.series.enumerated().map { i, s in
+            ChartSeries(name: s.split, values: s.values, color: colors[i % colors.count])
         })
     }
     guard !panels.isEmpty else { return }

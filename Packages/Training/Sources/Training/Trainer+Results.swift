@@ -31,14 +31,10 @@ extension Trainer {
     /// Loss and accuracy panels, every split that has the metric as a series.
     static func charts(_ history: TrainingHistory) -> [LineChart] {
         let colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
-        let names = history.metricNames
-        return ["loss", "accuracy"].compactMap { kind in
-            let matching = names.filter { $0.hasSuffix("_" + kind) }
-            guard !matching.isEmpty else { return nil }
-            let series = matching.enumerated().map { i, name in
-                LineChart.Series(name: String(name.dropLast(kind.count + 1)), values: history.values(of: name), color: colors[i % colors.count])
-            }
-            return LineChart(title: kind, xLabel: "epoch", series: series)
+        return history.curves.map { curve in
+            LineChart(title: curve.kind, xLabel: "epoch", series: curve.series.enumerated().map { i, s in
+                LineChart.Series(name: s.split, values: s.values, color: colors[i % colors.count])
+            })
         }
     }
 }

@@ -36,6 +36,17 @@ public struct TrainingHistory: Equatable, Sendable {
         return ordered.filter(all.contains) + all.subtracting(ordered).sorted()
     }
 
+    /// The curves to plot: for `loss` and `accuracy` (those with any), each split's values by
+    /// epoch (`train`, `test`, …), in `metricNames` order.
+    public var curves: [(kind: String, series: [(split: String, values: [Double])])] {
+        let names = metricNames
+        return ["loss", "accuracy"].compactMap { kind in
+            let matching = names.filter { $0.hasSuffix("_" + kind) }
+            guard !matching.isEmpty else { return nil }
+            return (kind, matching.map { (String($0.dropLast(kind.count + 1)), values(of: $0)) })
+        }
+    }
+
     /// The values of `name` by epoch (NaN where an epoch lacks it).
     public func values(of name: String) -> [Double] { epochs.map { $0.metrics[name] ?? .nan } }
 

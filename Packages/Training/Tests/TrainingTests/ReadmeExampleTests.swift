@@ -6,9 +6,9 @@ import TensorCore
 import Training
 
 /// The README's "Training your own model" block, on a small synthetic set (it must keep
-/// compiling and working as written).
-@Suite("README training example")
-struct ReadmeTrainingExampleTests {
+/// compiling and working as written). Part of the serialized Trainer suite: the block draws its
+/// initial weights from the global random stream, which the resume test replays.
+extension TrainerTests {
     @Test func theReadmeBlockTrainsAndWritesItsOutputs() throws {
         let directory = temporaryDirectory("readme")
         let train = TensorDataset(inputs: Tensor.randn([256, 784], generator: RandomGenerator(seed: 1)),
