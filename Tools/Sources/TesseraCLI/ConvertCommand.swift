@@ -5,21 +5,22 @@ import TensorCore
 
 /// `tessera convert IN OUT`: a model's weights between HDF5 checkpoints and safetensors.
 public struct ConvertCommand {
-    public static let usage = """
-    usage: tessera convert IN OUT
-
-    Converts a model's state dict between Tessera's HDF5 checkpoints (.h5) and safetensors
-    (.safetensors), by the files' extensions. Metadata travels as strings; optimizer state
-    stays behind (safetensors holds tensors only).
-    """
+    static let spec = CommandSpec(
+        usage: "tessera convert IN OUT",
+        summary: """
+        Converts a model's state dict between Tessera's HDF5 checkpoints (.h5) and safetensors
+        (.safetensors), by the files' extensions. Metadata travels as strings; optimizer state
+        stays behind (safetensors holds tensors only).
+        """,
+        options: [])
+    public static var usage: String { spec.help }
 
     enum Format { case hdf5, safetensors }
     let input: String, output: String
     let from: Format, to: Format
 
     public init(arguments: [String]) throws {
-        let args = try Arguments(arguments, valueOptions: [])
-        if args.flag("help") { throw HelpRequested(text: ConvertCommand.usage) }
+        let args = try Self.spec.parse(arguments)
         guard args.positional.count == 2 else { throw UsageError("expected IN and OUT, got \(args.positional.count) paths") }
         func format(_ path: String) throws -> Format {
             if path.hasSuffix(".h5") { return .hdf5 }

@@ -4,20 +4,20 @@ import Training
 /// `tessera curve`: fits a small MLP to a noisy curve with TensorCore alone (tensors,
 /// autograd, a hand-written SGD with momentum) and prints the loss falling.
 public struct CurveCommand {
-    public static let usage = """
-    usage: tessera curve [--steps N] [--lr X] [--hidden H] [--seed S] [--out DIR]
-
-    Fits y = x sin(3x) + noise on 256 points with a 1-H-H-1 tanh MLP, full batch,
-    SGD with momentum 0.9, and prints the mean squared error as it falls.
-
-    options:
-      --steps N    optimisation steps (default 2000)
-      --lr X       learning rate (default 0.1)
-      --hidden H   hidden width (default 32)
-      --seed S     random seed (default 0)
-      --out DIR    where results.json goes (default runs/curve)
-      --help       show this help
-    """
+    static let spec = CommandSpec(
+        usage: "tessera curve [options]",
+        summary: """
+        Fits y = x sin(3x) + noise on 256 points with a 1-H-H-1 tanh MLP, full batch,
+        SGD with momentum 0.9, with TensorCore alone, and prints the mean squared error as it falls.
+        """,
+        options: [
+            OptionSpec("steps", "N", "optimisation steps (default 2000)"),
+            OptionSpec("lr", "X", "learning rate (default 0.1)"),
+            OptionSpec("hidden", "H", "hidden width (default 32)"),
+            OptionSpec("seed", "S", "random seed (default 0)"),
+            OptionSpec("out", "DIR", "where results.json goes (default runs/curve)"),
+        ])
+    public static var usage: String { spec.help }
 
     public var steps = 2000
     public var learningRate = 0.1
@@ -26,8 +26,7 @@ public struct CurveCommand {
     public var outDirectory = "runs/curve"
 
     public init(arguments: [String]) throws {
-        let args = try Arguments(arguments, valueOptions: ["steps", "lr", "hidden", "seed", "out"])
-        if args.flag("help") { throw HelpRequested(text: CurveCommand.usage) }
+        let args = try Self.spec.parse(arguments)
         guard args.positional.isEmpty else { throw UsageError("unexpected argument '\(args.positional[0])'") }
         steps = try args.value("steps", default: 2000, where: { $0 > 0 }, expected: "a positive integer")
         learningRate = try args.value("lr", default: 0.1, where: { $0 > 0 && $0.isFinite }, expected: "a positive number")

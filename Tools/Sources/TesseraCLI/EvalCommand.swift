@@ -7,27 +7,26 @@ import Training
 
 /// `tessera eval --checkpoint FILE`: the test metrics of a model `tessera train` saved.
 public struct EvalCommand {
-    public static let usage = """
-    usage: tessera eval --checkpoint FILE [options]
-
-    Rebuilds the model a `tessera train mlp|lenet|resnet20|cnn` run saved (its --out folder's
-    model.h5 records the model and dataset), loads its weights and reports test loss and
-    accuracy; writes results.json to --out when given.
-
-    options:
-      --checkpoint FILE    the model file (required)
-      --data DIR           dataset root (default Datasets/data, or $TESSERA_DATA)
-      --out DIR            where results.json goes (default: nothing written)
-      --help               show this help
-    """
+    static let spec = CommandSpec(
+        usage: "tessera eval --checkpoint FILE [options]",
+        summary: """
+        Rebuilds the model a `tessera train mlp|lenet|resnet20|cnn` run saved (its --out folder's
+        model.h5 records the model and dataset), loads its weights and reports test loss and
+        accuracy; writes results.json to --out when given.
+        """,
+        options: [
+            OptionSpec("checkpoint", "FILE", "the model file (required)"),
+            OptionSpec("data", "DIR", "dataset root (default Datasets/data, or $TESSERA_DATA)"),
+            OptionSpec("out", "DIR", "where results.json goes (default: nothing written)"),
+        ])
+    public static var usage: String { spec.help }
 
     public var checkpoint: String
     public var dataRoot: String?
     public var outDirectory: String?
 
     public init(arguments: [String]) throws {
-        let args = try Arguments(arguments, valueOptions: ["checkpoint", "data", "out"])
-        if args.flag("help") { throw HelpRequested(text: EvalCommand.usage) }
+        let args = try Self.spec.parse(arguments)
         guard args.positional.isEmpty else { throw UsageError("unexpected argument '\(args.positional[0])'") }
         guard let checkpoint = args.values["checkpoint"] else { throw UsageError("--checkpoint FILE is required") }
         self.checkpoint = checkpoint

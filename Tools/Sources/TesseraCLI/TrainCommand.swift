@@ -10,36 +10,36 @@ import Vision
 /// `tessera train mlp`: an MLP classifier on an image dataset, with progress, metrics CSV
 /// and an SVG of the curves.
 public struct TrainCommand {
-    public static let usage = """
-    usage: tessera train mlp|lenet|resnet20|cnn [options]
-       (gpt, char-rnn, sentiment: tessera train MODEL --help)
-
-    Trains a multilayer perceptron, LeNet-5, a CIFAR-style ResNet or the same network without
-    its shortcuts (cnn: the plain deep CNN of the depth-vs-residual experiment) on an image
-    dataset and reports per-epoch loss and accuracy; writes metrics.csv and curves.svg to --out.
-
-    options:
-      --dataset NAME       fashion-mnist (default), mnist, mnist-5k, digits
-      --epochs N           passes over the training set (default 10; lenet 15)
-      --batch-size B       examples per step (default 128; lenet 64)
-      --lr X               learning rate (default 0.05 for sgd, 0.001 for adam/adamw)
-      --optimizer NAME     sgd (momentum 0.9, default), adam, adamw
-      --hidden SIZES       hidden widths, comma-separated (default 512,256)
-      --depth N            resnet20/cnn depth, 6n + 2 (default 20: 9 residual or plain blocks)
-      --train-subset N     train on the first N training images only (quick experiments)
-      --weight-decay X     L2 (sgd, adam) or decoupled (adamw) decay (default 0)
-      --schedule NAME      cosine (default: anneal to 0 over the epochs, per step), warmup-cosine or constant
-      --seed S             initialisation and shuffling seed (default 0)
-      --threads N          CPU threads for kernels and OpenBLAS (default: all cores)
-      --out DIR            where metrics.csv and curves.svg go (default runs/mlp-DATASET)
-      --checkpoint-dir D   save model, optimizer, schedule and position every epoch (keeps 3)
-      --resume             continue from the newest checkpoint in --checkpoint-dir
-      --stop-after-epoch K stop after epoch K of --epochs (time-boxed jobs; --resume later)
-      --data DIR           dataset root (default Datasets/data, or $TESSERA_DATA)
-      --device D           cpu (default), cuda or cuda:N (needs a usable GPU: the reason is printed otherwise)
-      --help               show this help
-    Missing data: run Datasets/fetch NAME first.
-    """
+    static let spec = CommandSpec(
+        usage: "tessera train mlp|lenet|resnet20|cnn [options]\n   (gpt, char-rnn, sentiment: tessera train MODEL --help)",
+        summary: """
+        Trains a multilayer perceptron, LeNet-5, a CIFAR-style ResNet or the same network without
+        its shortcuts (cnn: the plain deep CNN of the depth-vs-residual experiment) on an image
+        dataset through the Trainer and reports per-epoch loss and accuracy; writes results.json,
+        metrics.csv, curves.svg and .png and model.h5 to --out.
+        """,
+        options: [
+            OptionSpec("dataset", "NAME", "fashion-mnist (default), mnist, mnist-5k, digits"),
+            OptionSpec("epochs", "N", "passes over the training set (default 10; lenet 15)"),
+            OptionSpec("batch-size", "B", "examples per step (default 128; lenet 64)"),
+            OptionSpec("lr", "X", "learning rate (default 0.05 for sgd, 0.001 for adam/adamw)"),
+            OptionSpec("optimizer", "NAME", "\(OptimizerChoice.choices) (default sgd, momentum 0.9)"),
+            OptionSpec("hidden", "SIZES", "hidden widths, comma-separated (default 512,256)"),
+            OptionSpec("depth", "N", "resnet20/cnn depth, 6n + 2 (default 20: 9 residual or plain blocks)"),
+            OptionSpec("train-subset", "N", "train on the first N training images only (quick experiments)"),
+            OptionSpec("weight-decay", "X", "L2 (sgd, adam) or decoupled (adamw) decay (default 0)"),
+            OptionSpec("schedule", "NAME", "\(ScheduleChoice.choices) (default cosine: anneal to 0 over the run, per step)"),
+            OptionSpec("seed", "S", "initialisation and shuffling seed (default 0)"),
+            OptionSpec("threads", "N", "CPU threads for kernels and OpenBLAS (default: all cores)"),
+            OptionSpec("out", "DIR", "where the results go (default runs/MODEL-DATASET)"),
+            OptionSpec("checkpoint-dir", "D", "save model, optimizer, schedule and position every epoch (keeps 3)"),
+            OptionSpec("resume", nil, "continue from the newest checkpoint in --checkpoint-dir"),
+            OptionSpec("stop-after-epoch", "K", "stop after epoch K of --epochs (time-boxed jobs; --resume later)"),
+            OptionSpec("data", "DIR", "dataset root (default Datasets/data, or $TESSERA_DATA)"),
+            OptionSpec("device", "D", "cpu (default), cuda or cuda:N (needs a usable GPU: the reason is printed otherwise)"),
+        ],
+        footer: "Missing data: run Datasets/fetch NAME first.")
+    public static var usage: String { spec.help }
 
     public var model = "mlp"
     public var dataset = "fashion-mnist"
@@ -73,10 +73,7 @@ public struct TrainCommand {
         }
         self.model = model
         self.arguments = arguments
-        let args = try Arguments(Array(arguments.dropFirst()), valueOptions: [
-            "dataset", "epochs", "batch-size", "lr", "optimizer", "hidden", "weight-decay", "schedule", "seed", "out", "data",
-            "checkpoint-dir", "stop-after-epoch", "threads", "depth", "train-subset", "device"], flagOptions: ["help", "resume"])
-        if args.flag("help") { throw HelpRequested(text: TrainCommand.usage) }
+        let args = try Self.spec.parse(Array(arguments.dropFirst()))
         guard args.positional.isEmpty else { throw UsageError("unexpected argument '\(args.positional[0])'") }
         dataset = args.values["dataset"] ?? dataset
         guard ["fashion-mnist", "mnist", "mnist-5k", "digits"].contains(dataset) else {

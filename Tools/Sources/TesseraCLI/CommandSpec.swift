@@ -1,0 +1,44 @@
+/// One option of a command: its name, the placeholder of its value (nil for a flag) and its
+/// help line.
+struct OptionSpec {
+    let name: String
+    let placeholder: String?
+    let help: String
+
+    init(_ name: String, _ placeholder: String?, _ help: String) {
+        self.name = name
+        self.placeholder = placeholder
+        self.help = help
+    }
+}
+
+/// A command's declarative option table: the parser accepts exactly these options (misspelt
+/// ones are errors that name the nearest), and `--help` is generated from the same table, so
+/// the two cannot disagree.
+struct CommandSpec {
+    let usage: String
+    let summary: String
+    let options: [OptionSpec]
+    var footer: String? = nil
+
+    /// `usage: …`, the summary, one aligned line per option and `--help`.
+    var help: String {
+        let all = options + [OptionSpec("help", nil, "show this help")]
+        let labels = all.map { "--\($0.name)" + ($0.placeholder.map { " \($0)" } ?? "") }
+        let column = (labels.map(\.count).max() ?? 0) + 2
+        var text = "usage: \(usage)\n\n\(summary)\n\noptions:\n"
+        for (label, option) in zip(labels, all) {
+            text += "  " + label.padding(toLength: column, withPad: " ", startingAt: 0) + option.help + "\n"
+        }
+        if let footer { text += footer + "\n" }
+        return text
+    }
+
+    /// Parses `arguments` against the table; `--help` throws the generated help.
+    func parse(_ arguments: [String]) throws -> Arguments {
+        let args = try Arguments(arguments, valueOptions: Set(options.filter { $0.placeholder != nil }.map(\.name)),
+                                 flagOptions: Set(options.filter { $0.placeholder == nil }.map(\.name)).union(["help"]))
+        if args.flag("help") { throw HelpRequested(text: help) }
+        return args
+    }
+}
