@@ -5,11 +5,17 @@ import Foundation
 public indirect enum JSONValue: Equatable, Sendable, Codable, ExpressibleByStringLiteral, ExpressibleByFloatLiteral,
                                 ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
                                 ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral {
+    /// A string.
     case string(String)
+    /// A number (non-finite ones are written as null).
     case number(Double)
+    /// `true` or `false`.
     case bool(Bool)
+    /// An ordered list.
     case array([JSONValue])
+    /// Members by name (written with sorted keys).
     case object([String: JSONValue])
+    /// No value.
     case null
 
     public init(stringLiteral value: String) { self = .string(value) }
@@ -94,7 +100,9 @@ public indirect enum JSONValue: Equatable, Sendable, Codable, ExpressibleByStrin
         return nil
     }
 
+    /// The number, when this is one.
     public var numberValue: Double? { if case .number(let v) = self { return v } else { return nil } }
+    /// The string, when this is one.
     public var stringValue: String? { if case .string(let v) = self { return v } else { return nil } }
 }
 

@@ -3,14 +3,21 @@ import Foundation
 /// Line charts as SVG: one panel per metric group, series with a legend. Hand-written so
 /// that the tool needs no plotting library.
 public struct LineChart {
+    /// One curve: its legend name, values by epoch and SVG colour.
     public struct Series {
+        /// The legend name, the values (x is the index, from 1) and a CSS colour.
         public var name: String, values: [Double], color: String
+        /// A curve named `name`.
         public init(name: String, values: [Double], color: String) { self.name = name; self.values = values; self.color = color }
     }
+    /// The panel's title.
     public var title: String
+    /// The x axis's name.
     public var xLabel: String
+    /// The curves.
     public var series: [Series]
 
+    /// A panel of `series`.
     public init(title: String, xLabel: String, series: [Series]) {
         self.title = title
         self.xLabel = xLabel

@@ -43,10 +43,13 @@ public enum Metrics {
     /// Precision, recall and F1 of each class, and their unweighted (macro) means; a class
     /// never predicted (or never present) scores 0 there, as scikit-learn's `zero_division=0`.
     public struct ClassReport: Equatable, Sendable {
+        /// Per class, in class order.
         public var precision: [Double], recall: [Double], f1: [Double]
+        /// Unweighted means over the classes.
         public var macroPrecision: Double, macroRecall: Double, macroF1: Double
     }
 
+    /// Precision, recall and F1 from a confusion matrix `m[true][predicted]`.
     public static func classReport(confusion m: [[Int]]) -> ClassReport {
         let c = m.count
         var precision = [Double](repeating: 0, count: c), recall = precision, f1 = precision

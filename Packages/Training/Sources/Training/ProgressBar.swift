@@ -4,19 +4,24 @@ import Foundation
 /// once at the end otherwise (logs stay readable).
 /// The one progress bar of every command and of `Trainer`.
 public final class ProgressBar {
+    /// Steps in all.
     public let total: Int
+    /// What the bar is for (`epoch 3/10`).
     public let label: String
+    /// What the rate counts (`samples`, `tokens`).
     public let unit: String
     let interactive = isatty(2) != 0
     let start = Date()
     var lastDraw = Date.distantPast
 
+    /// A bar over `total` steps.
     public init(total: Int, label: String, unit: String = "samples") {
         self.total = total
         self.label = label
         self.unit = unit
     }
 
+    /// The bar's text after `done` steps and `work` units: progress, rate, ETA, status.
     public func line(done: Int, work: Int, status: String) -> String {
         let elapsed = Date().timeIntervalSince(start)
         let rate = Double(work) / Swift.max(elapsed, 1e-9)
@@ -34,6 +39,7 @@ public final class ProgressBar {
         FileHandle.standardError.write(Data(("\r" + line(done: done, work: work, status: status) + "\u{1B}[K").utf8))
     }
 
+    /// Prints the final line (once, also when standard error is not a terminal).
     public func finish(done: Int, work: Int, status: String) {
         let text = line(done: done, work: work, status: status)
         FileHandle.standardError.write(Data(((interactive ? "\r" : "") + text + (interactive ? "\u{1B}[K" : "") + "\n").utf8))

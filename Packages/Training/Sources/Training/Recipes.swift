@@ -7,6 +7,7 @@ import TensorCore
 public enum OptimizerChoice: String, CaseIterable, Codable, Sendable {
     /// SGD with momentum 0.9.
     case sgd
+    /// Adam (β 0.9, 0.999).
     case adam
     /// Adam with decoupled weight decay.
     case adamw
@@ -14,6 +15,7 @@ public enum OptimizerChoice: String, CaseIterable, Codable, Sendable {
     /// The learning rate a run uses when none is given.
     public var defaultLearningRate: Double { self == .sgd ? 0.05 : 1e-3 }
 
+    /// The optimizer over `parameters` (its default rate when `learningRate` is nil).
     public func make(parameters: [Parameter], learningRate: Double? = nil, weightDecay: Double = 0) -> Optimizer {
         let rate = learningRate ?? defaultLearningRate
         switch self {
@@ -26,6 +28,7 @@ public enum OptimizerChoice: String, CaseIterable, Codable, Sendable {
 
 /// The learning-rate schedules a recipe or command can name, stepped once per optimizer step.
 public enum ScheduleChoice: String, CaseIterable, Codable, Sendable {
+    /// The rate never changes.
     case constant
     /// Cosine annealing to 0 over the run.
     case cosine

@@ -14,12 +14,17 @@ import TensorCore
 /// let history = try trainer.fit(trainLoader, evaluating: testLoader, as: "test")
 /// ```
 public final class Trainer {
+    /// The model trained (in train mode during epochs, eval mode during evaluation).
     public let model: Module
+    /// The optimizer stepping the model's parameters.
     public let optimizer: Optimizer
+    /// The learning-rate schedule (stepped per batch or per epoch).
     public let schedule: LearningRateSchedule?
     /// `loss(output, target)`: a mean over the batch (default: cross-entropy on logits).
     public let loss: (Tensor, Tensor) -> Tensor
+    /// How the loop runs and where its outputs go.
     public var configuration: TrainerConfiguration
+    /// Called at the loop's events, in order.
     public var callbacks: [TrainingCallback]
     /// Recorded under `configuration` in results.json besides the trainer's own (the command
     /// line, the model's configuration, the dataset).
@@ -33,8 +38,10 @@ public final class Trainer {
     public internal(set) var step = 0
     /// The epoch running or last finished (1-based).
     public internal(set) var epoch = 0
+    /// Every finished epoch's record (restored ones too after a resume).
     public internal(set) var history = TrainingHistory()
 
+    /// A trainer of `model` with `optimizer` (and `schedule`), minimising `loss`.
     public init(model: Module, optimizer: Optimizer, schedule: LearningRateSchedule? = nil,
                 loss: @escaping (Tensor, Tensor) -> Tensor = { crossEntropy(logits: $0, targets: $1) },
                 configuration: TrainerConfiguration = TrainerConfiguration(), callbacks: [TrainingCallback] = []) {
@@ -152,8 +159,11 @@ public final class Trainer {
 
     /// Loss (the mean of `loss` over every example) and, for classification outputs, accuracy.
     public struct Evaluation: Equatable, Sendable {
+        /// The mean loss over every example.
         public var loss: Double
+        /// The fraction classified right (nil for outputs that are not class scores).
         public var accuracy: Double?
+        /// Examples evaluated.
         public var count: Int
     }
 

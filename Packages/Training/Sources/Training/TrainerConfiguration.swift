@@ -16,6 +16,7 @@ public struct TrainerConfiguration: Codable, Equatable, Sendable {
     public var checkpointDirectory: String?
     /// Save every this many epochs (and after the last); `checkpointEverySteps` adds saves within epochs.
     public var checkpointEveryEpochs: Int
+    /// Also save every this many optimizer steps within epochs (none when nil).
     public var checkpointEverySteps: Int?
     /// Checkpoints kept (older ones are deleted).
     public var keepLastCheckpoints: Int
@@ -26,6 +27,7 @@ public struct TrainerConfiguration: Codable, Equatable, Sendable {
     /// A progress bar with rate and ETA on standard error.
     public var showsProgress: Bool
 
+    /// A configuration; every knob has the default its property describes.
     public init(epochs: Int = 10, accumulationSteps: Int = 1, gradientClipNorm: Double? = nil,
                 scheduleStepsPerBatch: Bool = true, outputDirectory: String? = nil, checkpointDirectory: String? = nil,
                 checkpointEveryEpochs: Int = 1, checkpointEverySteps: Int? = nil, keepLastCheckpoints: Int = 3,

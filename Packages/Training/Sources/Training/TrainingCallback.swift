@@ -22,17 +22,26 @@ extension TrainingCallback {
 /// Stops when `monitor` has not improved by more than `minimumDelta` for `patience` epochs,
 /// as Keras' `EarlyStopping`; `stoppedEpoch` says when.
 public final class EarlyStopping: TrainingCallback {
+    /// Whether lower (loss) or higher (accuracy) values of the monitored figure are better.
     public enum Mode: String, Codable, Sendable { case minimize, maximize }
 
+    /// The record figure watched (`validation_loss`, `test_accuracy`, …).
     public let monitor: String
+    /// Which direction counts as improvement.
     public let mode: Mode
+    /// Epochs without improvement tolerated before stopping.
     public let patience: Int
+    /// The least change that counts as an improvement.
     public let minimumDelta: Double
+    /// The best value seen so far.
     public private(set) var best: Double?
+    /// The epoch that gave `best`.
     public private(set) var bestEpoch: Int?
+    /// The epoch after which training was stopped (nil while it has not been).
     public private(set) var stoppedEpoch: Int?
     private var waited = 0
 
+    /// Stops after `patience` epochs without an improvement of `monitor` by more than `minimumDelta`.
     public init(monitor: String = "validation_loss", mode: Mode = .minimize, patience: Int = 3, minimumDelta: Double = 0) {
         self.monitor = monitor
         self.mode = mode

@@ -4,14 +4,18 @@ import Foundation
 /// `validation_loss`, `validation_accuracy`, `learning_rate`, `seconds`, and whatever a
 /// callback or family adds.
 public struct EpochRecord: Equatable, Sendable {
+    /// The epoch (or evaluation) number, from 1.
     public var epoch: Int
+    /// The figures by name.
     public var metrics: [String: Double]
 
+    /// A record of `epoch` holding `metrics`.
     public init(epoch: Int, metrics: [String: Double] = [:]) {
         self.epoch = epoch
         self.metrics = metrics
     }
 
+    /// The figure called `name`, if recorded.
     public subscript(name: String) -> Double? {
         get { metrics[name] }
         set { metrics[name] = newValue }
@@ -20,7 +24,9 @@ public struct EpochRecord: Equatable, Sendable {
 
 /// Every epoch of a run, in order.
 public struct TrainingHistory: Equatable, Sendable {
+    /// The records in order.
     public var epochs: [EpochRecord] = []
+    /// A history of `epochs`.
     public init(epochs: [EpochRecord] = []) { self.epochs = epochs }
 
     /// The metric names in a stable order: training's loss and accuracy, every other split's
@@ -73,6 +79,7 @@ public struct TrainingHistory: Equatable, Sendable {
         }
     }
 
+    /// The records as a JSON array of objects (`epoch` and every figure), as results.json holds them.
     public var jsonValue: JSONValue {
         .array(epochs.map { e in
             var members = e.metrics.mapValues { JSONValue.number($0) }
