@@ -345,7 +345,6 @@ func jsonString<T: Encodable>(_ value: T) throws -> String {
 /// writer), and with the model as a checkpoint.
 struct LanguageModelHistory {
     var history = TrainingHistory()
-    var steps: [Int] { history.values(of: "step").map { Int($0) } }
     var trainLoss: [Double] { history.values(of: "train_loss") }
     var seconds: [Double] { history.values(of: "seconds") }
     var csv: String { history.csv }

@@ -61,14 +61,7 @@ enum CUDAOpCode {
         case .clamp(let lo, let hi):
             guard dtype.isInteger else { return (UnaryCode.clamp.rawValue, lo, hi) }
             // Integer bounds saturate to the type's range (an infinite bound means none).
-            let range: (Double, Double)
-            switch dtype {
-            case .int32: range = (Double(Int32.min), Double(Int32.max))
-            case .uint8: range = (0, 255)
-            default: range = (-9.2233720368547748e18, 9.2233720368547748e18)
-            }
-            func bound(_ v: Double) -> Double { v.isNaN ? 0 : Swift.min(Swift.max(v, range.0), range.1) }
-            return (UnaryCode.clamp.rawValue, bound(lo), bound(hi))
+            return (UnaryCode.clamp.rawValue, dtype.saturated(lo), dtype.saturated(hi))
         case .logicalNot: return (-1, 0, 0)
         }
     }

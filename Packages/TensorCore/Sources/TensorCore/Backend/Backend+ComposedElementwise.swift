@@ -214,8 +214,9 @@ extension ElementwiseOps where Self: MemoryOps {
 }
 
 extension DType {
-    /// `value` limited to this integer type's range (NaN to 0), so it converts without trapping.
-    func saturated(_ value: Double) -> Double {
+    /// `value` limited to this integer type's range (NaN to 0), so it converts without trapping:
+    /// clamp bounds for integer tensors (an infinite bound means none), on every backend.
+    public func saturated(_ value: Double) -> Double {
         let range: (Double, Double)
         switch self {
         case .int32: range = (Double(Int32.min), Double(Int32.max))
