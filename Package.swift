@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "CheckpointHDF5", dependencies: ["CHDF5", "TensorCore"], path: "Packages/Checkpoint-HDF5/Sources/CheckpointHDF5"),
         .target(name: "Vision", dependencies: ["Zlib", "TensorCore", "NN"], path: "Packages/Vision/Sources/Vision"),
         .target(name: "SequenceModels", dependencies: ["TensorCore", "NN"], path: "Packages/Sequence/Sources/SequenceModels"),
-        .target(name: "Training", dependencies: ["TensorCore", "NN", "Optim", "CheckpointHDF5", "Safetensors"], path: "Packages/Training/Sources/Training"),
+        .target(name: "Training", dependencies: ["TensorCore", "NN", "Optim", "CheckpointHDF5", "Safetensors", "Vision"], path: "Packages/Training/Sources/Training"),
         .target(name: "Datasets", dependencies: ["Zlib", "TensorCore", "NN"], path: "Datasets/Sources/Datasets"),
         .target(name: "Safetensors", dependencies: ["TensorCore"], path: "Packages/Safetensors/Sources/Safetensors"),
     ],

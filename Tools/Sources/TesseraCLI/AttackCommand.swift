@@ -10,25 +10,30 @@ import Vision
 /// `tessera attack`: clean versus adversarial accuracy of a LeNet under FGSM and PGD, and
 /// optionally after a short adversarial training.
 public struct AttackCommand {
-    public static let usage = """
-    usage: tessera attack --model lenet --dataset mnist|fashion-mnist [options]
-
-    Trains LeNet-5 (or loads the newest checkpoint in --checkpoint-dir), then reports test
-    accuracy on clean images and under FGSM and PGD for each epsilon (pixels in [0, 1]).
-
-    options:
-      --method fgsm|pgd|both     attacks to run (default both)
-      --epsilon LIST             comma-separated radii (default 0,0.05,0.1,0.2,0.3)
-      --epochs N                 training epochs when no checkpoint exists (default 3)
-      --checkpoint-dir D         reuse or store the trained model (default runs/attack-DATASET)
-      --limit N                  test images attacked (default 2000)
-      --steps N, --step-size X   PGD iterations and step (default 10, epsilon / 4)
-      --adversarial-epochs N     then fine-tune on PGD examples (epsilon 0.3 or the largest given)
-                                 for N epochs over --adversarial-samples images and report again (default 0)
-      --adversarial-samples N    training images used per adversarial epoch (default 10000)
-      --data DIR                 dataset root
-      --help                     show this help
-    """
+    static let spec = CommandSpec(
+        usage: "tessera attack --model lenet --dataset mnist|fashion-mnist [options]",
+        summary: """
+        Trains LeNet-5 (or loads the newest checkpoint in --checkpoint-dir), then reports test
+        accuracy on clean images and under FGSM and PGD for each epsilon (pixels in [0, 1]);
+        writes results.json to the checkpoint folder.
+        """,
+        options: [
+            OptionSpec("model", "NAME", "lenet (default; the only one)"),
+            OptionSpec("dataset", "NAME", "mnist (default) or fashion-mnist"),
+            OptionSpec("method", "NAME", "fgsm, pgd or both (default both)"),
+            OptionSpec("epsilon", "LIST", "comma-separated radii (default 0,0.05,0.1,0.2,0.3)"),
+            OptionSpec("epochs", "N", "training epochs when no checkpoint exists (default 3)"),
+            OptionSpec("checkpoint-dir", "D", "reuse or store the trained model (default runs/attack-DATASET)"),
+            OptionSpec("limit", "N", "test images attacked (default 2000)"),
+            OptionSpec("steps", "N", "PGD iterations (default 10)"),
+            OptionSpec("step-size", "X", "PGD step (default epsilon / 4)"),
+            OptionSpec("adversarial-epochs", "N", "then fine-tune on half-PGD batches (epsilon 0.3 or the largest) and report again (default 0)"),
+            OptionSpec("adversarial-samples", "N", "training images used per adversarial epoch (default 10000)"),
+            OptionSpec("data", "DIR", "dataset root (default Datasets/data, or $TESSERA_DATA)"),
+            OptionSpec("device", "D", "cpu (default), cuda or cuda:N"),
+        ],
+        footer: "Missing data: run Datasets/fetch mnist (or fashion-mnist) first.")
+    public static var usage: String { spec.help }
 
     var dataset = "mnist"
     var methods = ["fgsm", "pgd"]
@@ -41,12 +46,10 @@ public struct AttackCommand {
     var adversarialEpochs = 0
     var adversarialSamples = 10_000
     var dataRoot: String?
+    var device = "cpu"
 
     public init(arguments: [String]) throws {
-        let args = try Arguments(arguments, valueOptions: ["model", "dataset", "method", "epsilon", "epochs", "checkpoint-dir",
-                                                           "limit", "steps", "step-size", "adversarial-epochs",
-                                                           "adversarial-samples", "data"])
-        if args.flag("help") { throw HelpRequested(text: AttackCommand.usage) }
+        let args = try Self.spec.parse(arguments)
         guard args.positional.isEmpty else { throw UsageError("unexpected argument '\(args.positional[0])'") }
         guard (args.values["model"] ?? "lenet") == "lenet" else { throw UsageError("unknown model; available: lenet") }
         dataset = args.values["dataset"] ?? dataset
@@ -74,6 +77,8 @@ public struct AttackCommand {
         adversarialEpochs = try args.value("adversarial-epochs", default: 0, where: { $0 >= 0 }, expected: "a non-negative integer")
         adversarialSamples = try args.value("adversarial-samples", default: 10_000, where: { $0 > 0 }, expected: "a positive integer")
         dataRoot = args.values["data"]
+        device = args.values["device"] ?? device
+        _ = try DeviceOption.parse(device)
     }
 
     /// Prints the accuracy table and returns its figures (`clean`, `fgsm_eps_0.1`, `pgd_eps_0.1`, …).
@@ -102,6 +107,10 @@ public struct AttackCommand {
     }
 
     public func run(print output: (String) -> Void = { Swift.print($0) }) throws {
+        try withoutActuallyEscaping(output) { try attack(print: $0) }
+    }
+
+    private func attack(print output: @escaping (String) -> Void) throws {
         let root = dataRoot ?? DatasetLocation.defaultRoot()
         let directory = checkpointDirectory ?? "runs/attack-\(dataset)"
         if CheckpointFile.latest(inDirectory: directory) == nil {
@@ -112,16 +121,19 @@ public struct AttackCommand {
             train.dataRoot = root
             train.checkpointDirectory = directory
             train.outDirectory = directory + "/pretraining"
+            train.device = device
             try train.run(print: output)
         }
         let model = LeNet5()
         let latest = CheckpointFile.latest(inDirectory: directory)!
         try model.loadStateDict(CheckpointFile.load(from: latest).model)
+        let target = try DeviceOption.resolve(device)
+        model.move(to: target)
         output("model: \(latest)")
         let test = try ImageDatasets.mnistLike(dataset, split: .test, root: root)
         let n = Swift.min(limit, test.count)
-        let images = test.inputs.narrowed(axis: 0, start: 0, length: n).reshaped(to: [n, 1, 28, 28]).contiguous()
-        let labels = test.targets.narrowed(axis: 0, start: 0, length: n).contiguous()
+        let images = test.inputs.narrowed(axis: 0, start: 0, length: n).reshaped(to: [n, 1, 28, 28]).contiguous().moved(to: target)
+        let labels = test.targets.narrowed(axis: 0, start: 0, length: n).contiguous().moved(to: target)
         output("accuracy on the first \(n) test images:")
         var final = report(model, images, labels, output: output)
         let configuration: [String: JSONValue] = [
@@ -139,23 +151,21 @@ public struct AttackCommand {
         let optimizer = Adam(parameters: model.parameters(), learningRate: 1e-3)
         let loader = DataLoader(data, batchSize: 64, sampler: RandomSampler(seed: 3))
         let g = RandomGenerator(seed: 2)
-        for epoch in 1...adversarialEpochs {
-            let bar = ProgressBar(total: loader.batchCount, label: "adversarial epoch \(epoch)/\(adversarialEpochs)")
-            var done = 0, seen = 0
-            for batch in loader.batches(epoch: epoch) {
-                // Half clean, half PGD loss: keeps clean accuracy while gaining robustness.
-                let adversarialLoss = Adversarial.adversarialLoss(model: model, images: batch.input, labels: batch.target,
-                                                                  epsilon: eps, stepSize: eps / 4, steps: 5, generator: g)
-                let loss = (adversarialLoss + crossEntropy(logits: model(batch.input), targets: batch.target)) * 0.5
-                optimizer.zeroGradients()
-                loss.backward()
-                optimizer.step()
-                done += 1
-                seen += batch.target.elementCount
-                bar.update(done: done, work: seen, status: String(format: "loss %.4f", loss.item(as: Double.self)))
-            }
-            bar.finish(done: done, work: seen, status: "")
-        }
+        let trainer = Trainer(model: model, optimizer: optimizer,
+                              configuration: TrainerConfiguration(epochs: adversarialEpochs, outputDirectory: directory + "/adversarial"))
+        trainer.log = output
+        defer { trainer.log = { _ in } }   // `output` does not escape `run`
+        trainer.recordedConfiguration = ["command": "tessera attack (adversarial fine-tuning)", "epsilon": .number(eps),
+                                         "pgd_steps": 5, "train_images": .number(Double(data.count))]
+        try trainer.fit(batchesPerEpoch: loader.batchCount, batches: { loader.batches(epoch: $0) }, step: { batch in
+            let (input, labels) = (batch.input.moved(to: target), batch.target.moved(to: target))
+            // Half clean, half PGD loss: keeps clean accuracy while gaining robustness.
+            let adversarialLoss = Adversarial.adversarialLoss(model: model, images: input, labels: labels,
+                                                              epsilon: eps, stepSize: eps / 4, steps: 5, generator: g)
+            let logits = model(input)
+            return TrainingStepOutput(loss: (adversarialLoss + crossEntropy(logits: logits, targets: labels)) * 0.5,
+                                      count: labels.elementCount, correct: Trainer.correctCount(logits, labels))
+        })
         output("after \(adversarialEpochs) epoch(s) of PGD adversarial training (epsilon \(eps)):")
         for (name, value) in report(model, images, labels, output: output) { final["adversarially_trained_" + name] = value }
     }

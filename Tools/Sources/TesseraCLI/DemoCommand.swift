@@ -7,30 +7,32 @@ import Vision
 /// `tessera demo`: the README's main job. Fetches Fashion-MNIST when missing, trains the
 /// MLP for a few epochs, prints the test accuracy and writes the curves.
 public struct DemoCommand {
-    public static let usage = """
-    usage: tessera demo [--epochs N] [--out DIR]
-
-    Fetches Fashion-MNIST if missing (Datasets/fetch fashion-mnist), trains LeNet-5 with SGD
-    (momentum 0.9, cosine schedule), prints per-epoch metrics and the test accuracy, and
-    writes metrics.csv, curves.svg and predictions.png (32 test images; their predicted and
-    true labels are printed in the same layout).
-
-    options:
-      --epochs N   epochs (default 3)
-      --out DIR    output folder (default runs/demo)
-      --help       show this help
-    """
+    static let spec = CommandSpec(
+        usage: "tessera demo [options]",
+        summary: """
+        Fetches Fashion-MNIST if missing (Datasets/fetch fashion-mnist), trains LeNet-5 with SGD
+        (momentum 0.9, cosine schedule), prints per-epoch metrics and the test accuracy, and
+        writes results.json, metrics.csv, curves.svg and .png and predictions.png (32 test images
+        with their predicted labels, and the true ones where wrong, drawn under them).
+        """,
+        options: [
+            OptionSpec("epochs", "N", "epochs (default 3)"),
+            OptionSpec("out", "DIR", "output folder (default runs/demo)"),
+            OptionSpec("device", "D", "cpu (default), cuda or cuda:N"),
+        ])
+    public static var usage: String { spec.help }
 
     var train = TrainCommand()
 
     public init(arguments: [String]) throws {
-        let args = try Arguments(arguments, valueOptions: ["epochs", "out"])
-        if args.flag("help") { throw HelpRequested(text: DemoCommand.usage) }
+        let args = try Self.spec.parse(arguments)
         guard args.positional.isEmpty else { throw UsageError("unexpected argument '\(args.positional[0])'") }
         train.dataset = "fashion-mnist"
         train.model = "lenet"
         train.epochs = try args.value("epochs", default: 3, where: { $0 > 0 }, expected: "a positive integer")
         train.outDirectory = args.values["out"] ?? "runs/demo"
+        train.device = args.values["device"] ?? "cpu"
+        _ = try DeviceOption.parse(train.device)
     }
 
     public func run(print output: (String) -> Void = { Swift.print($0) }) throws {

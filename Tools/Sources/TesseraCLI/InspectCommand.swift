@@ -3,18 +3,19 @@ import TensorCore
 
 /// `tessera inspect FILE.h5`: the tree of a checkpoint with shapes, dtypes, sizes and metadata.
 public struct InspectCommand {
-    public static let usage = """
-    usage: tessera inspect FILE.h5
-
-    Prints the checkpoint's metadata and the tree of stored tensors (shape, dtype, size)
-    without reading tensor data.
-    """
+    static let spec = CommandSpec(
+        usage: "tessera inspect FILE.h5",
+        summary: """
+        Prints the checkpoint's metadata and the tree of stored tensors (shape, dtype, size)
+        without reading tensor data.
+        """,
+        options: [])
+    public static var usage: String { spec.help }
 
     public let path: String
 
     public init(arguments: [String]) throws {
-        let args = try Arguments(arguments, valueOptions: [])
-        if args.flag("help") { throw HelpRequested(text: InspectCommand.usage) }
+        let args = try Self.spec.parse(arguments)
         guard args.positional.count == 1 else { throw UsageError("expected one checkpoint file") }
         path = args.positional[0]
     }

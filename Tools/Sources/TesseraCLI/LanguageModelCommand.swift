@@ -6,42 +6,47 @@ import Optim
 import SequenceModels
 import TensorCore
 import Training
-import Vision
 
 /// `tessera train gpt` and `tessera train char-rnn`: character-level language models on
-/// Shakespeare, with tokens/s progress, validation loss, loss curves, a checkpoint that
-/// `tessera sample` reads, and a sample at the end.
+/// Shakespeare trained by the `Trainer` (steps of random batches for GPT; streams with carried
+/// state for char-rnn), with validation loss and perplexity at every evaluation, loss curves,
+/// a checkpoint that `tessera sample` reads, and a sample at the end.
 public struct LanguageModelCommand {
-    public static let usage = """
-    usage: tessera train gpt|char-rnn [options]
-
-    Trains a character-level language model on the complete works of Shakespeare (90% train,
-    10% validation) and prints validation loss (nats per character) and a sample. Writes
-    metrics.csv, curves.svg and model.h5 to --out; `tessera sample` continues text from model.h5.
-
-    common options:
-      --dataset NAME       shakespeare (default)
-      --slice N            use only the first N characters (train and evaluate on them)
-      --batch-size B       sequences per step (default 16)
-      --block-size T       characters per sequence (default 128 for gpt, 64 for char-rnn)
-      --lr X               peak learning rate (default 1e-3 gpt, 2e-3 char-rnn)
-      --steps N            optimisation steps (default 3000 gpt; char-rnn: --epochs)
-      --time-budget S      stop after S seconds of training
-      --eval-every N       steps between validation passes (default 250)
-      --seed S             initialisation and batching seed (default 0)
-      --threads N          CPU threads for kernels and OpenBLAS (default: all cores)
-      --out DIR            output directory (default runs/MODEL-shakespeare)
-      --data DIR           dataset root (default Datasets/data, or $TESSERA_DATA)
-    gpt:
-      --layers L --heads H --width W   (default 6, 6, 192)
-      --dropout P          (default 0: the corpus is large next to the model)
-    char-rnn:
-      --cell lstm|gru|rnn  (default lstm)
-      --hidden H           (default 256)   --layers L (default 2)   --embedding E (default 64)
-      --epochs N           passes over the text, carrying state between chunks (default 1)
-      --help               show this help
-    Missing data: run Datasets/fetch shakespeare first.
-    """
+    static let spec = CommandSpec(
+        usage: "tessera train gpt|char-rnn [options]",
+        summary: """
+        Trains a character-level language model on the complete works of Shakespeare (90% train,
+        10% validation) and prints validation loss (nats per character) and a sample. Writes
+        results.json, metrics.csv, curves.svg and .png and model.h5 to --out; `tessera sample`
+        continues text from model.h5.
+        """,
+        options: [
+            OptionSpec("dataset", "NAME", "shakespeare (default)"),
+            OptionSpec("slice", "N", "use only the first N characters (train and evaluate on them)"),
+            OptionSpec("batch-size", "B", "sequences (gpt) or parallel streams (char-rnn) per step (default 16)"),
+            OptionSpec("block-size", "T", "characters per sequence or chunk (default 128 gpt, 64 char-rnn)"),
+            OptionSpec("lr", "X", "peak learning rate (default 1e-3 gpt, 2e-3 char-rnn)"),
+            OptionSpec("steps", "N", "gpt: optimisation steps (default 3000)"),
+            OptionSpec("epochs", "N", "char-rnn: passes over the text, carrying state between chunks (default 1)"),
+            OptionSpec("time-budget", "S", "stop after S seconds of training (the last interval is evaluated)"),
+            OptionSpec("eval-every", "N", "steps between validation passes (default 250; char-rnn: rounded to whole epochs)"),
+            OptionSpec("layers", "L", "transformer blocks (gpt, default 6) or recurrent layers (char-rnn, default 2)"),
+            OptionSpec("heads", "H", "gpt: attention heads (default 6)"),
+            OptionSpec("width", "W", "gpt: embedding width (default 192)"),
+            OptionSpec("dropout", "P", "gpt: dropout (default 0: the corpus is large next to the model)"),
+            OptionSpec("cell", "KIND", "char-rnn: \(RecurrentCellKind.allCases.map(\.rawValue).joined(separator: ", ")) (default lstm)"),
+            OptionSpec("hidden", "H", "char-rnn: state width (default 256)"),
+            OptionSpec("embedding", "E", "char-rnn: embedding width (default 64)"),
+            OptionSpec("seed", "S", "initialisation and batching seed (default 0)"),
+            OptionSpec("threads", "N", "CPU threads for kernels and OpenBLAS (default: all cores)"),
+            OptionSpec("out", "DIR", "output directory (default runs/MODEL-shakespeare)"),
+            OptionSpec("checkpoint-dir", "D", "save model, optimizer, schedule and batch position at every evaluation (keeps 3)"),
+            OptionSpec("resume", nil, "continue from the newest checkpoint in --checkpoint-dir"),
+            OptionSpec("data", "DIR", "dataset root (default Datasets/data, or $TESSERA_DATA)"),
+            OptionSpec("device", "D", "cpu (default), cuda or cuda:N"),
+        ],
+        footer: "Missing data: run Datasets/fetch shakespeare first.")
+    public static var usage: String { spec.help }
 
     public var model = "gpt"
     public var slice: Int?
@@ -55,7 +60,10 @@ public struct LanguageModelCommand {
     public var seed: UInt64 = 0
     public var threads: Int?
     public var outDirectory: String?
+    public var checkpointDirectory: String?
+    public var resume = false
     public var dataRoot: String?
+    public var device = "cpu"
     public var layers = 6
     public var heads = 6
     public var width = 192
@@ -63,27 +71,31 @@ public struct LanguageModelCommand {
     public var cell = RecurrentCellKind.lstm
     public var hidden = 256
     public var embedding = 64
+    /// The command line, recorded in results.json.
+    var arguments: [String] = []
 
     public init(arguments: [String]) throws {
         guard let model = arguments.first, ["gpt", "char-rnn"].contains(model) else {
+            if arguments.contains("--help") { throw HelpRequested(text: Self.usage) }
             throw UsageError("expected gpt or char-rnn")
         }
         self.model = model
-        let args = try Arguments(Array(arguments.dropFirst()), valueOptions: [
-            "dataset", "slice", "batch-size", "block-size", "lr", "steps", "epochs", "time-budget", "eval-every", "seed",
-            "threads", "out", "data", "layers", "heads", "width", "dropout", "cell", "hidden", "embedding"])
-        if args.flag("help") { throw HelpRequested(text: Self.usage) }
+        self.arguments = arguments
+        let args = try Self.spec.parse(Array(arguments.dropFirst()))
         guard args.positional.isEmpty else { throw UsageError("unexpected argument '\(args.positional[0])'") }
         let dataset = args.values["dataset"] ?? "shakespeare"
         guard dataset == "shakespeare" else { throw UsageError("unknown dataset '\(dataset)'; expected shakespeare") }
+        let isGPT = model == "gpt"
         let positive = { (v: Int) in v > 0 }
         if args.values["slice"] != nil { slice = try args.value("slice", default: 1, where: { $0 > 1 }, expected: "an integer above 1") }
         batchSize = try args.value("batch-size", default: 16, where: positive, expected: "a positive integer")
-        blockSize = try args.value("block-size", default: model == "gpt" ? 128 : 64, where: positive, expected: "a positive integer")
-        learningRate = try args.value("lr", default: model == "gpt" ? 1e-3 : 2e-3, where: { $0 > 0 && $0.isFinite },
+        blockSize = try args.value("block-size", default: isGPT ? 128 : 64, where: positive, expected: "a positive integer")
+        learningRate = try args.value("lr", default: isGPT ? 1e-3 : 2e-3, where: { $0 > 0 && $0.isFinite },
                                       expected: "a positive number")
         steps = try args.value("steps", default: 3000, where: positive, expected: "a positive integer")
         epochs = try args.value("epochs", default: 1, where: positive, expected: "a positive integer")
+        if args.values["steps"] != nil && !isGPT { throw UsageError("--steps applies to gpt; char-rnn runs --epochs") }
+        if args.values["epochs"] != nil && isGPT { throw UsageError("--epochs applies to char-rnn; gpt runs --steps") }
         if args.values["time-budget"] != nil {
             timeBudget = try args.value("time-budget", default: 1.0, where: { $0 > 0 }, expected: "seconds")
         }
@@ -91,8 +103,19 @@ public struct LanguageModelCommand {
         seed = try args.value("seed", default: UInt64(0))
         if args.values["threads"] != nil { threads = try args.value("threads", default: 1, where: positive, expected: "a positive integer") }
         outDirectory = args.values["out"]
+        checkpointDirectory = args.values["checkpoint-dir"]
+        resume = args.flag("resume")
+        if resume && checkpointDirectory == nil { throw UsageError("--resume needs --checkpoint-dir") }
         dataRoot = args.values["data"]
-        layers = try args.value("layers", default: model == "gpt" ? 6 : 2, where: positive, expected: "a positive integer")
+        device = args.values["device"] ?? device
+        _ = try DeviceOption.parse(device)
+        for name in ["heads", "width", "dropout"] where args.values[name] != nil && !isGPT {
+            throw UsageError("--\(name) applies to gpt")
+        }
+        for name in ["cell", "hidden", "embedding"] where args.values[name] != nil && isGPT {
+            throw UsageError("--\(name) applies to char-rnn")
+        }
+        layers = try args.value("layers", default: isGPT ? 6 : 2, where: positive, expected: "a positive integer")
         heads = try args.value("heads", default: 6, where: positive, expected: "a positive integer")
         width = try args.value("width", default: 192, where: positive, expected: "a positive integer")
         guard width % heads == 0 else { throw UsageError("--width \(width) must be a multiple of --heads \(heads)") }
@@ -127,22 +150,45 @@ public struct LanguageModelCommand {
 
     @discardableResult
     public func run(print output: (String) -> Void = { Swift.print($0) }) throws -> Result {
-        if let threads { CPUThreads.count = threads }
-        let (tokenizer, train, validation) = try loadText()
-        let out = outDirectory ?? "runs/\(model)-shakespeare"
-        return model == "gpt"
-            ? try trainGPT(tokenizer, train, validation, out: out, print: output)
-            : try trainCharRNN(tokenizer, train, validation, out: out, print: output)
+        try withoutActuallyEscaping(output) { output in
+            if let threads { CPUThreads.count = threads }
+            let (tokenizer, train, validation) = try loadText()
+            let target = try DeviceOption.resolve(device)
+            return model == "gpt"
+                ? try trainGPT(tokenizer, train, validation, on: target, print: output)
+                : try trainCharRNN(tokenizer, train, validation, on: target, print: output)
+        }
     }
 
+    /// A trainer writing to --out and --checkpoint-dir, with perplexities, logging to `output`.
+    func trainer(_ network: Module, _ optimizer: Optimizer, _ schedule: LearningRateSchedule, clip: Double,
+                 configuration modelConfiguration: JSONValue, print output: @escaping (String) -> Void) -> Trainer {
+        let trainer = Trainer(model: network, optimizer: optimizer, schedule: schedule, configuration: TrainerConfiguration(
+            gradientClipNorm: clip, outputDirectory: out, checkpointDirectory: checkpointDirectory, resume: resume,
+            timeBudget: timeBudget), callbacks: [PerplexityReport()])
+        trainer.log = output
+        trainer.progressUnit = "tokens"
+        trainer.recordedConfiguration = [
+            "command": .string((["tessera", "train"] + arguments).joined(separator: " ")), "model": modelConfiguration,
+            "batch_size": .number(Double(batchSize)), "block_size": .number(Double(blockSize)),
+            "learning_rate": .number(learningRate), "seed": .number(Double(seed)), "device": .string(device),
+            "train_characters": .number(Double(slice ?? 0)),
+        ]
+        return trainer
+    }
+
+    var out: String { outDirectory ?? "runs/\(model)-shakespeare" }
+
     /// nanoGPT's recipe: AdamW (β2 0.99, weight decay 0.1 on matrices only), linear warm-up
-    /// then cosine decay to a tenth, gradient clipping at 1.
-    func trainGPT(_ tokenizer: CharacterTokenizer, _ train: [Int], _ validation: [Int], out: String,
-                  print output: (String) -> Void) throws -> Result {
+    /// then cosine decay to a tenth, gradient clipping at 1; random batches, evaluated on the
+    /// same 20 validation batches every time.
+    func trainGPT(_ tokenizer: CharacterTokenizer, _ train: [Int], _ validation: [Int], on target: Device,
+                  print output: @escaping (String) -> Void) throws -> Result {
         let generator = RandomGenerator(seed: seed)
         let config = GPTConfiguration(vocabularySize: tokenizer.vocabularySize, blockSize: blockSize, layers: layers,
                                       heads: heads, width: width, dropout: dropout)
         let gpt = GPT(config, generator: generator)
+        gpt.move(to: target)
         let parameters = gpt.parameters()
         let decayed = parameters.filter { $0.shape.count >= 2 }, plain = parameters.filter { $0.shape.count < 2 }
         let optimizer = AdamW(groups: [
@@ -152,173 +198,115 @@ public struct LanguageModelCommand {
         // Linear warm-up to the peak over `warmup` steps ((t + 1) / warmup of it at step t), then
         // cosine decay to a tenth at the last step.
         let warmup = Swift.min(100, steps / 10)
-        let schedule: ClosedFormSchedule
-        if warmup < 2 {
-            schedule = CosineAnnealingSchedule(optimizer, maxSteps: Swift.max(1, steps - warmup), minimumRate: 0.1 * learningRate)
-        } else {
-            schedule = SequentialSchedule(optimizer, [
+        let schedule: ClosedFormSchedule = warmup < 2
+            ? CosineAnnealingSchedule(optimizer, maxSteps: Swift.max(1, steps - warmup), minimumRate: 0.1 * learningRate)
+            : SequentialSchedule(optimizer, [
                 LinearSchedule(optimizer, startFactor: 1 / Double(warmup), endFactor: 1, totalSteps: warmup - 1),
                 CosineAnnealingSchedule(optimizer, maxSteps: steps - warmup, minimumRate: 0.1 * learningRate),
             ], milestones: [warmup])
-        }
         let trainBatches = LanguageModelBatches(tokens: train, blockSize: blockSize, batchSize: batchSize)
         let validationBatches = LanguageModelBatches(tokens: validation, blockSize: blockSize, batchSize: batchSize)
         output("training GPT (\(layers) layers, \(heads) heads, width \(width), block \(blockSize)) on shakespeare: "
                + "\(train.count) train / \(validation.count) validation characters, vocabulary \(tokenizer.vocabularySize), "
                + "\(gpt.parameterCount) parameters, batch \(batchSize), AdamW lr \(learningRate), \(steps) steps")
-        func evaluate() -> (loss: Double, accuracy: Double) {
-            _ = gpt.eval()
-            defer { _ = gpt.train() }
+        let trainer = trainer(gpt, optimizer, schedule, clip: 1, configuration: try JSONValue(encoding: config), print: output)
+        defer { trainer.log = { _ in } }   // `output` does not escape `run`
+        trainer.randomGenerators["batches"] = generator
+        let history = try trainer.fit(steps: steps, evaluatingEvery: evalEvery, step: { _ in
+            let (x, y) = trainBatches.randomBatch(generator: generator)
+            return TrainingStepOutput(loss: gpt.loss(x.moved(to: target), targets: y.moved(to: target)), count: y.elementCount)
+        }, evaluate: {
             // The same 20 batches every time (a fixed generator), so the numbers compare.
             let evalGenerator = RandomGenerator(seed: 12345)
-            var score = NextTokenScore()
-            withoutGradients {
+            return NextTokenScore.evaluate(gpt) { score in
                 for _ in 0..<20 {
                     let (x, y) = validationBatches.randomBatch(generator: evalGenerator)
-                    score.add(logits: gpt(x), targets: y)
+                    score.add(logits: gpt(x.moved(to: target)), targets: y.moved(to: target))
                 }
             }
-            return score.mean
-        }
-        var history = LanguageModelHistory()
-        let started = Date()
-        var step = 0, windowLoss = 0.0, windowSteps = 0
-        let bar = ProgressBar(total: steps, label: "gpt", unit: "tokens")
-        var last = (loss: Double.nan, accuracy: Double.nan)
-        while step < steps {
-            let (x, y) = trainBatches.randomBatch(generator: generator)
-            let loss = gpt.loss(x, targets: y)
-            let value = loss.item(as: Double.self)
-            guard value.isFinite else { throw TrainingError.nonFiniteLoss(step: step + 1, epoch: 1, value: value) }
-            optimizer.zeroGradients()
-            loss.backward()
-            _ = clipGradientNorm(parameters, maxNorm: 1)
-            optimizer.step()
-            schedule.step()
-            step += 1
-            windowLoss += value
-            windowSteps += 1
-            let elapsed = Date().timeIntervalSince(started)
-            let outOfTime = timeBudget.map { elapsed >= $0 } ?? false
-            bar.update(done: step, work: step * batchSize * blockSize, status: String(format: "loss %.4f", value))
-            if step % evalEvery == 0 || step == steps || outOfTime {
-                last = evaluate()
-                history.append(step: step, trainLoss: windowLoss / Double(windowSteps), validationLoss: last.loss,
-                               validationAccuracy: last.accuracy, seconds: Date().timeIntervalSince(started))
-                windowLoss = 0
-                windowSteps = 0
-                bar.finish(done: step, work: step * batchSize * blockSize, status: String(format: "loss %.4f", value))
-                output(String(format: "step %d: train loss %.4f, validation loss %.4f, validation accuracy %.4f (%.0fs)",
-                              step, history.trainLoss.last!, last.loss, last.accuracy, history.seconds.last!))
-            }
-            if outOfTime { break }
-        }
-        let seconds = Date().timeIntervalSince(started)
-        let metadata: [String: MetadataValue] = [
-            "kind": .string("gpt"), "config": .string(try jsonString(config)), "tokenizer": .string(try jsonString(tokenizer)),
-            "history": .string(history.csv),
-        ]
-        try history.write(to: out, checkpoint: Checkpoint(model: gpt.stateDict(), step: step, metadata: metadata),
-                          configuration: ["command": "tessera train gpt", "model": try JSONValue(encoding: config),
-                                          "batch_size": .number(Double(batchSize)), "learning_rate": .number(learningRate),
-                                          "steps": .number(Double(steps)), "seed": .number(Double(seed))],
-                          tokensPerSecond: Double(step * batchSize * blockSize) / Date().timeIntervalSince(started))
+        })
+        try saveModel(gpt, kind: "gpt", config: try jsonString(config), tokenizer: tokenizer, history: history, step: trainer.step)
         let prompt = try tokenizer.encode("\n")
         let sample = try tokenizer.decode(gpt.generate(prompt: prompt, count: 300, sampling: Sampling(temperature: 0.8, topK: 40),
                                                        generator: RandomGenerator(seed: seed)))
-        output("sample:\n\(sample)\n")
-        output("results: \(out)/results.json, metrics: \(out)/metrics.csv, curves: \(out)/curves.svg, checkpoint: \(out)/model.h5")
-        output(String(format: "validation loss: %.4f nats/char after %d steps in %.0f s (%.0f tokens/s)", last.loss, step, seconds,
-                      Double(step * batchSize * blockSize) / seconds))
-        return Result(validationLoss: last.loss, validationAccuracy: last.accuracy, steps: step, seconds: seconds, sample: sample)
+        return finish(history, trainer: trainer, sample: sample, print: output)
     }
 
     /// char-rnn's recipe: parallel streams read in chunks with the state carried (truncated
-    /// BPTT), Adam with cosine decay, clipping at 5. Evaluation runs the whole evaluation text as one stream.
-    func trainCharRNN(_ tokenizer: CharacterTokenizer, _ train: [Int], _ validation: [Int], out: String,
-                      print output: (String) -> Void) throws -> Result {
-        let generator = RandomGenerator(seed: seed)
-        let network = CharRNN(vocabularySize: tokenizer.vocabularySize, embeddingSize: embedding, hiddenSize: hidden,
-                              layers: layers, cell: cell, generator: generator)
+    /// BPTT; the state starts afresh every epoch), Adam with cosine decay to a tenth, clipping
+    /// at 5. Evaluation runs the evaluation text as one stream.
+    func trainCharRNN(_ tokenizer: CharacterTokenizer, _ train: [Int], _ validation: [Int], on target: Device,
+                      print output: @escaping (String) -> Void) throws -> Result {
+        let configuration = CharRNNConfiguration(vocabularySize: tokenizer.vocabularySize, embeddingSize: embedding,
+                                                 hiddenSize: hidden, layers: layers, cell: cell)
+        let network = CharRNN(configuration, generator: RandomGenerator(seed: seed))
+        network.move(to: target)
         let optimizer = Adam(parameters: network.parameters(), learningRate: learningRate)
         let batches = TruncatedBPTTBatches(tokens: train, batchSize: batchSize, steps: blockSize)
+        let totalSteps = epochs * batches.count
+        // A constant rate left Adam oscillating once the slice was memorised.
+        let schedule = CosineAnnealingSchedule(optimizer, maxSteps: Swift.max(1, totalSteps), minimumRate: 0.1 * learningRate)
         output("training char-rnn (\(cell.rawValue), \(layers)×\(hidden), embedding \(embedding)) on shakespeare: "
                + "\(train.count) train / \(validation.count) evaluation characters, vocabulary \(tokenizer.vocabularySize), "
                + "\(network.parameterCount) parameters, \(batchSize) streams × \(blockSize) steps, Adam lr \(learningRate)")
-        func evaluate() -> (loss: Double, accuracy: Double) {
-            _ = network.eval()
-            defer { _ = network.train() }
-            let stream = Array(validation.prefix(50_001))
-            let chunks = TruncatedBPTTBatches(tokens: stream, batchSize: 1, steps: 500)
-            var state: RecurrentState? = nil, score = NextTokenScore()
-            withoutGradients {
+        let trainer = trainer(network, optimizer, schedule, clip: 5, configuration: try JSONValue(encoding: configuration),
+                              print: output)
+        defer { trainer.log = { _ in } }
+        // Evaluations fall on whole epochs, so every interval (and any resume) starts a fresh stream.
+        let epochsPerEvaluation = Swift.max(1, evalEvery / Swift.max(1, batches.count))
+        var state: RecurrentState? = nil
+        let history = try trainer.fit(steps: totalSteps, evaluatingEvery: epochsPerEvaluation * batches.count, step: { step in
+            let k = step % batches.count
+            if k == 0 { state = nil }
+            let (x, y) = batches.chunk(k)
+            let r = network(x.moved(to: target), state: state?.detached())
+            state = r.state
+            let loss = crossEntropy(logits: r.logits.reshaped(to: [-1, tokenizer.vocabularySize]),
+                                    targets: y.moved(to: target).reshaped(to: [-1]))
+            return TrainingStepOutput(loss: loss, count: y.elementCount)
+        }, evaluate: {
+            let chunks = TruncatedBPTTBatches(tokens: Array(validation.prefix(50_001)), batchSize: 1, steps: 500)
+            return NextTokenScore.evaluate(network) { score in
+                var carried: RecurrentState? = nil
                 for k in 0..<chunks.count {
                     let (x, y) = chunks.chunk(k)
-                    let r = network(x, state: state)
-                    state = r.state
-                    score.add(logits: r.logits, targets: y)
+                    let r = network(x.moved(to: target), state: carried)
+                    carried = r.state
+                    score.add(logits: r.logits, targets: y.moved(to: target))
                 }
             }
-            return score.mean
-        }
-        var history = LanguageModelHistory()
-        let started = Date()
-        var step = 0, last = (loss: Double.nan, accuracy: Double.nan)
-        var stopped = false
-        // Cosine decay to a tenth over the run: a constant rate left Adam oscillating once the
-        // slice was memorised.
-        let schedule = CosineAnnealingSchedule(optimizer, maxSteps: Swift.max(1, epochs * batches.count),
-                                               minimumRate: 0.1 * learningRate)
-        for epoch in 1...epochs where !stopped {
-            let bar = ProgressBar(total: batches.count, label: "epoch \(epoch)/\(epochs)", unit: "tokens")
-            var state: RecurrentState? = nil, epochLoss = 0.0, tokens = 0
-            for k in 0..<batches.count {
-                let (x, y) = batches.chunk(k)
-                let r = network(x, state: state?.detached())
-                state = r.state
-                let loss = crossEntropy(logits: r.logits.reshaped(to: [-1, tokenizer.vocabularySize]), targets: y.reshaped(to: [-1]))
-                let value = loss.item(as: Double.self)
-                guard value.isFinite else { throw TrainingError.nonFiniteLoss(step: step + 1, epoch: epoch, value: value) }
-                optimizer.zeroGradients()
-                loss.backward()
-                _ = clipGradientNorm(network.parameters(), maxNorm: 5)
-                optimizer.step()
-                schedule.step()
-                step += 1
-                epochLoss += value * Double(y.elementCount)
-                tokens += y.elementCount
-                bar.update(done: k + 1, work: tokens, status: String(format: "loss %.4f", epochLoss / Double(tokens)))
-                if let budget = timeBudget, Date().timeIntervalSince(started) >= budget { stopped = true; break }
-            }
-            bar.finish(done: batches.count, work: tokens, status: String(format: "loss %.4f", epochLoss / Double(tokens)))
-            if epoch % Swift.max(1, evalEvery / Swift.max(1, batches.count)) == 0 || epoch == epochs || stopped {
-                last = evaluate()
-                history.append(step: step, trainLoss: epochLoss / Double(tokens), validationLoss: last.loss,
-                               validationAccuracy: last.accuracy, seconds: Date().timeIntervalSince(started))
-                output(String(format: "epoch %d (step %d): train loss %.4f, evaluation loss %.4f, evaluation accuracy %.4f (%.0fs)",
-                              epoch, step, epochLoss / Double(tokens), last.loss, last.accuracy, history.seconds.last!))
-            }
-        }
-        let seconds = Date().timeIntervalSince(started)
+        })
+        try saveModel(network, kind: "char-rnn", config: try jsonString(configuration), tokenizer: tokenizer, history: history,
+                      step: trainer.step)
+        let sample = try tokenizer.decode(network.generate(prompt: [train[0]], count: 300, sampling: Sampling(temperature: 0.8),
+                                                           generator: RandomGenerator(seed: seed)))
+        return finish(history, trainer: trainer, sample: sample, print: output)
+    }
+
+    /// `model.h5` for `tessera sample`: the weights, the model's kind and configuration, the
+    /// tokenizer and the history.
+    func saveModel(_ network: Module, kind: String, config: String, tokenizer: CharacterTokenizer, history: TrainingHistory,
+                   step: Int) throws {
         let metadata: [String: MetadataValue] = [
-            "kind": .string("char-rnn"), "cell": .string(cell.rawValue), "hidden": .number(Double(hidden)),
-            "layers": .number(Double(layers)), "embedding": .number(Double(embedding)),
-            "tokenizer": .string(try jsonString(tokenizer)), "history": .string(history.csv),
+            "kind": .string(kind), "config": .string(config), "tokenizer": .string(try jsonString(tokenizer)),
+            "history": .string(history.csv),
         ]
-        try history.write(to: out, checkpoint: Checkpoint(model: network.stateDict(), step: step, metadata: metadata),
-                          configuration: ["command": "tessera train char-rnn", "cell": .string(cell.rawValue),
-                                          "hidden": .number(Double(hidden)), "layers": .number(Double(layers)),
-                                          "embedding": .number(Double(embedding)), "batch_size": .number(Double(batchSize)),
-                                          "block_size": .number(Double(blockSize)), "learning_rate": .number(learningRate),
-                                          "epochs": .number(Double(epochs)), "seed": .number(Double(seed))],
-                          tokensPerSecond: Double(step * batchSize * blockSize) / Date().timeIntervalSince(started))
-        let sample = try tokenizer.decode(network.generate(prompt: [train[0]], count: 300,
-                                                           sampling: Sampling(temperature: 0.8), generator: RandomGenerator(seed: seed)))
+        do {
+            try CheckpointFile.save(Checkpoint(model: network.stateDict(), step: step, metadata: metadata), to: "\(out)/model.h5")
+        } catch {
+            throw TrainingError.cannotWrite(path: "\(out)/model.h5", reason: "\(error)")
+        }
+    }
+
+    func finish(_ history: TrainingHistory, trainer: Trainer, sample: String, print output: (String) -> Void) -> Result {
+        let final = trainer.finalFigures()
+        let loss = final["validation_loss"] ?? .nan, accuracy = final["validation_accuracy"] ?? .nan
+        let seconds = final["seconds"] ?? 0
         output("sample:\n\(sample)\n")
-        output("results: \(out)/results.json, metrics: \(out)/metrics.csv, curves: \(out)/curves.svg, checkpoint: \(out)/model.h5")
-        output(String(format: "evaluation accuracy: %.4f (loss %.4f nats/char) after %d steps in %.0f s", last.accuracy, last.loss,
-                      step, seconds))
-        return Result(validationLoss: last.loss, validationAccuracy: last.accuracy, steps: step, seconds: seconds, sample: sample)
+        output("results: \(out)/results.json, metrics: \(out)/metrics.csv, curves: \(out)/curves.svg and .png, checkpoint: \(out)/model.h5")
+        output(String(format: "validation loss: %.4f nats/char (accuracy %.4f, perplexity %.2f) after %d steps in %.0f s (%.0f tokens/s)",
+                      loss, accuracy, exp(loss), trainer.step, seconds, final["tokens_per_second"] ?? 0))
+        return Result(validationLoss: loss, validationAccuracy: accuracy, steps: trainer.step, seconds: seconds, sample: sample)
     }
 }
 
@@ -334,33 +322,17 @@ struct NextTokenScore {
         count += Double(t.elementCount)
     }
 
-    var mean: (loss: Double, accuracy: Double) { (loss / count, correct / count) }
+    /// `validation_loss` and `validation_accuracy` of what `score` adds, in eval mode without
+    /// gradients (the model returns to train mode).
+    static func evaluate(_ model: Module, _ score: (inout NextTokenScore) -> Void) -> [String: Double] {
+        model.eval()
+        defer { model.train() }
+        var total = NextTokenScore()
+        withoutGradients { score(&total) }
+        return ["validation_loss": total.loss / total.count, "validation_accuracy": total.correct / total.count]
+    }
 }
 
 func jsonString<T: Encodable>(_ value: T) throws -> String {
     String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
-}
-
-/// Loss at each evaluation, written as results.json, CSV and an SVG chart (through Training's
-/// writer), and with the model as a checkpoint.
-struct LanguageModelHistory {
-    var history = TrainingHistory()
-    var trainLoss: [Double] { history.values(of: "train_loss") }
-    var seconds: [Double] { history.values(of: "seconds") }
-    var csv: String { history.csv }
-
-    mutating func append(step: Int, trainLoss t: Double, validationLoss v: Double, validationAccuracy a: Double, seconds s: Double) {
-        history.epochs.append(EpochRecord(epoch: history.epochs.count + 1, metrics: [
-            "step": Double(step), "train_loss": t, "validation_loss": v, "validation_accuracy": a, "seconds": s]))
-    }
-
-    /// `final` holds the last evaluation's figures, its perplexity, the run's time and rate.
-    func write(to directory: String, checkpoint: Checkpoint, configuration: [String: JSONValue], tokensPerSecond: Double) throws {
-        var final = history.epochs.last?.metrics ?? [:]
-        if let loss = final["validation_loss"] { final["perplexity"] = Metrics.perplexity(meanLoss: loss) }
-        final["tokens_per_second"] = tokensPerSecond
-        try Trainer.writeResults(history: history, configuration: configuration, final: final, to: directory)
-        try writeCurvesPNG(history, to: directory, xLabel: "evaluation")
-        try CheckpointFile.save(checkpoint, to: "\(directory)/model.h5")
-    }
 }

@@ -7,23 +7,21 @@ import TensorCore
 /// `tessera sample gpt|char-rnn --checkpoint FILE --prompt TEXT`: continues text with a
 /// model saved by `tessera train gpt|char-rnn`.
 public struct SampleCommand {
-    public static let usage = """
-    usage: tessera sample gpt|char-rnn --checkpoint FILE [options]
-
-    Continues a prompt with a character-level model saved by `tessera train gpt|char-rnn`.
-
-    options:
-      --checkpoint FILE    model.h5 written by training (required)
-      --prompt TEXT        text to continue (default: a newline); every character must be in the
-                           model's vocabulary
-      --tokens N           characters to generate (default 500)
-      --temperature T      softmax temperature (default 0.8)
-      --top-k K            sample among the K most likely characters
-      --top-p P            sample among the most likely characters holding probability P
-      --greedy             always take the most likely character
-      --seed S             sampling seed (default 0)
-      --help               show this help
-    """
+    static let spec = CommandSpec(
+        usage: "tessera sample gpt|char-rnn --checkpoint FILE [options]",
+        summary: "Continues a prompt with a character-level model saved by `tessera train gpt|char-rnn`.",
+        options: [
+            OptionSpec("checkpoint", "FILE", "model.h5 written by training (required)"),
+            OptionSpec("prompt", "TEXT", "text to continue (default: a newline); its characters must be in the vocabulary"),
+            OptionSpec("tokens", "N", "characters to generate (default 500)"),
+            OptionSpec("temperature", "T", "softmax temperature (default 0.8)"),
+            OptionSpec("top-k", "K", "sample among the K most likely characters"),
+            OptionSpec("top-p", "P", "sample among the most likely characters holding probability P"),
+            OptionSpec("greedy", nil, "always take the most likely character"),
+            OptionSpec("seed", "S", "sampling seed (default 0)"),
+            OptionSpec("device", "D", "cpu (default), cuda or cuda:N"),
+        ])
+    public static var usage: String { spec.help }
 
     public var model: String
     public var checkpoint: String
@@ -31,6 +29,7 @@ public struct SampleCommand {
     public var tokens = 500
     public var sampling: Sampling
     public var seed: UInt64 = 0
+    public var device = "cpu"
 
     public init(arguments: [String]) throws {
         guard let model = arguments.first, ["gpt", "char-rnn"].contains(model) else {
@@ -38,9 +37,7 @@ public struct SampleCommand {
             throw UsageError("expected a model: tessera sample gpt|char-rnn --checkpoint FILE")
         }
         self.model = model
-        let args = try Arguments(Array(arguments.dropFirst()), valueOptions: [
-            "checkpoint", "prompt", "tokens", "temperature", "top-k", "top-p", "seed"], flagOptions: ["help", "greedy"])
-        if args.flag("help") { throw HelpRequested(text: Self.usage) }
+        let args = try Self.spec.parse(Array(arguments.dropFirst()))
         guard args.positional.isEmpty else { throw UsageError("unexpected argument '\(args.positional[0])'") }
         guard let checkpoint = args.values["checkpoint"] else { throw UsageError("--checkpoint FILE is required") }
         self.checkpoint = checkpoint
@@ -55,6 +52,8 @@ public struct SampleCommand {
         }
         sampling = Sampling(temperature: temperature, topK: topK, topP: topP, greedy: args.flag("greedy"))
         seed = try args.value("seed", default: UInt64(0))
+        device = args.values["device"] ?? device
+        _ = try DeviceOption.parse(device)
     }
 
     /// Returns the prompt followed by the generated text.
@@ -76,19 +75,35 @@ public struct SampleCommand {
         let tokenizer = try JSONDecoder().decode(CharacterTokenizer.self, from: Data(try text("tokenizer").utf8))
         let ids = try tokenizer.encode(prompt)
         let generator = RandomGenerator(seed: seed)
+        let target = try DeviceOption.resolve(device)
+        func configuration<C: Decodable>(_ type: C.Type) throws -> C {
+            do { return try JSONDecoder().decode(C.self, from: Data(try text("config").utf8)) } catch let error as SampleError {
+                throw error
+            } catch {
+                throw SampleError.notALanguageModel(path: checkpoint, missing: "a readable config (\(error))")
+            }
+        }
         let result: [Int]
         if model == "gpt" {
-            let config = try JSONDecoder().decode(GPTConfiguration.self, from: Data(try text("config").utf8))
-            let gpt = GPT(config)
+            let gpt = GPT(try configuration(GPTConfiguration.self))
             try gpt.loadStateDict(saved.model)
+            gpt.move(to: target)
             result = gpt.generate(prompt: ids, count: tokens, sampling: sampling, generator: generator)
         } else {
-            guard let cell = RecurrentCellKind(rawValue: try text("cell")) else {
-                throw SampleError.notALanguageModel(path: checkpoint, missing: "cell")
+            let config: CharRNNConfiguration
+            if saved.metadata["config"] != nil {
+                config = try configuration(CharRNNConfiguration.self)
+            } else {
+                // Checkpoints written before CharRNNConfiguration recorded the shape as attributes.
+                guard let cell = RecurrentCellKind(rawValue: try text("cell")) else {
+                    throw SampleError.notALanguageModel(path: checkpoint, missing: "cell")
+                }
+                config = CharRNNConfiguration(vocabularySize: tokenizer.vocabularySize, embeddingSize: try number("embedding"),
+                                              hiddenSize: try number("hidden"), layers: try number("layers"), cell: cell)
             }
-            let network = CharRNN(vocabularySize: tokenizer.vocabularySize, embeddingSize: try number("embedding"),
-                                  hiddenSize: try number("hidden"), layers: try number("layers"), cell: cell)
+            let network = CharRNN(config)
             try network.loadStateDict(saved.model)
+            network.move(to: target)
             result = network.generate(prompt: ids, count: tokens, sampling: sampling, generator: generator)
         }
         let generated = try tokenizer.decode(result)

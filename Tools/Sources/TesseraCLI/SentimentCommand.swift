@@ -9,28 +9,34 @@ import Training
 /// `tessera train sentiment`: a small Transformer encoder classifies Pang & Lee movie-review
 /// sentences as positive or negative; or, with `--overfit N`, memorises N of them.
 public struct SentimentCommand {
-    public static let usage = """
-    usage: tessera train sentiment [options]
-
-    Trains a Transformer encoder (word embeddings, learned positions, pre-norm layers, mean
-    pooling) on Pang & Lee movie-review polarity: 80% of the texts train, 20% are held out.
-    Writes metrics.csv and curves.svg to --out.
-
-    options:
-      --collection NAME    sentences (4,000 single sentences, default) or reviews (1,500 reviews)
-      --overfit N          train on only N training texts (a memorisation check)
-      --epochs N           passes over the training texts (default 10; 60 with --overfit)
-      --batch-size B       texts per step (default 32)
-      --lr X               AdamW learning rate (default 5e-4)
-      --width W --heads H --layers L   model size (default 64, 4, 2)
-      --max-length T       words kept per text (default 64)
-      --dropout P          (default 0.1; 0 with --overfit)
-      --seed S             initialisation, split and shuffling seed (default 0)
-      --out DIR            output directory (default runs/sentiment)
-      --data DIR           dataset root (default Datasets/data, or $TESSERA_DATA)
-      --help               show this help
-    Missing data: run Datasets/fetch sentiment first.
-    """
+    static let spec = CommandSpec(
+        usage: "tessera train sentiment [options]",
+        summary: """
+        Trains a Transformer encoder (word embeddings, learned positions, pre-norm layers, mean
+        pooling) on Pang & Lee movie-review polarity through the Trainer: 80% of the texts train,
+        20% are held out. Writes results.json, metrics.csv and curves.svg and .png to --out.
+        """,
+        options: [
+            OptionSpec("collection", "NAME", "sentences (4,000 single sentences, default) or reviews (1,500 reviews)"),
+            OptionSpec("overfit", "N", "train on only N training texts (a memorisation check)"),
+            OptionSpec("epochs", "N", "passes over the training texts (default 10; 60 with --overfit)"),
+            OptionSpec("batch-size", "B", "texts per step (default 32)"),
+            OptionSpec("lr", "X", "AdamW learning rate (default 5e-4)"),
+            OptionSpec("width", "W", "model width (default 64)"),
+            OptionSpec("heads", "H", "attention heads (default 4)"),
+            OptionSpec("layers", "L", "encoder layers (default 2)"),
+            OptionSpec("max-length", "T", "words kept per text (default 64)"),
+            OptionSpec("dropout", "P", "dropout (default 0.1; 0 with --overfit)"),
+            OptionSpec("seed", "S", "initialisation and shuffling seed (default 0; the split is fixed)"),
+            OptionSpec("threads", "N", "CPU threads for kernels and OpenBLAS (default: all cores)"),
+            OptionSpec("out", "DIR", "output directory (default runs/sentiment)"),
+            OptionSpec("checkpoint-dir", "D", "save model, optimizer and position every epoch (keeps 3)"),
+            OptionSpec("resume", nil, "continue from the newest checkpoint in --checkpoint-dir"),
+            OptionSpec("data", "DIR", "dataset root (default Datasets/data, or $TESSERA_DATA)"),
+            OptionSpec("device", "D", "cpu (default), cuda or cuda:N"),
+        ],
+        footer: "Missing data: run Datasets/fetch sentiment first.")
+    public static var usage: String { spec.help }
 
     public var collection = TextDatasets.SentimentCollection.sentences
     public var overfit: Int?
@@ -43,12 +49,16 @@ public struct SentimentCommand {
     public var seed: UInt64 = 0
     public var outDirectory: String?
     public var dataRoot: String?
+    public var threads: Int?
+    public var checkpointDirectory: String?
+    public var resume = false
+    public var device = "cpu"
+    /// The command line, recorded in results.json.
+    var arguments: [String] = []
 
     public init(arguments: [String]) throws {
-        let args = try Arguments(Array(arguments.dropFirst()), valueOptions: [
-            "collection", "overfit", "epochs", "batch-size", "lr", "width", "heads", "layers", "max-length", "dropout", "seed",
-            "out", "data"])
-        if args.flag("help") { throw HelpRequested(text: Self.usage) }
+        self.arguments = arguments
+        let args = try Self.spec.parse(Array(arguments.dropFirst()))
         guard args.positional.isEmpty else { throw UsageError("unexpected argument '\(args.positional[0])'") }
         if let c = args.values["collection"] {
             guard let value = c == "reviews" ? TextDatasets.SentimentCollection.reviews : c == "sentences" ? .sentences : nil else {
@@ -70,6 +80,12 @@ public struct SentimentCommand {
         seed = try args.value("seed", default: UInt64(0))
         outDirectory = args.values["out"]
         dataRoot = args.values["data"]
+        if args.values["threads"] != nil { threads = try args.value("threads", default: 1, where: positive, expected: "a positive integer") }
+        checkpointDirectory = args.values["checkpoint-dir"]
+        resume = args.flag("resume")
+        if resume && checkpointDirectory == nil { throw UsageError("--resume needs --checkpoint-dir") }
+        device = args.values["device"] ?? device
+        _ = try DeviceOption.parse(device)
     }
 
     public struct Result {
@@ -79,6 +95,11 @@ public struct SentimentCommand {
 
     @discardableResult
     public func run(print output: (String) -> Void = { Swift.print($0) }) throws -> Result {
+        try withoutActuallyEscaping(output) { try train(print: $0) }
+    }
+
+    private func train(print output: @escaping (String) -> Void) throws -> Result {
+        if let threads { CPUThreads.count = threads }
         let all = try TextDatasets.sentiment(collection, root: dataRoot ?? DatasetLocation.defaultRoot())
             .filter { !$0.text.isEmpty }
         let order = permutation(all.count, seed: 7)   // a fixed split, whatever --seed is
@@ -94,69 +115,60 @@ public struct SentimentCommand {
             }
         }
         let trainRows = encode(train), heldOutRows = encode(heldOut)
-        let generator = RandomGenerator(seed: seed)
+        let target = try DeviceOption.resolve(device)
         let model = TransformerClassifier(vocabularySize: vocabulary.vocabularySize, classes: 2, width: width, heads: heads,
                                           layers: layers, feedForwardWidth: 2 * width, maxLength: maxLength, dropout: dropout,
-                                          generator: generator)
+                                          generator: RandomGenerator(seed: seed))
+        model.move(to: target)
         let optimizer = AdamW(parameters: model.parameters(), learningRate: learningRate, weightDecay: 0.01)
         output("training a sentiment Transformer (\(layers) layers, width \(width), \(heads) heads) on \(trainRows.count) "
                + "\(collection == .reviews ? "reviews" : "sentences"), \(heldOutRows.count) held out; vocabulary "
                + "\(vocabulary.vocabularySize) words, \(model.parameterCount) parameters")
-        func batch(_ rows: ArraySlice<(ids: [Int], label: Int)>) -> (PaddedBatch, Tensor) {
-            (PaddedBatch(rows.map(\.ids), paddingID: vocabulary.paddingID, maximumLength: maxLength),
-             Tensor(rows.map { Int64($0.label) }))
+        /// Token ids, padding mask and labels of `rows`, on the model's device.
+        func batch(_ rows: ArraySlice<(ids: [Int], label: Int)>) -> (tokens: Tensor, mask: Tensor, labels: Tensor) {
+            let padded = PaddedBatch(rows.map(\.ids), paddingID: vocabulary.paddingID, maximumLength: maxLength)
+            return (padded.tokens.moved(to: target), padded.mask.moved(to: target), Tensor(rows.map { Int64($0.label) }).moved(to: target))
         }
-        func accuracy(_ rows: [(ids: [Int], label: Int)]) -> Double {
-            _ = model.eval()
-            defer { _ = model.train() }
-            var correct = 0
+        /// Loss and accuracy in eval mode (the trainer returns the model to train mode).
+        func score(_ rows: [(ids: [Int], label: Int)]) -> (loss: Double, accuracy: Double) {
+            model.eval()
+            var correct = 0, lossSum = 0.0
             withoutGradients {
                 for start in stride(from: 0, to: rows.count, by: 256) {
-                    let (b, y) = batch(rows[start..<Swift.min(start + 256, rows.count)])
-                    let predicted = model(b.tokens, mask: b.mask).argmax(axis: 1)
-                    correct += Int((predicted .== y).cast(to: .int64).sum().item(as: Int64.self))
+                    let (tokens, mask, labels) = batch(rows[start..<Swift.min(start + 256, rows.count)])
+                    let logits = model(tokens, mask: mask)
+                    lossSum += crossEntropy(logits: logits, targets: labels, reduction: .sum).item(as: Double.self)
+                    correct += Trainer.correctCount(logits, labels) ?? 0
                 }
             }
-            return Double(correct) / Double(rows.count)
-        }
-        var history = TrainingHistory()
-        for epoch in 1...epochs {
-            let started = Date()
-            let shuffled = permutation(trainRows.count, seed: seed &+ UInt64(epoch)).map { trainRows[$0] }
-            var lossSum = 0.0, seen = 0
-            let bar = ProgressBar(total: (shuffled.count + batchSize - 1) / batchSize, label: "epoch \(epoch)/\(epochs)",
-                                  unit: "texts")
-            for (k, start) in stride(from: 0, to: shuffled.count, by: batchSize).enumerated() {
-                let (b, y) = batch(shuffled[start..<Swift.min(start + batchSize, shuffled.count)])
-                let loss = crossEntropy(logits: model(b.tokens, mask: b.mask), targets: y)
-                let value = loss.item(as: Double.self)
-                guard value.isFinite else { throw TrainingError.nonFiniteLoss(step: k + 1, epoch: epoch, value: value) }
-                optimizer.zeroGradients()
-                loss.backward()
-                _ = clipGradientNorm(model.parameters(), maxNorm: 1)
-                optimizer.step()
-                lossSum += value * Double(y.elementCount)
-                seen += y.elementCount
-                bar.update(done: k + 1, work: seen, status: String(format: "loss %.4f", lossSum / Double(seen)))
-            }
-            bar.finish(done: bar.total, work: seen, status: String(format: "loss %.4f", lossSum / Double(seen)))
-            let trainAccuracy = accuracy(trainRows), heldOutAccuracy = accuracy(heldOutRows)
-            history.epochs.append(EpochRecord(epoch: epoch, metrics: [
-                "train_loss": lossSum / Double(seen), "train_accuracy": trainAccuracy,
-                "validation_accuracy": heldOutAccuracy, "seconds": Date().timeIntervalSince(started)]))
-            output(String(format: "epoch %d: train loss %.4f, train accuracy %.4f, held-out accuracy %.4f", epoch,
-                          lossSum / Double(seen), trainAccuracy, heldOutAccuracy))
+            return (lossSum / Double(rows.count), Double(correct) / Double(rows.count))
         }
         let out = outDirectory ?? "runs/sentiment"
-        let last = history.epochs.last!
-        var final = last.metrics
-        final["seconds"] = history.values(of: "seconds").reduce(0, +)
-        try Trainer.writeResults(history: history, configuration: [
-            "command": "tessera train sentiment", "epochs": .number(Double(epochs)), "batch_size": .number(Double(batchSize)),
-            "learning_rate": .number(learningRate), "seed": .number(Double(seed)), "layers": .number(Double(layers)),
-            "width": .number(Double(width)), "heads": .number(Double(heads)),
-        ], final: final, to: out)
-        try writeCurvesPNG(history, to: out)
+        let trainer = Trainer(model: model, optimizer: optimizer, configuration: TrainerConfiguration(
+            epochs: epochs, gradientClipNorm: 1, outputDirectory: out, checkpointDirectory: checkpointDirectory, resume: resume))
+        trainer.log = output
+        defer { trainer.log = { _ in } }   // `output` does not escape `run`
+        trainer.progressUnit = "texts"
+        trainer.recordedConfiguration = [
+            "command": .string((["tessera", "train"] + arguments).joined(separator: " ")),
+            "collection": .string(collection == .reviews ? "reviews" : "sentences"), "epochs": .number(Double(epochs)),
+            "batch_size": .number(Double(batchSize)), "learning_rate": .number(learningRate), "seed": .number(Double(seed)),
+            "layers": .number(Double(layers)), "width": .number(Double(width)), "heads": .number(Double(heads)),
+            "max_length": .number(Double(maxLength)), "dropout": .number(dropout), "device": .string(device),
+            "train_texts": .number(Double(trainRows.count)), "validation_texts": .number(Double(heldOutRows.count)),
+        ]
+        let history = try trainer.fit(batchesPerEpoch: (trainRows.count + batchSize - 1) / batchSize, batches: { epoch in
+            let shuffled = permutation(trainRows.count, seed: seed &+ UInt64(epoch)).map { trainRows[$0] }
+            return stride(from: 0, to: shuffled.count, by: batchSize).lazy.map { shuffled[$0..<Swift.min($0 + batchSize, shuffled.count)] }
+        }, step: { rows in
+            let (tokens, mask, labels) = batch(rows)
+            return TrainingStepOutput(loss: crossEntropy(logits: model(tokens, mask: mask), targets: labels), count: rows.count)
+        }, evaluate: {
+            // Train accuracy as it stands after the epoch (eval mode), not the running figure.
+            let trained = score(trainRows), held = score(heldOutRows)
+            return ["train_accuracy": trained.accuracy, "validation_loss": held.loss, "validation_accuracy": held.accuracy]
+        })
+        guard let last = history.epochs.last else { throw UsageError("nothing to do: the checkpoint already covers \(epochs) epochs") }
         output(String(format: "train accuracy: %.4f", last["train_accuracy"]!))
         output(String(format: "held-out accuracy: %.4f (chance 0.5)", last["validation_accuracy"]!))
         return Result(trainAccuracy: last["train_accuracy"]!, heldOutAccuracy: last["validation_accuracy"]!)

@@ -190,10 +190,26 @@ public struct TrainCommand {
             return history
         }
         try saveModel(model, features: features, testAccuracy: last["test_accuracy"], to: out + "/model.h5")
-        try writeCurvesPNG(history, to: out)
-        output("results: \(out)/results.json, metrics: \(out)/metrics.csv, curves: \(out)/curves.svg and .png, model: \(out)/model.h5")
-        output(String(format: "test accuracy: %.4f", last["test_accuracy"] ?? .nan))
+        // Per-class figures and the confusion matrix as a picture, added to results.json.
+        let confusion = Trainer.confusionMatrix(of: model, on: DataLoader(test, batchSize: 1000), classCount: 10)
+        let report = Metrics.classReport(confusion: confusion)
+        try saveConfusionMatrixPNG(confusion, classNames: Self.classNames(dataset), to: out + "/confusion.png")
+        var final = trainer.finalFigures()
+        final["test_macro_f1"] = report.macroF1
+        final["test_macro_precision"] = report.macroPrecision
+        final["test_macro_recall"] = report.macroRecall
+        try trainer.writeResults(to: out, final: final)
+        output("results: \(out)/results.json, metrics: \(out)/metrics.csv, curves: \(out)/curves.svg and .png, "
+               + "confusion matrix: \(out)/confusion.png, model: \(out)/model.h5")
+        output(String(format: "test accuracy: %.4f (macro F1 %.4f)", last["test_accuracy"] ?? .nan, report.macroF1))
         return history
+    }
+
+    /// Short class names for pictures: Fashion-MNIST's garments, digits otherwise.
+    static func classNames(_ dataset: String) -> [String] {
+        dataset == "fashion-mnist"
+            ? ["T-SHIRT", "TROUSER", "PULLOVER", "DRESS", "COAT", "SANDAL", "SHIRT", "SNEAKER", "BAG", "BOOT"]
+            : (0..<10).map(String.init)
     }
 
     /// The network `model` names (mlp, lenet, resnet20, cnn) and a description for messages.

@@ -43,7 +43,7 @@ extension CommandTests {
             let results = try JSONValue(parsing: Data(contentsOf: URL(fileURLWithPath: root + "/run/results.json")))
             #expect(results["final"]?["validation_loss"]?.numberValue == result.validationLoss)
             #expect(results["final"]?["perplexity"]?.numberValue == Foundation.exp(result.validationLoss))
-            #expect(results["final"]?["step"]?.numberValue == 6 && results["final"]?["seconds"] != nil)
+            #expect(results["final"]?["steps"]?.numberValue == 6 && results["final"]?["seconds"] != nil)
             #expect(results["configuration"]?["model"]?["layers"]?.numberValue == 1)
 
             var printed: [String] = []

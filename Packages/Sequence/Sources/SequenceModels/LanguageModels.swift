@@ -15,8 +15,36 @@ public struct RecurrentState {
 }
 
 /// The recurrent cell type of a `CharRNN`.
-public enum RecurrentCellKind: String, Sendable, CaseIterable {
+public enum RecurrentCellKind: String, Codable, Sendable, CaseIterable {
     case lstm, gru, rnn
+}
+
+/// Everything that decides a `CharRNN`'s shape, as `GPTConfiguration` does for GPT: recorded
+/// in checkpoints so that a saved model can be rebuilt.
+public struct CharRNNConfiguration: Codable, Equatable, Sendable {
+    /// Tokens the embedding and read-out cover.
+    public var vocabularySize: Int
+    /// Width of the token embedding.
+    public var embeddingSize: Int
+    /// Width of each recurrent layer's state.
+    public var hiddenSize: Int
+    /// Recurrent layers stacked.
+    public var layers: Int
+    /// LSTM, GRU or Elman RNN layers.
+    public var cell: RecurrentCellKind
+    /// Dropout between recurrent layers (as PyTorch's `dropout` argument).
+    public var dropout: Double
+
+    /// A configuration; the defaults are `CharRNN`'s.
+    public init(vocabularySize: Int, embeddingSize: Int = 64, hiddenSize: Int = 256, layers: Int = 2,
+                cell: RecurrentCellKind = .lstm, dropout: Double = 0) {
+        self.vocabularySize = vocabularySize
+        self.embeddingSize = embeddingSize
+        self.hiddenSize = hiddenSize
+        self.layers = layers
+        self.cell = cell
+        self.dropout = dropout
+    }
 }
 
 /// Karpathy's char-rnn: embedding, a stack of LSTM/GRU/RNN layers, and a linear read-out of
@@ -26,7 +54,17 @@ public final class CharRNN: Module {
     public let recurrent: RecurrentLayer
     public let readout: Linear
     public let cell: RecurrentCellKind
+    /// The shape it was built with.
+    public let configuration: CharRNNConfiguration
 
+    /// A char-rnn of `configuration`'s shape.
+    public convenience init(_ configuration: CharRNNConfiguration, generator: RandomGenerator? = nil) {
+        self.init(vocabularySize: configuration.vocabularySize, embeddingSize: configuration.embeddingSize,
+                  hiddenSize: configuration.hiddenSize, layers: configuration.layers, cell: configuration.cell,
+                  dropout: configuration.dropout, generator: generator)
+    }
+
+    /// A char-rnn of the given shape, initialised from `generator` (the global stream when nil).
     public init(vocabularySize: Int, embeddingSize: Int = 64, hiddenSize: Int = 256, layers: Int = 2,
                 cell: RecurrentCellKind = .lstm, dropout: Double = 0, generator: RandomGenerator? = nil) {
         embedding = Embedding(count: vocabularySize, dimension: embeddingSize, generator: generator)
@@ -43,6 +81,8 @@ public final class CharRNN: Module {
         }
         readout = Linear(inputSize: hiddenSize, outputSize: vocabularySize, generator: generator)
         self.cell = cell
+        configuration = CharRNNConfiguration(vocabularySize: vocabularySize, embeddingSize: embeddingSize, hiddenSize: hiddenSize,
+                                             layers: layers, cell: cell, dropout: dropout)
     }
 
     /// Logits `[B, T, vocabulary]` for tokens `[B, T]`, continuing from `state`.

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import NN
 import TensorCore
@@ -211,5 +212,21 @@ struct RecurrentTests {
         }
         let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
         #expect(text.contains("[GRU] initial hidden state [1, 3, 5] should be [1, 3, 2]"))
+    }
+
+    /// A checkpoint's recorded configuration rebuilds the same network: JSON round trip, the
+    /// same parameters from the same seed, and the shape the configuration names.
+    @Test func charRNNConfigurationRebuildsTheNetwork() throws {
+        let configuration = CharRNNConfiguration(vocabularySize: 13, embeddingSize: 5, hiddenSize: 7, layers: 2, cell: .gru)
+        let decoded = try JSONDecoder().decode(CharRNNConfiguration.self, from: JSONEncoder().encode(configuration))
+        #expect(decoded == configuration)
+        let a = CharRNN(decoded, generator: RandomGenerator(seed: 3))
+        let b = CharRNN(vocabularySize: 13, embeddingSize: 5, hiddenSize: 7, layers: 2, cell: .gru, generator: RandomGenerator(seed: 3))
+        #expect(a.configuration == configuration && b.configuration == configuration)
+        let sa = a.stateDict(), sb = b.stateDict()
+        #expect(sa.keys.sorted() == sb.keys.sorted())
+        for (name, value) in sa { #expect(value.scalars == sb[name]!.scalars, "\(name)") }
+        #expect(sa["recurrent.weight_hh_l1"]?.shape == [3 * 7, 7] && sa["embedding.weight"]?.shape == [13, 5])
+        #expect(throws: (any Error).self) { _ = try JSONDecoder().decode(CharRNNConfiguration.self, from: Data(#"{"cell":"tcn"}"#.utf8)) }
     }
 }

@@ -7,7 +7,7 @@ import TensorCore
 
 /// Checkpoints hold everything a resumed run needs to continue bit-identically: the model,
 /// the optimizer's state, the step, the schedule's position, the global random stream (dropout
-/// and other draws), the history, and within an epoch the batches done and the running sums.
+/// and other draws) and the trainer's `randomGenerators`, the history, and within an epoch the batches done and the running sums.
 extension Trainer {
     /// Where a resumed run continues.
     struct ResumePoint {
@@ -26,6 +26,10 @@ extension Trainer {
             "seen": .number(Double(totals.seen)), "partial_batches": .number(Double(totals.batches)),
             "has_accuracy": .number(totals.hasAccuracy ? 1 : 0),
         ]
+        // Strings: a 64-bit seed does not survive a Double.
+        for (name, generator) in randomGenerators {
+            metadata["generator." + name] = .string("\(generator.seed):\(generator.offset)")
+        }
         if let schedule { metadata["schedule_steps"] = .number(Double(schedule.stepCount)) }
         if let text = try? JSONValue(encoding: configuration).text(indent: nil) { metadata["trainer_configuration"] = .string(text) }
         for (key, value) in recordedConfiguration { metadata["configuration." + key] = .string(value.text(indent: nil)) }
@@ -60,6 +64,14 @@ extension Trainer {
         if let random = saved.random {
             RandomGenerator.global.reseed(random.seed)
             RandomGenerator.global.offset = random.offset
+        }
+        for (name, generator) in randomGenerators {
+            guard case .string(let text)? = saved.metadata["generator." + name],
+                  let parts = Optional(text.split(separator: ":").compactMap { UInt64($0) }), parts.count == 2 else {
+                throw TrainingError.cannotResume(path: latest, reason: "it records no position of the random generator '\(name)'")
+            }
+            generator.reseed(parts[0])
+            generator.offset = parts[1]
         }
         if case .string(let csv)? = saved.metadata["history"] { history = TrainingHistory(csv: csv) }
         let completed = saved.epoch ?? 0

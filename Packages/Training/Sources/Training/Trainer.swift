@@ -3,6 +3,25 @@ import NN
 import Optim
 import TensorCore
 
+/// What one training batch gives the trainer: its loss (the mean over the batch, the value
+/// differentiated), how many examples or tokens that mean is over (the epoch's loss is
+/// weighted by it) and, for a classifier, how many of them were right.
+public struct TrainingStepOutput {
+    /// The batch's mean loss.
+    public var loss: Tensor
+    /// Examples (or tokens) in the batch.
+    public var count: Int
+    /// Correct predictions among them (nil when accuracy does not apply).
+    public var correct: Int?
+
+    /// The output of one batch of `count` examples.
+    public init(loss: Tensor, count: Int = 1, correct: Int? = nil) {
+        self.loss = loss
+        self.count = count
+        self.correct = correct
+    }
+}
+
 /// Runs epochs over a `DataLoader`: forward, loss, backward, gradient accumulation and
 /// clipping, the optimizer and schedule steps, evaluation after every epoch, callbacks,
 /// progress, checkpoints with bit-identical resume, and the run's results (results.json,
@@ -31,8 +50,19 @@ public final class Trainer {
     public var recordedConfiguration: [String: JSONValue] = [:]
     /// Where epoch lines go (standard output by default).
     public var log: (String) -> Void = { print($0) }
-    /// Set by a callback to end training after the current epoch.
+    /// Set by a callback to end training after the current epoch (after the current step
+    /// when set from `batchDidEnd`).
     public var shouldStop = false
+    /// What the progress bar's rate counts (`samples`; `tokens` for a language model).
+    public var progressUnit = "samples"
+    /// Generators besides the global stream whose positions checkpoints record and a resume
+    /// restores (the sampler of a step-based run's random batches), by a stable name.
+    public var randomGenerators: [String: RandomGenerator] = [:]
+    /// When the current `fit` began (the time budget counts from here).
+    var started = Date()
+    /// Examples (or tokens) trained on in the current `fit`, and their rate over it (training
+    /// and evaluation time) once it ended: `<progressUnit>_per_second` in `final`.
+    var processed = 0, throughput: Double?
 
     /// Optimizer steps taken so far (across resumes).
     public internal(set) var step = 0
@@ -68,10 +98,77 @@ public final class Trainer {
     public func fit<D: Dataset, V: Dataset>(_ train: DataLoader<D>, evaluating evaluation: DataLoader<V>?,
                                             as name: String = "validation") throws -> TrainingHistory
         where D.Example == LabeledExample, V.Example == LabeledExample {
+        let device = model.device
+        return try fit(batchesPerEpoch: train.batchCount, batches: { train.batches(epoch: $0 - 1) }, step: { batch in
+            let (input, target) = Self.moved(batch, to: device)
+            let output = self.model(input)
+            return TrainingStepOutput(loss: self.loss(output, target), count: target.shape.first ?? 1,
+                                      correct: Self.correctCount(output, target))
+        }, evaluate: evaluation.map { data -> () -> [String: Double] in
+            {
+                let result = self.evaluate(data)
+                var figures = ["\(name)_loss": result.loss]
+                if let accuracy = result.accuracy { figures["\(name)_accuracy"] = accuracy }
+                return figures
+            }
+        })
+    }
+
+    /// `fit` without an evaluation set.
+    @discardableResult
+    public func fit<D: Dataset>(_ train: DataLoader<D>) throws -> TrainingHistory where D.Example == LabeledExample {
+        try fit(train, evaluating: Optional<DataLoader<D>>.none)
+    }
+
+    /// Trains for `configuration.epochs` over batches of any kind: `batches(epoch)` yields an
+    /// epoch's `batchesPerEpoch` batches (epochs from 1) and `step` turns one into its loss, as
+    /// Lightning's `training_step` (the trainer does backward, accumulation, clipping, the
+    /// optimizer and the schedule). `evaluate` runs after every epoch and returns named figures
+    /// (`validation_loss`, `validation_accuracy`, …) for the epoch's record.
+    ///
+    /// For models whose input is not one tensor (a token batch and its mask), or whose state is
+    /// carried from batch to batch (truncated backpropagation through time).
+    @discardableResult
+    public func fit<S: Sequence>(batchesPerEpoch: Int, batches: (_ epoch: Int) -> S,
+                                 step: (S.Element) throws -> TrainingStepOutput,
+                                 evaluate: (() throws -> [String: Double])? = nil) throws -> TrainingHistory {
+        try run(intervals: configuration.epochs, batchCount: { _ in batchesPerEpoch },
+                label: { "epoch \($0)/\(self.configuration.epochs)" }, batches: batches, step: step, evaluate: evaluate,
+                recordsSteps: false)
+    }
+
+    /// Trains for `steps` optimizer steps (a language model's random batches: there are no
+    /// epochs), evaluating every `evaluationInterval` steps and after the last; each evaluation
+    /// is one record of the history (its `step` figure says when), and checkpoints follow
+    /// `checkpointEverySteps`. `step(k)` returns the loss of step `k` (from 0); draw its batch
+    /// from a generator listed in `randomGenerators` so that a resumed run draws the same ones.
+    @discardableResult
+    public func fit(steps: Int, evaluatingEvery evaluationInterval: Int, step: (_ step: Int) throws -> TrainingStepOutput,
+                    evaluate: (() throws -> [String: Double])? = nil) throws -> TrainingHistory {
+        tensorCheck(steps > 0 && evaluationInterval > 0 && configuration.accumulationSteps == 1,
+                    "[Trainer.fit] steps (\(steps)) and the evaluation interval (\(evaluationInterval)) must be positive, "
+                    + "and a step-based fit accumulates nothing (accumulation steps \(configuration.accumulationSteps))")
+        let intervals = (steps + evaluationInterval - 1) / evaluationInterval
+        func range(_ interval: Int) -> Range<Int> {
+            (interval - 1) * evaluationInterval..<Swift.min(interval * evaluationInterval, steps)
+        }
+        return try run(intervals: intervals, batchCount: { range($0).count },
+                       label: { "steps \(range($0).upperBound)/\(steps)" }, batches: range, step: step, evaluate: evaluate,
+                       recordsSteps: true)
+    }
+
+    /// The loop behind every `fit`: `intervals` epochs (or evaluation intervals), each of
+    /// `batchCount(interval)` batches.
+    private func run<S: Sequence>(intervals: Int, batchCount: (Int) -> Int, label: (Int) -> String,
+                                  batches: (Int) -> S, step: (S.Element) throws -> TrainingStepOutput,
+                                  evaluate: (() throws -> [String: Double])?, recordsSteps: Bool) throws -> TrainingHistory {
         shouldStop = false
+        started = Date()
+        processed = 0
+        throughput = nil
         var resumed = try resumeIfAsked()
         callbacks.forEach { $0.trainingWillBegin(self) }
-        let lastEpoch = Swift.min(configuration.epochs, configuration.stopAfterEpoch ?? configuration.epochs)
+        let lastEpoch = Swift.min(intervals, configuration.stopAfterEpoch ?? intervals)
         var epochNumber = resumed?.epoch ?? history.epochs.count + 1
         while epochNumber <= lastEpoch && !shouldStop {
             epoch = epochNumber
@@ -79,15 +176,13 @@ public final class Trainer {
             var totals = resumed?.totals ?? EpochTotals()
             let skip = resumed?.batchesDone ?? 0
             resumed = nil
-            try trainEpoch(train, skipping: skip, totals: &totals)
+            try trainEpoch(batches(epochNumber), count: batchCount(epochNumber), label: label(epochNumber), skipping: skip,
+                           totals: &totals, step: step)
             var record = EpochRecord(epoch: epochNumber)
+            if recordsSteps { record["step"] = Double(self.step) }
             record["train_loss"] = totals.lossSum / Double(Swift.max(totals.seen, 1))
             if totals.hasAccuracy { record["train_accuracy"] = Double(totals.correct) / Double(Swift.max(totals.seen, 1)) }
-            if let evaluation {
-                let result = evaluate(evaluation)
-                record["\(name)_loss"] = result.loss
-                if let accuracy = result.accuracy { record["\(name)_accuracy"] = accuracy }
-            }
+            if let evaluate { record.metrics.merge(try evaluate()) { _, new in new } }
             if !configuration.scheduleStepsPerBatch { schedule?.step() }
             record["learning_rate"] = optimizer.learningRate
             record["seconds"] = Date().timeIntervalSince(epochStarted)
@@ -99,6 +194,7 @@ public final class Trainer {
             }
             epochNumber += 1
         }
+        throughput = Double(processed) / Swift.max(Date().timeIntervalSince(started), 1e-9)
         callbacks.forEach { $0.trainingDidEnd(self, history: history) }
         if let directory = configuration.outputDirectory, !history.epochs.isEmpty {
             try writeResults(to: directory, final: finalFigures())
@@ -106,38 +202,28 @@ public final class Trainer {
         return history
     }
 
-    /// `fit` without an evaluation set.
-    @discardableResult
-    public func fit<D: Dataset>(_ train: DataLoader<D>) throws -> TrainingHistory where D.Example == LabeledExample {
-        try fit(train, evaluating: Optional<DataLoader<D>>.none)
-    }
-
     /// One epoch, optionally skipping the first `skip` batches (a resumed epoch).
-    private func trainEpoch<D: Dataset>(_ train: DataLoader<D>, skipping skip: Int, totals: inout EpochTotals)
-        throws where D.Example == LabeledExample {
+    private func trainEpoch<S: Sequence>(_ batches: S, count batchCount: Int, label: String, skipping skip: Int,
+                                         totals: inout EpochTotals, step computeLoss: (S.Element) throws -> TrainingStepOutput) throws {
         model.train()
         callbacks.forEach { $0.epochWillBegin(self, epoch: epoch) }
-        let batchCount = train.batchCount
-        let bar = configuration.showsProgress ? ProgressBar(total: batchCount, label: "epoch \(epoch)/\(configuration.epochs)") : nil
+        let bar = configuration.showsProgress ? ProgressBar(total: batchCount, label: label, unit: progressUnit) : nil
         let accumulation = configuration.accumulationSteps
-        let device = model.device
         var pending = 0, index = 0
-        for batch in train.batches(epoch: epoch - 1) {
+        for batch in batches {
             index += 1
             if index <= skip { continue }
-            let (input, target) = Self.moved(batch, to: device)
-            let output = model(input)
-            let batchLoss = loss(output, target)
-            let value = batchLoss.item(as: Double.self)
+            let output = try computeLoss(batch)
+            let value = output.loss.item(as: Double.self)
             guard value.isFinite else { throw TrainingError.nonFiniteLoss(step: step + 1, epoch: epoch, value: value) }
             if pending == 0 { optimizer.zeroGradients() }
-            (accumulation > 1 ? batchLoss * (1 / Double(accumulation)) : batchLoss).backward()
+            (accumulation > 1 ? output.loss * (1 / Double(accumulation)) : output.loss).backward()
             pending += 1
-            let n = target.shape.first ?? 1
-            totals.lossSum += value * Double(n)
-            totals.seen += n
+            totals.lossSum += value * Double(output.count)
+            totals.seen += output.count
+            processed += output.count
             totals.batches += 1
-            if let correct = Self.correctCount(output, target) {
+            if let correct = output.correct {
                 totals.correct += correct
                 totals.hasAccuracy = true
             }
@@ -151,8 +237,13 @@ public final class Trainer {
                 if let every = configuration.checkpointEverySteps, step % every == 0, index < batchCount {
                     try saveCheckpoint(completedEpoch: epoch - 1, batchesDone: index, totals: totals)
                 }
+                if let budget = configuration.timeBudget, Date().timeIntervalSince(started) >= budget {
+                    log("time budget of \(budget) s reached after step \(step)")
+                    shouldStop = true
+                }
             }
             bar?.update(done: index, work: totals.seen, status: Self.status(totals))
+            if shouldStop && pending == 0 { break }
         }
         bar?.finish(done: index, work: totals.seen, status: Self.status(totals))
     }
@@ -200,8 +291,9 @@ public final class Trainer {
          batch.target.device == device ? batch.target : batch.target.moved(to: device))
     }
 
-    /// Correct predictions when `output [n, classes]` scores int64 `target [n]`; nil otherwise.
-    static func correctCount(_ output: Tensor, _ target: Tensor) -> Int? {
+    /// Correct predictions when `output [n, classes]` scores int64 `target [n]`; nil otherwise
+    /// (for `TrainingStepOutput.correct` in a custom step).
+    public static func correctCount(_ output: Tensor, _ target: Tensor) -> Int? {
         guard output.rank == 2, target.rank == 1, target.dtype == .int64, target.shape[0] == output.shape[0] else { return nil }
         return withoutGradients { Int((output.argmax(axis: 1) .== target).cast(to: .int64).sum().item(as: Int64.self)) }
     }
@@ -210,19 +302,46 @@ public final class Trainer {
         "loss \(String(format: "%.4f", t.lossSum / Double(Swift.max(t.seen, 1))))"
     }
 
-    /// `epoch 3: train_loss 0.3120, train_accuracy 0.8871, ... (2.9s)`.
+    /// `epoch 3: train_loss 0.3120, train_accuracy 0.8871, ... (2.9s)` (`step 500: …` for a
+    /// step-based fit).
     static func line(_ record: EpochRecord) -> String {
-        let figures = TrainingHistory(epochs: [record]).metricNames.filter { $0 != "seconds" }
+        let head = record["step"].map { "step \(Int($0))" } ?? "epoch \(record.epoch)"
+        let figures = TrainingHistory(epochs: [record]).metricNames.filter { $0 != "seconds" && $0 != "step" }
             .map { "\($0) \(String(format: $0 == "learning_rate" ? "%.3g" : "%.4f", record[$0]!))" }
-        return "epoch \(record.epoch): " + figures.joined(separator: ", ") + String(format: " (%.1fs)", record["seconds"] ?? 0)
+        return head + ": " + figures.joined(separator: ", ") + String(format: " (%.1fs)", record["seconds"] ?? 0)
     }
 
-    /// The last epoch's figures and the training time of every epoch (resumed ones too), for
-    /// `final` in results.json.
+    /// The last epoch's figures, the training time of every epoch (resumed ones too) and what
+    /// the callbacks add (`finalFiguresWillBeWritten`), for `final` in results.json.
     public func finalFigures() -> [String: Double] {
         guard let last = history.epochs.last else { return [:] }
-        var final = last.metrics.filter { $0.key != "seconds" && $0.key != "learning_rate" }
+        var final = last.metrics.filter { $0.key != "seconds" && $0.key != "learning_rate" && $0.key != "step" }
         final["seconds"] = history.epochs.compactMap { $0["seconds"] }.reduce(0, +)
+        if let steps = last["step"] { final["steps"] = steps }
+        if let throughput, processed > 0 { final["\(progressUnit)_per_second"] = throughput }
+        for callback in callbacks { callback.finalFiguresWillBeWritten(self, final: &final) }
         return final
+    }
+}
+
+extension Trainer {
+    /// `matrix[true][predicted]` of `model` over every example of `data` (eval mode, no
+    /// gradients; the model returns to train mode): the input of `Metrics.classReport` and of
+    /// Vision's `saveConfusionMatrixPNG`.
+    public static func confusionMatrix<V: Dataset>(of model: Module, on data: DataLoader<V>, classCount: Int) -> [[Int]]
+        where V.Example == LabeledExample {
+        model.eval()
+        defer { model.train() }
+        let device = model.device
+        var matrix = [[Int]](repeating: [Int](repeating: 0, count: classCount), count: classCount)
+        withoutGradients {
+            for batch in data.batches() {
+                let (input, target) = moved(batch, to: device)
+                let counts = Metrics.confusionMatrix(predictions: model(input).argmax(axis: 1).moved(to: .cpu),
+                                                     targets: target.moved(to: .cpu), classCount: classCount)
+                for t in 0..<classCount { for p in 0..<classCount { matrix[t][p] += counts[t][p] } }
+            }
+        }
+        return matrix
     }
 }

@@ -26,12 +26,16 @@ public struct TrainerConfiguration: Codable, Equatable, Sendable {
     public var stopAfterEpoch: Int?
     /// A progress bar with rate and ETA on standard error.
     public var showsProgress: Bool
+    /// Stop after the optimizer step at which this many seconds of training have passed (the
+    /// epoch or interval so far is then evaluated and recorded); none when nil.
+    public var timeBudget: Double?
 
     /// A configuration; every knob has the default its property describes.
     public init(epochs: Int = 10, accumulationSteps: Int = 1, gradientClipNorm: Double? = nil,
                 scheduleStepsPerBatch: Bool = true, outputDirectory: String? = nil, checkpointDirectory: String? = nil,
                 checkpointEveryEpochs: Int = 1, checkpointEverySteps: Int? = nil, keepLastCheckpoints: Int = 3,
-                resume: Bool = false, stopAfterEpoch: Int? = nil, showsProgress: Bool = true) {
+                resume: Bool = false, stopAfterEpoch: Int? = nil, showsProgress: Bool = true,
+                timeBudget: Double? = nil) {
         self.epochs = epochs
         self.accumulationSteps = accumulationSteps
         self.gradientClipNorm = gradientClipNorm
@@ -44,5 +48,6 @@ public struct TrainerConfiguration: Codable, Equatable, Sendable {
         self.resume = resume
         self.stopAfterEpoch = stopAfterEpoch
         self.showsProgress = showsProgress
+        self.timeBudget = timeBudget
     }
 }

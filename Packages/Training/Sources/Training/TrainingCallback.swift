@@ -9,6 +9,8 @@ public protocol TrainingCallback: AnyObject {
     /// After an epoch and its validation; `record` may gain figures here.
     func epochDidEnd(_ trainer: Trainer, record: inout EpochRecord)
     func trainingDidEnd(_ trainer: Trainer, history: TrainingHistory)
+    /// Before `final` goes into results.json; figures may be added (`perplexity`, …).
+    func finalFiguresWillBeWritten(_ trainer: Trainer, final: inout [String: Double])
 }
 
 extension TrainingCallback {
@@ -17,6 +19,25 @@ extension TrainingCallback {
     public func batchDidEnd(_ trainer: Trainer, step: Int, loss: Double) {}
     public func epochDidEnd(_ trainer: Trainer, record: inout EpochRecord) {}
     public func trainingDidEnd(_ trainer: Trainer, history: TrainingHistory) {}
+    public func finalFiguresWillBeWritten(_ trainer: Trainer, final: inout [String: Double]) {}
+}
+
+/// Adds the perplexity (e to the mean loss in nats) of every `<split>_loss` of a language
+/// model to each record as `<split>_perplexity`, and the last evaluation's as `perplexity`
+/// to `final` (from `validation_loss` when recorded, else from `train_loss`).
+public final class PerplexityReport: TrainingCallback {
+    /// A callback adding perplexities.
+    public init() {}
+
+    public func epochDidEnd(_ trainer: Trainer, record: inout EpochRecord) {
+        for (name, value) in record.metrics where name.hasSuffix("_loss") {
+            record[String(name.dropLast("_loss".count)) + "_perplexity"] = Metrics.perplexity(meanLoss: value)
+        }
+    }
+
+    public func finalFiguresWillBeWritten(_ trainer: Trainer, final: inout [String: Double]) {
+        if let loss = final["validation_loss"] ?? final["train_loss"] { final["perplexity"] = Metrics.perplexity(meanLoss: loss) }
+    }
 }
 
 /// Stops when `monitor` has not improved by more than `minimumDelta` for `patience` epochs,

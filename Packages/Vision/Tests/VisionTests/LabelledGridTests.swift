@@ -42,4 +42,20 @@ struct LabelledGridTests {
         let red = ((chart[0] - chart[1]) .> Tensor.full([200, 300], value: 0.9)).cast(to: .float32).sum().item()
         #expect(red > 100, "the curve and its legend are drawn in the series' colour")
     }
+
+    @Test func confusionMatrixCellsAreShadedByTheirRowShare() throws {
+        let path = NSTemporaryDirectory() + "tessera-confusion-\(getpid()).png"
+        let counts = [[9, 1], [0, 3]]
+        try saveConfusionMatrixPNG(counts, classNames: ["CAT", "DOG"], to: path, cell: 40)
+        let image = try PNG.read(path)
+        let width = image.shape[2], height = image.shape[1]
+        // The grid's top-left corner: left of it the row labels, above it the title and column names.
+        let labelWidth = BitmapFont.width(of: "CAT", scale: 2) + 12, top = 7 * 2 + 24 + labelWidth
+        #expect(width == labelWidth + 2 * 40 + 12 && height == top + 2 * 40 + 7 * 2 + 24)
+        func red(_ t: Int, _ p: Int) -> Float { image[0][top + t * 40 + 1, labelWidth + p * 40 + 1].item() }
+        // Red falls with the share: 0.9 and 1.0 of their rows are darker than 0.1 and 0.
+        #expect(abs(red(0, 0) - (1 - 0.9 * 0.9)) < 0.01 && abs(red(1, 1) - 0.1) < 0.01)
+        #expect(abs(red(0, 1) - (1 - 0.9 * 0.1)) < 0.01 && red(1, 0) > 0.99)
+        #expect(throws: Never.self) { try saveConfusionMatrixPNG([[0]], to: path) }
+    }
 }
