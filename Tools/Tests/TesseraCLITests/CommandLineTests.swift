@@ -33,7 +33,8 @@ extension CommandTests {
 
         /// The help is generated from the same table the parser accepts: every option it lists parses.
         @Test func helpAndParserComeFromOneTable() throws {
-            for spec in [TrainCommand.spec, EvalCommand.spec, CurveCommand.spec, ConvertCommand.spec] {
+            for spec in [TrainCommand.spec, EvalCommand.spec, CurveCommand.spec, ConvertCommand.spec, LanguageModelCommand.spec,
+                         SentimentCommand.spec, SampleCommand.spec, AttackCommand.spec, DemoCommand.spec, InspectCommand.spec] {
                 for option in spec.options {
                     #expect(spec.help.contains("--\(option.name)"), "\(spec.usage): --\(option.name) missing from help")
                     let arguments = option.placeholder == nil ? ["--\(option.name)"] : ["--\(option.name)", "1"]

@@ -95,7 +95,14 @@ extension CommandTests {
             } else {
                 #expect(code == 0, "a machine with a GPU trains on it")
             }
-            #expect(TesseraMain.run(["train", "mlp", "--device", "tpu"], print: { _ in }, error: { _ in }) == 2)
+            // Every command that trains or samples takes --device and refuses a device it does not know.
+            for command in [["train", "mlp"], ["train", "gpt"], ["train", "char-rnn"], ["train", "sentiment"], ["sample", "gpt"],
+                            ["attack"], ["demo"]] {
+                var messages: [String] = []
+                let arguments = command + (command[0] == "sample" ? ["--checkpoint", "x.h5"] : []) + ["--device", "tpu"]
+                #expect(TesseraMain.run(arguments, print: { _ in }, error: { messages.append($0) }) == 2, "\(command)")
+                #expect(messages.joined().contains("unknown device 'tpu'"), "\(command): \(messages)")
+            }
         }
 
         @Test func nonFiniteLossStopsWithTheStepNumber() throws {
