@@ -1,8 +1,12 @@
 /// Problems with dataset files: each message says what is wrong and what to run.
 public enum DatasetError: Error, CustomStringConvertible, Equatable {
+    /// The file is not there; the message names the fetch command.
     case missingFile(path: String, fetchCommand: String)
+    /// The file is shorter than its header says.
     case truncated(path: String, expectedBytes: Int, actualBytes: Int)
+    /// The file is damaged or holds values out of range.
     case corrupt(path: String, reason: String)
+    /// No reader knows that dataset name.
     case unknownDataset(String)
 
     public var description: String {

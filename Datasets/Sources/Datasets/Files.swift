@@ -3,6 +3,7 @@ import Foundation
 /// Where fetched datasets live: `$TESSERA_DATA`, else the first `Datasets/data` found from
 /// the current directory upwards.
 public enum DatasetLocation {
+    /// `$TESSERA_DATA`, else `Datasets/data` of the nearest enclosing checkout, else `./Datasets/data`.
     public static func defaultRoot() -> String {
         if let env = ProcessInfo.processInfo.environment["TESSERA_DATA"], !env.isEmpty { return env }
         var directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)

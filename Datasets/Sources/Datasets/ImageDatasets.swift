@@ -2,7 +2,13 @@ import Foundation
 import NN
 import TensorCore
 
-public enum Split: String, Sendable { case train, test }
+/// Which part of a dataset with an official split.
+public enum Split: String, Sendable {
+    /// The examples to train on.
+    case train
+    /// The held-out examples results are reported on.
+    case test
+}
 
 /// Loaders for the image-classification sets that `Datasets/fetch` provides.
 /// Images come as float32 `[N, pixels]` scaled to [0, 1]; labels as int64 `[N]`.

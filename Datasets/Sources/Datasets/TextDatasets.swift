@@ -18,14 +18,18 @@ public enum TextDatasets {
 
     /// One labelled text of the sentiment data: `label` 1 positive, 0 negative.
     public struct LabelledText: Equatable, Sendable {
+        /// The text as written.
         public var text: String
+        /// 1 positive, 0 negative.
         public var label: Int
     }
 
     /// Which Pang & Lee collection: 1,500 full movie reviews, or 4,000 single sentences
     /// (`polarity-en-pang&lee1.csv` and `...2.csv`).
     public enum SentimentCollection: String, Sendable {
+        /// 1,500 whole reviews.
         case reviews = "polarity-en-pang&lee1.csv"
+        /// 4,000 single sentences.
         case sentences = "polarity-en-pang&lee2.csv"
     }
 

@@ -2,7 +2,9 @@ import TensorCore
 
 /// A value stored as an attribute: a number or a string.
 public enum MetadataValue: Equatable, Sendable, CustomStringConvertible {
+    /// A number (integers are stored exactly up to 2^53).
     case number(Double)
+    /// A string (JSON configurations, CSV histories).
     case string(String)
 
     public var description: String {
@@ -20,14 +22,18 @@ public struct Checkpoint {
     public var model: [String: Tensor]
     /// Optimizer state: tensors and numbers by key (see Optim's `OptimizerStateDict`).
     public var optimizerTensors: [String: Tensor]
+    /// Optimizer numbers by key (step counts, hyper-parameters).
     public var optimizerScalars: [String: Double]
+    /// Optimizer steps taken when saved (nil when not recorded).
     public var step: Int?
+    /// Epochs completed when saved (nil when not recorded).
     public var epoch: Int?
     /// Philox generator state (seed, counters used).
     public var random: (seed: UInt64, offset: UInt64)?
     /// Free-form attributes (`"dataset": .string("fashion-mnist")`, `"lr": .number(0.05)`).
     public var metadata: [String: MetadataValue]
 
+    /// A checkpoint of `model`'s state dict and, optionally, everything a resumed run needs.
     public init(model: [String: Tensor], optimizerTensors: [String: Tensor] = [:], optimizerScalars: [String: Double] = [:],
                 step: Int? = nil, epoch: Int? = nil, random: (seed: UInt64, offset: UInt64)? = nil,
                 metadata: [String: MetadataValue] = [:]) {
@@ -47,7 +53,10 @@ public struct CheckpointEntry: Equatable, Sendable {
     public var name: String
     /// "model" or "optimizer".
     public var section: String
+    /// The tensor's shape.
     public var shape: [Int]
+    /// The element type as stored.
     public var dtype: DType
+    /// Bytes of tensor data (elements × element size).
     public var byteCount: Int { shape.reduce(1, *) * dtype.byteSize }
 }

@@ -1,12 +1,16 @@
 /// Everything that can go wrong reading or writing a checkpoint, with an actionable message.
 public enum CheckpointError: Error, CustomStringConvertible, Equatable {
+    /// No file at the path.
     case missingFile(String)
+    /// The file is not HDF5 (truncated, or another format).
     case notHDF5(String)
     /// A valid HDF5 file that Tessera did not write (or of a newer format).
     case foreign(path: String, reason: String)
     /// The file is damaged: unreadable structure, failed checksum, inconsistent sizes.
     case corrupt(path: String, reason: String)
+    /// The checkpoint has no tensor of that name.
     case missingEntry(path: String, name: String)
+    /// The file or a temporary beside it could not be written.
     case writeFailed(path: String, reason: String)
 
     public var description: String {

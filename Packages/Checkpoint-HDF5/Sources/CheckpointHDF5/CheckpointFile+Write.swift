@@ -9,7 +9,9 @@ import TensorCore
 /// `created`, `step`, `epoch`, `rng_seed`, `rng_offset`, `meta.<key>`; optimizer numbers as
 /// attributes `scalar.<key>` of `/optimizer`. Every dataset carries `tessera_dtype`.
 public enum CheckpointFile {
+    /// The layout version written into every file (`tessera_format`); readers refuse newer ones.
     public static let formatVersion = 1
+    /// The writer recorded in every file.
     public static let library = "tessera 0.1"
 
     /// Writes `checkpoint` to `path` atomically: a temporary file in the same folder is

@@ -3,15 +3,24 @@ import TensorCore
 /// Adam (Kingma & Ba) with optional AMSGrad; `decoupledWeightDecay` makes it AdamW
 /// (Loshchilov & Hutter). Same update as PyTorch, step by step.
 public class Adam: GroupedOptimizer<Adam.Options, Adam.State>, Optimizer {
+    /// Adam's hyper-parameters for one parameter group (PyTorch's names and defaults).
     public struct Options: OptimizerOptions {
+        /// Step size (`lr`).
         public var learningRate: Double
+        /// Decay of the first-moment average (`betas[0]`).
         public var beta1: Double
+        /// Decay of the second-moment average (`betas[1]`).
         public var beta2: Double
+        /// Added to the denominator for stability (`eps`).
         public var epsilon: Double
+        /// L2 penalty added to the gradient, or decoupled decay for AdamW.
         public var weightDecay: Double
+        /// Use the maximum of past second moments (AMSGrad).
         public var amsgrad: Bool
+        /// Decay the weights directly (AdamW) instead of through the gradient.
         public var decoupledWeightDecay: Bool
 
+        /// Options with PyTorch's defaults.
         public init(learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8,
                     weightDecay: Double = 0, amsgrad: Bool = false, decoupledWeightDecay: Bool = false) {
             tensorCheck(learningRate >= 0 && epsilon >= 0 && weightDecay >= 0,
@@ -29,12 +38,17 @@ public class Adam: GroupedOptimizer<Adam.Options, Adam.State>, Optimizer {
 
     /// `AdamState { step, firstMoment, secondMoment }`, plus the running maximum for AMSGrad.
     public struct State {
+        /// Updates taken for this parameter (bias correction uses it).
         public var step: Int
+        /// Running average of the gradient (`exp_avg`).
         public var firstMoment: Tensor
+        /// Running average of the squared gradient (`exp_avg_sq`).
         public var secondMoment: Tensor
+        /// Largest second moment seen (AMSGrad only; `max_exp_avg_sq`).
         public var maxSecondMoment: Tensor?
     }
 
+    /// Adam over one group of `parameters`.
     public init(parameters: [Parameter], learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999,
                 epsilon: Double = 1e-8, weightDecay: Double = 0, amsgrad: Bool = false) {
         super.init(groups: [ParameterGroup(parameters: parameters, options: Options(
@@ -43,6 +57,7 @@ public class Adam: GroupedOptimizer<Adam.Options, Adam.State>, Optimizer {
 
     public override init(groups: [ParameterGroup<Options>]) { super.init(groups: groups) }
 
+    /// One update of every parameter that has a gradient, as `torch.optim.Adam.step`.
     public func step() {
         forEachUpdate { p, grad, o in
             let key = ObjectIdentifier(p)
@@ -68,6 +83,7 @@ public class Adam: GroupedOptimizer<Adam.Options, Adam.State>, Optimizer {
         }
     }
 
+    /// The moments and step counts by parameter index, as PyTorch lays them out.
     public func stateDict() -> OptimizerStateDict {
         var dict = groupStateDict()
         for (i, p, _) in indexedParameters {
@@ -80,6 +96,7 @@ public class Adam: GroupedOptimizer<Adam.Options, Adam.State>, Optimizer {
         return dict
     }
 
+    /// Restores moments and step counts; throws `OptimizerError` when they do not fit these parameters.
     public func load(stateDict dict: OptimizerStateDict) throws {
         var loaded: [ObjectIdentifier: State] = [:]
         for (i, p, o) in indexedParameters {

@@ -9,19 +9,35 @@ import TensorCore
 /// lbfgs.step { let loss = lossFunction(); loss.backward(); return loss.item(as: Double.self) }
 /// ```
 public final class LBFGS {
-    public enum LineSearch: Sendable { case none, strongWolfe }
+    /// How each iteration's step length is chosen.
+    public enum LineSearch: Sendable {
+        /// A fixed step of `learningRate`.
+        case none
+        /// PyTorch's strong Wolfe search (cubic interpolation, `line_search_fn="strong_wolfe"`).
+        case strongWolfe
+    }
 
+    /// The parameters optimised (one flat vector to the algorithm).
     public let parameters: [Parameter]
+    /// Step size (`lr`; with the strong Wolfe search, the first trial step).
     public var learningRate: Double
+    /// Iterations per `step` (`max_iter`).
     public let maxIterations: Int
+    /// Function evaluations per `step` (`max_eval`, default 1.25 × maxIterations).
     public let maxEvaluations: Int
+    /// Stop when the largest gradient entry falls below this (`tolerance_grad`).
     public let toleranceGrad: Double
+    /// Stop when the loss or the parameters change less than this (`tolerance_change`).
     public let toleranceChange: Double
+    /// Curvature pairs kept (`history_size`).
     public let historySize: Int
+    /// How the step length is chosen.
     public let lineSearch: LineSearch
 
     // State carried across `step` calls, as PyTorch keeps it.
+    /// Closure evaluations so far (across steps).
     public private(set) var functionEvaluations = 0
+    /// Iterations so far (across steps).
     public private(set) var iterations = 0
     var direction: [Double] = []
     var stepLength = 0.0
@@ -32,6 +48,7 @@ public final class LBFGS {
     var previousGradient: [Double] = []
     var previousLoss = 0.0
 
+    /// L-BFGS with PyTorch's defaults.
     public init(parameters: [Parameter], learningRate: Double = 1, maxIterations: Int = 20, maxEvaluations: Int? = nil,
                 toleranceGrad: Double = 1e-7, toleranceChange: Double = 1e-9, historySize: Int = 100,
                 lineSearch: LineSearch = .none) {

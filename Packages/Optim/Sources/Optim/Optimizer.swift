@@ -2,9 +2,12 @@ import TensorCore
 
 /// Parameters that share hyper-parameters (PyTorch's param groups).
 public struct ParameterGroup<Options> {
+    /// The parameters the group's options apply to.
     public var parameters: [Parameter]
+    /// The group's hyper-parameters.
     public var options: Options
 
+    /// A group of `parameters` updated with `options`.
     public init(parameters: [Parameter], options: Options) {
         self.parameters = parameters
         self.options = options
@@ -19,15 +22,20 @@ public protocol OptimizerOptions {
 /// An optimizer's state for checkpoints: tensors and numbers under string keys
 /// (`state.3.exp_avg`, `groups.0.lr`), parameters numbered in order of the groups.
 public struct OptimizerStateDict {
+    /// Tensor state by key (`state.0.exp_avg`, …).
     public var tensors: [String: Tensor]
+    /// Numbers by key (`state.0.step`, hyper-parameters).
     public var scalars: [String: Double]
+    /// A state dict of `tensors` and `scalars`.
     public init(tensors: [String: Tensor] = [:], scalars: [String: Double] = [:]) {
         self.tensors = tensors
         self.scalars = scalars
     }
 }
 
+/// A state dict that cannot be loaded into an optimizer.
 public enum OptimizerError: Error, CustomStringConvertible, Equatable {
+    /// The saved state names other parameters, shapes or keys than this optimizer has.
     case stateMismatch(String)
     public var description: String {
         switch self { case .stateMismatch(let why): return "optimizer state does not fit: \(why)" }
@@ -56,10 +64,12 @@ extension Optimizer {
 
 /// Shared bookkeeping: groups, per-parameter typed state, numbering for state dicts.
 open class GroupedOptimizer<Options: OptimizerOptions, State> {
+    /// The parameter groups, in order.
     public var groups: [ParameterGroup<Options>]
     /// Per-parameter state, created on a parameter's first update.
     public var states: [ObjectIdentifier: State] = [:]
 
+    /// An optimizer over `groups`.
     public init(groups: [ParameterGroup<Options>]) {
         for g in groups {
             for p in g.parameters {
@@ -69,6 +79,7 @@ open class GroupedOptimizer<Options: OptimizerOptions, State> {
         self.groups = groups
     }
 
+    /// Every group's learning rate, in order.
     public var learningRates: [Double] {
         get { groups.map(\.options.learningRate) }
         set {
@@ -77,6 +88,7 @@ open class GroupedOptimizer<Options: OptimizerOptions, State> {
         }
     }
 
+    /// Clears the gradient of every parameter (as `zero_grad(set_to_none=True)`).
     public func zeroGradients() {
         for g in groups { for p in g.parameters { p.grad = nil } }
     }

@@ -2,14 +2,22 @@ import TensorCore
 
 /// RMSprop (Hinton), optionally centered and with momentum, as PyTorch.
 public final class RMSprop: GroupedOptimizer<RMSprop.Options, RMSprop.State>, Optimizer {
+    /// RMSprop's hyper-parameters for one parameter group (PyTorch's names and defaults).
     public struct Options: OptimizerOptions {
+        /// Step size (`lr`).
         public var learningRate: Double
+        /// Decay of the squared-gradient average.
         public var alpha: Double
+        /// Added to the denominator for stability (`eps`).
         public var epsilon: Double
+        /// L2 penalty added to the gradient.
         public var weightDecay: Double
+        /// Momentum factor (0: none).
         public var momentum: Double
+        /// Normalise by the variance estimate (subtracting the squared mean gradient).
         public var centered: Bool
 
+        /// Options with PyTorch's defaults.
         public init(learningRate: Double = 1e-2, alpha: Double = 0.99, epsilon: Double = 1e-8, weightDecay: Double = 0,
                     momentum: Double = 0, centered: Bool = false) {
             tensorCheck(learningRate >= 0 && alpha >= 0 && epsilon >= 0 && momentum >= 0 && weightDecay >= 0,
@@ -23,13 +31,19 @@ public final class RMSprop: GroupedOptimizer<RMSprop.Options, RMSprop.State>, Op
         }
     }
 
+    /// Per-parameter state.
     public struct State {
+        /// Updates taken for this parameter.
         public var step: Int
+        /// Running average of the squared gradient (`square_avg`).
         public var squareAverage: Tensor
+        /// Running average of the gradient (centered only; `grad_avg`).
         public var gradientAverage: Tensor?
+        /// The momentum buffer (with momentum only).
         public var momentumBuffer: Tensor?
     }
 
+    /// RMSprop over one group of `parameters`.
     public init(parameters: [Parameter], learningRate: Double = 1e-2, alpha: Double = 0.99, epsilon: Double = 1e-8,
                 weightDecay: Double = 0, momentum: Double = 0, centered: Bool = false) {
         super.init(groups: [ParameterGroup(parameters: parameters, options: Options(
@@ -37,6 +51,7 @@ public final class RMSprop: GroupedOptimizer<RMSprop.Options, RMSprop.State>, Op
             centered: centered))])
     }
 
+    /// One update of every parameter that has a gradient, as `torch.optim.RMSprop.step`.
     public func step() {
         forEachUpdate { p, grad, o in
             let key = ObjectIdentifier(p)
@@ -67,6 +82,7 @@ public final class RMSprop: GroupedOptimizer<RMSprop.Options, RMSprop.State>, Op
         }
     }
 
+    /// The averages and step counts by parameter index, as PyTorch lays them out.
     public func stateDict() -> OptimizerStateDict {
         var dict = groupStateDict()
         for (i, p, _) in indexedParameters {
@@ -79,6 +95,7 @@ public final class RMSprop: GroupedOptimizer<RMSprop.Options, RMSprop.State>, Op
         return dict
     }
 
+    /// Restores averages and step counts; throws `OptimizerError` when they do not fit these parameters.
     public func load(stateDict dict: OptimizerStateDict) throws {
         var loaded: [ObjectIdentifier: State] = [:]
         for (i, p, o) in indexedParameters {
@@ -100,13 +117,20 @@ public final class RMSprop: GroupedOptimizer<RMSprop.Options, RMSprop.State>, Op
 
 /// Adagrad (Duchi et al.) with learning-rate decay, as PyTorch.
 public final class Adagrad: GroupedOptimizer<Adagrad.Options, Adagrad.State>, Optimizer {
+    /// Adagrad's hyper-parameters for one parameter group (PyTorch's names and defaults).
     public struct Options: OptimizerOptions {
+        /// Step size (`lr`).
         public var learningRate: Double
+        /// The step size is divided by `1 + (step - 1) × learningRateDecay`.
         public var learningRateDecay: Double
+        /// L2 penalty added to the gradient.
         public var weightDecay: Double
+        /// Starting value of the squared-gradient sum.
         public var initialAccumulatorValue: Double
+        /// Added to the denominator for stability (`eps`).
         public var epsilon: Double
 
+        /// Options with PyTorch's defaults.
         public init(learningRate: Double = 1e-2, learningRateDecay: Double = 0, weightDecay: Double = 0,
                     initialAccumulatorValue: Double = 0, epsilon: Double = 1e-10) {
             tensorCheck(learningRate >= 0 && learningRateDecay >= 0 && weightDecay >= 0 && initialAccumulatorValue >= 0,
@@ -119,11 +143,15 @@ public final class Adagrad: GroupedOptimizer<Adagrad.Options, Adagrad.State>, Op
         }
     }
 
+    /// Per-parameter state.
     public struct State {
+        /// Updates taken for this parameter.
         public var step: Int
+        /// Sum of squared gradients so far.
         public var sum: Tensor
     }
 
+    /// Adagrad over one group of `parameters`.
     public init(parameters: [Parameter], learningRate: Double = 1e-2, learningRateDecay: Double = 0, weightDecay: Double = 0,
                 initialAccumulatorValue: Double = 0, epsilon: Double = 1e-10) {
         super.init(groups: [ParameterGroup(parameters: parameters, options: Options(
@@ -131,6 +159,7 @@ public final class Adagrad: GroupedOptimizer<Adagrad.Options, Adagrad.State>, Op
             initialAccumulatorValue: initialAccumulatorValue, epsilon: epsilon))])
     }
 
+    /// One update of every parameter that has a gradient, as `torch.optim.Adagrad.step`.
     public func step() {
         forEachUpdate { p, grad, o in
             let key = ObjectIdentifier(p)
@@ -145,6 +174,7 @@ public final class Adagrad: GroupedOptimizer<Adagrad.Options, Adagrad.State>, Op
         }
     }
 
+    /// The sums and step counts by parameter index, as PyTorch lays them out.
     public func stateDict() -> OptimizerStateDict {
         var dict = groupStateDict()
         for (i, p, _) in indexedParameters {
@@ -155,6 +185,7 @@ public final class Adagrad: GroupedOptimizer<Adagrad.Options, Adagrad.State>, Op
         return dict
     }
 
+    /// Restores sums and step counts; throws `OptimizerError` when they do not fit these parameters.
     public func load(stateDict dict: OptimizerStateDict) throws {
         var loaded: [ObjectIdentifier: State] = [:]
         for (i, p, _) in indexedParameters {

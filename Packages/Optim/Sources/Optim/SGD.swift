@@ -3,13 +3,20 @@ import TensorCore
 /// Stochastic gradient descent with momentum, dampening, Nesterov and L2 weight decay,
 /// exactly PyTorch's update (the first step copies the gradient into the momentum buffer).
 public final class SGD: GroupedOptimizer<SGD.Options, SGD.State>, Optimizer {
+    /// SGD's hyper-parameters for one parameter group (PyTorch's names and defaults).
     public struct Options: OptimizerOptions {
+        /// Step size (`lr`).
         public var learningRate: Double
+        /// Momentum factor (0: plain SGD).
         public var momentum: Double
+        /// Dampening of the gradient added to the momentum buffer.
         public var dampening: Double
+        /// Nesterov momentum.
         public var nesterov: Bool
+        /// L2 penalty added to the gradient.
         public var weightDecay: Double
 
+        /// Options with PyTorch's defaults.
         public init(learningRate: Double, momentum: Double = 0, dampening: Double = 0, nesterov: Bool = false,
                     weightDecay: Double = 0) {
             tensorCheck(learningRate >= 0, "[SGD] learning rate must be non-negative, got \(learningRate)")
@@ -23,10 +30,13 @@ public final class SGD: GroupedOptimizer<SGD.Options, SGD.State>, Optimizer {
         }
     }
 
+    /// Per-parameter state.
     public struct State {
+        /// The momentum buffer (nil before the first step or without momentum).
         public var momentumBuffer: Tensor?
     }
 
+    /// SGD over one group of `parameters`.
     public init(parameters: [Parameter], learningRate: Double, momentum: Double = 0, dampening: Double = 0,
                 nesterov: Bool = false, weightDecay: Double = 0) {
         super.init(groups: [ParameterGroup(parameters: parameters, options: Options(
@@ -35,6 +45,7 @@ public final class SGD: GroupedOptimizer<SGD.Options, SGD.State>, Optimizer {
 
     public override init(groups: [ParameterGroup<Options>]) { super.init(groups: groups) }
 
+    /// One update of every parameter that has a gradient, as `torch.optim.SGD.step`.
     public func step() {
         forEachUpdate { p, grad, o in
             let key = ObjectIdentifier(p)
@@ -58,6 +69,7 @@ public final class SGD: GroupedOptimizer<SGD.Options, SGD.State>, Optimizer {
         }
     }
 
+    /// The momentum buffers by parameter index, as PyTorch lays them out.
     public func stateDict() -> OptimizerStateDict {
         var dict = groupStateDict()
         for (i, p, _) in indexedParameters {
@@ -66,6 +78,7 @@ public final class SGD: GroupedOptimizer<SGD.Options, SGD.State>, Optimizer {
         return dict
     }
 
+    /// Restores the momentum buffers; throws `OptimizerError` when they do not fit these parameters.
     public func load(stateDict dict: OptimizerStateDict) throws {
         var loaded: [ObjectIdentifier: State] = [:]
         for (i, p, _) in indexedParameters {

@@ -14,8 +14,11 @@ public protocol LearningRateSchedule: AnyObject {
 
 /// A schedule given by `rate(base, step)` for each group.
 public class ClosedFormSchedule: LearningRateSchedule {
+    /// The optimizer whose learning rates are set.
     public let optimizer: Optimizer
+    /// Each group's learning rate when the schedule was made.
     public let baseRates: [Double]
+    /// Steps taken (the position the closed form is evaluated at).
     public private(set) var stepCount = 0
     let rate: (Double, Int) -> Double
 
@@ -28,6 +31,7 @@ public class ClosedFormSchedule: LearningRateSchedule {
 
     func apply() { optimizer.learningRates = baseRates.map { rate($0, stepCount) } }
 
+    /// Advances one step and sets every group's rate to the closed form there.
     public func step() {
         stepCount += 1
         apply()
@@ -42,6 +46,7 @@ public class ClosedFormSchedule: LearningRateSchedule {
 
 /// `base · γ^⌊step / stepSize⌋`.
 public final class StepSchedule: ClosedFormSchedule {
+    /// Multiplies the rates by `gamma` every `stepSize` steps.
     public init(_ optimizer: Optimizer, stepSize: Int, gamma: Double = 0.1) {
         tensorCheck(stepSize > 0, "[StepSchedule] step size must be positive")
         super.init(optimizer) { base, t in base * pow(gamma, Double(t / stepSize)) }
@@ -50,6 +55,7 @@ public final class StepSchedule: ClosedFormSchedule {
 
 /// `base · γ^(milestones passed)`.
 public final class MultiStepSchedule: ClosedFormSchedule {
+    /// Multiplies the rates by `gamma` at each milestone.
     public init(_ optimizer: Optimizer, milestones: [Int], gamma: Double = 0.1) {
         super.init(optimizer) { base, t in base * pow(gamma, Double(milestones.filter { $0 <= t }.count)) }
     }
@@ -57,6 +63,7 @@ public final class MultiStepSchedule: ClosedFormSchedule {
 
 /// `base · γ^step`.
 public final class ExponentialSchedule: ClosedFormSchedule {
+    /// Multiplies the rates by `gamma` every step.
     public init(_ optimizer: Optimizer, gamma: Double) {
         super.init(optimizer) { base, t in base * pow(gamma, Double(t)) }
     }
@@ -64,6 +71,7 @@ public final class ExponentialSchedule: ClosedFormSchedule {
 
 /// `η_min + (base - η_min)(1 + cos(π t / T)) / 2`.
 public final class CosineAnnealingSchedule: ClosedFormSchedule {
+    /// Anneals from the base rate to `minimumRate` along a half cosine over `maxSteps`.
     public init(_ optimizer: Optimizer, maxSteps: Int, minimumRate: Double = 0) {
         tensorCheck(maxSteps > 0, "[CosineAnnealingSchedule] maxSteps must be positive")
         super.init(optimizer) { base, t in
@@ -74,6 +82,7 @@ public final class CosineAnnealingSchedule: ClosedFormSchedule {
 
 /// Cosine annealing restarted after `firstPeriod` steps, each period `periodMultiplier` times longer (SGDR).
 public final class CosineAnnealingWarmRestartsSchedule: ClosedFormSchedule {
+    /// Cosine annealing restarted after `firstPeriod` steps, each period `periodMultiplier` times longer.
     public init(_ optimizer: Optimizer, firstPeriod: Int, periodMultiplier: Int = 1, minimumRate: Double = 0) {
         tensorCheck(firstPeriod > 0 && periodMultiplier >= 1, "[CosineAnnealingWarmRestarts] invalid periods")
         super.init(optimizer) { base, t in
@@ -86,6 +95,7 @@ public final class CosineAnnealingWarmRestartsSchedule: ClosedFormSchedule {
 
 /// Linear change of the factor from `startFactor` to `endFactor` over `totalSteps` (warm-up).
 public final class LinearSchedule: ClosedFormSchedule {
+    /// Scales the rates linearly from `startFactor` to `endFactor` over `totalSteps`.
     public init(_ optimizer: Optimizer, startFactor: Double = 1.0 / 3, endFactor: Double = 1, totalSteps: Int = 5) {
         tensorCheck(totalSteps > 0, "[LinearSchedule] totalSteps must be positive")
         super.init(optimizer) { base, t in
@@ -97,6 +107,7 @@ public final class LinearSchedule: ClosedFormSchedule {
 /// One-cycle policy (Smith): cosine from `maxRate / divFactor` up to `maxRate` over the first
 /// `warmupFraction` of `totalSteps`, then down to `initial / finalDivFactor`. Step per batch.
 public final class OneCycleSchedule: ClosedFormSchedule {
+    /// The one-cycle policy: cosine up to `maxRate` over the warm-up fraction, then down to `maxRate / (divFactor × finalDivFactor)`.
     public init(_ optimizer: Optimizer, maxRate: Double, totalSteps: Int, warmupFraction: Double = 0.3,
                 divFactor: Double = 25, finalDivFactor: Double = 1e4) {
         tensorCheck(totalSteps > 1 && warmupFraction > 0 && warmupFraction < 1, "[OneCycleSchedule] invalid steps or fraction")
@@ -124,6 +135,7 @@ public final class OneCycleSchedule: ClosedFormSchedule {
 /// The parts are built on the same optimizer, first to last, just before: each sets the rates
 /// once when made, so the base rates are the first part's.
 public final class SequentialSchedule: ClosedFormSchedule {
+    /// Runs `schedules` one after another, switching at `milestones` (one fewer than schedules).
     public init(_ optimizer: Optimizer, _ schedules: [ClosedFormSchedule], milestones: [Int]) {
         tensorCheck(!schedules.isEmpty && milestones.count == schedules.count - 1,
                     "[SequentialSchedule] \(schedules.count) schedules need \(Swift.max(schedules.count - 1, 0)) milestones, got \(milestones.count)")
@@ -153,13 +165,34 @@ public func warmupCosineSchedule(_ optimizer: Optimizer, warmupSteps: Int, total
 
 /// Multiplies learning rates by `factor` when a metric stops improving for `patience` steps.
 public final class ReduceOnPlateauSchedule {
-    public enum Mode: Sendable { case minimize, maximize }
+    /// Whether lower (a loss) or higher (an accuracy) metrics are better.
+    public enum Mode: Sendable {
+        /// Lower is better.
+        case minimize
+        /// Higher is better.
+        case maximize
+    }
+    /// The optimizer whose learning rates are lowered.
     public let optimizer: Optimizer
-    public let mode: Mode, factor: Double, patience: Int, threshold: Double, cooldown: Int, minimumRate: Double
+    /// Which direction counts as improvement.
+    public let mode: Mode
+    /// Rates are multiplied by this on a plateau.
+    public let factor: Double
+    /// Steps without improvement tolerated before lowering.
+    public let patience: Int
+    /// The relative change that counts as improvement.
+    public let threshold: Double
+    /// Steps after a reduction before counting again.
+    public let cooldown: Int
+    /// Rates are never lowered below this.
+    public let minimumRate: Double
+    /// The best metric seen.
     public private(set) var best: Double
+    /// Steps since the metric last improved.
     public private(set) var badSteps = 0
     private var cooldownLeft = 0
 
+    /// Lowers the rates by `factor` after `patience` steps without improvement beyond `threshold` (relative).
     public init(_ optimizer: Optimizer, mode: Mode = .minimize, factor: Double = 0.1, patience: Int = 10,
                 threshold: Double = 1e-4, cooldown: Int = 0, minimumRate: Double = 0) {
         tensorCheck(factor < 1 && factor > 0, "[ReduceOnPlateauSchedule] factor must be in (0, 1)")

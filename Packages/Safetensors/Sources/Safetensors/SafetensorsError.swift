@@ -1,5 +1,6 @@
 /// A safetensors file that cannot be read or written, naming the file and what is wrong.
 public enum SafetensorsError: Error, Equatable, CustomStringConvertible {
+    /// The file could not be opened, mapped, written or renamed into place.
     case io(path: String, reason: String)
     /// The 8-byte length or the JSON header is malformed.
     case invalidHeader(path: String, reason: String)

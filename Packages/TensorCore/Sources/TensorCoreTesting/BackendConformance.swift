@@ -7,10 +7,14 @@ import TensorCore
 /// Register the backend for its device first (the reference formulas make tensors there);
 /// WritingABackend.md describes what a backend implements.
 public struct BackendConformance {
+    /// The backend under test.
     public let backend: any Backend
+    /// The floating-point type the suite runs in.
     public let dtype: DType
+    /// How close results must come to the references (the dtype's default unless given).
     public let tolerance: Tolerance
 
+    /// A suite for `backend` in `dtype`.
     public init(backend: any Backend, dtype: DType, tolerance: Tolerance? = nil) {
         self.backend = backend
         self.dtype = dtype

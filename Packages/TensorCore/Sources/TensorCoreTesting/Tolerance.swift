@@ -3,9 +3,12 @@ import TensorCore
 
 /// Absolute plus relative tolerance: `|actual - expected| <= atol + rtol * |expected|`.
 public struct Tolerance: Sendable {
+    /// Allowed absolute difference (`atol`).
     public var absolute: Double
+    /// Allowed difference relative to the expected value (`rtol`).
     public var relative: Double
 
+    /// A tolerance of `absolute + relative × |expected|`.
     public init(absolute: Double, relative: Double) {
         self.absolute = absolute
         self.relative = relative
@@ -25,10 +28,15 @@ public struct Tolerance: Sendable {
 
 /// The worst element of a comparison, or nil when everything is within tolerance.
 public struct Mismatch: CustomStringConvertible, Sendable {
+    /// Index of the worst element.
     public var index: [Int]
+    /// Its value.
     public var actual: Double
+    /// The value it should have had.
     public var expected: Double
+    /// Elements outside tolerance.
     public var mismatchedCount: Int
+    /// Elements compared.
     public var total: Int
 
     public var description: String {
