@@ -10,16 +10,22 @@ public protocol Dataset {
 
 /// An example of inputs and targets.
 public struct LabeledExample {
+    /// The model's input.
     public var input: Tensor
+    /// What the model should produce (class indices, values).
     public var target: Tensor
+    /// An example of `input` and `target`.
     public init(input: Tensor, target: Tensor) { self.input = input; self.target = target }
 }
 
 /// Examples are slices along axis 0 of an input tensor and a target tensor.
 public struct TensorDataset: Dataset {
+    /// Every example's input, stacked along axis 0.
     public let inputs: Tensor
+    /// Every example's target, stacked along axis 0.
     public let targets: Tensor
 
+    /// A dataset of `inputs[i]`, `targets[i]`; both must have the same length along axis 0.
     public init(inputs: Tensor, targets: Tensor) {
         tensorCheck(inputs.rank >= 1 && targets.rank >= 1 && inputs.shape[0] == targets.shape[0],
                     "[TensorDataset] inputs \(shapeText(inputs.shape)) and targets \(shapeText(targets.shape)) differ in length")
@@ -27,8 +33,10 @@ public struct TensorDataset: Dataset {
         self.targets = targets
     }
 
+    /// Examples in the dataset.
     public var count: Int { inputs.shape[0] }
 
+    /// The example at `index`.
     public subscript(index: Int) -> LabeledExample {
         LabeledExample(input: inputs[index], target: targets[index])
     }
@@ -43,16 +51,21 @@ public struct TensorDataset: Dataset {
 
 /// The examples of `base` at `indices`.
 public struct Subset<Base: Dataset>: Dataset {
+    /// The dataset the examples come from.
     public let base: Base
+    /// The indices into `base`, in order.
     public let indices: [Int]
 
+    /// The examples of `base` at `indices` (each must be in range).
     public init(_ base: Base, indices: [Int]) {
         for i in indices { tensorCheck(i >= 0 && i < base.count, "[Subset] index \(i) outside 0..<\(base.count)") }
         self.base = base
         self.indices = indices
     }
 
+    /// Examples in the subset.
     public var count: Int { indices.count }
+    /// The example at position `index` of the subset.
     public subscript(index: Int) -> Base.Example { base[indices[index]] }
 }
 
@@ -86,15 +99,21 @@ public protocol Sampler {
     func indices(count: Int, epoch: Int) -> [Int]
 }
 
+/// Indices in order, every epoch.
 public struct SequentialSampler: Sampler {
+    /// A sequential sampler.
     public init() {}
+    /// `0..<count`.
     public func indices(count: Int, epoch: Int) -> [Int] { Array(0..<count) }
 }
 
 /// A new permutation every epoch, from `seed` and the epoch number.
 public struct RandomSampler: Sampler {
+    /// The seed the permutations derive from.
     public let seed: UInt64
+    /// A sampler whose permutations follow from `seed`.
     public init(seed: UInt64) { self.seed = seed }
+    /// A permutation of `0..<count` for `epoch`.
     public func indices(count: Int, epoch: Int) -> [Int] {
         permutation(count, seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(epoch))
     }
@@ -102,10 +121,14 @@ public struct RandomSampler: Sampler {
 
 /// Draws `sampleCount` indices with probability proportional to `weights` (with replacement).
 public struct WeightedRandomSampler: Sampler {
+    /// Relative probability of each index.
     public let weights: [Double]
+    /// Indices drawn per epoch.
     public let sampleCount: Int
+    /// The seed the draws derive from.
     public let seed: UInt64
 
+    /// Draws `sampleCount` indices by `weights` (non-negative, not all zero).
     public init(weights: [Double], sampleCount: Int, seed: UInt64) {
         tensorCheck(!weights.isEmpty && weights.allSatisfy { $0 >= 0 } && weights.contains { $0 > 0 },
                     "[WeightedRandomSampler] weights must be non-negative with a positive one")
@@ -114,6 +137,7 @@ public struct WeightedRandomSampler: Sampler {
         self.seed = seed
     }
 
+    /// `sampleCount` indices drawn for `epoch`.
     public func indices(count: Int, epoch: Int) -> [Int] {
         tensorCheck(count == weights.count, "[WeightedRandomSampler] \(weights.count) weights for \(count) examples")
         var cumulative: [Double] = []
@@ -138,13 +162,19 @@ public struct WeightedRandomSampler: Sampler {
 /// for batch in loader.batches(epoch: e) { ... batch.input, batch.target ... }
 /// ```
 public struct DataLoader<D: Dataset> {
+    /// The examples batched.
     public let dataset: D
+    /// Examples per batch (the last may be smaller unless `dropLast`).
     public let batchSize: Int
+    /// Whether a last, smaller batch is left out.
     public let dropLast: Bool
+    /// The order of examples each epoch.
     public let sampler: any Sampler
+    /// Whether the next batch is collated on a background queue.
     public let prefetch: Bool
     let collate: ([Int]) -> D.Example
 
+    /// A loader of `dataset` in batches of `batchSize`, ordered by `sampler`.
     public init(_ dataset: D, batchSize: Int, sampler: any Sampler = SequentialSampler(), dropLast: Bool = false,
                 prefetch: Bool = true, collate: @escaping (D, [Int]) -> D.Example) {
         tensorCheck(batchSize > 0, "[DataLoader] batch size must be positive, got \(batchSize)")
@@ -204,10 +234,13 @@ public struct BatchSequence<D: Dataset>: Sequence {
     let collate: ([Int]) -> D.Example
     let prefetch: Bool
 
+    /// Batches in the epoch.
     public var count: Int { groups.count }
 
+    /// An iterator over the epoch's batches.
     public func makeIterator() -> Iterator { Iterator(groups: groups, collate: collate, prefetch: prefetch) }
 
+    /// Yields collated batches in order, prefetching the next when asked to.
     public final class Iterator: IteratorProtocol {
         let groups: [[Int]]
         let collate: ([Int]) -> D.Example

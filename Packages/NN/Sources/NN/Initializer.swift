@@ -2,11 +2,28 @@ import TensorCore
 
 /// Weight initialisers with PyTorch's formulas (`torch.nn.init`).
 public enum Initializer {
-    public enum FanMode: Sendable { case fanIn, fanOut }
+    /// Which fan the Kaiming scale uses.
+    public enum FanMode: Sendable {
+        /// Input connections: keeps the forward pass's variance.
+        case fanIn
+        /// Output connections: keeps the backward pass's variance.
+        case fanOut
+    }
 
     /// Non-linearities whose recommended gains `gain(for:)` knows.
     public enum Nonlinearity: Sendable {
-        case linear, sigmoid, tanh, relu, leakyRelu(negativeSlope: Double), selu
+        /// Gain 1.
+        case linear
+        /// Gain 1.
+        case sigmoid
+        /// Gain 5/3.
+        case tanh
+        /// Gain √2.
+        case relu
+        /// Gain √(2 / (1 + slope²)).
+        case leakyRelu(negativeSlope: Double)
+        /// Gain 3/4.
+        case selu
     }
 
     /// PyTorch's `calculate_gain`.
@@ -27,16 +44,19 @@ public enum Initializer {
         return (shape[1] * receptive, shape[0] * receptive)
     }
 
+    /// Values uniform on `[low, high)` (as `nn.init.uniform_`).
     public static func uniform(_ shape: [Int], low: Double = 0, high: Double = 1, dtype: DType = .float32,
                                generator: RandomGenerator? = nil) -> Tensor {
         Tensor.rand(shape, low: low, high: high, dtype: dtype, generator: generator)
     }
 
+    /// Values normal with `mean` and `standardDeviation` (as `nn.init.normal_`).
     public static func normal(_ shape: [Int], mean: Double = 0, standardDeviation: Double = 1, dtype: DType = .float32,
                               generator: RandomGenerator? = nil) -> Tensor {
         Tensor.randn(shape, mean: mean, standardDeviation: standardDeviation, dtype: dtype, generator: generator)
     }
 
+    /// Every value `value` (as `nn.init.constant_`).
     public static func constant(_ shape: [Int], value: Double, dtype: DType = .float32) -> Tensor {
         Tensor.full(shape, value: value, dtype: dtype)
     }

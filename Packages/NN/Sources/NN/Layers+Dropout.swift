@@ -1,10 +1,13 @@
 import TensorCore
 
-/// Zeroes elements with probability `p` in training and scales the rest by `1 / (1 - p)`.
+/// Zeroes elements with probability `p` in training and scales the rest by `1 / (1 - p)`;
+/// the identity in eval mode. Shape: any, unchanged.
 public final class Dropout: Module {
+    /// The probability of zeroing an element.
     public let p: Double
     let generator: RandomGenerator?
 
+    /// Dropout with probability `p`, drawing masks from `generator` (the global stream when nil).
     public init(p: Double = 0.5, generator: RandomGenerator? = nil) {
         tensorCheck(p >= 0 && p < 1, "[Dropout] probability \(p) outside [0, 1)")
         self.p = p
@@ -17,10 +20,13 @@ public final class Dropout: Module {
 }
 
 /// Dropout for SELU networks: keeps mean and variance (Klambauer et al. 2017), as PyTorch.
+/// Shape: any, unchanged.
 public final class AlphaDropout: Module {
+    /// The probability of dropping an element.
     public let p: Double
     let generator: RandomGenerator?
 
+    /// Alpha dropout with probability `p`, drawing masks from `generator` (the global stream when nil).
     public init(p: Double = 0.5, generator: RandomGenerator? = nil) {
         tensorCheck(p >= 0 && p < 1, "[AlphaDropout] probability \(p) outside [0, 1)")
         self.p = p

@@ -10,11 +10,16 @@ import TensorCore
 /// let logits = layer(images)   // [batch, 10]
 /// ```
 public final class Linear: Module {
+    /// `[outputSize, inputSize]`.
     public let weight: Parameter
+    /// `[outputSize]` (nil without bias).
     public let bias: Parameter?
+    /// Input features.
     public let inputSize: Int
+    /// Output features.
     public let outputSize: Int
 
+    /// A layer from `inputSize` to `outputSize` features, initialised from `generator` (the global stream when nil).
     public init(inputSize: Int, outputSize: Int, bias: Bool = true, dtype: DType = .float32,
                 generator: RandomGenerator? = nil) {
         tensorCheck(inputSize > 0 && outputSize > 0, "[Linear] sizes must be positive, got \(inputSize) -> \(outputSize)")
@@ -43,15 +48,19 @@ public final class Linear: Module {
 ///
 /// Shape: `[batch, in1], [batch, in2] -> [batch, out]`. Weight `[out, in1, in2]`.
 public final class Bilinear: Module {
+    /// `[out, in1, in2]`.
     public let weight: Parameter
+    /// `[out]` (nil without bias).
     public let bias: Parameter?
 
+    /// A bilinear layer initialised like PyTorch's (uniform on ±1/√in1).
     public init(inputSize1: Int, inputSize2: Int, outputSize: Int, bias: Bool = true, generator: RandomGenerator? = nil) {
         let bound = 1 / Double(inputSize1).squareRoot()
         weight = Parameter(Initializer.uniform([outputSize, inputSize1, inputSize2], low: -bound, high: bound, generator: generator))
         self.bias = bias ? Parameter(Initializer.uniform([outputSize], low: -bound, high: bound, generator: generator)) : nil
     }
 
+    /// `x1ᵀ A x2 + b` for each output feature: `[batch, in1], [batch, in2] -> [batch, out]`.
     public func callAsFunction(_ x1: Tensor, _ x2: Tensor) -> Tensor {
         let w = weight.value
         tensorCheck(x1.rank == 2 && x2.rank == 2 && x1.shape[0] == x2.shape[0] && x1.shape[1] == w.shape[1] && x2.shape[1] == w.shape[2],
@@ -68,9 +77,12 @@ public final class Bilinear: Module {
 /// Shape: `[...] (int) -> [..., dimension]`. The row at `paddingIndex` starts at zero and
 /// receives no gradient, as in PyTorch.
 public final class Embedding: Module {
+    /// `[count, dimension]`, initialised standard normal.
     public let weight: Parameter
+    /// The index whose row stays zero and receives no gradient.
     public let paddingIndex: Int?
 
+    /// A table of `count` rows of `dimension`.
     public init(count: Int, dimension: Int, paddingIndex: Int? = nil, generator: RandomGenerator? = nil) {
         var w = Tensor.randn([count, dimension], generator: generator)
         if let p = paddingIndex {

@@ -4,11 +4,16 @@ import TensorCore
 ///
 /// Shape: `[..., *normalizedShape]` unchanged.
 public final class LayerNorm: Module {
+    /// The trailing axes normalised.
     public let normalizedShape: [Int]
+    /// Added to the variance for stability.
     public let epsilon: Double
+    /// Per-element scale (nil without the affine transform).
     public let weight: Parameter?
+    /// Per-element shift (nil without it).
     public let bias: Parameter?
 
+    /// Layer norm over `normalizedShape`, with a learnt scale and shift unless told otherwise.
     public init(_ normalizedShape: [Int], epsilon: Double = 1e-5, elementwiseAffine: Bool = true, bias: Bool = true) {
         self.normalizedShape = normalizedShape
         self.epsilon = epsilon
@@ -16,6 +21,7 @@ public final class LayerNorm: Module {
         self.bias = elementwiseAffine && bias ? Parameter(Tensor.zeros(normalizedShape)) : nil
     }
 
+    /// Layer norm over one trailing axis of `size`.
     public convenience init(_ size: Int, epsilon: Double = 1e-5) { self.init([size], epsilon: epsilon) }
 
     public override func forward(_ x: Tensor) -> Tensor {
@@ -32,9 +38,13 @@ public final class LayerNorm: Module {
 }
 
 /// `x / sqrt(mean(x²) + eps) * weight` over the trailing axes (Zhang & Sennrich 2019).
+/// Shape: `[..., *normalizedShape]` unchanged.
 public final class RMSNorm: Module {
+    /// The trailing axes normalised.
     public let normalizedShape: [Int]
+    /// Added to the mean square (nil: the dtype's machine epsilon).
     public let epsilon: Double?
+    /// Per-element scale (nil without it).
     public let weight: Parameter?
 
     /// `epsilon` nil uses the dtype's machine epsilon, as PyTorch.
@@ -59,16 +69,24 @@ public final class RMSNorm: Module {
 ///
 /// Training normalises with the batch's statistics and updates running estimates
 /// (`running = (1 - momentum) running + momentum batch`, unbiased variance); evaluation
-/// uses the running estimates.
+/// uses the running estimates. Shape: `[N, C]` or `[N, C, L]` unchanged.
 public final class BatchNorm1d: Module {
+    /// Channels `C`.
     public let featureCount: Int
+    /// Added to the variance for stability.
     public let epsilon: Double
+    /// Weight of the batch in the running estimates.
     public let momentum: Double
+    /// Per-channel scale (nil when not affine).
     public let weight: Parameter?
+    /// Per-channel shift (nil when not affine).
     public let bias: Parameter?
+    /// Running mean per channel (nil when not tracked).
     public let runningMean: Buffer?
+    /// Running unbiased variance per channel (nil when not tracked).
     public let runningVariance: Buffer?
 
+    /// Batch norm over `featureCount` channels with PyTorch's defaults.
     public init(featureCount: Int, epsilon: Double = 1e-5, momentum: Double = 0.1, affine: Bool = true,
                 trackRunningStatistics: Bool = true) {
         self.featureCount = featureCount
@@ -110,11 +128,18 @@ public final class BatchNorm1d: Module {
 /// Group normalisation (Wu & He 2018): channels split into groups, each normalised over
 /// its channels and spatial positions. Shape: `[N, C, *]` unchanged.
 public final class GroupNorm: Module {
-    public let groupCount: Int, channelCount: Int
+    /// Groups the channels are split into.
+    public let groupCount: Int
+    /// Channels `C`.
+    public let channelCount: Int
+    /// Added to the variance for stability.
     public let epsilon: Double
+    /// Per-channel scale (nil when not affine).
     public let weight: Parameter?
+    /// Per-channel shift (nil when not affine).
     public let bias: Parameter?
 
+    /// Group norm of `channelCount` channels in `groupCount` groups (it must divide them).
     public init(groupCount: Int, channelCount: Int, epsilon: Double = 1e-5, affine: Bool = true) {
         tensorCheck(groupCount > 0 && channelCount % groupCount == 0,
                     "[GroupNorm] \(channelCount) channels do not split into \(groupCount) groups")

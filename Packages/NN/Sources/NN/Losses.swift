@@ -1,7 +1,14 @@
 import TensorCore
 
 /// How a loss combines per-element values.
-public enum Reduction: Sendable { case none, mean, sum }
+public enum Reduction: Sendable {
+    /// One loss per element (or example).
+    case none
+    /// Their mean.
+    case mean
+    /// Their sum.
+    case sum
+}
 
 func reduce(_ losses: Tensor, _ reduction: Reduction) -> Tensor {
     switch reduction {
@@ -22,6 +29,8 @@ func checkSameShape(_ op: StaticString, _ predictions: Tensor, _ targets: Tensor
 /// With `classWeights`, each sample counts `w[target]` and the mean divides by the summed
 /// weights; `ignoreIndex` drops samples; `labelSmoothing` ε mixes the target with the
 /// uniform distribution: `(1 - ε) nll + ε/C Σ_c -w_c log p_c` — all as PyTorch.
+///
+/// Shape: logits `[N, C]` with targets `[N]` (indices) or `[N, C]` (probabilities) -> a scalar (`.none`: `[N]`).
 public func crossEntropy(logits: Tensor, targets: Tensor, classWeights: Tensor? = nil, ignoreIndex: Int? = nil,
                          labelSmoothing: Double = 0, reduction: Reduction = .mean) -> Tensor {
     tensorCheck(logits.rank == 2, "[crossEntropy] logits must be [N, C], got \(shapeText(logits.shape))")
@@ -66,6 +75,8 @@ public func crossEntropy(logits: Tensor, targets: Tensor, classWeights: Tensor? 
 }
 
 /// Negative log-likelihood of log-probabilities `[N, C]` at integer targets `[N]`.
+///
+/// Shape: `[N, C]` with targets `[N]` -> a scalar (`.none`: `[N]`).
 public func nllLoss(logProbabilities: Tensor, targets: Tensor, classWeights: Tensor? = nil,
                     ignoreIndex: Int? = nil, reduction: Reduction = .mean) -> Tensor {
     tensorCheck(logProbabilities.rank == 2 && targets.shape == [logProbabilities.shape[0]],
@@ -81,18 +92,24 @@ public func nllLoss(logProbabilities: Tensor, targets: Tensor, classWeights: Ten
 }
 
 /// Mean squared error `(prediction - target)²`.
+///
+/// Shape: predictions and targets of one shape -> a scalar (`.none`: that shape).
 public func meanSquaredError(predictions: Tensor, targets: Tensor, reduction: Reduction = .mean) -> Tensor {
     checkSameShape("meanSquaredError", predictions, targets)
     return reduce((predictions - targets).squared(), reduction)
 }
 
 /// `|prediction - target|`.
+///
+/// Shape: predictions and targets of one shape -> a scalar (`.none`: that shape).
 public func l1Loss(predictions: Tensor, targets: Tensor, reduction: Reduction = .mean) -> Tensor {
     checkSameShape("l1Loss", predictions, targets)
     return reduce((predictions - targets).abs(), reduction)
 }
 
 /// Quadratic below `beta`, linear above: `0.5 d² / beta` or `|d| - 0.5 beta` (PyTorch's smooth L1).
+///
+/// Shape: predictions and targets of one shape -> a scalar (`.none`: that shape).
 public func smoothL1Loss(predictions: Tensor, targets: Tensor, beta: Double = 1, reduction: Reduction = .mean) -> Tensor {
     checkSameShape("smoothL1Loss", predictions, targets)
     let d = (predictions - targets).abs()
@@ -101,6 +118,8 @@ public func smoothL1Loss(predictions: Tensor, targets: Tensor, beta: Double = 1,
 }
 
 /// Huber loss: `0.5 d²` below `delta`, `delta (|d| - 0.5 delta)` above.
+///
+/// Shape: predictions and targets of one shape -> a scalar (`.none`: that shape).
 public func huberLoss(predictions: Tensor, targets: Tensor, delta: Double = 1, reduction: Reduction = .mean) -> Tensor {
     checkSameShape("huberLoss", predictions, targets)
     let d = (predictions - targets).abs()
@@ -108,6 +127,8 @@ public func huberLoss(predictions: Tensor, targets: Tensor, delta: Double = 1, r
 }
 
 /// Binary cross-entropy of probabilities; logs are clamped at -100 as in PyTorch.
+///
+/// Shape: predictions and targets of one shape -> a scalar (`.none`: that shape).
 public func binaryCrossEntropy(probabilities: Tensor, targets: Tensor, weights: Tensor? = nil,
                                reduction: Reduction = .mean) -> Tensor {
     checkSameShape("binaryCrossEntropy", probabilities, targets)
@@ -120,6 +141,8 @@ public func binaryCrossEntropy(probabilities: Tensor, targets: Tensor, weights: 
 
 /// Binary cross-entropy on logits, stable for any magnitude:
 /// `max(x, 0) - x t + log(1 + exp(-|x|))`, with optional `positiveWeight` on the positive term.
+///
+/// Shape: predictions and targets of one shape -> a scalar (`.none`: that shape).
 public func binaryCrossEntropyWithLogits(logits: Tensor, targets: Tensor, weights: Tensor? = nil,
                                          positiveWeight: Tensor? = nil, reduction: Reduction = .mean) -> Tensor {
     checkSameShape("binaryCrossEntropyWithLogits", logits, targets)
@@ -137,6 +160,8 @@ public func binaryCrossEntropyWithLogits(logits: Tensor, targets: Tensor, weight
 
 /// KL divergence `Σ t (log t - input)` with `input` given as log-probabilities (PyTorch's
 /// `kl_div`); `batchMean` divides by the batch size, the mathematically right mean.
+///
+/// Shape: input and targets of one shape -> a scalar (`.none`: that shape).
 public func klDivergence(logProbabilities input: Tensor, targets: Tensor, targetsAreLog: Bool = false,
                          batchMean: Bool = true) -> Tensor {
     checkSameShape("klDivergence", input, targets)
@@ -152,6 +177,8 @@ public func klDivergence(logProbabilities input: Tensor, targets: Tensor, target
 
 /// Multi-class hinge loss (PyTorch's `multi_margin_loss`, p = 1):
 /// `Σ_{c ≠ y} max(0, margin - x_y + x_c) / C`.
+///
+/// Shape: logits `[N, C]` with targets `[N]` -> a scalar (`.none`: `[N]`).
 public func multiMarginLoss(logits: Tensor, targets: Tensor, margin: Double = 1, reduction: Reduction = .mean) -> Tensor {
     tensorCheck(logits.rank == 2 && targets.shape == [logits.shape[0]],
                 "[multiMarginLoss] logits \(shapeText(logits.shape)) and targets \(shapeText(targets.shape)) do not fit")
@@ -164,6 +191,8 @@ public func multiMarginLoss(logits: Tensor, targets: Tensor, margin: Double = 1,
 }
 
 /// Cosine embedding loss: `1 - cos(a, b)` for targets +1, `max(0, cos(a, b) - margin)` for -1.
+///
+/// Shape: `a` and `b` `[N, D]` with targets `[N]` of ±1 -> a scalar (`.none`: `[N]`).
 public func cosineEmbeddingLoss(_ a: Tensor, _ b: Tensor, targets: Tensor, margin: Double = 0,
                                 reduction: Reduction = .mean) -> Tensor {
     tensorCheck(a.shape == b.shape && a.rank == 2 && targets.shape == [a.shape[0]],

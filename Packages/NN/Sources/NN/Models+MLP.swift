@@ -3,15 +3,29 @@ import TensorCore
 /// How to build an `MLP`: `Codable`, so a checkpoint or results file records the model.
 public struct MLPConfiguration: Codable, Equatable, Sendable {
     /// The activation between layers.
-    public enum Activation: String, Codable, CaseIterable, Sendable { case relu, gelu, tanh, silu }
+    public enum Activation: String, Codable, CaseIterable, Sendable {
+        /// `max(x, 0)`.
+        case relu
+        /// Gaussian error linear unit.
+        case gelu
+        /// Hyperbolic tangent.
+        case tanh
+        /// `x · sigmoid(x)`.
+        case silu
+    }
 
+    /// Input features.
     public var inputSize: Int
+    /// Widths of the hidden layers, in order.
     public var hiddenSizes: [Int]
+    /// Output features (classes).
     public var outputSize: Int
+    /// The nonlinearity after each hidden layer.
     public var activation: Activation
     /// Dropout after each hidden activation (none at 0).
     public var dropout: Double
 
+    /// A configuration; ReLU and no dropout unless given.
     public init(inputSize: Int, hiddenSizes: [Int], outputSize: Int, activation: Activation = .relu, dropout: Double = 0) {
         self.inputSize = inputSize
         self.hiddenSizes = hiddenSizes
@@ -30,9 +44,12 @@ public struct MLPConfiguration: Codable, Equatable, Sendable {
 /// let mlp = MLP(MLPConfiguration(inputSize: 784, hiddenSizes: [512, 256], outputSize: 10))
 /// ```
 public final class MLP: Module {
+    /// The shape it was built from.
     public let configuration: MLPConfiguration
+    /// Linear, activation (and dropout) layers in order.
     public let layers: Sequential
 
+    /// An MLP of `configuration`'s shape, initialised from `generator` (the global stream when nil).
     public init(_ configuration: MLPConfiguration, generator: RandomGenerator? = nil) {
         tensorCheck(configuration.inputSize > 0 && configuration.outputSize > 0 && configuration.hiddenSizes.allSatisfy { $0 > 0 },
                     "[MLP] sizes must be positive: \(configuration.inputSize), \(configuration.hiddenSizes), \(configuration.outputSize)")

@@ -2,12 +2,15 @@ import TensorCore
 
 /// A tensor a module keeps but does not train (running statistics).
 public final class Buffer {
+    /// The buffer's current tensor (never recording gradients).
     public var value: Tensor
+    /// A buffer holding `value`, detached.
     public init(_ value: Tensor) { self.value = value.detached() }
 }
 
 /// Errors from loading a state dict: every problem is listed, nothing is loaded.
 public enum StateDictError: Error, CustomStringConvertible, Equatable {
+    /// Names the state dict lacks, names this module lacks, and shapes that differ.
     case mismatch(missing: [String], unexpected: [String], shapeMismatches: [String])
 
     public var description: String {
@@ -31,6 +34,7 @@ open class Module {
     /// Training mode (dropout active, batch statistics) versus evaluation mode.
     public private(set) var isTraining = true
 
+    /// A module in training mode.
     public init() {}
 
     /// The computation of a one-input module. Modules with other signatures define their
@@ -39,6 +43,7 @@ open class Module {
         tensorFailure("[\(Self.self)] does not implement forward(_:)")
     }
 
+    /// Runs `forward` (and records the layer when a summary is being taken).
     public func callAsFunction(_ input: Tensor) -> Tensor {
         let output = forward(input)
         if let recorder = SummaryRecorder.current { recorder.record(self, output) }
@@ -68,6 +73,7 @@ open class Module {
         return result
     }
 
+    /// This module's own buffers (not its children's), by name.
     open var namedOwnBuffers: [(String, Buffer)] {
         var result: [(String, Buffer)] = []
         for (label, value) in Module.reflectedProperties(of: self) {
@@ -109,8 +115,10 @@ open class Module {
         return result
     }
 
+    /// Every parameter of the module and its children, in registration order.
     public func parameters() -> [Parameter] { namedParameters().map { $0.1 } }
 
+    /// Every buffer of the module and its children, by dotted name.
     public func namedBuffers() -> [(String, Buffer)] {
         namedModules().flatMap { path, module in
             module.namedOwnBuffers.map { (path.isEmpty ? $0.0 : "\(path).\($0.0)", $0.1) }
