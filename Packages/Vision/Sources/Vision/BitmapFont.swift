@@ -4,7 +4,10 @@ import TensorCore
 /// letters (lower case is drawn in capitals), digits and `- / : . ( ) ' *`; anything else is `?`.
 /// Hand-made glyphs, no font files.
 public enum BitmapFont {
-    public static let glyphWidth = 5, glyphHeight = 7
+    /// Columns of a glyph at scale 1.
+    public static let glyphWidth = 5
+    /// Rows of a glyph at scale 1.
+    public static let glyphHeight = 7
 
     /// Each glyph as seven 5-bit rows, the leftmost pixel in bit 4.
     static let glyphs: [Character: [UInt8]] = [

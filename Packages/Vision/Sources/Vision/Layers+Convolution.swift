@@ -6,13 +6,20 @@ import TensorCore
 ///
 /// Shape: `[N, inputChannels, H, W] -> [N, outputChannels, Ho, Wo]`; weight `[out, in / groups, k, k]`.
 public final class Conv2d: Module {
+    /// `[outputChannels, inputChannels / groups, k, k]`.
     public let weight: Parameter
+    /// `[outputChannels]` (nil without bias).
     public let bias: Parameter?
+    /// Step of the window (rows, columns).
     public let stride: (Int, Int)
+    /// Zeros added around the input (explicit, or `same`).
     public let padding: ConvolutionPadding
+    /// Spacing of the kernel's taps (rows, columns).
     public let dilation: (Int, Int)
+    /// Channel groups convolved separately (`inputChannels` for depthwise).
     public let groups: Int
 
+    /// A convolution with a square `kernelSize`, initialised like PyTorch's from `generator` (the global stream when nil).
     public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
                 dilation: Int = 1, groups: Int = 1, bias: Bool = true, generator: RandomGenerator? = nil) {
         tensorCheck(inputChannels > 0 && outputChannels > 0 && kernelSize > 0,
@@ -35,12 +42,22 @@ public final class Conv2d: Module {
     }
 }
 
-/// 1-D convolution over `[N, C, L]`.
+/// 1-D convolution over `[N, C, L]`. Shape: `[N, inputChannels, L] -> [N, outputChannels, (L + 2p - d(k - 1) - 1) / s + 1]`.
 public final class Conv1d: Module {
+    /// `[outputChannels, inputChannels / groups, k]`.
     public let weight: Parameter
+    /// `[outputChannels]` (nil without bias).
     public let bias: Parameter?
-    public let stride: Int, padding: Int, dilation: Int, groups: Int
+    /// Int: Step of the window.
+    public let stride: Int
+    /// Int: Zeros added at both ends.
+    public let padding: Int
+    /// Int: Spacing of the kernel's taps.
+    public let dilation: Int
+    /// Int: Channel groups convolved separately.
+    public let groups: Int
 
+    /// A 1-D convolution initialised like PyTorch's from `generator` (the global stream when nil).
     public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
                 dilation: Int = 1, groups: Int = 1, bias: Bool = true, generator: RandomGenerator? = nil) {
         let fanIn = inputChannels / groups * kernelSize
@@ -60,7 +77,13 @@ public final class Conv1d: Module {
 
 /// Window, stride (default: the window) and padding of a pooling layer, square in 2-D.
 public class PoolingLayer: Module {
-    public let kernelSize: Int, stride: Int, padding: Int
+    /// Int: The window's side.
+    public let kernelSize: Int
+    /// Int: Step of the window.
+    public let stride: Int
+    /// Int: Padding at each border (ignored by the max, counted as zeros by the average).
+    public let padding: Int
+    /// A pooling window of `kernelSize`, stepping by `stride` (default the window).
     public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
         self.kernelSize = kernelSize
         self.stride = stride ?? kernelSize
@@ -68,20 +91,35 @@ public class PoolingLayer: Module {
     }
 }
 
+/// 2-D max pooling. Shape: `[N, C, H, W] -> [N, C, (H + 2p - k) / s + 1, (W + 2p - k) / s + 1]`.
 public final class MaxPool2d: PoolingLayer {
     public override func forward(_ x: Tensor) -> Tensor { x.maxPool2d(kernelSize: kernelSize, stride: stride, padding: padding) }
 }
 
+/// 2-D average pooling (padding counted, as PyTorch's default). Shape: as `MaxPool2d`.
 public final class AvgPool2d: PoolingLayer {
     public override func forward(_ x: Tensor) -> Tensor { x.avgPool2d(kernelSize: kernelSize, stride: stride, padding: padding) }
 }
 
 /// Batch normalisation per channel of NCHW inputs, with running statistics as PyTorch.
+/// Shape: `[N, C, H, W]` unchanged.
 public final class BatchNorm2d: Module {
-    public let featureCount: Int, epsilon: Double, momentum: Double
-    public let weight: Parameter, bias: Parameter
-    public let runningMean: Buffer, runningVariance: Buffer
+    /// Int: Channels `C`.
+    public let featureCount: Int
+    /// Double: Added to the variance for stability.
+    public let epsilon: Double
+    /// Double: Weight of the batch in the running estimates.
+    public let momentum: Double
+    /// Parameter: Per-channel scale.
+    public let weight: Parameter
+    /// Parameter: Per-channel shift.
+    public let bias: Parameter
+    /// Buffer: Running mean per channel.
+    public let runningMean: Buffer
+    /// Buffer: Running unbiased variance per channel.
+    public let runningVariance: Buffer
 
+    /// Batch norm over `featureCount` channels with PyTorch's defaults.
     public init(featureCount: Int, epsilon: Double = 1e-5, momentum: Double = 0.1) {
         self.featureCount = featureCount
         self.epsilon = epsilon
@@ -112,12 +150,12 @@ public final class BatchNorm2d: Module {
     }
 }
 
-/// Max pooling over `[N, C, L]`.
+/// Max pooling over `[N, C, L]`. Shape: `[N, C, L] -> [N, C, (L + 2p - k) / s + 1]`.
 public final class MaxPool1d: PoolingLayer {
     public override func forward(_ x: Tensor) -> Tensor { x.maxPool1d(kernelSize: kernelSize, stride: stride, padding: padding) }
 }
 
-/// Average pooling over `[N, C, L]`.
+/// Average pooling over `[N, C, L]`. Shape: as `MaxPool1d`.
 public final class AvgPool1d: PoolingLayer {
     public override func forward(_ x: Tensor) -> Tensor { x.avgPool1d(kernelSize: kernelSize, stride: stride, padding: padding) }
 }
@@ -128,14 +166,22 @@ public final class AvgPool1d: PoolingLayer {
 ///
 /// Shape: `[N, inputChannels, H, W] -> [N, outputChannels, (H - 1)·stride - 2·padding + dilation·(k - 1) + outputPadding + 1, ...]`.
 public final class ConvTranspose2d: Module {
+    /// `[inputChannels, outputChannels / groups, k, k]`.
     public let weight: Parameter
+    /// `[outputChannels]` (nil without bias).
     public let bias: Parameter?
+    /// Upsampling step (rows, columns).
     public let stride: (Int, Int)
+    /// Rows and columns removed from each border of the full output.
     public let padding: (Int, Int)
+    /// Rows and columns added at the bottom and right (to reach an exact size).
     public let outputPadding: (Int, Int)
+    /// Spacing of the kernel's taps.
     public let dilation: (Int, Int)
+    /// Channel groups.
     public let groups: Int
 
+    /// A transposed convolution initialised like PyTorch's from `generator` (the global stream when nil).
     public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
                 outputPadding: Int = 0, dilation: Int = 1, groups: Int = 1, bias: Bool = true,
                 generator: RandomGenerator? = nil) {
@@ -165,11 +211,15 @@ public final class ConvTranspose2d: Module {
 /// wrapped layer's weight is divided by its largest singular value, estimated by power
 /// iteration on the weight reshaped to `[rows, -1]` with a persistent vector `u`.
 /// Wraps `Linear`, `Conv2d` and `ConvTranspose2d`; the trained parameter stays the layer's
-/// own `weight` (named `module.weight` here).
+/// own `weight` (named `module.weight` here). Shape: the wrapped layer's.
 public final class SpectralNorm: Module {
+    /// The wrapped layer.
     public let module: Module
+    /// The persistent left singular vector estimate.
     public let u: Buffer
+    /// Power iterations per forward pass in training.
     public let powerIterations: Int
+    /// Guards the normalisations of `u` and `v`.
     public let epsilon: Double
 
     /// The wrapped layer's weight (computed, so reflection names it once, as `module.weight`).
@@ -184,6 +234,7 @@ public final class SpectralNorm: Module {
         }
     }
 
+    /// Spectral normalisation of `module`'s weight.
     public init(_ module: Module, powerIterations: Int = 1, epsilon: Double = 1e-12, generator: RandomGenerator? = nil) {
         tensorCheck(powerIterations > 0, "[SpectralNorm] powerIterations must be positive, got \(powerIterations)")
         guard let weight = Self.weight(of: module) else {

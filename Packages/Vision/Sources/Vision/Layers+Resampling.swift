@@ -77,16 +77,29 @@ extension Tensor {
     }
 }
 
+/// Averages each of an `outputSize × outputSize` grid of regions. Shape: `[N, C, H, W] -> [N, C, s, s]`.
 public final class AdaptiveAvgPool2d: Module {
+    /// The output's height and width.
     public let outputSize: (Int, Int)
+    /// Pools to `outputSize × outputSize`.
     public init(outputSize: Int) { self.outputSize = (outputSize, outputSize) }
     public override func forward(_ x: Tensor) -> Tensor { x.adaptiveAvgPool2d(outputSize: outputSize) }
 }
 
+/// Enlarges by an integer factor, nearest or bilinear. Shape: `[N, C, H, W] -> [N, C, H·s, W·s]`.
 public final class Upsample: Module {
-    public enum Mode: Sendable { case nearest, bilinear(alignCorners: Bool) }
+    /// How new pixels are computed.
+    public enum Mode: Sendable {
+        /// Each output pixel copies the nearest input pixel.
+        case nearest
+        /// Bilinear interpolation (`align_corners` as PyTorch).
+        case bilinear(alignCorners: Bool)
+    }
+    /// The factor in both directions.
     public let scale: Int
+    /// How new pixels are computed.
     public let mode: Mode
+    /// Upsampling by `scaleFactor`.
     public init(scaleFactor: Int, mode: Mode = .nearest) {
         tensorCheck(scaleFactor > 0, "[Upsample] scale factor must be positive, got \(scaleFactor)")
         scale = scaleFactor
@@ -102,16 +115,21 @@ public final class Upsample: Module {
     }
 }
 
+/// Takes the maximum of each of an `outputSize × outputSize` grid of regions. Shape: `[N, C, H, W] -> [N, C, s, s]`.
 public final class AdaptiveMaxPool2d: Module {
+    /// The output's height and width.
     public let outputSize: (Int, Int)
+    /// Pools to `outputSize × outputSize`.
     public init(outputSize: Int) { self.outputSize = (outputSize, outputSize) }
     public override func forward(_ x: Tensor) -> Tensor { x.adaptiveMaxPool2d(outputSize: outputSize) }
 }
 
-/// Zeroes whole channels with probability `p` in training (`Dropout2d`).
+/// Zeroes whole channels with probability `p` in training (`Dropout2d`). Shape: `[N, C, H, W]` unchanged.
 public final class Dropout2d: Module {
+    /// The probability of zeroing a channel.
     public let p: Double
     let generator: RandomGenerator?
+    /// Channel dropout with probability `p`, masks from `generator` (the global stream when nil).
     public init(p: Double = 0.5, generator: RandomGenerator? = nil) {
         tensorCheck(p >= 0 && p < 1, "[Dropout2d] probability \(p) outside [0, 1)")
         self.p = p
@@ -124,9 +142,17 @@ public final class Dropout2d: Module {
 }
 
 /// Normalises each sample's channel over its spatial positions (`InstanceNorm2d`, affine optional).
+/// Shape: `[N, C, H, W]` unchanged.
 public final class InstanceNorm2d: Module {
-    public let featureCount: Int, epsilon: Double
-    public let weight: Parameter?, bias: Parameter?
+    /// Int: Channels `C`.
+    public let featureCount: Int
+    /// Double: Added to the variance for stability.
+    public let epsilon: Double
+    /// Parameter?: Per-channel scale (nil when not affine).
+    public let weight: Parameter?
+    /// Parameter?: Per-channel shift (nil when not affine).
+    public let bias: Parameter?
+    /// Instance norm over `featureCount` channels, without affine parameters unless asked (PyTorch's default).
     public init(featureCount: Int, epsilon: Double = 1e-5, affine: Bool = false) {
         self.featureCount = featureCount
         self.epsilon = epsilon

@@ -2,11 +2,14 @@ import TensorCore
 
 /// One curve of a chart drawn as an image.
 public struct ChartSeries {
+    /// The legend's text.
     public var name: String
+    /// The y values, one per x (NaN and infinities are left out).
     public var values: [Double]
     /// RGB in [0, 1].
     public var color: (Float, Float, Float)
 
+    /// A series drawn in `color`.
     public init(name: String, values: [Double], color: (Float, Float, Float)) {
         self.name = name
         self.values = values
@@ -16,9 +19,14 @@ public struct ChartSeries {
 
 /// One panel: a title, the x axis's name, and its curves (x is the value's index, from 1).
 public struct ChartPanel {
-    public var title: String, xLabel: String
+    /// String: The panel's heading.
+    public var title: String
+    /// String: The x axis's name.
+    public var xLabel: String
+    /// The curves drawn.
     public var series: [ChartSeries]
 
+    /// A panel of `series`.
     public init(title: String, xLabel: String, series: [ChartSeries]) {
         self.title = title
         self.xLabel = xLabel

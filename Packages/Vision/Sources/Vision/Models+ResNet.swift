@@ -4,10 +4,20 @@ import TensorCore
 /// ResNet's basic block (He et al. 2016): two 3×3 convolutions with batch norm and a
 /// shortcut (1×1 convolution when the shape changes). Names follow torchvision.
 public final class BasicBlock: Module {
+    /// Output channels per `channels` (1: the block keeps its width).
     public static let expansion = 1
-    public let conv1: Conv2d, bn1: BatchNorm2d, conv2: Conv2d, bn2: BatchNorm2d
+    /// Conv2d: First 3×3 convolution (with the block's stride).
+    public let conv1: Conv2d
+    /// BatchNorm2d: Its batch norm.
+    public let bn1: BatchNorm2d
+    /// Conv2d: Second 3×3 convolution.
+    public let conv2: Conv2d
+    /// BatchNorm2d: Its batch norm.
+    public let bn2: BatchNorm2d
+    /// 1×1 convolution and batch norm on the shortcut when the shape changes.
     public let downsample: Sequential?
 
+    /// A block from `inputChannels` to `channels`, downsampling by `stride`.
     public init(inputChannels: Int, channels: Int, stride: Int = 1, generator: RandomGenerator? = nil) {
         conv1 = Conv2d(inputChannels: inputChannels, outputChannels: channels, kernelSize: 3, stride: stride, padding: 1,
                        bias: false, generator: generator)
@@ -28,10 +38,24 @@ public final class BasicBlock: Module {
 
 /// ResNet's bottleneck block: 1×1 reduce, 3×3, 1×1 expand (×4), with a shortcut.
 public final class Bottleneck: Module {
+    /// Output channels per `channels` (the final 1×1 expands by 4).
     public static let expansion = 4
-    public let conv1: Conv2d, bn1: BatchNorm2d, conv2: Conv2d, bn2: BatchNorm2d, conv3: Conv2d, bn3: BatchNorm2d
+    /// Conv2d: 1×1 reduction.
+    public let conv1: Conv2d
+    /// BatchNorm2d: Its batch norm.
+    public let bn1: BatchNorm2d
+    /// Conv2d: 3×3 convolution (with the block's stride).
+    public let conv2: Conv2d
+    /// BatchNorm2d: Its batch norm.
+    public let bn2: BatchNorm2d
+    /// Conv2d: 1×1 expansion.
+    public let conv3: Conv2d
+    /// BatchNorm2d: Its batch norm.
+    public let bn3: BatchNorm2d
+    /// 1×1 convolution and batch norm on the shortcut when the shape changes.
     public let downsample: Sequential?
 
+    /// A bottleneck from `inputChannels` to `4 × channels`, downsampling by `stride`.
     public init(inputChannels: Int, channels: Int, stride: Int = 1, generator: RandomGenerator? = nil) {
         let out = channels * Bottleneck.expansion
         conv1 = Conv2d(inputChannels: inputChannels, outputChannels: channels, kernelSize: 1, bias: false, generator: generator)
@@ -58,8 +82,11 @@ public final class Bottleneck: Module {
 /// bottlenecks -50 `[3, 4, 6, 3]`). `residual: false` removes every shortcut: the plain
 /// network of the same depth, for the depth-versus-residual experiment.
 public final class ResNet: Module {
+    /// The first convolution (and, for ImageNet, pooling).
     public let stem: Sequential
+    /// The stages of blocks, in order.
     public let stages: [Sequential]
+    /// The classifier after global average pooling.
     public let fc: Linear
 
     init(stem: Sequential, stages: [Sequential], features: Int, classCount: Int, generator: RandomGenerator?) {
@@ -127,14 +154,24 @@ public final class ResNet: Module {
         return ResNet(stem: stem, stages: stages, features: channels, classCount: classCount, generator: generator)
     }
 
+    /// torchvision's ResNet-18.
     public static func resnet18(classCount: Int = 1000) -> ResNet { imagenet(layers: [2, 2, 2, 2], classCount: classCount) }
+    /// torchvision's ResNet-34.
     public static func resnet34(classCount: Int = 1000) -> ResNet { imagenet(layers: [3, 4, 6, 3], classCount: classCount) }
 }
 
 /// A basic block without its shortcut: conv-bn-relu twice (the "plain" network).
 public final class PlainBlock: Module {
-    public let conv1: Conv2d, bn1: BatchNorm2d, conv2: Conv2d, bn2: BatchNorm2d
+    /// Conv2d: First 3×3 convolution (with the block's stride).
+    public let conv1: Conv2d
+    /// BatchNorm2d: Its batch norm.
+    public let bn1: BatchNorm2d
+    /// Conv2d: Second 3×3 convolution.
+    public let conv2: Conv2d
+    /// BatchNorm2d: Its batch norm.
+    public let bn2: BatchNorm2d
 
+    /// A plain block from `inputChannels` to `channels`, downsampling by `stride`.
     public init(inputChannels: Int, channels: Int, stride: Int = 1, generator: RandomGenerator? = nil) {
         conv1 = Conv2d(inputChannels: inputChannels, outputChannels: channels, kernelSize: 3, stride: stride, padding: 1,
                        bias: false, generator: generator)
@@ -149,8 +186,16 @@ public final class PlainBlock: Module {
 /// A depthwise-separable block (MobileNet): 3×3 depthwise convolution, then 1×1 pointwise,
 /// each with batch norm and ReLU.
 public final class DepthwiseSeparableBlock: Module {
-    public let depthwise: Conv2d, bn1: BatchNorm2d, pointwise: Conv2d, bn2: BatchNorm2d
+    /// Conv2d: 3×3 convolution of each channel alone.
+    public let depthwise: Conv2d
+    /// BatchNorm2d: Its batch norm.
+    public let bn1: BatchNorm2d
+    /// Conv2d: 1×1 convolution mixing channels.
+    public let pointwise: Conv2d
+    /// BatchNorm2d: Its batch norm.
+    public let bn2: BatchNorm2d
 
+    /// A depthwise-separable block, downsampling by `stride`.
     public init(inputChannels: Int, outputChannels: Int, stride: Int = 1, generator: RandomGenerator? = nil) {
         depthwise = Conv2d(inputChannels: inputChannels, outputChannels: inputChannels, kernelSize: 3, stride: stride, padding: 1,
                            groups: inputChannels, bias: false, generator: generator)
@@ -164,8 +209,12 @@ public final class DepthwiseSeparableBlock: Module {
 
 /// A small VGG-style network: blocks of two 3×3 convolutions and a max pool, then a classifier.
 public final class SmallVGG: Module {
-    public let features: Sequential, classifier: Sequential
+    /// Sequential: Convolution blocks.
+    public let features: Sequential
+    /// Sequential: Flatten and linear layers.
+    public let classifier: Sequential
 
+    /// A VGG-style network of one block per width for `imageSize` images.
     public init(inputChannels: Int = 1, imageSize: Int = 28, widths: [Int] = [32, 64], classCount: Int = 10,
                 generator: RandomGenerator? = nil) {
         var layers: [Module] = []

@@ -4,9 +4,18 @@ import TensorCore
 /// Two 3×3 convolutions with group norm and SiLU, plus an optional per-channel shift from a
 /// time embedding (the hook diffusion models use).
 public final class UNetBlock: Module {
-    public let conv1: Conv2d, norm1: GroupNorm, conv2: Conv2d, norm2: GroupNorm
+    /// Conv2d: First 3×3 convolution.
+    public let conv1: Conv2d
+    /// GroupNorm: Its group norm.
+    public let norm1: GroupNorm
+    /// Conv2d: Second 3×3 convolution.
+    public let conv2: Conv2d
+    /// GroupNorm: Its group norm.
+    public let norm2: GroupNorm
+    /// Maps the time embedding to a per-channel shift (nil without one).
     public let timeProjection: Linear?
 
+    /// A block from `inputChannels` to `outputChannels`, taking a time embedding of `timeEmbeddingSize` when given.
     public init(inputChannels: Int, outputChannels: Int, timeEmbeddingSize: Int? = nil, generator: RandomGenerator? = nil) {
         conv1 = Conv2d(inputChannels: inputChannels, outputChannels: outputChannels, kernelSize: 3, padding: 1, generator: generator)
         norm1 = GroupNorm(groupCount: UNetBlock.groups(outputChannels), channelCount: outputChannels)
@@ -17,6 +26,7 @@ public final class UNetBlock: Module {
 
     static func groups(_ channels: Int) -> Int { [8, 4, 2, 1].first { channels % $0 == 0 }! }
 
+    /// The block on `x [N, C, H, W]`, shifted per channel by `time [N, timeEmbeddingSize]` when given.
     public func callAsFunction(_ x: Tensor, time: Tensor?) -> Tensor {
         var h = norm1(conv1(x)).silu()
         if let projection = timeProjection, let time {
@@ -34,13 +44,18 @@ public final class UNetBlock: Module {
 ///
 /// Shape: `[N, inputChannels, H, W] -> [N, outputChannels, H, W]` (H, W divisible by 2^levels).
 public final class UNet: Module {
+    /// Encoder blocks, one per width.
     public let down: [UNetBlock]
+    /// The block at the lowest resolution.
     public let middle: UNetBlock
     /// Optional module applied after the middle block (e.g. self-attention from Sequence).
     public let middleAttention: Module?
+    /// Decoder blocks, one per width, widest last.
     public let up: [UNetBlock]
+    /// 1×1 convolution to the output channels.
     public let head: Conv2d
 
+    /// A U-Net with one level per width.
     public init(inputChannels: Int, outputChannels: Int, widths: [Int] = [32, 64], timeEmbeddingSize: Int? = nil,
                 middleAttention: Module? = nil, generator: RandomGenerator? = nil) {
         tensorCheck(!widths.isEmpty, "[UNet] needs at least one level")
@@ -63,6 +78,7 @@ public final class UNet: Module {
         head = Conv2d(inputChannels: channels, outputChannels: outputChannels, kernelSize: 1, generator: generator)
     }
 
+    /// The U-Net on `x`, every block taking `time [N, timeEmbeddingSize]` when given.
     public func callAsFunction(_ x: Tensor, time: Tensor?) -> Tensor {
         let factor = 1 << down.count
         tensorCheck(x.rank == 4 && x.shape[2] % factor == 0 && x.shape[3] % factor == 0,

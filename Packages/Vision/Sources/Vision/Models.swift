@@ -6,9 +6,12 @@ import TensorCore
 ///
 /// Shape: `[N, 1, 28, 28]` (or `[N, 784]`) `-> [N, classes]`.
 public final class LeNet5: Module {
+    /// Convolutions and pools.
     public let features: Sequential
+    /// The three linear layers.
     public let classifier: Sequential
 
+    /// LeNet-5 for `classCount` classes, initialised from `generator` (the global stream when nil).
     public init(classCount: Int = 10, generator: RandomGenerator? = nil) {
         features = Sequential(
             Conv2d(inputChannels: 1, outputChannels: 6, kernelSize: 5, padding: 2, generator: generator), ReLU(),

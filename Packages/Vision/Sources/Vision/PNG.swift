@@ -4,9 +4,13 @@ import TensorCore
 
 /// A damaged or unsupported PNG file.
 public enum ImageError: Error, CustomStringConvertible, Equatable {
+    /// The file does not start with PNG's signature.
     case notPNG(String)
+    /// A chunk, checksum or compressed stream is damaged.
     case corrupt(String, reason: String)
+    /// A valid PNG of a kind not read here (interlaced, palette, 16-bit, …).
     case unsupported(String, reason: String)
+    /// The file could not be read or written.
     case io(String, reason: String)
 
     public var description: String {
@@ -48,11 +52,13 @@ public enum PNG {
         return out
     }
 
+    /// Writes `image` (`[C, H, W]` or `[H, W]`, values in [0, 1]) as a PNG file.
     public static func write(_ image: Tensor, to path: String) throws {
         do { try Data(encode(image)).write(to: URL(fileURLWithPath: path), options: .atomic) }
         catch { throw ImageError.io(path, reason: error.localizedDescription) }
     }
 
+    /// Reads a PNG file as `[C, H, W]` float32 in [0, 1].
     public static func read(_ path: String) throws -> Tensor {
         guard let data = FileManager.default.contents(atPath: path) else { throw ImageError.io(path, reason: "cannot read") }
         return try decode([UInt8](data), name: path)

@@ -9,14 +9,19 @@ public protocol ImageTransform {
 
 /// Applies transforms in order (`transforms.Compose`).
 public struct Compose: ImageTransform {
+    /// The transforms, in order.
     public let transforms: [ImageTransform]
+    /// A composition of `transforms`.
     public init(_ transforms: [ImageTransform]) { self.transforms = transforms }
+    /// Every transform in order.
     public func callAsFunction(_ image: Tensor) -> Tensor { transforms.reduce(image) { $1($0) } }
 }
 
 /// uint8 pixels (any shape) to float32 in [0, 1] (`transforms.ToTensor` without the HWC swap).
 public struct ConvertFromUInt8: ImageTransform {
+    /// The conversion.
     public init() {}
+    /// The image as float32 divided by 255.
     public func callAsFunction(_ image: Tensor) -> Tensor {
         image.dtype == .uint8 ? image.cast(to: .float32) / 255 : image
     }
@@ -24,13 +29,18 @@ public struct ConvertFromUInt8: ImageTransform {
 
 /// `(x - mean[c]) / std[c]` per channel.
 public struct Normalize: ImageTransform {
-    public let mean: [Double], standardDeviation: [Double]
+    /// [Double]: Per-channel means subtracted.
+    public let mean: [Double]
+    /// [Double]: Per-channel deviations divided by.
+    public let standardDeviation: [Double]
+    /// A normalisation with one mean and deviation per channel.
     public init(mean: [Double], standardDeviation: [Double]) {
         tensorCheck(mean.count == standardDeviation.count && standardDeviation.allSatisfy { $0 > 0 },
                     "[Normalize] needs one positive standard deviation per mean")
         self.mean = mean
         self.standardDeviation = standardDeviation
     }
+    /// The normalised image.
     public func callAsFunction(_ image: Tensor) -> Tensor {
         tensorCheck(image.rank == 3 && image.shape[0] == mean.count,
                     "[Normalize] image \(shapeText(image.shape)) should have \(mean.count) channels first")
@@ -42,13 +52,18 @@ public struct Normalize: ImageTransform {
 
 /// Pads by `padding` (zeros) and crops a random `size × size` window (`RandomCrop(size, padding)`).
 public final class RandomCrop: ImageTransform {
-    public let size: Int, padding: Int
+    /// Int: The crop's side.
+    public let size: Int
+    /// Int: Zeros added on every side first.
+    public let padding: Int
     let generator: RandomGenerator
+    /// Random crops of `size` after `padding`, drawn from `seed`.
     public init(size: Int, padding: Int = 0, seed: UInt64 = 0) {
         self.size = size
         self.padding = padding
         generator = RandomGenerator(seed: seed)
     }
+    /// A random crop of the padded image.
     public func callAsFunction(_ image: Tensor) -> Tensor {
         tensorCheck(image.rank == 3, "[RandomCrop] image \(shapeText(image.shape)) should be [C, H, W]")
         let padded = padding > 0 ? image.padded([(0, 0), (padding, padding), (padding, padding)]) : image
@@ -62,12 +77,15 @@ public final class RandomCrop: ImageTransform {
 
 /// Mirrors left-right with probability `p`.
 public final class RandomHorizontalFlip: ImageTransform {
+    /// The probability of mirroring.
     public let p: Double
     let generator: RandomGenerator
+    /// Flips with probability `p`, drawn from `seed`.
     public init(p: Double = 0.5, seed: UInt64 = 0) {
         self.p = p
         generator = RandomGenerator(seed: seed)
     }
+    /// The image, mirrored or not.
     public func callAsFunction(_ image: Tensor) -> Tensor {
         let draw = Tensor.rand([1], dtype: .float64, generator: generator).item(as: Double.self)
         return draw < p ? image.flipped(axes: [image.rank - 1]).contiguous() : image
@@ -77,13 +95,18 @@ public final class RandomHorizontalFlip: ImageTransform {
 /// A small random rotation (degrees in ±`maxDegrees`) and translation (fraction of the size),
 /// nearest-neighbour sampling with zeros outside (`RandomAffine`, simplified).
 public final class RandomAffine: ImageTransform {
-    public let maxDegrees: Double, maxTranslation: Double
+    /// Double: Largest rotation either way, in degrees.
+    public let maxDegrees: Double
+    /// Double: Largest shift, as a fraction of the size.
+    public let maxTranslation: Double
     let generator: RandomGenerator
+    /// Random rotations and shifts drawn from `seed`.
     public init(maxDegrees: Double, maxTranslation: Double = 0, seed: UInt64 = 0) {
         self.maxDegrees = maxDegrees
         self.maxTranslation = maxTranslation
         generator = RandomGenerator(seed: seed)
     }
+    /// The image rotated and shifted.
     public func callAsFunction(_ image: Tensor) -> Tensor {
         tensorCheck(image.rank == 3, "[RandomAffine] image \(shapeText(image.shape)) should be [C, H, W]")
         let (c, h, w) = (image.shape[0], image.shape[1], image.shape[2])
@@ -119,16 +142,21 @@ public final class RandomAffine: ImageTransform {
 /// let loader = DataLoader(stacking: augmented, batchSize: 128, sampler: RandomSampler(seed: 0))
 /// ```
 public struct TransformedDataset<Base: Dataset>: Dataset where Base.Example == LabeledExample {
+    /// The untransformed dataset.
     public let base: Base
+    /// Applied to each input when read.
     public let transform: ImageTransform
 
+    /// `base` with `transform` applied to its inputs.
     public init(_ base: Base, transform: ImageTransform) {
         self.base = base
         self.transform = transform
     }
 
+    /// Examples in the dataset.
     public var count: Int { base.count }
 
+    /// The example at `index`, its input transformed.
     public subscript(index: Int) -> LabeledExample {
         let example = base[index]
         return LabeledExample(input: withoutGradients { transform(example.input) }, target: example.target)
