@@ -44,9 +44,12 @@ public enum AttentionMask {
 /// Keys and values of earlier positions, per attention layer, for incremental decoding:
 /// each step feeds only the new tokens and attends over everything cached.
 public final class KeyValueCache {
+    /// Cached keys `[..., positions, d]` (nil before the first append).
     public private(set) var keys: Tensor?
+    /// Cached values `[..., positions, d]` (nil before the first append).
     public private(set) var values: Tensor?
 
+    /// An empty cache.
     public init() {}
 
     /// Cached positions.
@@ -60,6 +63,7 @@ public final class KeyValueCache {
         return (keys!, values!)
     }
 
+    /// Empties the cache (a new sequence).
     public func reset() {
         keys = nil
         values = nil
@@ -78,15 +82,23 @@ public final class KeyValueCache {
 /// let (y, weights) = attention(x, x, x, needWeights: true)   // y [batch, time, 64]
 /// ```
 public final class MultiheadAttention: Module {
+    /// Model width `E`.
     public let embedDim: Int
+    /// Heads (`E` must be a multiple).
     public let numHeads: Int
+    /// Inputs `[batch, time, E]` when true, `[time, batch, E]` otherwise (PyTorch's default).
     public let batchFirst: Bool
+    /// Dropout on the attention weights in training.
     public let dropout: Double
+    /// Stacked query, key and value projections `[3E, E]` (`in_proj_weight`).
     public let inProjWeight: Parameter
+    /// Their biases `[3E]` (nil without bias).
     public let inProjBias: Parameter?
+    /// The output projection (`out_proj`).
     public let outProj: Linear
     let generator: RandomGenerator?
 
+    /// Multi-head attention initialised like PyTorch's (Xavier-uniform projections, zero biases).
     public init(embedDim: Int, numHeads: Int, batchFirst: Bool = false, dropout: Double = 0, bias: Bool = true,
                 dtype: DType = .float32, generator: RandomGenerator? = nil) {
         tensorCheck(embedDim > 0 && numHeads > 0 && embedDim % numHeads == 0,
@@ -208,10 +220,14 @@ public final class MultiheadAttention: Module {
 /// Shapes: `query [B, Dq]` (one decoder state), `keys [B, S, Dk]`, `values [B, S, Dv]`,
 /// optional `mask [B, S]` (true = may attend). Returns the context `[B, Dv]` and weights `[B, S]`.
 public final class AdditiveAttention: Module {
+    /// `W_q`, `[hidden, querySize]`.
     public let queryProjection: Linear
+    /// `W_k`, `[hidden, keySize]` with bias.
     public let keyProjection: Linear
+    /// `v`, `[1, hidden]`.
     public let scoreVector: Linear
 
+    /// Additive attention from `querySize` queries and `keySize` keys through `hiddenSize`.
     public init(querySize: Int, keySize: Int, hiddenSize: Int, dtype: DType = .float32, generator: RandomGenerator? = nil) {
         queryProjection = Linear(inputSize: querySize, outputSize: hiddenSize, bias: false, dtype: dtype, generator: generator)
         keyProjection = Linear(inputSize: keySize, outputSize: hiddenSize, dtype: dtype, generator: generator)
@@ -221,6 +237,7 @@ public final class AdditiveAttention: Module {
     /// Keys projected once per sequence, reused across decoder steps.
     public func projectKeys(_ keys: Tensor) -> Tensor { keyProjection(keys) }
 
+    /// The context `[B, Dv]` and weights `[B, S]` of `query` over `keys` (pass `projectedKeys` to reuse a projection).
     public func callAsFunction(query: Tensor, keys: Tensor, values: Tensor, mask: Tensor? = nil,
                                projectedKeys: Tensor? = nil) -> (context: Tensor, weights: Tensor) {
         tensorCheck(query.rank == 2 && keys.rank == 3 && values.rank == 3 && keys.shape[0] == query.shape[0]

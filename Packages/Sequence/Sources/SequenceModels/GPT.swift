@@ -4,14 +4,22 @@ import TensorCore
 
 /// The shape of a GPT. Codable so it travels with checkpoints.
 public struct GPTConfiguration: Codable, Equatable, Sendable {
+    /// Tokens in the vocabulary.
     public var vocabularySize: Int
+    /// The longest context (positions embedded).
     public var blockSize: Int
+    /// Transformer blocks.
     public var layers: Int
+    /// Attention heads per block.
     public var heads: Int
+    /// Embedding width (a multiple of `heads`).
     public var width: Int
+    /// Dropout on embeddings, attention and residual branches.
     public var dropout: Double
+    /// Biases in the linears and layer norms (GPT-2 has them).
     public var bias: Bool
 
+    /// A configuration; the defaults are the README's Shakespeare model.
     public init(vocabularySize: Int, blockSize: Int = 128, layers: Int = 6, heads: Int = 6, width: Int = 192,
                 dropout: Double = 0.1, bias: Bool = true) {
         self.vocabularySize = vocabularySize
@@ -27,12 +35,17 @@ public struct GPTConfiguration: Codable, Equatable, Sendable {
 /// Causal multi-head self-attention with one fused QKV projection (GPT-2's `c_attn`,
 /// `c_proj`), running the backend's fused causal attention in training.
 public final class CausalSelfAttention: Module {
+    /// Query, key and value projections in one `[3W, W]` linear (`c_attn`).
     public let qkv: Linear
+    /// The output projection (`c_proj`).
     public let projection: Linear
+    /// Attention heads.
     public let heads: Int
+    /// Dropout on the attention weights and the output in training.
     public let dropout: Double
     let generator: RandomGenerator?
 
+    /// Causal self-attention of `width` in `heads` heads.
     public init(width: Int, heads: Int, dropout: Double, bias: Bool, generator: RandomGenerator?) {
         tensorCheck(width % heads == 0, "[CausalSelfAttention] width \(width) is not a multiple of heads \(heads)")
         qkv = Linear(inputSize: width, outputSize: 3 * width, bias: bias, generator: generator)
@@ -66,14 +79,21 @@ public final class CausalSelfAttention: Module {
 
 /// Pre-norm Transformer block: `x + attn(ln1(x))`, then `x + mlp(ln2(x))` with a GELU MLP 4× wide.
 public final class GPTBlock: Module {
+    /// Layer norm before attention.
     public let norm1: LayerNorm
+    /// The causal self-attention.
     public let attention: CausalSelfAttention
+    /// Layer norm before the MLP.
     public let norm2: LayerNorm
+    /// The MLP's first linear, to 4× the width (`c_fc`).
     public let expand: Linear
+    /// The MLP's second linear, back to the width (`c_proj`).
     public let contract: Linear
+    /// Dropout on the MLP's output in training.
     public let dropout: Double
     let generator: RandomGenerator?
 
+    /// A block of `config`'s width, heads and dropout.
     public init(_ config: GPTConfiguration, generator: RandomGenerator?) {
         norm1 = LayerNorm([config.width], bias: config.bias)
         attention = CausalSelfAttention(width: config.width, heads: config.heads, dropout: config.dropout,
@@ -85,6 +105,7 @@ public final class GPTBlock: Module {
         self.generator = generator
     }
 
+    /// The block on `x [B, T, W]`, attending also over `cache`'s positions (and appending to it) when given.
     public func callAsFunction(_ x: Tensor, cache: KeyValueCache?) -> Tensor {
         let h = x + attention(norm1(x), cache: cache)
         // GPT-2's GELU is the tanh approximation ("gelu_new").
@@ -106,12 +127,18 @@ public final class GPTBlock: Module {
 /// let text = gpt.generate(prompt: ids, count: 200, sampling: Sampling(temperature: 0.8, topK: 40))
 /// ```
 public final class GPT: Module {
+    /// The shape it was built from.
     public let config: GPTConfiguration
+    /// Token embeddings `[vocabulary, W]` (`wte`), tied to the output head.
     public let tokenEmbedding: Embedding
+    /// Position embeddings `[blockSize, W]` (`wpe`).
     public let positionEmbedding: LearnedPositionalEmbedding
+    /// The Transformer blocks, in order.
     public let blocks: [GPTBlock]
+    /// Layer norm before the output head (`ln_f`).
     public let finalNorm: LayerNorm
 
+    /// A GPT of `config`'s shape, initialised as GPT-2 (normal 0.02, residual projections scaled by 1/√(2·layers)).
     public init(_ config: GPTConfiguration, generator: RandomGenerator? = nil) {
         tensorCheck(config.vocabularySize > 0 && config.blockSize > 0 && config.layers > 0,
                     "[GPT] vocabularySize, blockSize and layers must be positive: \(config)")
@@ -193,11 +220,16 @@ public final class GPT: Module {
 /// How to pick the next token from logits: greedy (argmax), or sampling at a temperature
 /// from the top-k tokens and/or the smallest set whose probability reaches top-p (nucleus).
 public struct Sampling: Sendable {
+    /// Logits are divided by this before sampling (lower: more conservative).
     public var temperature: Double
+    /// Sample among the `topK` most likely tokens only.
     public var topK: Int?
+    /// Sample among the smallest set of tokens whose probability reaches `topP`.
     public var topP: Double?
+    /// Always take the most likely token.
     public var greedy: Bool
 
+    /// A sampling rule; plain sampling at temperature 1 unless told otherwise.
     public init(temperature: Double = 1, topK: Int? = nil, topP: Double? = nil, greedy: Bool = false) {
         tensorCheck(temperature > 0 || greedy, "[Sampling] temperature must be positive, got \(temperature)")
         if let topK { tensorCheck(topK > 0, "[Sampling] topK must be positive, got \(topK)") }
@@ -208,6 +240,7 @@ public struct Sampling: Sendable {
         self.greedy = greedy
     }
 
+    /// Argmax decoding.
     public static let greedy = Sampling(greedy: true)
 
     /// The probabilities sampling draws from (after temperature, top-k and top-p), `[V]`.

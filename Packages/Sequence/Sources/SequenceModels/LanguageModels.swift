@@ -3,20 +3,29 @@ import TensorCore
 
 /// State of a `CharRNN`: the hidden state, and the cell state for an LSTM.
 public struct RecurrentState {
+    /// Hidden state `[layers, batch, hidden]`.
     public var hidden: Tensor
+    /// LSTM cell state `[layers, batch, hidden]` (nil for GRU and RNN).
     public var cell: Tensor?
 
+    /// A state of `hidden` (and `cell`).
     public init(hidden: Tensor, cell: Tensor? = nil) {
         self.hidden = hidden
         self.cell = cell
     }
 
+    /// The same values cut from the graph (truncated backpropagation through time).
     public func detached() -> RecurrentState { RecurrentState(hidden: hidden.detached(), cell: cell?.detached()) }
 }
 
 /// The recurrent cell type of a `CharRNN`.
 public enum RecurrentCellKind: String, Codable, Sendable, CaseIterable {
-    case lstm, gru, rnn
+    /// Long short-term memory.
+    case lstm
+    /// Gated recurrent unit.
+    case gru
+    /// Elman RNN with tanh.
+    case rnn
 }
 
 /// Everything that decides a `CharRNN`'s shape, as `GPTConfiguration` does for GPT: recorded
@@ -50,9 +59,13 @@ public struct CharRNNConfiguration: Codable, Equatable, Sendable {
 /// Karpathy's char-rnn: embedding, a stack of LSTM/GRU/RNN layers, and a linear read-out of
 /// next-token logits at every position.
 public final class CharRNN: Module {
+    /// Token embeddings.
     public let embedding: Embedding
+    /// The stacked LSTM, GRU or RNN.
     public let recurrent: RecurrentLayer
+    /// Next-token logits from each hidden state.
     public let readout: Linear
+    /// The recurrence the layers run.
     public let cell: RecurrentCellKind
     /// The shape it was built with.
     public let configuration: CharRNNConfiguration
@@ -117,11 +130,16 @@ public final class CharRNN: Module {
 /// A Transformer encoder classifier for token sequences: embedding plus learned positions,
 /// pre-norm encoder layers, mean pooling over real (unpadded) tokens, and a linear head.
 public final class TransformerClassifier: Module {
+    /// Word embeddings (row 0, padding, stays zero).
     public let embedding: Embedding
+    /// Learned positions up to `maxLength`.
     public let positions: LearnedPositionalEmbedding
+    /// Pre-norm encoder layers.
     public let encoder: TransformerEncoder
+    /// Class logits from the pooled representation.
     public let head: Linear
 
+    /// A classifier of `classes` over a vocabulary of `vocabularySize` (id 0 is padding).
     public init(vocabularySize: Int, classes: Int, width: Int = 64, heads: Int = 4, layers: Int = 2,
                 feedForwardWidth: Int = 128, maxLength: Int = 128, dropout: Double = 0.1, generator: RandomGenerator? = nil) {
         embedding = Embedding(count: vocabularySize, dimension: width, paddingIndex: 0, generator: generator)

@@ -6,10 +6,13 @@ import TensorCore
 /// `PE[p, 2i] = sin(p / 10000^(2i/d))`, `PE[p, 2i+1] = cos(p / 10000^(2i/d))`.
 /// Added to `[batch, time, d]` inputs (batch-first), with optional dropout, as the PyTorch tutorial's module.
 public final class SinusoidalPositionalEncoding: Module {
+    /// The table `[maxLength, d]`.
     public let encoding: Buffer
+    /// Dropout after adding positions, in training.
     public let dropout: Double
     let generator: RandomGenerator?
 
+    /// The sinusoidal table for `maxLength` positions of `dimension` (even).
     public init(dimension: Int, maxLength: Int = 5000, dropout: Double = 0, dtype: DType = .float32,
                 generator: RandomGenerator? = nil) {
         tensorCheck(dimension > 0 && dimension % 2 == 0,
@@ -46,8 +49,10 @@ public final class SinusoidalPositionalEncoding: Module {
 
 /// Learned absolute positions: an embedding table indexed by position (GPT-2's `wpe`).
 public final class LearnedPositionalEmbedding: Module {
+    /// The table `[maxLength, d]`, initialised normal with deviation 0.02.
     public let weight: Parameter
 
+    /// A learned table for `maxLength` positions.
     public init(maxLength: Int, dimension: Int, dtype: DType = .float32, generator: RandomGenerator? = nil) {
         weight = Parameter(Initializer.normal([maxLength, dimension], standardDeviation: 0.02, dtype: dtype, generator: generator))
     }
@@ -68,9 +73,12 @@ public final class LearnedPositionalEmbedding: Module {
 /// LLaMA: feature pairs `(i, i + d/2)` rotate by angle `p · base^(-2i/d)`. Applied to queries
 /// and keys (`[..., time, d]`), it makes their dot products depend on relative position only.
 public struct RotaryEmbedding {
+    /// Features rotated (even).
     public let dimension: Int
+    /// The frequency base (10000 in RoPE).
     public let base: Double
 
+    /// RoPE over `dimension` features.
     public init(dimension: Int, base: Double = 10000) {
         tensorCheck(dimension > 0 && dimension % 2 == 0, "[RotaryEmbedding] dimension must be positive and even, got \(dimension)")
         self.dimension = dimension
@@ -120,6 +128,7 @@ public enum ALiBi {
             .prefix(heads - lower))
     }
 
+    /// ALiBi's additive bias `[heads, queries, keys]`: `-slope_h · (i - j)` (`-inf` above the diagonal when causal).
     public static func bias(heads: Int, queries: Int, keys: Int, causal: Bool = true, dtype: DType = .float32,
                             device: Device = .cpu) -> Tensor {
         let m = slopes(heads: heads)

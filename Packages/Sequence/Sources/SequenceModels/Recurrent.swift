@@ -3,15 +3,21 @@ import TensorCore
 
 /// The non-linearity of a plain (Elman) RNN.
 public enum RNNNonlinearity: String, Sendable {
-    case tanh, relu
+    /// `tanh` (PyTorch's default).
+    case tanh
+    /// `max(x, 0)`.
+    case relu
 }
 
 /// Hidden and cell state of an LSTM: `[layers · directions, batch, hidden]` for layers,
 /// `[batch, hidden]` for a cell.
 public struct LSTMState {
+    /// Hidden state.
     public var hidden: Tensor
+    /// Cell state.
     public var cell: Tensor
 
+    /// A state of `hidden` and `cell`.
     public init(hidden: Tensor, cell: Tensor) {
         self.hidden = hidden
         self.cell = cell
@@ -96,11 +102,17 @@ struct RecurrentWeights {
 /// Parameters follow PyTorch's names (`weight_ih_l0`, `bias_hh_l1_reverse`, ...) and gate
 /// layouts, so state dicts convert both ways.
 public class RecurrentLayer: Module {
+    /// Input features.
     public let inputSize: Int
+    /// State width per direction.
     public let hiddenSize: Int
+    /// Layers stacked.
     public let numLayers: Int
+    /// Inputs `[batch, time, features]` when true, `[time, batch, features]` otherwise.
     public let batchFirst: Bool
+    /// Dropout between layers in training.
     public let dropout: Double
+    /// Whether each layer also runs backwards (outputs concatenated).
     public let bidirectional: Bool
     let kind: RecurrentKind
     /// `[layer][direction]`.
@@ -199,6 +211,7 @@ public class RecurrentLayer: Module {
 /// let (output, hidden) = rnn(x)        // x [time, batch, 10] -> [time, batch, 20], [2, batch, 20]
 /// ```
 public final class RNN: RecurrentLayer {
+    /// An Elman RNN with PyTorch's arguments and initialisation (uniform on ±1/√hidden).
     public init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, nonlinearity: RNNNonlinearity = .tanh,
                 bias: Bool = true, batchFirst: Bool = false, dropout: Double = 0, bidirectional: Bool = false,
                 dtype: DType = .float32, generator: RandomGenerator? = nil) {
@@ -222,6 +235,7 @@ public final class RNN: RecurrentLayer {
 /// (output, state) = lstm(next, state.detached())   // truncated BPTT
 /// ```
 public final class LSTM: RecurrentLayer {
+    /// A recurrent layer with PyTorch's arguments and initialisation (uniform on ±1/√hidden).
     public init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true, batchFirst: Bool = false,
                 dropout: Double = 0, bidirectional: Bool = false, dtype: DType = .float32,
                 generator: RandomGenerator? = nil) {
@@ -239,6 +253,7 @@ public final class LSTM: RecurrentLayer {
 
 /// Gated recurrent unit, as `torch.nn.GRU` (gates r, z, n; `n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))`).
 public final class GRU: RecurrentLayer {
+    /// A recurrent layer with PyTorch's arguments and initialisation (uniform on ±1/√hidden).
     public init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true, batchFirst: Bool = false,
                 dropout: Double = 0, bidirectional: Bool = false, dtype: DType = .float32,
                 generator: RandomGenerator? = nil) {
@@ -257,7 +272,9 @@ public final class GRU: RecurrentLayer {
 /// One step of a recurrence for hand-written loops, as PyTorch's `RNNCell`/`LSTMCell`/`GRUCell`.
 /// Parameters are `weight_ih`, `weight_hh`, `bias_ih`, `bias_hh`.
 public class RecurrentCell: Module {
+    /// Input features.
     public let inputSize: Int
+    /// State width.
     public let hiddenSize: Int
     let kind: RecurrentKind
     let weights: RecurrentWeights
@@ -289,35 +306,44 @@ public class RecurrentCell: Module {
     }
 }
 
+/// One Elman RNN step: `h' = act(W_ih x + b_ih + W_hh h + b_hh)`. Shape: `[B, input], [B, hidden] -> [B, hidden]`.
 public final class RNNCell: RecurrentCell {
+    /// An RNN cell initialised like PyTorch's.
     public init(inputSize: Int, hiddenSize: Int, bias: Bool = true, nonlinearity: RNNNonlinearity = .tanh,
                 dtype: DType = .float32, generator: RandomGenerator? = nil) {
         super.init(kind: .rnn(nonlinearity), inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, dtype: dtype,
                    generator: generator)
     }
 
+    /// The next hidden state (from zeros when `hidden` is nil).
     public func callAsFunction(_ input: Tensor, _ hidden: Tensor?) -> Tensor { cellStep(input, hidden: hidden, cell: nil).hidden }
     public override func forward(_ input: Tensor) -> Tensor { self(input, nil) }
 }
 
+/// One LSTM step (gates i, f, g, o as PyTorch). Shape: `[B, input], ([B, hidden], [B, hidden]) -> ([B, hidden], [B, hidden])`.
 public final class LSTMCell: RecurrentCell {
+    /// An LSTM cell initialised like PyTorch's.
     public init(inputSize: Int, hiddenSize: Int, bias: Bool = true, dtype: DType = .float32,
                 generator: RandomGenerator? = nil) {
         super.init(kind: .lstm, inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, dtype: dtype, generator: generator)
     }
 
+    /// The next hidden and cell state (from zeros when `state` is nil).
     public func callAsFunction(_ input: Tensor, _ state: LSTMState?) -> LSTMState {
         let r = cellStep(input, hidden: state?.hidden, cell: state?.cell)
         return LSTMState(hidden: r.hidden, cell: r.cell!)
     }
 }
 
+/// One GRU step (gates r, z, n as PyTorch). Shape: `[B, input], [B, hidden] -> [B, hidden]`.
 public final class GRUCell: RecurrentCell {
+    /// A GRU cell initialised like PyTorch's.
     public init(inputSize: Int, hiddenSize: Int, bias: Bool = true, dtype: DType = .float32,
                 generator: RandomGenerator? = nil) {
         super.init(kind: .gru, inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, dtype: dtype, generator: generator)
     }
 
+    /// The next hidden state (from zeros when `hidden` is nil).
     public func callAsFunction(_ input: Tensor, _ hidden: Tensor?) -> Tensor { cellStep(input, hidden: hidden, cell: nil).hidden }
     public override func forward(_ input: Tensor) -> Tensor { self(input, nil) }
 }

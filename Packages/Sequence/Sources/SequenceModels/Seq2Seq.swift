@@ -9,14 +9,26 @@ import TensorCore
 /// Token conventions: `paddingID` pads sources and targets (ignored by the loss), every
 /// target starts with `startID` and ends with `endID`.
 public final class Seq2Seq: Module {
+    /// Source token embeddings.
     public let sourceEmbedding: Embedding
+    /// Target token embeddings.
     public let targetEmbedding: Embedding
+    /// The bidirectional GRU encoder.
     public let encoder: GRU
+    /// Bahdanau attention over the encoder states.
     public let attention: AdditiveAttention
+    /// One decoder step.
     public let decoder: GRUCell
+    /// Target-token logits from the decoder state and context.
     public let output: Linear
-    public let paddingID: Int, startID: Int, endID: Int
+    /// Int: The padding token of both vocabularies.
+    public let paddingID: Int
+    /// Int: The token decoding starts from.
+    public let startID: Int
+    /// Int: The token that ends a sequence.
+    public let endID: Int
 
+    /// A seq2seq model of the given vocabularies and widths.
     public init(sourceVocabulary: Int, targetVocabulary: Int, embedding: Int = 32, hidden: Int = 64,
                 paddingID: Int = 0, startID: Int = 1, endID: Int = 2, generator: RandomGenerator? = nil) {
         sourceEmbedding = Embedding(count: sourceVocabulary, dimension: embedding, paddingIndex: paddingID, generator: generator)
@@ -32,9 +44,13 @@ public final class Seq2Seq: Module {
 
     /// Encoder states `[B, S, H]`, their projected keys, the source mask and the final state.
     public struct Encoded {
+        /// Encoder states `[B, S, H]`.
         public let states: Tensor
+        /// The states projected as attention keys.
         public let keys: Tensor
+        /// `[B, S]`, true at real source tokens.
         public let mask: Tensor
+        /// The decoder's initial state `[B, H]`.
         public let final: Tensor
 
         /// Row `i` repeated `count` times (for beams).

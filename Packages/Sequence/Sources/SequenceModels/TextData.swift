@@ -4,10 +4,14 @@ import TensorCore
 /// tokens at a random offset and its targets are the same block shifted by one (nanoGPT's
 /// `get_batch`). Also iterates the stream in contiguous blocks for evaluation.
 public struct LanguageModelBatches {
+    /// The token stream.
     public let tokens: [Int32]
+    /// Tokens per sequence.
     public let blockSize: Int
+    /// Sequences per batch.
     public let batchSize: Int
 
+    /// Batches of `batchSize` windows of `blockSize` tokens (the stream must be longer than a window).
     public init(tokens: [Int], blockSize: Int, batchSize: Int) {
         tensorCheck(blockSize > 0 && batchSize > 0, "[LanguageModelBatches] blockSize and batchSize must be positive")
         tensorCheck(tokens.count > blockSize,
@@ -59,6 +63,7 @@ public struct PaddedBatch {
     public let tokens: Tensor
     /// `[batch, maxLength]` bool, true at real tokens.
     public let mask: Tensor
+    /// Each sequence's length after truncation.
     public let lengths: [Int]
 
     /// Pads `sequences` (truncated to `maximumLength` when given) with `paddingID`.
@@ -87,8 +92,10 @@ public struct PaddedBatch {
 public struct TruncatedBPTTBatches {
     /// `[batchSize, rowLength + 1]` token rows (one extra for the last target).
     let rows: [[Int64]]
+    /// Time steps per chunk.
     public let steps: Int
 
+    /// `batchSize` parallel streams over `tokens`, read `steps` at a time.
     public init(tokens: [Int], batchSize: Int, steps: Int) {
         let rowLength = (tokens.count - 1) / batchSize
         tensorCheck(batchSize > 0 && steps > 0 && rowLength >= 1,

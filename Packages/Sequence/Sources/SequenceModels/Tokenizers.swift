@@ -52,9 +52,11 @@ enum TokenizerFile {
 /// One token per character (Swift `Character`, so "é" is one token however it is encoded),
 /// the vocabulary sorted, as in char-rnn and nanoGPT's Shakespeare.
 public struct CharacterTokenizer: Tokenizer, Codable, Equatable {
+    /// The vocabulary; a character's id is its index.
     public let characters: [Character]
     private let index: [Character: Int]
 
+    /// A tokenizer of `characters` (distinct).
     public init(characters: [Character]) {
         self.characters = characters
         index = Dictionary(characters.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
@@ -63,8 +65,10 @@ public struct CharacterTokenizer: Tokenizer, Codable, Equatable {
     /// The sorted set of characters of `text`.
     public init(text: String) { self.init(characters: Set(text).sorted()) }
 
+    /// Characters in the vocabulary.
     public var vocabularySize: Int { characters.count }
 
+    /// The ids of `text`'s characters; throws `TokenizerError` naming a character outside the vocabulary.
     public func encode(_ text: String) throws -> [Int] {
         var ids: [Int] = []
         ids.reserveCapacity(text.count)
@@ -75,6 +79,7 @@ public struct CharacterTokenizer: Tokenizer, Codable, Equatable {
         return ids
     }
 
+    /// The text of `ids`; throws `TokenizerError` for an id outside the vocabulary.
     public func decode(_ ids: [Int]) throws -> String {
         var s = ""
         for id in ids {
@@ -86,6 +91,7 @@ public struct CharacterTokenizer: Tokenizer, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey { case characters }
 
+    /// Reads the vocabulary, refusing repeated characters.
     public init(from decoder: Decoder) throws {
         let strings = try decoder.container(keyedBy: CodingKeys.self).decode([String].self, forKey: .characters)
         for s in strings where s.count != 1 {
@@ -100,7 +106,9 @@ public struct CharacterTokenizer: Tokenizer, Codable, Equatable {
         try c.encode(characters.map { String($0) }, forKey: .characters)
     }
 
+    /// Writes the tokenizer as JSON.
     public func save(to path: String) throws { try TokenizerFile.save(self, to: path) }
+    /// Reads a tokenizer written by `save(to:)`.
     public static func load(from path: String) throws -> CharacterTokenizer { try TokenizerFile.load(Self.self, from: path) }
 
     public static func == (a: Self, b: Self) -> Bool { a.characters == b.characters }
@@ -118,6 +126,7 @@ public struct BytePairTokenizer: Tokenizer, Codable, Equatable {
 
     struct Pair: Hashable { let a: Int, b: Int }
 
+    /// A tokenizer of learned `merges` (pairs of ids, in order); throws for an id not yet defined.
     public init(merges: [[Int]]) throws {
         self.merges = merges
         pieces = (0..<256).map { [UInt8($0)] }
@@ -130,6 +139,7 @@ public struct BytePairTokenizer: Tokenizer, Codable, Equatable {
         }
     }
 
+    /// 256 bytes plus one id per merge.
     public var vocabularySize: Int { 256 + merges.count }
 
     /// Learns merges on `corpus` until the vocabulary has `vocabularySize` tokens (or no pair repeats).
@@ -206,6 +216,7 @@ public struct BytePairTokenizer: Tokenizer, Codable, Equatable {
         return result
     }
 
+    /// `text`'s UTF-8 bytes merged in learned order.
     public func encode(_ text: String) throws -> [Int] {
         var ids: [Int] = []
         for chunk in Self.chunks(text) {
@@ -225,6 +236,7 @@ public struct BytePairTokenizer: Tokenizer, Codable, Equatable {
         return ids
     }
 
+    /// The text of `ids` (invalid UTF-8 replaced); throws for an id outside the vocabulary.
     public func decode(_ ids: [Int]) throws -> String {
         var bytes: [UInt8] = []
         for id in ids {
@@ -236,6 +248,7 @@ public struct BytePairTokenizer: Tokenizer, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey { case merges }
 
+    /// Reads the merges, validating them.
     public init(from decoder: Decoder) throws {
         let merges = try decoder.container(keyedBy: CodingKeys.self).decode([[Int]].self, forKey: .merges)
         do { try self.init(merges: merges) } catch let e as TokenizerError {
@@ -248,7 +261,9 @@ public struct BytePairTokenizer: Tokenizer, Codable, Equatable {
         try c.encode(merges, forKey: .merges)
     }
 
+    /// Writes the tokenizer as JSON.
     public func save(to path: String) throws { try TokenizerFile.save(self, to: path) }
+    /// Reads a tokenizer written by `save(to:)`.
     public static func load(from path: String) throws -> BytePairTokenizer { try TokenizerFile.load(Self.self, from: path) }
 
     public static func == (a: Self, b: Self) -> Bool { a.merges == b.merges }
@@ -257,14 +272,22 @@ public struct BytePairTokenizer: Tokenizer, Codable, Equatable {
 /// Word-level vocabulary: lower-cased words and punctuation marks, the most frequent kept,
 /// with `<pad>` (id 0) and `<unk>` (id 1) for everything else.
 public struct WordVocabulary: Tokenizer, Codable, Equatable {
-    public static let padding = "<pad>", unknown = "<unk>"
+    /// The padding word (id 0).
+    public static let padding = "<pad>"
+    /// The word out-of-vocabulary words become (id 1).
+    public static let unknown = "<unk>"
+    /// The vocabulary; a word's id is its index.
     public let words: [String]
     private let index: [String: Int]
 
+    /// Id of the padding word.
     public var paddingID: Int { 0 }
+    /// Id of the unknown word.
     public var unknownID: Int { 1 }
+    /// Words in the vocabulary.
     public var vocabularySize: Int { words.count }
 
+    /// A vocabulary of `words` (padding and unknown first).
     public init(words: [String]) {
         self.words = words
         index = Dictionary(words.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
@@ -296,8 +319,10 @@ public struct WordVocabulary: Tokenizer, Codable, Equatable {
         return result
     }
 
+    /// Ids of `text`'s lower-cased words (unknown ones as `unknownID`).
     public func encode(_ text: String) -> [Int] { Self.split(text).map { index[$0] ?? unknownID } }
 
+    /// The words of `ids` joined by spaces; throws for an id outside the vocabulary.
     public func decode(_ ids: [Int]) throws -> String {
         try ids.map { id in
             guard words.indices.contains(id) else { throw TokenizerError.unknownID(id) }
@@ -307,6 +332,7 @@ public struct WordVocabulary: Tokenizer, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey { case words }
 
+    /// Reads the vocabulary.
     public init(from decoder: Decoder) throws {
         let words = try decoder.container(keyedBy: CodingKeys.self).decode([String].self, forKey: .words)
         guard words.count >= 2, words[0] == Self.padding, words[1] == Self.unknown else {
@@ -321,7 +347,9 @@ public struct WordVocabulary: Tokenizer, Codable, Equatable {
         try c.encode(words, forKey: .words)
     }
 
+    /// Writes the vocabulary as JSON.
     public func save(to path: String) throws { try TokenizerFile.save(self, to: path) }
+    /// Reads a vocabulary written by `save(to:)`.
     public static func load(from path: String) throws -> WordVocabulary { try TokenizerFile.load(Self.self, from: path) }
 
     public static func == (a: Self, b: Self) -> Bool { a.words == b.words }

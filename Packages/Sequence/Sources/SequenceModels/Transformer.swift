@@ -3,7 +3,10 @@ import TensorCore
 
 /// The activation between a Transformer layer's two feed-forward linears.
 public enum FeedForwardActivation: Sendable {
-    case relu, gelu
+    /// `max(x, 0)` (PyTorch's default).
+    case relu
+    /// Gaussian error linear unit.
+    case gelu
 
     func callAsFunction(_ x: Tensor) -> Tensor { self == .relu ? x.relu() : x.gelu() }
 }
@@ -24,12 +27,17 @@ func layerAttention(_ width: Int, _ heads: Int, _ batchFirst: Bool, _ dropout: D
 
 /// `linear2(dropout(activation(linear1(x))))`, the position-wise feed-forward block.
 public final class FeedForward: Module {
+    /// Width to hidden.
     public let linear1: Linear
+    /// Hidden back to width.
     public let linear2: Linear
+    /// Between the two.
     public let activation: FeedForwardActivation
+    /// Dropout after the activation in training.
     public let dropout: Double
     let generator: RandomGenerator?
 
+    /// A feed-forward block of `hidden` units.
     public init(width: Int, hidden: Int, activation: FeedForwardActivation, dropout: Double, dtype: DType,
                 generator: RandomGenerator?) {
         linear1 = Linear(inputSize: width, outputSize: hidden, dtype: dtype, generator: generator)
@@ -50,12 +58,18 @@ public final class FeedForward: Module {
 /// (batch-first here by default). Post-norm (`normFirst: false`, the original paper) or
 /// pre-norm (GPT-2 and most modern models).
 public final class TransformerEncoderLayer: Module {
+    /// Self-attention.
     public let selfAttention: MultiheadAttention
+    /// The feed-forward block.
     public let feedForward: FeedForward
+    /// Layer norm around attention.
     public let norm1: LayerNorm
+    /// Layer norm around the feed-forward block.
     public let norm2: LayerNorm
+    /// Pre-norm (true) or post-norm (PyTorch's default).
     public let normFirst: Bool
 
+    /// An encoder layer with PyTorch's arguments and defaults.
     public init(width: Int, heads: Int, feedForwardWidth: Int = 2048, dropout: Double = 0.1,
                 activation: FeedForwardActivation = .relu, normFirst: Bool = false, batchFirst: Bool = true,
                 layerNormEpsilon: Double = 1e-5, dtype: DType = .float32, generator: RandomGenerator? = nil) {
@@ -87,14 +101,22 @@ public final class TransformerEncoderLayer: Module {
 /// Masked self-attention, cross-attention over an encoder's output ("memory") and
 /// feed-forward, as `torch.nn.TransformerDecoderLayer`.
 public final class TransformerDecoderLayer: Module {
+    /// Masked self-attention over the target.
     public let selfAttention: MultiheadAttention
+    /// Attention over the encoder's memory.
     public let crossAttention: MultiheadAttention
+    /// The feed-forward block.
     public let feedForward: FeedForward
+    /// Layer norm around self-attention.
     public let norm1: LayerNorm
+    /// Layer norm around cross-attention.
     public let norm2: LayerNorm
+    /// Layer norm around the feed-forward block.
     public let norm3: LayerNorm
+    /// Pre-norm (true) or post-norm (PyTorch's default).
     public let normFirst: Bool
 
+    /// A decoder layer with PyTorch's arguments and defaults.
     public init(width: Int, heads: Int, feedForwardWidth: Int = 2048, dropout: Double = 0.1,
                 activation: FeedForwardActivation = .relu, normFirst: Bool = false, batchFirst: Bool = true,
                 layerNormEpsilon: Double = 1e-5, dtype: DType = .float32, generator: RandomGenerator? = nil) {
@@ -108,6 +130,7 @@ public final class TransformerDecoderLayer: Module {
         self.normFirst = normFirst
     }
 
+    /// The layer on `target` attending to `memory`; shapes as `MultiheadAttention`'s (batch first).
     public func callAsFunction(_ target: Tensor, memory: Tensor, targetMask: Tensor? = nil, memoryMask: Tensor? = nil,
                                targetKeyPaddingMask: Tensor? = nil, memoryKeyPaddingMask: Tensor? = nil,
                                targetIsCausal: Bool = false) -> Tensor {
@@ -132,14 +155,18 @@ public final class TransformerDecoderLayer: Module {
 
 /// A stack of encoder layers with an optional final norm (`torch.nn.TransformerEncoder`).
 public final class TransformerEncoder: Module {
+    /// The layers, in order.
     public let layers: [TransformerEncoderLayer]
+    /// Final layer norm (pre-norm stacks need one).
     public let norm: LayerNorm?
 
+    /// An encoder of `layers`.
     public init(layers: [TransformerEncoderLayer], norm: LayerNorm? = nil) {
         self.layers = layers
         self.norm = norm
     }
 
+    /// Every layer in turn on `x [B, T, W]`, with the same masks.
     public func callAsFunction(_ x: Tensor, mask: Tensor? = nil, keyPaddingMask: Tensor? = nil, isCausal: Bool = false) -> Tensor {
         var h = x
         for layer in layers { h = layer(h, mask: mask, keyPaddingMask: keyPaddingMask, isCausal: isCausal) }
@@ -151,14 +178,18 @@ public final class TransformerEncoder: Module {
 
 /// A stack of decoder layers with an optional final norm (`torch.nn.TransformerDecoder`).
 public final class TransformerDecoder: Module {
+    /// The layers, in order.
     public let layers: [TransformerDecoderLayer]
+    /// Final layer norm (pre-norm stacks need one).
     public let norm: LayerNorm?
 
+    /// A decoder of `layers`.
     public init(layers: [TransformerDecoderLayer], norm: LayerNorm? = nil) {
         self.layers = layers
         self.norm = norm
     }
 
+    /// Every layer in turn on `target`, attending to `memory`.
     public func callAsFunction(_ target: Tensor, memory: Tensor, targetMask: Tensor? = nil,
                                targetKeyPaddingMask: Tensor? = nil, memoryKeyPaddingMask: Tensor? = nil,
                                targetIsCausal: Bool = false) -> Tensor {
