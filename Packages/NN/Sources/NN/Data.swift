@@ -3,8 +3,11 @@ import TensorCore
 
 /// An indexable collection of examples, as `torch.utils.data.Dataset`.
 public protocol Dataset {
+    /// What one example is (`LabeledExample` for supervised data).
     associatedtype Example
+    /// Examples in the dataset.
     var count: Int { get }
+    /// The example at `index` (0 ..< count).
     subscript(index: Int) -> Example { get }
 }
 

@@ -127,6 +127,7 @@ public final class AdamW: Adam {
             amsgrad: amsgrad, decoupledWeightDecay: true))])
     }
 
+    /// AdamW over `groups`, each with decoupled weight decay whatever its options say.
     public override init(groups: [ParameterGroup<Options>]) {
         super.init(groups: groups.map { g in
             var g = g

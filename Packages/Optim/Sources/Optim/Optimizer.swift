@@ -16,6 +16,7 @@ public struct ParameterGroup<Options> {
 
 /// Options every optimizer has; schedules change `learningRate`.
 public protocol OptimizerOptions {
+    /// The group's step size.
     var learningRate: Double { get set }
 }
 
@@ -50,7 +51,9 @@ public protocol Optimizer: AnyObject {
     func zeroGradients()
     /// Learning rate of each group, for schedules.
     var learningRates: [Double] { get set }
+    /// The optimizer's state (moments, step counts, learning rates) in PyTorch's layout.
     func stateDict() -> OptimizerStateDict
+    /// Restores a state from `stateDict()`; throws `OptimizerError` when it does not fit.
     func load(stateDict: OptimizerStateDict) throws
 }
 

@@ -24,8 +24,11 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
 
 /// Text to token ids and back.
 public protocol Tokenizer {
+    /// Distinct token ids.
     var vocabularySize: Int { get }
+    /// The token ids of `text`.
     func encode(_ text: String) throws -> [Int]
+    /// The text of `ids`.
     func decode(_ ids: [Int]) throws -> String
 }
 

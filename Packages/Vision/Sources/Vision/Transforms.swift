@@ -4,6 +4,7 @@ import TensorCore
 /// A transformation of one image `[C, H, W]` (float32), applied on the data-loading thread.
 /// Random transforms draw from their own seeded generator, so runs repeat.
 public protocol ImageTransform {
+    /// The transformed image.
     func callAsFunction(_ image: Tensor) -> Tensor
 }
 

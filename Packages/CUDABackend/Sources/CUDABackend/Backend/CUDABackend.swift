@@ -11,10 +11,13 @@ import TensorCore
 public final class CUDABackend: Backend {
     public let device: Device
     public let name: String
+    /// The CUDA device ordinal.
     public let ordinal: Int
     /// Compute capability as major·10 + minor (90 for an H100).
     public let computeCapability: Int
+    /// Streaming multiprocessors on the device.
     public let multiprocessorCount: Int
+    /// The device's caching allocator.
     public let allocator: CUDACachingAllocator
     /// float32 matrix products on tensor cores with TF32 inputs (as
     /// `torch.backends.cuda.matmul.allow_tf32`); off by default, as in PyTorch.
@@ -101,7 +104,9 @@ public final class CUDABackend: Backend {
         return Double(ms)
     }
 
+    /// The allocator's figures (as `torch.cuda.memory_stats`).
     public var memoryStatistics: CUDAMemoryStatistics { allocator.statistics }
+    /// Returns cached blocks to the driver (as `torch.cuda.empty_cache`).
     public func emptyCache() { makeCurrent(); allocator.emptyCache() }
 
     // MARK: kernels

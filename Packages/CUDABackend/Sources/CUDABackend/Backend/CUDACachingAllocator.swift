@@ -42,11 +42,13 @@ public final class CUDACachingAllocator: StorageAllocator {
         return (bytes + (1 << 21) - 1) & ~((1 << 21) - 1)
     }
 
+    /// Bytes in use, cached and at peak, and device allocations made.
     public var statistics: CUDAMemoryStatistics {
         pthread_mutex_lock(&lock); defer { pthread_mutex_unlock(&lock) }
         return stats
     }
 
+    /// Starts the peak over from the bytes in use now.
     public func resetPeak() {
         pthread_mutex_lock(&lock); defer { pthread_mutex_unlock(&lock) }
         stats.peakBytesInUse = stats.bytesInUse

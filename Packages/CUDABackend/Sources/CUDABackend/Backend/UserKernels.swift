@@ -3,10 +3,15 @@ import TensorCore
 /// An argument of a user kernel: a tensor on the kernel's device (passed as a pointer to its
 /// first element) or a scalar passed by value.
 public enum CUDAKernelArgument {
+    /// A tensor's device pointer (it must be on the kernel's device).
     case tensor(Tensor)
+    /// An `int`.
     case int32(Int32)
+    /// A `long long`.
     case int64(Int64)
+    /// A `float`.
     case float(Float)
+    /// A `double`.
     case double(Double)
 }
 
@@ -17,6 +22,7 @@ public enum CUDAKernelArgument {
 ///     try add.launch(grid: (blocks, 1, 1), block: (256, 1, 1), arguments: [.tensor(x), .tensor(y), .int32(n)])
 public final class CUDAKernel {
     public let name: String
+    /// The device's backend the kernel was compiled for.
     public let backend: CUDABackend
     let function: DriverAPI.Handle
 

@@ -1,8 +1,11 @@
 /// Whether this machine can run CUDA work, and if not, why.
 public enum CUDAAvailability: Equatable, CustomStringConvertible {
+    /// A usable driver (version as major·1000 + minor·10) and the names of its devices.
     case available(driverVersion: Int, devices: [String])
+    /// No usable GPU, and why (no driver, `cuInit` failed, no device).
     case unavailable(reason: String)
 
+    /// Whether a GPU can be used.
     public var isAvailable: Bool { if case .available = self { return true } else { return false } }
 
     public var description: String {

@@ -4,6 +4,7 @@ import Glibc
 
 /// A shared library opened with `dlopen`, and the places that were tried.
 public struct DynamicLibrary {
+    /// The file that was opened.
     public let path: String
     let handle: UnsafeMutableRawPointer
 
@@ -30,6 +31,7 @@ public struct DynamicLibrary {
 /// Where CUDA libraries are looked for: `$TESSERA_CUDA_LIBRARY_PATH` (a directory) first, then
 /// the loader's search path, trying the major versions CUDA ships (13, 12, 11).
 public enum CUDALibraryNames {
+    /// A directory searched before the system's for the CUDA libraries.
     public static let environmentVariable = "TESSERA_CUDA_LIBRARY_PATH"
 
     /// `libcublas.so.13`, ..., `libcublas.so` in the environment's directory, then bare names.

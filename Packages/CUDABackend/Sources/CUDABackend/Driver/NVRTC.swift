@@ -8,6 +8,7 @@ public final class NVRTC {
     typealias Program = OpaquePointer
     typealias Status = Int32
 
+    /// The libnvrtc file that was opened.
     public let path: String
     /// (major, minor) of the compiler, e.g. (11, 8).
     public let version: (major: Int, minor: Int)

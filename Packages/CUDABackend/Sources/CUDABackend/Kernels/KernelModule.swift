@@ -3,7 +3,20 @@ import TensorCore
 /// A compilation unit of the backend's kernels: one CUDA C source per module and dtype,
 /// written once over `T`/`C`/`ACC` and specialised by a dtype prelude (no per-dtype copies).
 public enum KernelModule: String, CaseIterable, Sendable {
-    case elementwise, copy, reduction, indexing, random, fused, convolution
+    /// Unary, binary and scalar element-wise kernels.
+    case elementwise
+    /// Strided copies, fills and dtype conversion.
+    case copy
+    /// Reductions, arg-reductions and cumulative sums.
+    case reduction
+    /// Gathers, scatters, index select/add and sorting.
+    case indexing
+    /// Philox random fills.
+    case random
+    /// Softmax, layer norm, cross-entropy, optimizer updates, recurrent cells and attention.
+    case fused
+    /// im2col, col2im and pooling.
+    case convolution
 
     /// Position in `allCases`.
     var index: Int {

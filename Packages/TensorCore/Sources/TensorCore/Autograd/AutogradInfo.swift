@@ -4,12 +4,14 @@ public typealias BackwardFunction = (_ gradient: Tensor, _ output: Tensor) -> [T
 /// The autograd identity of a tensor: a leaf that accumulates `grad`, or the result of an
 /// operation with its inputs and backward rule (a node of the tape).
 public final class AutogradInfo {
+    /// The operation that made the tensor (`matmul`, `relu`, …), for error messages and anomaly mode.
     public let operation: StaticString
     let inputs: [AutogradInfo?]
     let backward: BackwardFunction?
     /// The output without its graph, for rules that use it (exp, sigmoid, softmax, ...).
     /// Stored detached so that a node never keeps itself alive.
     var savedOutput: Tensor?
+    /// The accumulated gradient of a leaf (nil before a backward pass reaches it).
     public internal(set) var grad: Tensor?
     /// Keep the gradient of a non-leaf after backward (`retainGrad()`).
     var retainsGrad = false
@@ -33,6 +35,7 @@ public final class AutogradInfo {
         self.backward = backward
     }
 
+    /// Whether the tensor was made by the user rather than computed by a recorded operation.
     public var isLeaf: Bool { backward == nil }
 }
 

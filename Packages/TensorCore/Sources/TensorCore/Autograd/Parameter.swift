@@ -8,6 +8,7 @@ public final class Parameter {
         didSet { bind() }
     }
 
+    /// A trainable parameter holding `value` (detached).
     public init(_ value: Tensor) {
         tensorCheck(value.dtype.isFloatingPoint, "[Parameter] needs a floating-point tensor, got \(value.dtype)")
         self.value = value
@@ -32,6 +33,8 @@ public final class Parameter {
         set { identity.grad = newValue }
     }
 
+    /// The value's shape.
     public var shape: [Int] { value.shape }
+    /// The value's dtype.
     public var dtype: DType { value.dtype }
 }

@@ -36,6 +36,7 @@ extension AttentionOps {
                           into: out, probabilities: probabilities)
     }
 
+    /// Attention from `Tensor.attentionFormula` on the primitives.
     public func composedAttention(query: Operand, key: Operand, value: Operand, scale: Double, causal: Bool,
                                   into out: Operand, probabilities: Operand) {
         evaluateReferenceFormula([query, key, value], into: [out, probabilities]) { x in
@@ -52,6 +53,7 @@ extension AttentionOps {
                                   gradKey: gradKey, gradValue: gradValue)
     }
 
+    /// Attention's backward as the autograd of `Tensor.attentionFormula`.
     public func composedAttentionBackward(query: Operand, key: Operand, value: Operand, probabilities: Operand,
                                           gradient: Operand, scale: Double, causal: Bool,
                                           gradQuery: Operand, gradKey: Operand, gradValue: Operand) {

@@ -1,10 +1,15 @@
 /// Stride, padding, dilation and groups of a 2-D convolution (1-D is height 1).
 public struct ConvolutionGeometry: Equatable, Sendable {
+    /// Step of the window (rows, columns).
     public var stride: (Int, Int)
+    /// Zeros added on each side (rows, columns).
     public var padding: (Int, Int)
+    /// Spacing of the kernel's taps (rows, columns).
     public var dilation: (Int, Int)
+    /// Channel groups convolved separately.
     public var groups: Int
 
+    /// A geometry; PyTorch's defaults.
     public init(stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1) {
         self.stride = stride
         self.padding = padding

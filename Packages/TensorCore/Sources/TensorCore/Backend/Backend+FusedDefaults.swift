@@ -19,10 +19,12 @@ extension FusedOps {
         composedLayerNormBackward(x, normalized: y, gradient: g, epsilon: epsilon, into: out)
     }
 
+    /// Softmax (or log-softmax) from `Tensor.softmaxFormula` on the primitives.
     public func composedSoftmax(_ x: Operand, axis: Int, log: Bool, into out: Operand) {
         evaluateReferenceFormula([x], into: [out]) { [Tensor.softmaxFormula($0[0], axis: axis, log: log)] }
     }
 
+    /// Layer norm (without affine) from `Tensor.layerNormFormula` on the primitives.
     public func composedLayerNorm(_ x: Operand, epsilon: Double, into out: Operand) {
         evaluateReferenceFormula([x], into: [out]) { [Tensor.layerNormFormula($0[0], epsilon: epsilon)] }
     }
@@ -34,6 +36,7 @@ extension FusedOps {
         evaluateReferenceGradients([x], seeds: [g], into: [out]) { [Tensor.layerNormFormula($0[0], epsilon: epsilon)] }
     }
 
+    /// Per-row cross-entropy from `Tensor.crossEntropyFormula` on the primitives.
     public func composedCrossEntropy(logits: Operand, targets: Operand, into out: Operand) {
         evaluateReferenceFormula([logits, targets], into: [out]) { [Tensor.crossEntropyFormula(logits: $0[0], targets: $0[1])] }
     }

@@ -1,11 +1,17 @@
 /// Hyper-parameters of one SGD update (PyTorch's formulation).
 public struct SGDHyperparameters: Sendable {
+    /// Step size.
     public var learningRate: Double
+    /// Momentum factor (0: none).
     public var momentum: Double
+    /// Dampening of the gradient added to the momentum buffer.
     public var dampening: Double
+    /// Nesterov momentum.
     public var nesterov: Bool
+    /// L2 penalty added to the gradient.
     public var weightDecay: Double
 
+    /// SGD hyper-parameters with PyTorch's defaults.
     public init(learningRate: Double, momentum: Double = 0, dampening: Double = 0, nesterov: Bool = false,
                 weightDecay: Double = 0) {
         self.learningRate = learningRate
@@ -18,15 +24,22 @@ public struct SGDHyperparameters: Sendable {
 
 /// Hyper-parameters of one Adam/AdamW update at step `step` (1-based).
 public struct AdamHyperparameters: Sendable {
+    /// Step size.
     public var learningRate: Double
+    /// Decay of the first-moment average.
     public var beta1: Double
+    /// Decay of the second-moment average.
     public var beta2: Double
+    /// Added to the denominator for stability.
     public var epsilon: Double
+    /// L2 penalty (or decoupled decay for AdamW).
     public var weightDecay: Double
     /// AdamW: decay the parameter directly instead of adding `weightDecay * p` to the gradient.
     public var decoupledWeightDecay: Bool
+    /// The update's step number, from 1 (bias correction).
     public var step: Int
 
+    /// Adam hyper-parameters with PyTorch's defaults.
     public init(learningRate: Double, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8,
                 weightDecay: Double = 0, decoupledWeightDecay: Bool = false, step: Int) {
         self.learningRate = learningRate

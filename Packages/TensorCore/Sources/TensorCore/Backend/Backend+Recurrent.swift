@@ -45,6 +45,7 @@ public struct LSTMWeightGradients {
     /// each of `b_ih` and `b_hh`).
     public var gradInput: Operand?, gradWeightIH: Operand?, gradWeightHH: Operand?, gradBias: Operand?
 
+    /// Where the layer's input and weight gradients go (nil: not wanted).
     public init(input: Operand, weightIH: Operand, previous: Operand, gradInput: Operand?, gradWeightIH: Operand?,
                 gradWeightHH: Operand?, gradBias: Operand?) {
         self.input = input
@@ -111,6 +112,7 @@ extension RecurrentOps where Self: LinalgOps {
         }
     }
 
+    /// The LSTM sequence's backward through the autograd of `composedLSTMCell`, step by step.
     public func composedLSTMSequenceBackward(gates: Operand, cells: Operand, weightHH: Operand, gradOutputs: Operand,
                                              gradHidden: Operand, gradCell: Operand, reverse: Bool,
                                              gradGates: Operand, gradH0: Operand, gradC0: Operand) {
@@ -173,6 +175,7 @@ extension RecurrentOps {
     // The defaults derive from the Tensor-level formulas (`Tensor.composedLSTMCell`,
     // `composedGRUCell`): the forward evaluates them, the backward is their vector-Jacobian product.
 
+    /// One LSTM cell update from `Tensor.composedLSTMCell`'s formula.
     public func composedLSTMCell(gates: Operand, cell: Operand, into out: Operand) {
         evaluateReferenceFormula([gates, cell], into: [out.first(0), out.first(1)]) { x in
             let (h, c) = Tensor.composedLSTMCell(gates: x[0], cell: x[1])
@@ -190,12 +193,14 @@ extension RecurrentOps {
         }
     }
 
+    /// One GRU cell update from `Tensor.composedGRUCell`'s formula.
     public func composedGRUCell(inputGates: Operand, hiddenGates: Operand, hidden: Operand, into out: Operand) {
         evaluateReferenceFormula([inputGates, hiddenGates, hidden], into: [out]) { x in
             [Tensor.composedGRUCell(inputGates: x[0], hiddenGates: x[1], hidden: x[2])]
         }
     }
 
+    /// The GRU cell's backward as the autograd of its formula.
     public func composedGRUCellBackward(inputGates: Operand, hiddenGates: Operand, hidden: Operand, gradient: Operand,
                                         inputGatesGradient: Operand, hiddenGatesGradient: Operand, hiddenGradient: Operand) {
         evaluateReferenceGradients([inputGates, hiddenGates, hidden], seeds: [gradient],

@@ -1,18 +1,25 @@
 /// Memory: allocation, copies (with strides and dtype conversion), fills, host transfers.
 public protocol MemoryOps: AnyObject {
+    /// The device whose memory this backend's storages hold.
     var device: Device { get }
+    /// Uninitialised memory of `byteCount` bytes on `device`.
     func allocate(byteCount: Int) -> Storage
     /// Copies `source` into `destination` element by element, converting the dtype.
     /// Shapes are equal; either side may be strided.
     func copy(_ source: Operand, into destination: Operand)
+    /// Sets every element of `destination` to `value` (converted to its dtype).
     func fill(_ destination: Operand, with value: Double)
+    /// Copies host bytes to the start of `storage`.
     func copyFromHost(_ bytes: UnsafeRawBufferPointer, into storage: Storage)
+    /// Copies the first `byteCount` bytes of `storage` to the host (waiting for pending work).
     func copyToHost(_ storage: Storage, byteCount: Int, into bytes: UnsafeMutableRawBufferPointer)
 }
 
 /// Element-wise kernels. Inputs arrive already broadcast to the output's shape (zero strides).
 public protocol ElementwiseOps: AnyObject {
+    /// `out = op(x)` per element (`out` may be `x`).
     func unary(_ op: UnaryOp, _ x: Operand, into out: Operand)
+    /// `out = a op b` per element.
     func binary(_ op: BinaryOp, _ a: Operand, _ b: Operand, into out: Operand)
     /// `x op scalar`, or `scalar op x` when `scalarIsLeft`.
     func binary(_ op: BinaryOp, _ x: Operand, scalar: Double, scalarIsLeft: Bool, into out: Operand)
@@ -22,9 +29,11 @@ public protocol ElementwiseOps: AnyObject {
 
 /// Reductions. `out` has the input's rank with reduced axes of size 1.
 public protocol ReductionOps: AnyObject {
+    /// `op` over `axes` of `x`.
     func reduce(_ op: ReduceOp, _ x: Operand, axes: [Int], into out: Operand)
     /// Index (int64) of the extreme along `axis`; the first one on ties.
     func argReduce(_ op: ArgReduceOp, _ x: Operand, axis: Int, into out: Operand)
+    /// Running sums along `axis` (as `torch.cumsum`).
     func cumulativeSum(_ x: Operand, axis: Int, into out: Operand)
 }
 
@@ -41,6 +50,7 @@ public protocol LinalgOps: AnyObject {
 }
 
 extension LinalgOps {
+    /// `out = a b`.
     public func matmul(_ a: Operand, _ b: Operand, into out: Operand) { matmul(a, b, into: out, accumulate: false) }
 }
 
@@ -74,6 +84,7 @@ public protocol IndexingOps: AnyObject {
 
 /// Counter-based random numbers: element `i` depends only on (seed, counter, i).
 public protocol RandomOps: AnyObject {
+    /// Fills `out` with draws from `distribution`: element `i` from Philox at (`seed`, `counter` + i), the same on every backend.
     func fillRandom(_ out: Operand, distribution: RandomDistribution, seed: UInt64, counter: UInt64)
 }
 

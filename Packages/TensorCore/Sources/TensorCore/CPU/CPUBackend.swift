@@ -8,9 +8,12 @@ import Glibc
 /// the CPU has AVX2/FMA), float64 on OpenBLAS, generic strided kernels for the rest, split
 /// across cores above a size threshold.
 public final class CPUBackend: Backend {
+    /// The CPU's backend.
     public static let shared = CPUBackend(device: .cpu)
 
+    /// The device this backend's storages report (`cpu`, or an emulated one).
     public let device: Device
+    /// The backend's name and the kernels it chose for this CPU.
     public var name: String {
         device == .cpu ? "cpu (OpenBLAS, \(CPUThreads.count) threads)" : "cpu emulating \(device) (OpenBLAS, \(CPUThreads.count) threads)"
     }
@@ -31,23 +34,28 @@ public final class CPUBackend: Backend {
         tessera_pool_set_threads(Int32(n))
     }
 
+    /// Host memory from the caching allocator.
     @inline(__always)
     public func allocate(byteCount: Int) -> Storage { CPUAllocator.shared.allocate(byteCount: byteCount, for: self, device: device) }
 
+    /// Copies host bytes into `storage`.
     public func copyFromHost(_ bytes: UnsafeRawBufferPointer, into storage: Storage) {
         guard let source = bytes.baseAddress, bytes.count > 0 else { return }
         storage.pointer.copyMemory(from: source, byteCount: bytes.count)
     }
 
+    /// Copies `byteCount` bytes of `storage` to the host.
     public func copyToHost(_ storage: Storage, byteCount: Int, into bytes: UnsafeMutableRawBufferPointer) {
         guard let destination = bytes.baseAddress, byteCount > 0 else { return }
         destination.copyMemory(from: storage.pointer, byteCount: byteCount)
     }
 
+    /// Sets every element of `destination` to `value`.
     public func fill(_ destination: Operand, with value: Double) {
         visitScalarType(destination.dtype, FillVisitor(destination: destination, value: value))
     }
 
+    /// Copies `source` into `destination` (any strides, with dtype conversion).
     public func copy(_ source: Operand, into destination: Operand) {
         tensorCheck(source.shape == destination.shape,
                     "[copy] source \(shapeText(source.shape)) and destination \(shapeText(destination.shape)) differ")

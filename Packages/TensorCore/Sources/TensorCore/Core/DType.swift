@@ -3,7 +3,22 @@
 /// float32 is the default. float16 and bfloat16 are storage types on the CPU: operations
 /// on them compute in float32 and round the result back, as PyTorch's CPU kernels do.
 public enum DType: Int, CaseIterable, Sendable, CustomStringConvertible {
-    case float32, float64, float16, bfloat16, int32, int64, uint8, bool
+    /// IEEE single precision.
+    case float32
+    /// IEEE double precision.
+    case float64
+    /// IEEE half precision.
+    case float16
+    /// Brain floating point (float32's exponent, 7 mantissa bits).
+    case bfloat16
+    /// 32-bit signed integer.
+    case int32
+    /// 64-bit signed integer (indices, labels).
+    case int64
+    /// 8-bit unsigned integer (pixels).
+    case uint8
+    /// true or false, one byte each.
+    case bool
 
     /// Bytes per element.
     @inlinable public var byteSize: Int {
@@ -15,6 +30,7 @@ public enum DType: Int, CaseIterable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// float32, float64, float16 or bfloat16.
     @inlinable public var isFloatingPoint: Bool {
         switch self {
         case .float32, .float64, .float16, .bfloat16: return true
@@ -25,6 +41,7 @@ public enum DType: Int, CaseIterable, Sendable, CustomStringConvertible {
     /// float16 and bfloat16: stored at reduced precision, computed in float32 on the CPU.
     @inlinable public var isReducedPrecision: Bool { self == .float16 || self == .bfloat16 }
 
+    /// int32, int64 or uint8 (not bool).
     @inlinable public var isInteger: Bool {
         switch self {
         case .int32, .int64, .uint8: return true
@@ -69,8 +86,11 @@ public enum DType: Int, CaseIterable, Sendable, CustomStringConvertible {
 
 /// A Swift type that can be the element of a tensor.
 public protocol TensorScalar {
+    /// The tensor element type this Swift type stands for.
     static var dtype: DType { get }
+    /// The value nearest `value` (integers truncate toward zero and clamp).
     init(tensorDouble value: Double)
+    /// The value as a Double.
     var tensorDouble: Double { get }
 }
 

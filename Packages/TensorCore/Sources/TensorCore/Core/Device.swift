@@ -24,20 +24,25 @@ public struct DeviceKind: Hashable, Sendable, CustomStringConvertible {
         id = Backends.kindID(named: name)
     }
 
+    /// The name the kind was minted with.
     public var name: String { Backends.kindName(id) }
     public var description: String { name }
 }
 
 /// Where a tensor's storage lives: a kind and an index (`cuda:1`).
 public struct Device: Hashable, Sendable, CustomStringConvertible {
+    /// The kind of device (`cpu`, `cuda`, …).
     public let kind: DeviceKind
+    /// Which device of that kind.
     public let index: Int
 
+    /// Device `index` of `kind`.
     public init(kind: DeviceKind, index: Int = 0) {
         self.kind = kind
         self.index = index
     }
 
+    /// The host CPU.
     public static let cpu = Device(kind: .cpu)
 
     public var description: String { kind == .cpu ? "cpu" : "\(kind.name):\(index)" }

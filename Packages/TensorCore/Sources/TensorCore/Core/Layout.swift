@@ -2,10 +2,14 @@
 ///
 /// Strides may be zero (broadcast) or negative (flipped views).
 public struct Layout: Equatable, Sendable {
+    /// Lengths of the axes.
     public var shape: [Int]
+    /// Elements between consecutive indices of each axis (0: broadcast).
     public var strides: [Int]
+    /// Index of the first element in the storage, in elements.
     public var offset: Int
 
+    /// A layout of `shape` with `strides` from `offset`.
     public init(shape: [Int], strides: [Int], offset: Int = 0) {
         self.shape = shape
         self.strides = strides
@@ -19,6 +23,7 @@ public struct Layout: Equatable, Sendable {
         self.offset = 0
     }
 
+    /// Row-major strides of `shape`.
     @inlinable public static func contiguousStrides(for shape: [Int]) -> [Int] {
         var strides = [Int](repeating: 1, count: shape.count)
         var running = 1
@@ -29,8 +34,10 @@ public struct Layout: Equatable, Sendable {
         return strides
     }
 
+    /// The number of axes.
     @inlinable public var rank: Int { shape.count }
 
+    /// The product of the shape.
     @inlinable public var elementCount: Int {
         var n = 1
         for d in shape { n *= d }

@@ -8,6 +8,7 @@ public func tensorCheck(_ condition: Bool, _ message: @autoclosure () -> String,
     if _slowPath(!condition) { tensorFailure(message(), file: file, line: line) }
 }
 
+/// Stops with `message` (a programmer error: shapes, dtypes, devices), naming where it was raised.
 @inline(never)
 public func tensorFailure(_ message: String, file: StaticString = #fileID, line: UInt = #line) -> Never {
     fatalError(message, file: file, line: line)

@@ -6,6 +6,7 @@ import Darwin
 
 /// Releases the memory behind a `Storage` when the last tensor using it goes away.
 public protocol StorageAllocator: AnyObject {
+    /// Frees (or keeps for reuse) the block at `pointer`.
     func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int)
 }
 
@@ -15,7 +16,9 @@ public protocol StorageAllocator: AnyObject {
 /// (never dereferenced on the host). The storage holds the backend that made it, so an op on
 /// a tensor finds its kernels with one load, whatever the device.
 public final class Storage {
+    /// The memory's address (host or device).
     public let pointer: UnsafeMutableRawPointer
+    /// Its size in bytes.
     public let byteCount: Int
     /// The backend whose kernels read and write this memory. Not retained (two atomic
     /// operations on every tensor made): a backend must outlive its storages, as registered
@@ -23,8 +26,10 @@ public final class Storage {
     public unowned(unsafe) let backend: any Backend
     /// `backend.device`, kept here so device checks need no call through the protocol.
     public let device: Device
+    /// Frees the memory when the storage goes away.
     public let allocator: StorageAllocator
 
+    /// A storage of memory `backend` allocated through `allocator`.
     public convenience init(pointer: UnsafeMutableRawPointer, byteCount: Int, backend: any Backend, allocator: StorageAllocator) {
         self.init(pointer: pointer, byteCount: byteCount, backend: backend, device: backend.device, allocator: allocator)
     }
@@ -47,6 +52,7 @@ public final class Storage {
 /// ~16k page faults every time. Keeping recently freed large blocks (bounded in total)
 /// removes that cost from element-wise ops on big tensors.
 public final class CPUAllocator: StorageAllocator {
+    /// The process's one CPU allocator.
     public static let shared = CPUAllocator()
 
     /// Blocks at least this large are cached on free. glibc serves blocks above 128 KB with
@@ -59,7 +65,9 @@ public final class CPUAllocator: StorageAllocator {
     private var cachedBytes = 0
     private var lock = pthread_mutex_t()
 
+    /// Allocations served so far.
     public private(set) var allocationCount = 0
+    /// Of them, those served from the cache.
     public private(set) var cacheHits = 0
 
     private init() { pthread_mutex_init(&lock, nil) }
@@ -105,6 +113,7 @@ public final class CPUAllocator: StorageAllocator {
         return Storage(pointer: pointer, byteCount: size, backend: backend, device: device, allocator: self)
     }
 
+    /// Returns a block: cached when large and there is room, freed otherwise.
     public func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
         if byteCount >= cacheThreshold {
             pthread_mutex_lock(&lock)

@@ -8,11 +8,13 @@ import Glibc
 /// depend on how many threads produce them. The state is the pair (seed, offset), which
 /// checkpoints save and restore.
 public final class RandomGenerator {
+    /// The seed of the current stream.
     public private(set) var seed: UInt64
     /// Counters consumed so far.
     public var offset: UInt64
     private var lock = pthread_mutex_t()
 
+    /// A stream from `seed`, at its start.
     public init(seed: UInt64) {
         self.seed = seed
         self.offset = 0

@@ -58,22 +58,26 @@ extension Tensor {
 
     // MARK: tensor ⊕ tensor
 
+    /// Element-wise sum (broadcasting, dtype promotion).
     public static func + (a: Tensor, b: Tensor) -> Tensor {
         a.binaryKernel(.add, b, "add").recorded("add", a, b) { g, _ in [g.gradient(for: a), g.gradient(for: b)] }
     }
 
+    /// Element-wise difference (broadcasting, dtype promotion).
     public static func - (a: Tensor, b: Tensor) -> Tensor {
         a.binaryKernel(.subtract, b, "subtract").recorded("subtract", a, b) { g, _ in
             [g.gradient(for: a), (-g).gradient(for: b)]
         }
     }
 
+    /// Element-wise product (broadcasting, dtype promotion).
     public static func * (a: Tensor, b: Tensor) -> Tensor {
         a.binaryKernel(.multiply, b, "multiply").recorded("multiply", a, b) { g, _ in
             [a.requiresGrad ? (g * b).gradient(for: a) : nil, b.requiresGrad ? (g * a).gradient(for: b) : nil]
         }
     }
 
+    /// Element-wise true division (broadcasting; integers promote to float).
     public static func / (a: Tensor, b: Tensor) -> Tensor {
         a.binaryKernel(.divide, b, "divide").recorded("divide", a, b) { g, _ in
             [a.requiresGrad ? (g / b).gradient(for: a) : nil,
@@ -81,6 +85,7 @@ extension Tensor {
         }
     }
 
+    /// Element-wise negation.
     public static prefix func - (x: Tensor) -> Tensor {
         x.unaryKernel(.negate, "negate").recorded("negate", x) { g, _ in [-g] }
     }
@@ -114,43 +119,57 @@ extension Tensor {
 
     // MARK: tensor ⊕ scalar
 
+    /// `a + s` element-wise.
     public static func + (a: Tensor, s: Double) -> Tensor {
         a.scalarKernel(.add, s, scalarIsLeft: false, "add").recorded("add", a) { g, _ in [g.gradient(for: a)] }
     }
+    /// `s + a` element-wise.
     public static func + (s: Double, a: Tensor) -> Tensor { a + s }
 
+    /// `a - s` element-wise.
     public static func - (a: Tensor, s: Double) -> Tensor {
         a.scalarKernel(.subtract, s, scalarIsLeft: false, "subtract").recorded("subtract", a) { g, _ in [g.gradient(for: a)] }
     }
 
+    /// `s - a` element-wise.
     public static func - (s: Double, a: Tensor) -> Tensor {
         a.scalarKernel(.subtract, s, scalarIsLeft: true, "subtract").recorded("subtract", a) { g, _ in [(-g).gradient(for: a)] }
     }
 
+    /// `a · s` element-wise.
     public static func * (a: Tensor, s: Double) -> Tensor {
         a.scalarKernel(.multiply, s, scalarIsLeft: false, "multiply").recorded("multiply", a) { g, _ in
             [(g * s).gradient(for: a)]
         }
     }
+    /// `s · a` element-wise.
     public static func * (s: Double, a: Tensor) -> Tensor { a * s }
 
+    /// `a / s` element-wise.
     public static func / (a: Tensor, s: Double) -> Tensor {
         a.scalarKernel(.divide, s, scalarIsLeft: false, "divide").recorded("divide", a) { g, _ in
             [(g / s).gradient(for: a)]
         }
     }
 
+    /// `s / a` element-wise.
     public static func / (s: Double, a: Tensor) -> Tensor {
         a.scalarKernel(.divide, s, scalarIsLeft: true, "divide").recorded("divide", a, saveOutput: true) { g, y in
             [(-g * y / a).gradient(for: a)]
         }
     }
 
+    /// `a = a + b` (a new tensor; views of the old one keep their values).
     public static func += (a: inout Tensor, b: Tensor) { a = a + b }
+    /// `a = a - b`.
     public static func -= (a: inout Tensor, b: Tensor) { a = a - b }
+    /// `a = a · b`.
     public static func *= (a: inout Tensor, b: Tensor) { a = a * b }
+    /// `a = a / b`.
     public static func /= (a: inout Tensor, b: Tensor) { a = a / b }
+    /// `a = a + s`.
     public static func += (a: inout Tensor, s: Double) { a = a + s }
+    /// `a = a - s`.
     public static func -= (a: inout Tensor, s: Double) { a = a - s }
     /// In place when `a` is untracked, contiguous floating point and the only user of its
     /// buffer (as a Swift array mutates in place when unshared); else `a = a * s`.
@@ -161,6 +180,7 @@ extension Tensor {
             a = a * s
         }
     }
+    /// `a = a / s`.
     public static func /= (a: inout Tensor, s: Double) { a = a / s }
 
     /// `self ^ exponent` element-wise.

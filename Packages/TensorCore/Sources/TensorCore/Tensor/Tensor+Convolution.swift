@@ -1,5 +1,6 @@
 /// Padding of a convolution or pooling window.
 public enum ConvolutionPadding: Sendable, ExpressibleByIntegerLiteral {
+    /// Zeros added on each side: rows, columns.
     case explicit(Int, Int)
     /// Output size equals input size (stride 1), zeros split as PyTorch's `padding="same"`.
     case same
@@ -156,6 +157,7 @@ extension Tensor {
         }
     }
 
+    /// `maxPool2d` with a square window, stride and padding.
     public func maxPool2d(kernelSize: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
         maxPool2d(kernelSize: (kernelSize, kernelSize), stride: stride.map { ($0, $0) }, padding: (padding, padding))
     }
@@ -172,6 +174,7 @@ extension Tensor {
         return conv2d(weight: weight, stride: stride ?? kernelSize, padding: .explicit(padding.0, padding.1), groups: c)
     }
 
+    /// `avgPool2d` with a square window, stride and padding.
     public func avgPool2d(kernelSize: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
         avgPool2d(kernelSize: (kernelSize, kernelSize), stride: stride.map { ($0, $0) }, padding: (padding, padding))
     }

@@ -13,18 +13,24 @@ extension Tensor {
         return Tensor(uninitializedShape: shape, dtype: dtype, device: device)
     }
 
+    /// An uninitialised tensor of `t`'s shape, dtype and device.
     public static func empty(like t: Tensor) -> Tensor { empty(t.shape, dtype: t.dtype, device: t.device) }
 
+    /// Zeros.
     public static func zeros(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu) -> Tensor {
         full(shape, value: 0, dtype: dtype, device: device)
     }
 
+    /// Ones.
     public static func ones(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu) -> Tensor {
         full(shape, value: 1, dtype: dtype, device: device)
     }
 
+    /// Zeros of `t`'s shape, dtype and device.
     public static func zeros(like t: Tensor) -> Tensor { zeros(t.shape, dtype: t.dtype, device: t.device) }
+    /// Ones of `t`'s shape, dtype and device.
     public static func ones(like t: Tensor) -> Tensor { ones(t.shape, dtype: t.dtype, device: t.device) }
+    /// `value` everywhere, of `t`'s shape, dtype and device.
     public static func full(like t: Tensor, value: Double) -> Tensor {
         full(t.shape, value: value, dtype: t.dtype, device: t.device)
     }

@@ -18,6 +18,7 @@ extension Tensor {
     /// A 0/1 mask in this tensor's dtype (not differentiated).
     func mask(_ m: Tensor) -> Tensor { m.cast(to: dtype, differentiable: false) }
 
+    /// Element-wise `|x|` (gradient `sign(x)`).
     public func abs() -> Tensor {
         let x = self
         return unaryKernel(.abs, "abs").recorded("abs", x) { g, _ in [g * x.sign()] }
@@ -26,14 +27,17 @@ extension Tensor {
     /// -1, 0 or 1; its gradient is zero.
     public func sign() -> Tensor { unaryKernel(.sign, "sign").recorded("sign", self) { _, _ in [nil] } }
 
+    /// Element-wise `1 / x`.
     public func reciprocal() -> Tensor {
         unaryKernel(.reciprocal, "reciprocal").recorded("reciprocal", self, saveOutput: true) { g, y in [-g * y * y] }
     }
 
+    /// Element-wise `eˣ`.
     public func exp() -> Tensor {
         unaryKernel(.exp, "exp").recorded("exp", self, saveOutput: true) { g, y in [g * y] }
     }
 
+    /// Element-wise natural logarithm.
     public func log() -> Tensor {
         let x = self
         return unaryKernel(.log, "log").recorded("log", x) { g, _ in [g / x] }
@@ -50,6 +54,7 @@ extension Tensor {
         unaryKernel(.expm1, "expm1").recorded("expm1", [self], saveOutput: true) { g, y in [g * (y + 1)] }
     }
 
+    /// Element-wise square root.
     public func sqrt() -> Tensor {
         unaryKernel(.sqrt, "sqrt").recorded("sqrt", self, saveOutput: true) { g, y in [g * 0.5 / y] }
     }
@@ -59,16 +64,19 @@ extension Tensor {
         unaryKernel(.rsqrt, "rsqrt").recorded("rsqrt", self, saveOutput: true) { g, y in [g * -0.5 * y * y * y] }
     }
 
+    /// Element-wise sine.
     public func sin() -> Tensor {
         let x = self
         return unaryKernel(.sin, "sin").recorded("sin", x) { g, _ in [g * x.cos()] }
     }
 
+    /// Element-wise cosine.
     public func cos() -> Tensor {
         let x = self
         return unaryKernel(.cos, "cos").recorded("cos", x) { g, _ in [-g * x.sin()] }
     }
 
+    /// Element-wise hyperbolic tangent.
     public func tanh() -> Tensor {
         unaryKernel(.tanh, "tanh").recorded("tanh", self, saveOutput: true) { g, y in [g * (1 - y * y)] }
     }
@@ -158,9 +166,15 @@ extension Tensor {
 
 /// Free-function spellings for math-style code.
 public func exp(_ x: Tensor) -> Tensor { x.exp() }
+/// `x.log()`.
 public func log(_ x: Tensor) -> Tensor { x.log() }
+/// `x.sqrt()`.
 public func sqrt(_ x: Tensor) -> Tensor { x.sqrt() }
+/// `x.tanh()`.
 public func tanh(_ x: Tensor) -> Tensor { x.tanh() }
+/// `x.abs()`.
 public func abs(_ x: Tensor) -> Tensor { x.abs() }
+/// `a.maximum(b)`.
 public func maximum(_ a: Tensor, _ b: Tensor) -> Tensor { a.maximum(b) }
+/// `a.minimum(b)`.
 public func minimum(_ a: Tensor, _ b: Tensor) -> Tensor { a.minimum(b) }

@@ -88,6 +88,7 @@ extension Tensor {
         public let outputs: Tensor
         /// `[T, b, h]` by time: the hidden state each step read (for the W_hh gradient).
         public let previous: Tensor
+        /// Whether the sequence ran backwards in time.
         public let reverse: Bool
         /// `outputs`, then the final `h` and `c`, as one vector `[(T + 2)·b·h]` sharing the
         /// outputs' storage: a layer's single autograd output without a copy.
@@ -124,8 +125,18 @@ extension Tensor {
     /// What `lstmSequenceBackward` returns: the gradients of `h0` and `c0`, and those asked for
     /// (`bias` is the gradient of each of `b_ih` and `b_hh`).
     public struct LSTMSequenceGradients {
-        public let hidden: Tensor, cell: Tensor
-        public let input: Tensor?, weightIH: Tensor?, weightHH: Tensor?, bias: Tensor?
+        /// Tensor: Gradient of the initial hidden state.
+        public let hidden: Tensor
+        /// Tensor: Gradient of the initial cell state.
+        public let cell: Tensor
+        /// Tensor?: Gradient of the input (when asked).
+        public let input: Tensor?
+        /// Tensor?: Gradient of the input-to-hidden weight (when asked).
+        public let weightIH: Tensor?
+        /// Tensor?: Gradient of the hidden-to-hidden weight (when asked).
+        public let weightHH: Tensor?
+        /// Tensor?: Gradient of the biases (when asked).
+        public let bias: Tensor?
     }
 
     /// Backpropagation through time for `lstmSequence` (not recorded), with the input

@@ -55,11 +55,13 @@ extension Tensor {
         }
     }
 
+    /// The sum along `axis`.
     public func sum(axis: Int, keepDims: Bool = false) -> Tensor { sum(axes: [axis], keepDims: keepDims) }
 
     /// Mean of all elements.
     public func mean() -> Tensor { mean(axes: nil, keepDims: false) }
 
+    /// The mean over `axes` (all when nil).
     public func mean(axes: [Int]?, keepDims: Bool = false) -> Tensor {
         let normalized = normalizedAxes(axes, "mean")
         tensorCheck(dtype.isFloatingPoint, "[mean] needs a floating-point tensor, got \(dtype); cast first")
@@ -68,6 +70,7 @@ extension Tensor {
         return sum(axes: normalized, keepDims: keepDims) / Double(count)
     }
 
+    /// The mean along `axis`.
     public func mean(axis: Int, keepDims: Bool = false) -> Tensor { mean(axes: [axis], keepDims: keepDims) }
 
     /// Product over `axes`; the gradient is exact when elements are zero.
@@ -104,10 +107,15 @@ extension Tensor {
 
     /// Maximum of all elements.
     public func max() -> Tensor { extreme(.max, nil, keepDims: false, "max") }
+    /// The maximum over `axes` (gradient split among ties).
     public func max(axes: [Int], keepDims: Bool = false) -> Tensor { extreme(.max, axes, keepDims: keepDims, "max") }
+    /// The maximum along `axis`.
     public func max(axis: Int, keepDims: Bool = false) -> Tensor { extreme(.max, [axis], keepDims: keepDims, "max") }
+    /// The smallest element.
     public func min() -> Tensor { extreme(.min, nil, keepDims: false, "min") }
+    /// The minimum over `axes` (gradient split among ties).
     public func min(axes: [Int], keepDims: Bool = false) -> Tensor { extreme(.min, axes, keepDims: keepDims, "min") }
+    /// The minimum along `axis`.
     public func min(axis: Int, keepDims: Bool = false) -> Tensor { extreme(.min, [axis], keepDims: keepDims, "min") }
 
     func argExtreme(_ op: ArgReduceOp, axis: Int?, keepDims: Bool, _ name: StaticString) -> Tensor {
@@ -125,6 +133,7 @@ extension Tensor {
         argExtreme(.argmax, axis: axis, keepDims: keepDims, "argmax")
     }
 
+    /// Index (int64) of the first minimum along `axis` (of the flattened tensor when nil).
     public func argmin(axis: Int? = nil, keepDims: Bool = false) -> Tensor {
         argExtreme(.argmin, axis: axis, keepDims: keepDims, "argmin")
     }
@@ -137,6 +146,7 @@ extension Tensor {
         return centered.squared().sum(axes: normalized, keepDims: keepDims) / Double(Swift.max(count - correction, 0))
     }
 
+    /// The standard deviation over `axes` with Bessel's `correction` (as `torch.std`).
     public func standardDeviation(axes: [Int]? = nil, correction: Int = 1, keepDims: Bool = false) -> Tensor {
         variance(axes: axes, correction: correction, keepDims: keepDims).sqrt()
     }

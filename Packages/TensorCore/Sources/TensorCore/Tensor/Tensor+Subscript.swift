@@ -13,25 +13,38 @@ public struct TensorIndex: Sendable {
     let kind: Kind
 }
 
+/// What a tensor subscript accepts: integers, ranges and `TensorIndex` items.
 public protocol TensorIndexConvertible {
+    /// The subscript item this value stands for.
     var tensorIndex: TensorIndex { get }
 }
 
-extension TensorIndex: TensorIndexConvertible { public var tensorIndex: TensorIndex { self } }
-extension Int: TensorIndexConvertible { public var tensorIndex: TensorIndex { TensorIndex(kind: .index(self)) } }
+extension TensorIndex: TensorIndexConvertible {
+    /// Itself.
+    public var tensorIndex: TensorIndex { self }
+}
+extension Int: TensorIndexConvertible {
+    /// One position; the axis is removed.
+    public var tensorIndex: TensorIndex { TensorIndex(kind: .index(self)) }
+}
 extension Range: TensorIndexConvertible where Bound == Int {
+    /// The slice `lowerBound..<upperBound`.
     public var tensorIndex: TensorIndex { TensorIndex(kind: .slice(start: lowerBound, end: upperBound, step: 1)) }
 }
 extension ClosedRange: TensorIndexConvertible where Bound == Int {
+    /// The slice `lowerBound...upperBound`.
     public var tensorIndex: TensorIndex { TensorIndex(kind: .slice(start: lowerBound, end: upperBound + 1, step: 1)) }
 }
 extension PartialRangeFrom: TensorIndexConvertible where Bound == Int {
+    /// The slice from `lowerBound` to the end.
     public var tensorIndex: TensorIndex { TensorIndex(kind: .slice(start: lowerBound, end: nil, step: 1)) }
 }
 extension PartialRangeUpTo: TensorIndexConvertible where Bound == Int {
+    /// The slice from the start to before `upperBound`.
     public var tensorIndex: TensorIndex { TensorIndex(kind: .slice(start: nil, end: upperBound, step: 1)) }
 }
 extension PartialRangeThrough: TensorIndexConvertible where Bound == Int {
+    /// The slice from the start through `upperBound`.
     public var tensorIndex: TensorIndex { TensorIndex(kind: .slice(start: nil, end: upperBound + 1, step: 1)) }
 }
 
@@ -97,6 +110,7 @@ extension Tensor {
         set { assign(newValue, at: items.map { $0.tensorIndex }) }
     }
 
+    /// `self[items...]` with the items in an array.
     public func indexed(_ items: [TensorIndex]) -> Tensor {
         let selected = indexedLayout(items)
         let original = shape
@@ -149,11 +163,13 @@ extension TensorIndexConvertible where Self == TensorIndex {
     public static var ellipsis: TensorIndex { TensorIndex(kind: .ellipsis) }
     /// A new axis of size 1.
     public static var newAxis: TensorIndex { TensorIndex(kind: .newAxis) }
+    /// One position (the axis is removed); negative counts from the end.
     public static func index(_ i: Int) -> TensorIndex { TensorIndex(kind: .index(i)) }
     /// Python-style `start:end:step`; nil bounds cover the axis, negative ones count from the end.
     public static func slice(start: Int?, end: Int?, step: Int = 1) -> TensorIndex {
         TensorIndex(kind: .slice(start: start, end: end, step: step))
     }
+    /// A Python-style slice `start:end:step` (missing bounds: the whole axis).
     public static func stride(_ start: Int?, _ end: Int?, by step: Int) -> TensorIndex {
         TensorIndex(kind: .slice(start: start, end: end, step: step))
     }

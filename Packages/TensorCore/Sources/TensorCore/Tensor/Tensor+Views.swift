@@ -27,6 +27,7 @@ extension Tensor {
             .recorded("reshape", source) { g, _ in [g.reshaped(to: original)] }
     }
 
+    /// `reshaped(to:)` with the lengths listed.
     public func reshaped(to newShape: Int...) -> Tensor { reshaped(to: newShape) }
 
     /// Axes `start...end` merged into one.
@@ -49,6 +50,7 @@ extension Tensor {
         return view(newLayout).recorded("permute", self) { g, _ in [g.permuted(inverse)] }
     }
 
+    /// `permuted(_:)` with the axes listed.
     public func permuted(_ order: Int...) -> Tensor { permuted(order) }
 
     /// The last two axes swapped (a matrix transpose, batched).
@@ -71,6 +73,7 @@ extension Tensor {
         return reshaped(to: droppedShape(remove))
     }
 
+    /// Removes `axis`, which must have length 1.
     public func squeezed(axis: Int) -> Tensor { squeezed(axes: [axis]) }
 
     /// Inserts a size-1 axis at `axis` (which may be `rank`, or negative from the end).

@@ -10,6 +10,7 @@
 public struct Tensor {
     var storage: Storage
     var layout: Layout
+    /// The element type.
     public let dtype: DType
     /// Autograd identity: nil for constants; shared by copies of a tensor that requires gradients.
     var autograd: AutogradInfo?
@@ -79,12 +80,17 @@ public struct Tensor {
 
     // MARK: properties
 
+    /// Lengths of the axes.
     public var shape: [Int] { layout.shape }
+    /// Elements between consecutive indices of each axis.
     public var strides: [Int] { layout.strides }
+    /// The number of axes.
     public var rank: Int { layout.shape.count }
     /// Number of elements.
     public var elementCount: Int { layout.elementCount }
+    /// Where the data lives.
     public var device: Device { storage.device }
+    /// Whether the elements lie in row-major order without gaps.
     public var isContiguous: Bool { layout.isContiguous }
 
     /// The backend whose kernels run this tensor's ops (its storage's).
