@@ -19,7 +19,6 @@ public enum IDX {
             let o = 4 + 4 * d
             shape.append(Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3]))
         }
-        let count = shape.reduce(1, *)
         let width: Int
         switch type {
         case 0x08, 0x09: width = 1
@@ -27,6 +26,16 @@ public enum IDX {
         case 0x0C, 0x0D: width = 4
         case 0x0E: width = 8
         default: throw DatasetError.corrupt(path: path, reason: "unknown IDX element type 0x\(String(type, radix: 16))")
+        }
+        // Checked against the file's size before anything is multiplied out: enlarged
+        // dimensions must be a typed error, not an overflow trap.
+        var count = 1
+        for (d, length) in shape.enumerated() {
+            let (product, overflow) = count.multipliedReportingOverflow(by: length)
+            guard !overflow, product <= bytes.count else {
+                throw DatasetError.corrupt(path: path, reason: "dimension \(d) (\(length)) of shape \(shape) holds more elements than the file's \(bytes.count) bytes")
+            }
+            count = product
         }
         let expected = headerSize + count * width
         guard bytes.count >= expected else {

@@ -26,6 +26,12 @@ public enum ImageDatasets {
         guard images.rank == 3, labels.rank == 1, images.shape[0] == labels.shape[0] else {
             throw DatasetError.corrupt(path: directory, reason: "images \(images.shape) and labels \(labels.shape) do not pair up")
         }
+        // MNIST's files are uint8 throughout; a changed type byte (int8 labels of -16, float
+        // pixels) is a damaged file, not a different dataset.
+        guard images.dtype == .uint8 && labels.dtype == .uint8 else {
+            throw DatasetError.corrupt(path: images.dtype == .uint8 ? labelsPath : imagesPath,
+                                       reason: "element type \(images.dtype == .uint8 ? labels.dtype : images.dtype), expected unsigned bytes")
+        }
         guard labels.elementCount == 0 || labels.max().item(as: UInt8.self) < 10 else {
             throw DatasetError.corrupt(path: labelsPath, reason: "labels outside 0...9")
         }
@@ -56,7 +62,19 @@ public enum ImageDatasets {
                 guard let value = Double(String(decoding: field, as: UTF8.self).trimmingCharacters(in: .whitespaces)) else {
                     throw DatasetError.corrupt(path: path, reason: "line \(lineNumber) field \(k + 1) is not a number")
                 }
-                if k < features { pixels.append(Float(value / scale)) } else { labels.append(Int64(value)) }
+                // Values are validated, not only parsed: a label must be a class index (Int64(·)
+                // of 1e300 traps; 4.7 would quietly become 4), a pixel finite and in range.
+                if k < features {
+                    guard value.isFinite, value >= 0, value <= scale else {
+                        throw DatasetError.corrupt(path: path, reason: "line \(lineNumber) pixel \(k + 1) is \(value), outside 0...\(Int(scale))")
+                    }
+                    pixels.append(Float(value / scale))
+                } else {
+                    guard value.isFinite, value == value.rounded(), value >= 0, value <= 9 else {
+                        throw DatasetError.corrupt(path: path, reason: "line \(lineNumber) label is \(value), not a class 0...9")
+                    }
+                    labels.append(Int64(value))
+                }
             }
         }
         guard !labels.isEmpty else { throw DatasetError.corrupt(path: path, reason: "no rows") }

@@ -79,6 +79,52 @@ struct ReaderTests {
         #expect(throws: DatasetError.self) { try ImageDatasets.csvDigits("digits", root: root) }
     }
 
+    /// Regression inputs of the fuzzing that trapped before these checks: dimensions whose
+    /// product overflows (or merely exceeds the file), and a changed rank byte.
+    @Test func enlargedDimensionsAreTypedErrorsNotTraps() {
+        // rank 3, every dimension 0xFFFFFFFF: the product overflows Int.
+        let overflow: [UInt8] = [0, 0, 0x08, 3] + Array(repeating: 0xFF, count: 12) + [1, 2, 3]
+        #expect(throws: DatasetError.self) { try IDX.parse(overflow, path: "overflow") }
+        // rank byte raised to 200: the header alone is longer than the file.
+        var good = IDX.encode(Tensor((0..<100).map { UInt8($0) }, shape: [4, 25]))
+        good[3] = 200
+        #expect(throws: DatasetError.self) { try IDX.parse(good, path: "rank") }
+        // 2^31 × 2^31 elements of 8 bytes: no overflow in Int64, but far beyond the file.
+        let large: [UInt8] = [0, 0, 0x0E, 2, 0x80, 0, 0, 0, 0x80, 0, 0, 0, 9, 9]
+        #expect(throws: DatasetError.self) { try IDX.parse(large, path: "large") }
+    }
+
+    /// A label of 1e300 trapped in `Int64(_:)`; 57, -3 and 4.7 were accepted; so were `nan` pixels.
+    @Test(arguments: ["1e300", "57", "-3", "4.7", "nan"])
+    func digitLabelsMustBeClasses(label: String) throws {
+        let root = temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: "\(root)/digits", withIntermediateDirectories: true)
+        let row = (0..<64).map { String($0 % 17) }.joined(separator: ",")
+        _ = FileManager.default.createFile(atPath: "\(root)/digits/digits.csv", contents: Data("\(row),\(label)\n".utf8))
+        try FileManager.default.moveItem(atPath: "\(root)/digits/digits.csv", toPath: "\(root)/digits/digits.csv.gz")
+        #expect(throws: DatasetError.self) { try ImageDatasets.csvDigits("digits", root: root) }
+    }
+
+    @Test(arguments: ["nan", "inf", "-1", "17"])
+    func digitPixelsMustBeFiniteAndInRange(pixel: String) throws {
+        let root = temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: "\(root)/digits", withIntermediateDirectories: true)
+        let row = ([pixel] + (1..<64).map { String($0 % 17) }).joined(separator: ",")
+        _ = FileManager.default.createFile(atPath: "\(root)/digits/digits.csv.gz", contents: Data(Gzip.compress(Array("\(row),3\n".utf8))))
+        #expect(throws: DatasetError.self) { try ImageDatasets.csvDigits("digits", root: root) }
+    }
+
+    /// int8 labels (type byte 0x09) of -16 passed the `< 10` check.
+    @Test func mnistFilesMustHoldUnsignedBytes() throws {
+        let root = temporaryDirectory()
+        let images = Tensor((0..<(2 * 28 * 28)).map { UInt8($0 % 256) }, shape: [2, 28, 28])
+        writeMNISTLike(root, name: "mnist", gzip: false, images: images, labels: Tensor([UInt8(1), 2]))
+        var labels = IDX.encode(Tensor([UInt8(240), 2]))
+        labels[2] = 0x09   // int8: 240 reads as -16
+        _ = FileManager.default.createFile(atPath: "\(root)/mnist/train-labels-idx1-ubyte", contents: Data(labels))
+        #expect(throws: DatasetError.self) { try ImageDatasets.mnistLike("mnist", split: .train, root: root) }
+    }
+
     /// Runs only where `Datasets/fetch fashion-mnist` has been run: checks the real files.
     @Test(.enabled(if: FileManager.default.fileExists(atPath: DatasetLocation.defaultRoot() + "/fashion-mnist/t10k-labels-idx1-ubyte.gz")))
     func realFashionMNISTTestSplit() throws {

@@ -113,6 +113,7 @@ public struct AttackCommand {
     private func attack(print output: @escaping (String) -> Void) throws {
         let root = dataRoot ?? DatasetLocation.defaultRoot()
         let directory = checkpointDirectory ?? "runs/attack-\(dataset)"
+        try CommandChecks.prepareDirectory(directory, option: "checkpoint-dir")
         if CheckpointFile.latest(inDirectory: directory) == nil {
             var train = TrainCommand()
             train.model = "lenet"

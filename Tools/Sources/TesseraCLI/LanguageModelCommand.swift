@@ -101,11 +101,14 @@ public struct LanguageModelCommand {
         }
         evalEvery = try args.value("eval-every", default: 250, where: positive, expected: "a positive integer")
         seed = try args.value("seed", default: UInt64(0))
-        if args.values["threads"] != nil { threads = try args.value("threads", default: 1, where: positive, expected: "a positive integer") }
+        threads = try CommandChecks.threads(args)
         outDirectory = args.values["out"]
         checkpointDirectory = args.values["checkpoint-dir"]
         resume = args.flag("resume")
         if resume && checkpointDirectory == nil { throw UsageError("--resume needs --checkpoint-dir") }
+        if resume, let directory = checkpointDirectory, CheckpointFile.latest(inDirectory: directory) == nil {
+            throw UsageError("--resume: \(directory) holds no checkpoint to resume from (leave out --resume to start afresh)")
+        }
         dataRoot = args.values["data"]
         device = args.values["device"] ?? device
         _ = try DeviceOption.parse(device)
@@ -126,6 +129,15 @@ public struct LanguageModelCommand {
         }
         hidden = try args.value("hidden", default: 256, where: positive, expected: "a positive integer")
         embedding = try args.value("embedding", default: 64, where: positive, expected: "a positive integer")
+        // Weights, gradients and two Adam moments in float32 (16 bytes a parameter); the
+        // vocabulary is at most a few hundred characters.
+        if isGPT {
+            try CommandChecks.fitsInMemory([[layers, 12, width, width], [blockSize, width], [256, width]], bytesPerElement: 16,
+                                           option: args.values["width"] != nil ? "width" : "layers")
+        } else {
+            try CommandChecks.fitsInMemory([[layers, 8, hidden, hidden + Swift.max(embedding, hidden)], [256, embedding]],
+                                           bytesPerElement: 16, option: args.values["hidden"] != nil ? "hidden" : "layers")
+        }
     }
 
     /// Final figures of a run.
@@ -152,6 +164,8 @@ public struct LanguageModelCommand {
     public func run(print output: (String) -> Void = { Swift.print($0) }) throws -> Result {
         try withoutActuallyEscaping(output) { output in
             if let threads { CPUThreads.count = threads }
+            try CommandChecks.prepareDirectory(out, option: "out")
+            if let checkpointDirectory { try CommandChecks.prepareDirectory(checkpointDirectory, option: "checkpoint-dir") }
             let (tokenizer, train, validation) = try loadText()
             let target = try DeviceOption.resolve(device)
             return model == "gpt"

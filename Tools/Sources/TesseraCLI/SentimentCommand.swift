@@ -1,3 +1,4 @@
+import CheckpointHDF5
 import Datasets
 import Foundation
 import NN
@@ -76,14 +77,19 @@ public struct SentimentCommand {
         guard width % heads == 0 else { throw UsageError("--width \(width) must be a multiple of --heads \(heads)") }
         layers = try args.value("layers", default: 2, where: positive, expected: "a positive integer")
         maxLength = try args.value("max-length", default: 64, where: positive, expected: "a positive integer")
+        try CommandChecks.fitsInMemory([[layers, 8, width, width], [20_000, width], [maxLength, width]], bytesPerElement: 16,
+                                       option: "width")
         dropout = try args.value("dropout", default: overfit == nil ? 0.1 : 0, where: { $0 >= 0 && $0 < 1 }, expected: "a number in [0, 1)")
         seed = try args.value("seed", default: UInt64(0))
         outDirectory = args.values["out"]
         dataRoot = args.values["data"]
-        if args.values["threads"] != nil { threads = try args.value("threads", default: 1, where: positive, expected: "a positive integer") }
+        threads = try CommandChecks.threads(args)
         checkpointDirectory = args.values["checkpoint-dir"]
         resume = args.flag("resume")
         if resume && checkpointDirectory == nil { throw UsageError("--resume needs --checkpoint-dir") }
+        if resume, let directory = checkpointDirectory, CheckpointFile.latest(inDirectory: directory) == nil {
+            throw UsageError("--resume: \(directory) holds no checkpoint to resume from (leave out --resume to start afresh)")
+        }
         device = args.values["device"] ?? device
         _ = try DeviceOption.parse(device)
     }
@@ -100,6 +106,8 @@ public struct SentimentCommand {
 
     private func train(print output: @escaping (String) -> Void) throws -> Result {
         if let threads { CPUThreads.count = threads }
+        try CommandChecks.prepareDirectory(outDirectory ?? "runs/sentiment", option: "out")
+        if let checkpointDirectory { try CommandChecks.prepareDirectory(checkpointDirectory, option: "checkpoint-dir") }
         let all = try TextDatasets.sentiment(collection, root: dataRoot ?? DatasetLocation.defaultRoot())
             .filter { !$0.text.isEmpty }
         let order = permutation(all.count, seed: 7)   // a fixed split, whatever --seed is

@@ -104,6 +104,9 @@ public struct TrainCommand {
             }
             hidden = sizes.map { $0! }
         }
+        // Weights, gradients and two Adam moments in float32: 16 bytes a parameter.
+        let widths = [784] + hidden + [10]
+        try CommandChecks.fitsInMemory(zip(widths, widths.dropFirst()).map { [$0, $1] }, bytesPerElement: 16, option: "hidden")
         schedule = args.values["schedule"] ?? schedule
         guard ScheduleChoice(rawValue: schedule) != nil else {
             throw UsageError("unknown schedule '\(schedule)'; expected \(ScheduleChoice.choices)")
@@ -113,13 +116,14 @@ public struct TrainCommand {
         outDirectory = args.values["out"]
         dataRoot = args.values["data"]
         checkpointDirectory = args.values["checkpoint-dir"]
-        if args.values["threads"] != nil {
-            threads = try args.value("threads", default: 1, where: { $0 > 0 }, expected: "a positive integer")
-        }
+        threads = try CommandChecks.threads(args)
         device = args.values["device"] ?? device
         _ = try DeviceOption.parse(device)
         resume = args.flag("resume")
         if resume && checkpointDirectory == nil { throw UsageError("--resume needs --checkpoint-dir") }
+        if resume, let directory = checkpointDirectory, CheckpointFile.latest(inDirectory: directory) == nil {
+            throw UsageError("--resume: \(directory) holds no checkpoint to resume from (leave out --resume to start afresh)")
+        }
         if args.values["stop-after-epoch"] != nil {
             stopAfterEpoch = try args.value("stop-after-epoch", default: 1, where: { $0 > 0 }, expected: "a positive integer")
         }
@@ -154,6 +158,8 @@ public struct TrainCommand {
 
     private func train(print output: @escaping (String) -> Void) throws -> TrainingHistory {
         if let threads { CPUThreads.count = threads }
+        try CommandChecks.prepareDirectory(outDirectory ?? "runs/\(self.model)-\(dataset)", option: "out")
+        if let checkpointDirectory { try CommandChecks.prepareDirectory(checkpointDirectory, option: "checkpoint-dir") }
         var (train, test) = try loadData()
         if let n = trainSubset, n < train.count {
             train = TensorDataset(inputs: train.inputs[0..<n], targets: train.targets[0..<n])

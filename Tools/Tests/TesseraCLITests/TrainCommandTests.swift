@@ -118,6 +118,51 @@ extension CommandTests {
             }
         }
 
+        /// The misuse the hostile-user pass found: each ends before any work with exit 2 and a
+        /// message naming the option (it used to trap, fail after training, or run on).
+        @Test func misuseIsCaughtBeforeWorkStarts() throws {
+            let root = syntheticRoot()
+            let file = root + "/a-file"
+            _ = FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+            let cases: [([String], String)] = [
+                (["train", "mlp", "--hidden", "4000000000"], "--hidden"),
+                (["train", "mlp", "--hidden", "9223372036854775807,9223372036854775807"], "--hidden"),
+                (["train", "gpt", "--width", "1200000", "--heads", "1"], "--width"),
+                (["train", "char-rnn", "--hidden", "3000000"], "--hidden"),
+                (["train", "mlp", "--threads", "100000"], "--threads"),
+                (["train", "sentiment", "--threads", "0"], "--threads"),
+                (["train", "mlp", "--dataset", "mnist", "--data", root, "--out", file], "is a file"),
+                (["train", "mlp", "--dataset", "mnist", "--data", root, "--checkpoint-dir", file + "/sub"], "cannot be created"),
+                (["train", "mlp", "--checkpoint-dir", root + "/empty", "--resume"], "holds no checkpoint"),
+                (["train", "gpt", "--checkpoint-dir", root + "/empty", "--resume"], "holds no checkpoint"),
+            ]
+            for (arguments, message) in cases {
+                var errors: [String] = []
+                #expect(TesseraMain.run(arguments, print: { _ in }, error: { errors.append($0) }) == 2, "\(arguments)")
+                #expect(errors.joined().contains(message), "\(arguments): \(errors)")
+            }
+        }
+
+        /// A batch size near Int.max trapped in the loader's batch count; it is one batch.
+        @Test func anyBatchSizeIsOneBatchAtMost() throws {
+            let root = syntheticRoot()
+            let command = try TrainCommand(arguments: ["mlp", "--dataset", "mnist", "--epochs", "1", "--batch-size",
+                                                       "9223372036854775807", "--hidden", "8", "--data", root, "--out", root + "/run"])
+            let history = try command.run(print: { _ in })
+            #expect(history.epochs.count == 1)
+        }
+
+        /// lr 1e300: the weights overflow in the last step and only the evaluation sees it;
+        /// that ends the run with the step too (it used to exit 0 with a NaN test loss).
+        @Test func aNonFiniteEvaluationLossStopsTheRun() throws {
+            let root = syntheticRoot()
+            var errors: [String] = []
+            let code = TesseraMain.run(["train", "mlp", "--dataset", "mnist", "--epochs", "1", "--lr", "1e300", "--data", root,
+                                        "--out", root + "/run"], print: { _ in }, error: { errors.append($0) })
+            #expect(code == 1, "\(errors)")
+            #expect(errors.joined().contains("at step"), "\(errors)")
+        }
+
         @Test func missingDataNamesTheFetchCommand() throws {
             let command = try TrainCommand(arguments: ["mlp", "--dataset", "fashion-mnist", "--data", "/nonexistent"])
             #expect(throws: DatasetError.self) { try command.run(print: { _ in }) }

@@ -90,8 +90,9 @@ enum Envelope {
         let expectedLength = lengthBytes.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         let storedCRC = prefix[(magic.count + 8)..<(magic.count + 12)].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         let fileSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? UInt64) ?? 0
+        // No arithmetic on the length read from the file (it may be anything, 2^64 - 1 included).
         guard fileSize >= UInt64(size) && fileSize - UInt64(size) == expectedLength else {
-            throw CheckpointError.corrupt(path: path, reason: "truncated or extended: \(fileSize) bytes, header says \(expectedLength + UInt64(size))")
+            throw CheckpointError.corrupt(path: path, reason: "truncated or extended: \(fileSize) bytes, header says \(expectedLength) after the \(size)-byte header")
         }
         guard full else { return }
         let crc = try checksum(fd: handle.fileDescriptor, start: size, length: Int(expectedLength))

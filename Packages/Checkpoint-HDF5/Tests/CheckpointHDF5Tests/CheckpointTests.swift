@@ -123,6 +123,22 @@ struct CheckpointTests {
         }
     }
 
+    /// The fuzzing's 109 traps: a header-length field of 2^64 - 1 overflowed in the error
+    /// message. Loading and listing now name the damage.
+    @Test func aHugeHeaderLengthIsCorruptionNotATrap() throws {
+        let path = temporaryPath("length.h5")
+        try CheckpointFile.save(sampleCheckpoint(), to: path)
+        var data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let lengthField = Array("TESSERA-CKPT\u{0}\u{0}\u{0}\u{1}".utf8).count
+        for k in 0..<8 { data[lengthField + k] = 0xFF }
+        try data.write(to: URL(fileURLWithPath: path))
+        #expect(throws: CheckpointError.self) { try CheckpointFile.load(from: path) }
+        #expect(throws: CheckpointError.self) { try CheckpointFile.contents(of: path) }
+        do { _ = try CheckpointFile.load(from: path) } catch let error as CheckpointError {
+            #expect(error.description.contains("header says 18446744073709551615 after the 512-byte header"), "\(error)")
+        }
+    }
+
     @Test func fuzzedFilesLoadValidatedOrThrow() throws {
         let path = temporaryPath("fuzz-source.h5")
         try CheckpointFile.save(sampleCheckpoint(), to: path)

@@ -192,7 +192,8 @@ public struct DataLoader<D: Dataset> {
     /// Number of batches per epoch.
     public var batchCount: Int {
         let n = sampler.indices(count: dataset.count, epoch: 0).count
-        return dropLast ? n / batchSize : (n + batchSize - 1) / batchSize
+        // Not (n + batchSize - 1) / batchSize: that overflows for a batch size near Int.max.
+        return dropLast ? n / batchSize : n / batchSize + (n % batchSize == 0 ? 0 : 1)
     }
 
     /// The batches of one epoch, in the sampler's order for that epoch.
@@ -201,7 +202,7 @@ public struct DataLoader<D: Dataset> {
         var groups: [[Int]] = []
         var start = 0
         while start < order.count {
-            let end = Swift.min(order.count, start + batchSize)
+            let end = start + Swift.min(order.count - start, batchSize)   // no overflow near Int.max
             if end - start == batchSize || !dropLast { groups.append(Array(order[start..<end])) }
             start = end
         }

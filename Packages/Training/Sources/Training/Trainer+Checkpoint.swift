@@ -43,11 +43,15 @@ extension Trainer {
         }
     }
 
-    /// Loads the newest checkpoint when `configuration.resume` asks for it; nil when there is
-    /// none (a fresh start) or resuming is off.
+    /// Loads the newest checkpoint when `configuration.resume` asks for it (throwing when the
+    /// folder holds none); nil when resuming is off.
     func resumeIfAsked() throws -> ResumePoint? {
-        guard configuration.resume, let directory = configuration.checkpointDirectory,
-              let latest = CheckpointFile.latest(inDirectory: directory) else { return nil }
+        guard configuration.resume, let directory = configuration.checkpointDirectory else { return nil }
+        // Asked to continue but nothing is there: say so rather than silently start afresh
+        // (a mistyped folder would otherwise retrain from scratch).
+        guard let latest = CheckpointFile.latest(inDirectory: directory) else {
+            throw TrainingError.cannotResume(path: directory, reason: "it holds no checkpoint; train without resume to start afresh")
+        }
         let saved = try CheckpointFile.load(from: latest)
         do {
             try model.loadStateDict(saved.model)

@@ -183,6 +183,11 @@ public final class Trainer {
             record["train_loss"] = totals.lossSum / Double(Swift.max(totals.seen, 1))
             if totals.hasAccuracy { record["train_accuracy"] = Double(totals.correct) / Double(Swift.max(totals.seen, 1)) }
             if let evaluate { record.metrics.merge(try evaluate()) { _, new in new } }
+            // Weights that became infinite late in an epoch show first in the evaluation: a
+            // NaN validation loss ends the run as a NaN training loss does.
+            if let (name, value) = record.metrics.first(where: { $0.key.hasSuffix("_loss") && !$0.value.isFinite }) {
+                throw TrainingError.nonFiniteLoss(step: self.step, epoch: epochNumber, value: value, figure: name)
+            }
             if !configuration.scheduleStepsPerBatch { schedule?.step() }
             record["learning_rate"] = optimizer.learningRate
             record["seconds"] = Date().timeIntervalSince(epochStarted)
@@ -215,7 +220,7 @@ public final class Trainer {
             if index <= skip { continue }
             let output = try computeLoss(batch)
             let value = output.loss.item(as: Double.self)
-            guard value.isFinite else { throw TrainingError.nonFiniteLoss(step: step + 1, epoch: epoch, value: value) }
+            guard value.isFinite else { throw TrainingError.nonFiniteLoss(step: step + 1, epoch: epoch, value: value, figure: "train_loss") }
             if pending == 0 { optimizer.zeroGradients() }
             (accumulation > 1 ? output.loss * (1 / Double(accumulation)) : output.loss).backward()
             pending += 1

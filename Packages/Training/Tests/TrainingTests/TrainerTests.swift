@@ -173,8 +173,21 @@ struct TrainerTests {
         #expect {
             try t.fit(DataLoader(train, batchSize: 16))
         } throws: { error in
-            guard case TrainingError.nonFiniteLoss(let step, let epoch, _)? = error as? TrainingError else { return false }
+            guard case TrainingError.nonFiniteLoss(let step, let epoch, _, _)? = error as? TrainingError else { return false }
             return step >= 2 && epoch >= 1 && (error as! TrainingError).description.contains("at step \(step)")
         }
+    }
+
+    /// Asked to resume from a folder with nothing in it, the trainer says so instead of
+    /// silently training from scratch.
+    @Test func resumingFromAnEmptyFolderIsAnError() throws {
+        let directory = temporaryDirectory("empty-resume")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let (t, _) = trainer(makeMLP(seed: 3), TrainerConfiguration(epochs: 1, checkpointDirectory: directory, resume: true,
+                                                                     showsProgress: false))
+        #expect(throws: TrainingError.cannotResume(path: directory, reason: "it holds no checkpoint; train without resume to start afresh")) {
+            try t.fit(DataLoader(train, batchSize: 60))
+        }
+        #expect(t.step == 0)
     }
 }

@@ -1,3 +1,4 @@
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -66,7 +67,11 @@ public final class CPUAllocator: StorageAllocator {
     private var lock = pthread_mutex_t()
 
     /// Allocations served so far.
-    public private(set) var allocationCount = 0
+    public var allocationCount: Int { allocations.load(ordering: .relaxed) }
+    /// Incremented outside the lock (small blocks never take it), from any thread: the
+    /// DataLoader's prefetch thread allocates while the consumer does (ThreadSanitizer found
+    /// the plain counter racing).
+    private let allocations = Atomic<Int>(0)
     /// Of them, those served from the cache.
     public private(set) var cacheHits = 0
 
@@ -109,7 +114,7 @@ public final class CPUAllocator: StorageAllocator {
         guard let pointer = raw else {
             tensorFailure("[allocate] out of host memory allocating \(size) bytes")
         }
-        allocationCount &+= 1
+        allocations.wrappingAdd(1, ordering: .relaxed)
         return Storage(pointer: pointer, byteCount: size, backend: backend, device: device, allocator: self)
     }
 
