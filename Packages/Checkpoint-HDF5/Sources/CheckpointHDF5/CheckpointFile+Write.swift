@@ -47,7 +47,19 @@ public enum CheckpointFile {
         let existing = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         let checkpoints = existing.filter { $0.hasPrefix("step-") && $0.hasSuffix(".h5") }.sorted()
         for old in checkpoints.dropLast(Swift.max(keepLast, 1)) { try? FileManager.default.removeItem(atPath: "\(directory)/\(old)") }
+        removeOrphanTemporaries(in: directory, existing: existing)
         return path
+    }
+
+    /// A save killed mid-write leaves `.step-….h5.tmp-<pid>-<n>` behind, which nothing else
+    /// reads; the next save removes those whose writing process is gone (another process
+    /// saving into the same folder right now keeps its file).
+    static func removeOrphanTemporaries(in directory: String, existing: [String]) {
+        for name in existing where name.hasPrefix(".step-") && name.contains(".h5.tmp-") {
+            let fields = name.split(separator: "-")
+            guard fields.count >= 3, let pid = Int32(fields[fields.count - 2]) else { continue }
+            if kill(pid, 0) == -1 && errno == ESRCH { unlink("\(directory)/\(name)") }
+        }
     }
 
     /// The newest `step-*.h5` in `directory`, if any.

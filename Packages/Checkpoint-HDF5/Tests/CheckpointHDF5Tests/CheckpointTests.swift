@@ -139,6 +139,20 @@ struct CheckpointTests {
         }
     }
 
+    /// A save killed mid-write leaves a temporary file; the next save into the folder removes
+    /// it when its process is gone, and keeps one whose process is alive (a save in flight).
+    @Test func orphanTemporariesAreRemovedByTheNextSave() throws {
+        let directory = temporaryPath("orphans")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let dead = "\(directory)/.step-000000001.h5.tmp-2147483647-12345"   // above any pid_max
+        let alive = "\(directory)/.step-000000001.h5.tmp-\(getpid())-678"
+        for path in [dead, alive] { _ = FileManager.default.createFile(atPath: path, contents: Data("partial".utf8)) }
+        try CheckpointFile.save(sampleCheckpoint(), inDirectory: directory, keepLast: 3)
+        #expect(!FileManager.default.fileExists(atPath: dead))
+        #expect(FileManager.default.fileExists(atPath: alive))
+        #expect(CheckpointFile.latest(inDirectory: directory) != nil)
+    }
+
     @Test func fuzzedFilesLoadValidatedOrThrow() throws {
         let path = temporaryPath("fuzz-source.h5")
         try CheckpointFile.save(sampleCheckpoint(), to: path)

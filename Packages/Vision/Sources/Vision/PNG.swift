@@ -85,6 +85,11 @@ public enum PNG {
                 width = Int(readBigEndian(body, 0)); height = Int(readBigEndian(body, 4))
                 let depth = body[8], color = body[9], interlace = body[12]
                 guard depth == 8 else { throw ImageError.unsupported(name, reason: "bit depth \(depth)") }
+                // The specification defines compression and filter method 0 only, interlace 0 or 1.
+                guard body[10] == 0, body[11] == 0, interlace <= 1 else {
+                    throw ImageError.corrupt(name, reason: "IHDR compression \(body[10]), filter \(body[11]), interlace \(interlace) "
+                                               + "outside the specification")
+                }
                 guard interlace == 0 else { throw ImageError.unsupported(name, reason: "interlacing") }
                 switch color {
                 case 0: channels = 1

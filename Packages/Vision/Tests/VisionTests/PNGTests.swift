@@ -29,6 +29,17 @@ struct PNGTests {
         #expect(Array(bytes[9..<12]) == [11, 22, 33])
     }
 
+    /// Headers with compression, filter or interlace methods outside the specification were
+    /// accepted (with valid CRCs, so only the field check can refuse them).
+    @Test(arguments: [[8, 2, 1, 0, 0], [8, 2, 0, 3, 0], [8, 2, 0, 0, 2]] as [[UInt8]])
+    func headerMethodsOutsideTheSpecificationAreRefused(fields: [UInt8]) {
+        var png = PNG.signature
+        PNG.appendChunk(&png, "IHDR", PNG.bigEndian(1) + PNG.bigEndian(1) + fields)
+        PNG.appendChunk(&png, "IDAT", PNG.deflate([0, 1, 2, 3]))
+        PNG.appendChunk(&png, "IEND", [])
+        #expect(throws: ImageError.self) { try PNG.decode(png, name: "methods") }
+    }
+
     @Test func corruptFilesThrowTypedErrors() {
         let good = PNG.encode(Tensor.rand([1, 4, 4], generator: RandomGenerator(seed: 1)))
         #expect(throws: ImageError.notPNG("x")) { try PNG.decode([1, 2, 3], name: "x") }
