@@ -29,8 +29,8 @@ public struct AttackCommand {
             OptionSpec("step-size", "X", "PGD step (default epsilon / 4)"),
             OptionSpec("adversarial-epochs", "N", "then fine-tune on half-PGD batches (epsilon 0.3 or the largest) and report again (default 0)"),
             OptionSpec("adversarial-samples", "N", "training images used per adversarial epoch (default 10000)"),
-            OptionSpec("data", "DIR", "dataset root (default Datasets/data, or $TESSERA_DATA)"),
-            OptionSpec("device", "D", "cpu (default), cuda or cuda:N"),
+            .data,
+            .device,
         ],
         footer: "Missing data: run Datasets/fetch mnist (or fashion-mnist) first.")
     public static var usage: String { spec.help }

@@ -10,6 +10,16 @@ struct OptionSpec {
         self.placeholder = placeholder
         self.help = help
     }
+
+    // Options several commands share, with one wording.
+    /// `--threads N` (checked against the machine's cores by `CommandChecks.threads`).
+    static let threads = OptionSpec("threads", "N", "CPU threads for kernels and OpenBLAS (default and most: all cores)")
+    /// `--resume`, with `--checkpoint-dir`.
+    static let resume = OptionSpec("resume", nil, "continue from the newest checkpoint in --checkpoint-dir")
+    /// `--data DIR`.
+    static let data = OptionSpec("data", "DIR", "dataset root (default Datasets/data, or $TESSERA_DATA)")
+    /// `--device D` (resolved by `DeviceOption`).
+    static let device = OptionSpec("device", "D", "cpu (default), cuda or cuda:N (needs a usable GPU: the reason is printed otherwise)")
 }
 
 /// A command's declarative option table: the parser accepts exactly these options (misspelt

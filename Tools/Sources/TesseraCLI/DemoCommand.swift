@@ -18,7 +18,7 @@ public struct DemoCommand {
         options: [
             OptionSpec("epochs", "N", "epochs (default 3)"),
             OptionSpec("out", "DIR", "output folder (default runs/demo)"),
-            OptionSpec("device", "D", "cpu (default), cuda or cuda:N"),
+            .device,
         ])
     public static var usage: String { spec.help }
 

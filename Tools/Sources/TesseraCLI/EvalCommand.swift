@@ -16,7 +16,7 @@ public struct EvalCommand {
         """,
         options: [
             OptionSpec("checkpoint", "FILE", "the model file (required)"),
-            OptionSpec("data", "DIR", "dataset root (default Datasets/data, or $TESSERA_DATA)"),
+            .data,
             OptionSpec("out", "DIR", "where results.json goes (default: nothing written)"),
         ])
     public static var usage: String { spec.help }

@@ -38,12 +38,12 @@ public struct LanguageModelCommand {
             OptionSpec("hidden", "H", "char-rnn: state width (default 256)"),
             OptionSpec("embedding", "E", "char-rnn: embedding width (default 64)"),
             OptionSpec("seed", "S", "initialisation and batching seed (default 0)"),
-            OptionSpec("threads", "N", "CPU threads for kernels and OpenBLAS (default: all cores)"),
+            .threads,
             OptionSpec("out", "DIR", "output directory (default runs/MODEL-shakespeare)"),
             OptionSpec("checkpoint-dir", "D", "save model, optimizer, schedule and batch position at every evaluation (keeps 3)"),
-            OptionSpec("resume", nil, "continue from the newest checkpoint in --checkpoint-dir"),
-            OptionSpec("data", "DIR", "dataset root (default Datasets/data, or $TESSERA_DATA)"),
-            OptionSpec("device", "D", "cpu (default), cuda or cuda:N"),
+            .resume,
+            .data,
+            .device,
         ],
         footer: "Missing data: run Datasets/fetch shakespeare first.")
     public static var usage: String { spec.help }

@@ -19,7 +19,7 @@ public struct SampleCommand {
             OptionSpec("top-p", "P", "sample among the most likely characters holding probability P"),
             OptionSpec("greedy", nil, "always take the most likely character"),
             OptionSpec("seed", "S", "sampling seed (default 0)"),
-            OptionSpec("device", "D", "cpu (default), cuda or cuda:N"),
+            .device,
         ])
     public static var usage: String { spec.help }
 

@@ -29,12 +29,12 @@ public struct SentimentCommand {
             OptionSpec("max-length", "T", "words kept per text (default 64)"),
             OptionSpec("dropout", "P", "dropout (default 0.1; 0 with --overfit)"),
             OptionSpec("seed", "S", "initialisation and shuffling seed (default 0; the split is fixed)"),
-            OptionSpec("threads", "N", "CPU threads for kernels and OpenBLAS (default: all cores)"),
+            .threads,
             OptionSpec("out", "DIR", "output directory (default runs/sentiment)"),
             OptionSpec("checkpoint-dir", "D", "save model, optimizer and position every epoch (keeps 3)"),
-            OptionSpec("resume", nil, "continue from the newest checkpoint in --checkpoint-dir"),
-            OptionSpec("data", "DIR", "dataset root (default Datasets/data, or $TESSERA_DATA)"),
-            OptionSpec("device", "D", "cpu (default), cuda or cuda:N"),
+            .resume,
+            .data,
+            .device,
         ],
         footer: "Missing data: run Datasets/fetch sentiment first.")
     public static var usage: String { spec.help }

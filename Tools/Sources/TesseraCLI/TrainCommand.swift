@@ -30,13 +30,13 @@ public struct TrainCommand {
             OptionSpec("weight-decay", "X", "L2 (sgd, adam) or decoupled (adamw) decay (default 0)"),
             OptionSpec("schedule", "NAME", "\(ScheduleChoice.choices) (default cosine: anneal to 0 over the run, per step)"),
             OptionSpec("seed", "S", "initialisation and shuffling seed (default 0)"),
-            OptionSpec("threads", "N", "CPU threads for kernels and OpenBLAS (default: all cores)"),
+            .threads,
             OptionSpec("out", "DIR", "where the results go (default runs/MODEL-DATASET)"),
             OptionSpec("checkpoint-dir", "D", "save model, optimizer, schedule and position every epoch (keeps 3)"),
-            OptionSpec("resume", nil, "continue from the newest checkpoint in --checkpoint-dir"),
+            .resume,
             OptionSpec("stop-after-epoch", "K", "stop after epoch K of --epochs (time-boxed jobs; --resume later)"),
-            OptionSpec("data", "DIR", "dataset root (default Datasets/data, or $TESSERA_DATA)"),
-            OptionSpec("device", "D", "cpu (default), cuda or cuda:N (needs a usable GPU: the reason is printed otherwise)"),
+            .data,
+            .device,
         ],
         footer: "Missing data: run Datasets/fetch NAME first.")
     public static var usage: String { spec.help }
