@@ -29,6 +29,16 @@ public enum IDX {
         }
         // Checked against the file's size before anything is multiplied out: enlarged
         // dimensions must be a typed error, not an overflow trap.
+        // A zero dimension empties the tensor, but the others still size its strides: their
+        // product must be countable too (libFuzzer found rank 5 with a 0 and four huge ones).
+        var strideProduct = 1
+        for length in shape where length > 0 {
+            let (product, overflow) = strideProduct.multipliedReportingOverflow(by: length)
+            guard !overflow, product <= 1 << 40 else {
+                throw DatasetError.corrupt(path: path, reason: "shape \(shape) is too large for any file")
+            }
+            strideProduct = product
+        }
         var count = 1
         for (d, length) in shape.enumerated() {
             let (product, overflow) = count.multipliedReportingOverflow(by: length)

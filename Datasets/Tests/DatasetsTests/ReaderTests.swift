@@ -81,7 +81,7 @@ struct ReaderTests {
 
     /// Regression inputs of the fuzzing that trapped before these checks: dimensions whose
     /// product overflows (or merely exceeds the file), and a changed rank byte.
-    @Test func enlargedDimensionsAreTypedErrorsNotTraps() {
+    @Test func enlargedDimensionsAreTypedErrorsNotTraps() throws {
         // rank 3, every dimension 0xFFFFFFFF: the product overflows Int.
         let overflow: [UInt8] = [0, 0, 0x08, 3] + Array(repeating: 0xFF, count: 12) + [1, 2, 3]
         #expect(throws: DatasetError.self) { try IDX.parse(overflow, path: "overflow") }
@@ -92,6 +92,12 @@ struct ReaderTests {
         // 2^31 × 2^31 elements of 8 bytes: no overflow in Int64, but far beyond the file.
         let large: [UInt8] = [0, 0, 0x0E, 2, 0x80, 0, 0, 0, 0x80, 0, 0, 0, 9, 9]
         #expect(throws: DatasetError.self) { try IDX.parse(large, path: "large") }
+        // Found by Fuzz/FuzzIDX: rank 5, a zero dimension and four huge ones (no elements,
+        // but strides that overflow).
+        let empty: [UInt8] = [0, 0, 8, 5, 0, 0, 0, 0, 0, 0x0B, 0x0C, 0x0D, 0x0E, 0x20, 3, 0, 0, 0xFC, 0x0D, 0x28, 0x0E, 0x2F, 0xF8, 9]
+        #expect(throws: DatasetError.self) { try IDX.parse(empty, path: "empty") }
+        // A real empty set still loads.
+        #expect(try IDX.parse([0, 0, 8, 3, 0, 0, 0, 0, 0, 0, 0, 28, 0, 0, 0, 28], path: "none").shape == [0, 28, 28])
     }
 
     /// A label of 1e300 trapped in `Int64(_:)`; 57, -3 and 4.7 were accepted; so were `nan` pixels.
