@@ -49,6 +49,14 @@ public enum ImageDatasets {
         }
         let path = "\(root)/\(name)/\(file)"
         let raw = try readBytes(path, dataset: name)
+        return try decodeCSVDigits(raw, features: features, scale: scale, path: path)
+    }
+
+    /// Parses a digits CSV already in memory (gzip or plain): each line `features` pixels in
+    /// `0...scale` then a label in 0...9. Pixels come back divided by `scale`. Throws
+    /// `DatasetError.corrupt` naming `path`, the line and the field for anything else.
+    public static func decodeCSVDigits(_ raw: [UInt8], features: Int, scale: Double, path: String) throws -> TensorDataset {
+        tensorCheck(features > 0 && scale > 0, "[decodeCSVDigits] features \(features) and scale \(scale) must be positive")
         let bytes = Gzip.isGzip(raw) ? try Gzip.decompress(raw, path: path) : raw
         var pixels: [Float] = [], labels: [Int64] = []
         var lineNumber = 0
@@ -59,7 +67,7 @@ public enum ImageDatasets {
                 throw DatasetError.corrupt(path: path, reason: "line \(lineNumber) has \(fields.count) fields, expected \(features + 1)")
             }
             for (k, field) in fields.enumerated() {
-                guard let value = Double(String(decoding: field, as: UTF8.self).trimmingCharacters(in: .whitespaces)) else {
+                guard let value = Double(String(decoding: field, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
                     throw DatasetError.corrupt(path: path, reason: "line \(lineNumber) field \(k + 1) is not a number")
                 }
                 // Values are validated, not only parsed: a label must be a class index (Int64(·)

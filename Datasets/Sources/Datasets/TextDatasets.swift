@@ -10,6 +10,12 @@ public enum TextDatasets {
         guard bytes.count > 1_000_000 else {
             throw DatasetError.truncated(path: path, expectedBytes: 5_057_198, actualBytes: bytes.count)
         }
+        return try decodeText(bytes, path: path)
+    }
+
+    /// UTF-8 text with `\r\n` line endings normalised to `\n`; throws `DatasetError.corrupt`
+    /// naming `path` for bytes that are not UTF-8.
+    public static func decodeText(_ bytes: [UInt8], path: String) throws -> String {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw DatasetError.corrupt(path: path, reason: "not UTF-8 text")
         }
@@ -38,7 +44,12 @@ public enum TextDatasets {
     public static func sentiment(_ collection: SentimentCollection = .sentences,
                                  root: String = DatasetLocation.defaultRoot()) throws -> [LabelledText] {
         let path = root + "/sentiment/" + collection.rawValue
-        let bytes = try readBytes(path, dataset: "sentiment")
+        return try decodeSentiment(try readBytes(path, dataset: "sentiment"), path: path)
+    }
+
+    /// Parses sentiment CSV bytes (`label,text` records, label 1 or -1, RFC 4180 quoting);
+    /// throws `DatasetError.corrupt` naming `path` and the record for anything else.
+    public static func decodeSentiment(_ bytes: [UInt8], path: String) throws -> [LabelledText] {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw DatasetError.corrupt(path: path, reason: "not UTF-8 text")
         }

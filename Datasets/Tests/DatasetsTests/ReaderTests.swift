@@ -81,6 +81,14 @@ struct ReaderTests {
 
     /// Regression inputs of the fuzzing that trapped before these checks: dimensions whose
     /// product overflows (or merely exceeds the file), and a changed rank byte.
+    /// Windows line endings were refused (the label field kept its `\r`); found by the fuzz
+    /// target's seed, which the reader must accept.
+    @Test func csvDigitsAcceptWindowsLineEndings() throws {
+        let set = try ImageDatasets.decodeCSVDigits(Array("0,16,8,3\r\n16,0,0,9\r\n".utf8), features: 3, scale: 16, path: "crlf.csv")
+        #expect(set.targets.scalars(as: Int64.self) == [3, 9])
+        #expect(set.inputs.scalars == [0, 1, 0.5, 1, 0, 0])
+    }
+
     @Test func enlargedDimensionsAreTypedErrorsNotTraps() throws {
         // rank 3, every dimension 0xFFFFFFFF: the product overflows Int.
         let overflow: [UInt8] = [0, 0, 0x08, 3] + Array(repeating: 0xFF, count: 12) + [1, 2, 3]

@@ -98,7 +98,11 @@ public enum PNG {
                 case 6: channels = 4
                 default: throw ImageError.unsupported(name, reason: "color type \(color)")
                 }
-                guard width > 0, height > 0, width * height <= 1 << 28 else { throw ImageError.corrupt(name, reason: "size \(width)x\(height)") }
+                // The specification caps each side at 2^31 - 1; the product is checked before it
+                // is formed (two such sides overflow Int when multiplied).
+                guard width > 0, height > 0, width < 1 << 31, height < 1 << 31, width <= (1 << 28) / height else {
+                    throw ImageError.corrupt(name, reason: "size \(width)x\(height)")
+                }
                 sawHeader = true
             case "IDAT": compressed += body
             case "IEND": sawEnd = true

@@ -40,6 +40,17 @@ struct PNGTests {
         #expect(throws: ImageError.self) { try PNG.decode(png, name: "methods") }
     }
 
+    /// libFuzzer's first PNG find: sides of 2^32 - 1 and 2^32 - 257 (valid CRC) overflowed
+    /// `width * height` before the size check.
+    @Test(arguments: [(UInt32.max, UInt32.max - 256), (1 << 31, 1), (1, UInt32.max)] as [(UInt32, UInt32)])
+    func hugeSidesAreRefusedWithoutOverflow(width: UInt32, height: UInt32) {
+        var png = PNG.signature
+        PNG.appendChunk(&png, "IHDR", PNG.bigEndian(width) + PNG.bigEndian(height) + [8, 0, 0, 0, 0])
+        PNG.appendChunk(&png, "IDAT", PNG.deflate([0, 1]))
+        PNG.appendChunk(&png, "IEND", [])
+        #expect(throws: ImageError.corrupt("huge", reason: "size \(width)x\(height)")) { try PNG.decode(png, name: "huge") }
+    }
+
     @Test func corruptFilesThrowTypedErrors() {
         let good = PNG.encode(Tensor.rand([1, 4, 4], generator: RandomGenerator(seed: 1)))
         #expect(throws: ImageError.notPNG("x")) { try PNG.decode([1, 2, 3], name: "x") }
