@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One reader under fuzzing: what an input goes through, the seeds its corpus starts from and
 /// how a mutation keeps the format's lengths and checksums valid.
@@ -56,28 +57,33 @@ public enum FuzzTargets {
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
 }
 
-/// A per-process file for readers that take a path (HDF5 opens files only).
+/// Files for readers that take a path (HDF5 opens files only). Each use gets its own name (the
+/// process id and a counter): targets run side by side in the replay tests.
 enum ScratchFile {
     static let directory: String = {
         FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
     }()
+    static let counter = Atomic<Int>(0)
 
-    /// This process's scratch file with `suffix` (the process id keeps parallel runs apart).
-    static func path(suffix: String) -> String { "\(directory)/tessera-fuzz-\(getpid())\(suffix)" }
+    /// A fresh path ending in `suffix`.
+    static func path(suffix: String) -> String {
+        "\(directory)/tessera-fuzz-\(getpid())-\(counter.add(1, ordering: .relaxed).newValue)\(suffix)"
+    }
 
-    /// Writes `bytes` to this process's scratch file with `suffix` and returns its path.
-    static func write(_ bytes: [UInt8], suffix: String) -> String {
+    /// Runs `body` with the path of a file holding `bytes`, removed afterwards.
+    static func with<R>(_ bytes: [UInt8], suffix: String, _ body: (String) throws -> R) throws -> R {
         let path = path(suffix: suffix)
+        defer { try? FileManager.default.removeItem(atPath: path) }
         // A failed write would make every input look refused: stop instead of fuzzing nothing.
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
             fatalError("[fuzz] cannot write the scratch file \(path)")
         }
-        return path
+        return try body(path)
     }
 
-    /// Bytes a writer produced at a scratch path, the file removed.
+    /// The bytes `writer` produces at a fresh path (the file removed).
     static func produced(suffix: String, by writer: (String) throws -> Void) throws -> [UInt8] {
-        let path = "\(directory)/tessera-fuzz-seed-\(getpid())\(suffix)"
+        let path = path(suffix: suffix)
         defer { try? FileManager.default.removeItem(atPath: path) }
         try writer(path)
         return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))

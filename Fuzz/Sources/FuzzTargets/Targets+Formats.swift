@@ -58,8 +58,7 @@ extension FuzzTargets {
     /// `CheckpointFile.load`: the envelope checked, then everything HDF5 holds read back.
     static let checkpointLoad = FuzzTarget(name: "CheckpointLoad", summary: "checkpoint load: envelope, CRC, HDF5 (CheckpointFile.load)",
                                            structure: .checkpointEnvelope, seeds: checkpointSeeds, body: { input in
-        let path = ScratchFile.write(input, suffix: ".h5")
-        let checkpoint = try CheckpointFile.load(from: path)
+        let checkpoint = try ScratchFile.with(input, suffix: ".h5") { try CheckpointFile.load(from: $0) }
         for (name, t) in checkpoint.model {
             fuzzCheck(elementBytes(t).count == t.elementCount * t.dtype.byteSize, "\(name): data does not fill its shape")
         }
@@ -70,11 +69,13 @@ extension FuzzTargets {
     static let checkpointListing = FuzzTarget(name: "CheckpointListing",
                                               summary: "checkpoint listing, attributes, one tensor (CheckpointFile.contents, attributes, readTensor)",
                                               structure: .checkpointEnvelope, seeds: checkpointSeeds, body: { input in
-        let path = ScratchFile.write(input, suffix: ".h5")
-        _ = try CheckpointFile.attributes(of: path)
-        for entry in try CheckpointFile.contents(of: path) {
-            let t = try CheckpointFile.readTensor(named: entry.name, section: entry.section, from: path)
-            fuzzCheck(t.shape == entry.shape && t.dtype == entry.dtype, "\(entry.name) listed \(entry.shape) \(entry.dtype), read \(t.shape) \(t.dtype)")
+        try ScratchFile.with(input, suffix: ".h5") { path in
+            _ = try CheckpointFile.attributes(of: path)
+            for entry in try CheckpointFile.contents(of: path) {
+                let t = try CheckpointFile.readTensor(named: entry.name, section: entry.section, from: path)
+                fuzzCheck(t.shape == entry.shape && t.dtype == entry.dtype,
+                          "\(entry.name) listed \(entry.shape) \(entry.dtype), read \(t.shape) \(t.dtype)")
+            }
         }
     })
 
@@ -86,17 +87,18 @@ extension FuzzTargets {
             try ScratchFile.produced(suffix: ".safetensors") { try Safetensors.write(tensors, metadata: ["format": "pt"], to: $0) }
         }
     }, body: { input in
-        let path = ScratchFile.write(input, suffix: ".safetensors")
-        let mapped = try Safetensors.read(from: path, mapped: true)
-        let copied = try Safetensors.read(from: path, mapped: false)
+        let (mapped, copied) = try ScratchFile.with(input, suffix: ".safetensors") { path in
+            (try Safetensors.read(from: path, mapped: true), try Safetensors.read(from: path, mapped: false))
+        }
         fuzzCheck(mapped.metadata == copied.metadata && mapped.tensors.keys.sorted() == copied.tensors.keys.sorted(), "mapped and copied differ")
         for (name, t) in mapped.tensors {
             fuzzCheck(elementBytes(t) == elementBytes(copied.tensors[name]!) && t.shape == copied.tensors[name]!.shape,
                       "\(name): mapped and copied differ")
         }
-        let again = ScratchFile.path(suffix: ".rewritten.safetensors")
-        try Safetensors.write(copied.tensors, metadata: copied.metadata, to: again)
-        let reread = try Safetensors.read(from: again, mapped: false)
+        let rewritten = try ScratchFile.produced(suffix: ".safetensors") {
+            try Safetensors.write(copied.tensors, metadata: copied.metadata, to: $0)
+        }
+        let reread = try ScratchFile.with(rewritten, suffix: ".safetensors") { try Safetensors.read(from: $0, mapped: false) }
         for (name, t) in copied.tensors {
             fuzzCheck(reread.tensors[name].map { elementBytes($0) == elementBytes(t) && $0.dtype == t.dtype } == true,
                       "\(name) changed through write")
@@ -115,24 +117,28 @@ extension FuzzTargets {
         ]
         return try writers.map { w in try ScratchFile.produced(suffix: ".json", by: w) }
     }, body: { input in
-        let path = ScratchFile.write(input, suffix: ".json")
-        let sample = "to be, or not: the question é🇫🇷\n"
-        var loaded = 0
-        if let t = try? CharacterTokenizer.load(from: path) {
-            loaded += 1
-            if let ids = try? t.encode(sample) { fuzzCheck(try t.decode(ids) == sample, "character decode(encode) differs") }
-            _ = try? t.decode(Array(-1...t.vocabularySize))
-        }
-        if let t = try? BytePairTokenizer.load(from: path) {
-            loaded += 1
-            fuzzCheck(try t.decode(try t.encode(sample)) == sample, "byte-pair decode(encode) differs")
-        }
-        if let t = try? WordVocabulary.load(from: path) {
-            loaded += 1
-            let ids = t.encode(sample)
-            fuzzCheck(ids.allSatisfy { $0 >= 0 && $0 < t.vocabularySize }, "a word id outside the vocabulary")
-            _ = try t.decode(ids)
-        }
-        if loaded == 0 { throw TokenizerError.invalidFile(path: path, reason: "no tokenizer type reads it") }
+        try ScratchFile.with(input, suffix: ".json") { try checkTokenizers(at: $0) }
     })
+}
+
+/// Loads the file as each tokenizer type; one that loads must encode and decode without trapping.
+func checkTokenizers(at path: String) throws {
+    let sample = "to be, or not: the question é🇫🇷\n"
+    var loaded = 0
+    if let t = try? CharacterTokenizer.load(from: path) {
+        loaded += 1
+        if let ids = try? t.encode(sample) { fuzzCheck(try t.decode(ids) == sample, "character decode(encode) differs") }
+        _ = try? t.decode(Array(-1...t.vocabularySize))
+    }
+    if let t = try? BytePairTokenizer.load(from: path) {
+        loaded += 1
+        fuzzCheck(try t.decode(try t.encode(sample)) == sample, "byte-pair decode(encode) differs")
+    }
+    if let t = try? WordVocabulary.load(from: path) {
+        loaded += 1
+        let ids = t.encode(sample)
+        fuzzCheck(ids.allSatisfy { $0 >= 0 && $0 < t.vocabularySize }, "a word id outside the vocabulary")
+        _ = try t.decode(ids)
+    }
+    if loaded == 0 { throw TokenizerError.invalidFile(path: path, reason: "no tokenizer type reads it") }
 }

@@ -82,6 +82,13 @@ extension CheckpointFile {
             var tensor = Tensor.empty(shape, dtype: dtype)
             guard tensor.elementCount > 0 else { return tensor }
             guard let stored = StoredType.forDType(dtype) else { throw CheckpointError.corrupt(path: path, reason: "\(name): no type") }
+            switch tessera_h5_check_storage(dataset.id, hsize_t(tensor.elementCount * dtype.byteSize), dtype.byteSize) {
+            case 0: break
+            case 1: throw CheckpointError.corrupt(path: path, reason: "\(name): a storage layout Tessera does not write")
+            case 2: throw CheckpointError.corrupt(path: path, reason: "\(name): data in external files")
+            case 3: throw CheckpointError.corrupt(path: path, reason: "\(name): stored size differs from shape \(shape) of \(dtype)")
+            default: throw CheckpointError.corrupt(path: path, reason: "\(name): unreadable storage layout")
+            }
             // A fresh contiguous host tensor: its unique operand starts at the storage's first byte.
             let destination = tensor.uniqueOperand().storage.pointer
             guard H5Dread(dataset.id, stored.type, hid_t(0), hid_t(0), h5Default, destination) >= 0 else {

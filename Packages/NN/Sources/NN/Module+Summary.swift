@@ -1,8 +1,10 @@
 import TensorCore
 
 /// Collects each module call's output shape while `summary` runs a forward pass.
-final class SummaryRecorder {
-    nonisolated(unsafe) static var current: SummaryRecorder?
+/// Task-local: a summary taken on one thread must not record (or race with) the forward passes
+/// other threads run meanwhile (ThreadSanitizer found the global it was).
+final class SummaryRecorder: @unchecked Sendable {
+    @TaskLocal static var current: SummaryRecorder?
     var calls: [(ObjectIdentifier, String, [Int])] = []
 
     func record(_ module: Module, _ output: Tensor) {
@@ -15,10 +17,7 @@ extension Module {
     /// shape and parameter count, then the totals (like torchinfo's summary).
     public func summary(input: Tensor) -> String {
         let recorder = SummaryRecorder()
-        let previous = SummaryRecorder.current
-        SummaryRecorder.current = recorder
-        _ = withoutGradients { self(input) }
-        SummaryRecorder.current = previous
+        SummaryRecorder.$current.withValue(recorder) { _ = withoutGradients { self(input) } }
         var paths: [ObjectIdentifier: String] = [:]
         for (path, m) in namedModules() { paths[ObjectIdentifier(m)] = path.isEmpty ? "(model)" : path }
         var rows: [(String, String, String, String)] = [("name", "type", "output shape", "parameters")]

@@ -93,9 +93,6 @@ struct ConvolutionTests {
             (3, 1, 6, 28, 28, (5, 5), (1, 1), (2, 2)), (2, 6, 16, 14, 14, (5, 5), (1, 1), (0, 0)),
             (2, 3, 5, 9, 11, (3, 3), (2, 2), (1, 1)), (1, 16, 9, 8, 7, (3, 2), (1, 2), (1, 0)), (2, 2, 3, 5, 5, (1, 1), (1, 1), (0, 0)),
         ]
-        let previous = (CPUBackend.directConvolutionEnabled, CPUBackend.directWeightGradient)
-        defer { (CPUBackend.directConvolutionEnabled, CPUBackend.directWeightGradient) = previous }
-        CPUBackend.directWeightGradient = true
         for (i, t) in cases.enumerated() {
             let g = RandomGenerator(seed: UInt64(60 + i))
             let x = Tensor.randn([t.n, t.c, t.h, t.w], generator: g), w = Tensor.randn([t.o, t.c, t.k.0, t.k.1], generator: g)
@@ -106,10 +103,8 @@ struct ConvolutionTests {
                 (y * weighting).sum().backward()
                 return [y, xp.grad!, wp.grad!]
             }
-            CPUBackend.directConvolutionEnabled = true
-            let direct = run()
-            CPUBackend.directConvolutionEnabled = false
-            let reference = run()
+            let direct = CPUBackend.$directWeightGradient.withValue(true) { run() }
+            let reference = CPUBackend.$directConvolutionEnabled.withValue(false) { run() }
             for (name, (a, b)) in zip(["output", "input gradient", "weight gradient"], zip(direct, reference)) {
                 expectClose(a, b, tolerance: Tolerance(absolute: 1e-4, relative: 1e-4), "case \(i) \(name)")
             }

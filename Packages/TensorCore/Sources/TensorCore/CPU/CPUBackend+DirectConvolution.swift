@@ -12,15 +12,17 @@ import CTesseraKernels
 /// (`directWeightGradient`).
 extension CPUBackend {
     /// Off sends every convolution through im2col + GEMM. Internal: the tests compare the two
-    /// paths (`@testable`); a user cannot turn a kernel choice off by accident.
-    nonisolated(unsafe) static var directConvolutionEnabled = true
+    /// paths (`@testable`); a user cannot turn a kernel choice off by accident. Task-local, so a
+    /// test that switches it changes no test running beside it (a global was a data race under
+    /// ThreadSanitizer).
+    @TaskLocal static var directConvolutionEnabled = true
 
     /// Output channels up to which the direct kernels win over im2col + GEMM on this machine
     /// (LeNet's 6 and 16, ResNet-20's first stage's 16: the GEMMs there have 6-16 rows).
     static let directConvolutionMaxChannels = 16
 
     /// The weight gradient through the direct kernel (internal: tests turn it on to check it).
-    nonisolated(unsafe) static var directWeightGradient = false
+    @TaskLocal static var directWeightGradient = false
 
     enum ConvolutionPass { case forward, inputGradient, weightGradient }
 

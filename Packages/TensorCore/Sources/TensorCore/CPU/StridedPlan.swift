@@ -1,3 +1,4 @@
+import Synchronization
 import CTesseraKernels
 
 /// Walks up to four operands of one shape together, a contiguous run ("row") at a time.
@@ -79,14 +80,17 @@ struct StridedPlan {
 
 /// How many threads CPU kernels and OpenBLAS use.
 public enum CPUThreads {
-    nonisolated(unsafe) static var _count = max(1, ProcessInfoLite.activeProcessorCount)
+    /// Atomic: kernels read it on every call while another thread may set it (ThreadSanitizer
+    /// reported the plain global when one test changed it while others ran).
+    static let stored = Atomic<Int>(max(1, ProcessInfoLite.activeProcessorCount))
 
     /// Setting this also sets OpenBLAS's thread count.
     public static var count: Int {
-        get { _count }
+        get { stored.load(ordering: .relaxed) }
         set {
-            _count = max(1, newValue)
-            CPUBackend.setBLASThreads(_count)
+            let count = max(1, newValue)
+            stored.store(count, ordering: .relaxed)
+            CPUBackend.setBLASThreads(count)
         }
     }
 }
