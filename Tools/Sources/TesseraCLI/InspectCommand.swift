@@ -4,20 +4,24 @@ import TensorCore
 /// `tessera inspect FILE.h5`: the tree of a checkpoint with shapes, dtypes, sizes and metadata.
 public struct InspectCommand {
     static let spec = CommandSpec(
-        usage: "tessera inspect FILE.h5",
+        usage: "tessera inspect FILE.h5 [--verify]",
         summary: """
         Prints the checkpoint's metadata and the tree of stored tensors (shape, dtype, size)
-        without reading tensor data.
+        without reading tensor data; --verify also reads everything back as a resume would
+        (the whole file's CRC-32, every tensor's checksum) and fails on any damage.
         """,
-        options: [])
+        options: [OptionSpec("verify", nil, "load every tensor and check every checksum (exit 1 when damaged)")])
     public static var usage: String { spec.help }
 
     public let path: String
+    /// Whether to load the whole checkpoint (CRC and tensor checksums) after listing it.
+    public let verify: Bool
 
     public init(arguments: [String]) throws {
         let args = try Self.spec.parse(arguments)
         guard args.positional.count == 1 else { throw UsageError("expected one checkpoint file") }
         path = args.positional[0]
+        verify = args.flag("verify")
     }
 
     public func run(print output: (String) -> Void = { Swift.print($0) }) throws {
@@ -43,6 +47,10 @@ public struct InspectCommand {
                 output(String(repeating: "  ", count: parts.count) + "\(parts.last!)  \(entry.shape) \(entry.dtype)  \(byteText(entry.byteCount))")
                 previous = Array(parts.dropLast())
             }
+        }
+        if verify {
+            let loaded = try CheckpointFile.load(from: path)
+            output("verified: \(loaded.model.count + loaded.optimizerTensors.count) tensors read, file and tensor checksums match")
         }
     }
 

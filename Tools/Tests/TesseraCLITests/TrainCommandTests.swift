@@ -214,6 +214,16 @@ extension CommandTests {
             try InspectCommand(arguments: [CheckpointFile.latest(inDirectory: root + "/straight")!]).run(print: { inspected.append($0) })
             #expect(inspected.contains { $0.contains("weight  [16, 784] float32") })
             #expect(inspected.contains { $0.contains("@epoch = 3") })
+
+            // --verify reads everything: a flipped data byte that the listing cannot see fails it.
+            let latest = try #require(CheckpointFile.latest(inDirectory: root + "/straight"))
+            try InspectCommand(arguments: [latest, "--verify"]).run(print: { inspected.append($0) })
+            #expect(inspected.last?.hasPrefix("verified: ") == true)
+            var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: latest)))
+            bytes[bytes.count - 100] ^= 0x40
+            let damaged = root + "/damaged.h5"
+            try Data(bytes).write(to: URL(fileURLWithPath: damaged))
+            #expect(throws: CheckpointError.self) { try InspectCommand(arguments: [damaged, "--verify"]).run(print: { _ in }) }
         }
     }
 

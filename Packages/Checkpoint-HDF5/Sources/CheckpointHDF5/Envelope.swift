@@ -84,7 +84,10 @@ enum Envelope {
             if superblockAtUserBlock { throw CheckpointError.corrupt(path: path, reason: "header damaged") }
             throw CheckpointError.notHDF5(path)
         case .tessera:
-            break
+            // The magic alone (a file cut inside its header) has no length or CRC to read.
+            guard prefix.count == size else {
+                throw CheckpointError.corrupt(path: path, reason: "truncated inside the \(size)-byte header (\(prefix.count) bytes)")
+            }
         }
         let lengthBytes = prefix[magic.count..<(magic.count + 8)]
         let expectedLength = lengthBytes.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }

@@ -92,6 +92,16 @@ struct CheckpointTests {
         let truncated = temporaryPath("truncated.h5")
         try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: truncated))
         #expect(throws: CheckpointError.self) { try CheckpointFile.load(from: truncated) }
+        // libFuzzer: a file cut between the magic and the end of the header trapped reading the
+        // length field; both reading paths must refuse it.
+        for cut in [16, 20, 27, 511] {
+            let short = temporaryPath("cut-\(cut).h5")
+            try data.prefix(cut).write(to: URL(fileURLWithPath: short))
+            #expect(throws: CheckpointError.corrupt(path: short, reason: "truncated inside the 512-byte header (\(cut) bytes)")) {
+                try CheckpointFile.load(from: short)
+            }
+            #expect(throws: CheckpointError.self) { try CheckpointFile.contents(of: short) }
+        }
     }
 
     @Test(.enabled(if: interopPythonPath != nil, "needs python3 with h5py"))
