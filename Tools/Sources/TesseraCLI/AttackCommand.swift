@@ -51,14 +51,16 @@ public struct AttackCommand {
     public init(arguments: [String]) throws {
         let args = try Self.spec.parse(arguments)
         guard args.positional.isEmpty else { throw UsageError("unexpected argument '\(args.positional[0])'") }
-        guard (args.values["model"] ?? "lenet") == "lenet" else { throw UsageError("unknown model; available: lenet") }
+        guard (args.values["model"] ?? "lenet") == "lenet" else {
+            throw UsageError("invalid value '\(args.values["model"]!)' for --model; available: lenet")
+        }
         dataset = args.values["dataset"] ?? dataset
-        guard ["mnist", "fashion-mnist"].contains(dataset) else { throw UsageError("dataset must be mnist or fashion-mnist") }
+        guard ["mnist", "fashion-mnist"].contains(dataset) else { throw UsageError("invalid value '\(dataset)' for --dataset; expected mnist or fashion-mnist") }
         switch args.values["method"] ?? "both" {
         case "fgsm": methods = ["fgsm"]
         case "pgd": methods = ["pgd"]
         case "both": methods = ["fgsm", "pgd"]
-        default: throw UsageError("unknown method; expected fgsm, pgd or both")
+        case let other: throw UsageError("invalid value '\(other)' for --method; expected fgsm, pgd or both")
         }
         if let text = args.values["epsilon"] {
             let values = text.split(separator: ",").map { Double($0) }

@@ -11,27 +11,44 @@ enum CommandChecks {
                               expected: "a positive integer up to this machine's \(cores) cores")
     }
 
-    /// A count of elements (parameters, activations) that must fit in memory: the product of
-    /// `sizes` without overflow, times `bytesPerElement` (weights, gradients and optimizer
-    /// state), within the machine's memory; a usage error naming `option` otherwise.
-    static func fitsInMemory(_ products: [[Int]], bytesPerElement: Int, option: String) throws {
-        var total = 0
-        for sizes in products {
+    /// One factor of a size check: a value and the option that sets it (nil for a constant).
+    typealias Factor = (value: Int, option: String?)
+
+    /// What a size check counts, for its message.
+    enum Counted {
+        /// Weights, gradients and optimizer state: bytes per parameter.
+        case parameters
+        /// Activations kept for the backward pass.
+        case activations
+    }
+
+    /// Element counts that must fit in memory: each group's product (without overflow), summed,
+    /// times `bytesPerElement`, within the machine's memory. Otherwise a usage error naming the
+    /// option with the largest value in the group that overflows or holds the most elements.
+    static func fitsInMemory(_ groups: [[Factor]], bytesPerElement: Int, counting counted: Counted = .parameters) throws {
+        func culprit(_ group: [Factor]) -> String {
+            group.filter { $0.option != nil }.max { $0.value < $1.value }?.option ?? "batch-size"
+        }
+        var total = 0, largest = (count: -1, option: "batch-size")
+        for group in groups {
             var product = 1
-            for size in sizes {
-                let (p, overflow) = product.multipliedReportingOverflow(by: size)
-                guard !overflow else { throw UsageError("--\(option): the model would have more elements than can be counted") }
+            for factor in group {
+                let (p, overflow) = product.multipliedReportingOverflow(by: factor.value)
+                guard !overflow else { throw UsageError("--\(culprit(group)): the model would have more elements than can be counted") }
                 product = p
             }
+            if product > largest.count { largest = (product, culprit(group)) }
             let (sum, overflow) = total.addingReportingOverflow(product)
-            guard !overflow else { throw UsageError("--\(option): the model would have more elements than can be counted") }
+            guard !overflow else { throw UsageError("--\(largest.option): the model would have more elements than can be counted") }
             total = sum
         }
         let memory = ProcessInfo.processInfo.physicalMemory
         let (bytes, overflow) = total.multipliedReportingOverflow(by: bytesPerElement)
         guard !overflow, UInt64(bytes) <= memory else {
-            throw UsageError("--\(option): \(total) parameters need about \(overflow ? "more than 2^63" : String(bytes / 1_000_000)) MB "
-                             + "for weights, gradients and optimizer state; this machine has \(memory / 1_000_000) MB")
+            let size = overflow ? "more than 2^63" : String(bytes / 1_000_000)
+            let what = counted == .parameters ? "\(total) parameters need about \(size) MB for weights, gradients and optimizer state"
+                                              : "\(total) activations need about \(size) MB kept for the backward pass"
+            throw UsageError("--\(largest.option): \(what); this machine has \(memory / 1_000_000) MB")
         }
     }
 

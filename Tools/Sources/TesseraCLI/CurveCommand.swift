@@ -31,13 +31,16 @@ public struct CurveCommand {
         steps = try args.value("steps", default: 2000, where: { $0 > 0 }, expected: "a positive integer")
         learningRate = try args.value("lr", default: 0.1, where: { $0 > 0 && $0.isFinite }, expected: "a positive number")
         hidden = try args.value("hidden", default: 32, where: { $0 > 0 }, expected: "a positive integer")
+        try CommandChecks.fitsInMemory([[(1, nil), (hidden, "hidden")], [(hidden, "hidden"), (hidden, "hidden")], [(hidden, "hidden")]],
+                                       bytesPerElement: 16)
         seed = try args.value("seed", default: UInt64(0))
         outDirectory = args.values["out"] ?? outDirectory
     }
 
     /// Runs the fit; returns the losses at each step (also printed every `reportEvery`).
     @discardableResult
-    public func run(print output: (String) -> Void = { Swift.print($0) }, reportEvery: Int = 200) -> [Double] {
+    public func run(print output: (String) -> Void = { Swift.print($0) }, reportEvery: Int = 200) throws -> [Double] {
+        try CommandChecks.prepareDirectory(outDirectory, option: "out")
         let generator = RandomGenerator(seed: seed)
         let x = Tensor.linspace(-1, 1, count: 256).reshaped(to: [256, 1])
         let y = x * (x * 3).sin() + Tensor.randn([256, 1], standardDeviation: 0.05, generator: generator)
@@ -88,7 +91,7 @@ public struct CurveCommand {
             let history = TrainingHistory(epochs: stride(from: reportEvery, through: losses.count, by: reportEvery).map {
                 EpochRecord(epoch: $0 / reportEvery, metrics: ["step": Double($0), "train_loss": losses[$0 - 1]])
             })
-            try? Trainer.writeResults(history: history, configuration: [
+            try Trainer.writeResults(history: history, configuration: [
                 "command": "tessera curve", "steps": .number(Double(steps)), "learning_rate": .number(learningRate),
                 "hidden": .number(Double(hidden)), "seed": .number(Double(seed)),
             ], final: ["train_loss": last, "initial_loss": first, "steps": Double(losses.count)], to: outDirectory)

@@ -36,6 +36,8 @@ public struct DemoCommand {
     }
 
     public func run(print output: (String) -> Void = { Swift.print($0) }) throws {
+        // The output folder is checked before minutes of downloading.
+        try CommandChecks.prepareDirectory(train.outDirectory ?? "runs/demo", option: "out")
         let root = DatasetLocation.defaultRoot()
         let labels = "\(root)/fashion-mnist/t10k-labels-idx1-ubyte.gz"
         if !FileManager.default.fileExists(atPath: labels) {

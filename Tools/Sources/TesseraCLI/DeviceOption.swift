@@ -14,7 +14,7 @@ enum DeviceOption {
         if text == "cpu" { return nil }
         if text == "cuda" { return 0 }
         if text.hasPrefix("cuda:"), let index = Int(text.dropFirst(5)), index >= 0 { return index }
-        throw UsageError("unknown device '\(text)'; expected cpu, cuda or cuda:N")
+        throw UsageError("invalid value '\(text)' for --device; expected cpu, cuda or cuda:N")
     }
 
     /// The device, registering the CUDA backend first when a GPU is asked for.

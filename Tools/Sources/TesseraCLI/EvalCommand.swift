@@ -37,6 +37,7 @@ public struct EvalCommand {
     /// The test split's loss and accuracy; prints them.
     @discardableResult
     public func run(print output: (String) -> Void = { Swift.print($0) }) throws -> Trainer.Evaluation {
+        if let outDirectory { try CommandChecks.prepareDirectory(outDirectory, option: "out") }
         let saved = try CheckpointFile.load(from: checkpoint)
         func text(_ key: String) throws -> String {
             guard case .string(let v)? = saved.metadata[key] else {

@@ -124,19 +124,27 @@ public struct LanguageModelCommand {
         guard width % heads == 0 else { throw UsageError("--width \(width) must be a multiple of --heads \(heads)") }
         dropout = try args.value("dropout", default: 0.0, where: { $0 >= 0 && $0 < 1 }, expected: "a number in [0, 1)")
         if let c = args.values["cell"] {
-            guard let kind = RecurrentCellKind(rawValue: c) else { throw UsageError("unknown cell '\(c)'; expected lstm, gru or rnn") }
+            guard let kind = RecurrentCellKind(rawValue: c) else { throw UsageError("invalid value '\(c)' for --cell; expected lstm, gru or rnn") }
             cell = kind
         }
         hidden = try args.value("hidden", default: 256, where: positive, expected: "a positive integer")
         embedding = try args.value("embedding", default: 64, where: positive, expected: "a positive integer")
         // Weights, gradients and two Adam moments in float32 (16 bytes a parameter); the
         // vocabulary is at most a few hundred characters.
+        // Activations in float32 kept for the backward pass: per layer about 16 values a position
+        // (residual stream, attention projections, the 4x MLP) and the attention scores of every head.
+        let l: CommandChecks.Factor = (layers, "layers"), b: CommandChecks.Factor = (batchSize, "batch-size"),
+            t: CommandChecks.Factor = (blockSize, "block-size")
         if isGPT {
-            try CommandChecks.fitsInMemory([[layers, 12, width, width], [blockSize, width], [256, width]], bytesPerElement: 16,
-                                           option: args.values["width"] != nil ? "width" : "layers")
+            let w: CommandChecks.Factor = (width, "width")
+            try CommandChecks.fitsInMemory([[l, (12, nil), w, w], [t, w], [(256, nil), w]], bytesPerElement: 16)
+            try CommandChecks.fitsInMemory([[b, t, w, l, (16, nil)], [b, (heads, "heads"), t, t, l, (2, nil)]], bytesPerElement: 4,
+                                           counting: .activations)
         } else {
-            try CommandChecks.fitsInMemory([[layers, 8, hidden, hidden + Swift.max(embedding, hidden)], [256, embedding]],
-                                           bytesPerElement: 16, option: args.values["hidden"] != nil ? "hidden" : "layers")
+            let h: CommandChecks.Factor = (hidden, "hidden"), e: CommandChecks.Factor = (embedding, "embedding")
+            try CommandChecks.fitsInMemory([[l, (8, nil), h, (hidden + Swift.max(embedding, hidden), h.option)], [(256, nil), e]],
+                                           bytesPerElement: 16)
+            try CommandChecks.fitsInMemory([[b, t, h, l, (10, nil)], [b, t, e]], bytesPerElement: 4, counting: .activations)
         }
     }
 

@@ -77,8 +77,9 @@ public struct SentimentCommand {
         guard width % heads == 0 else { throw UsageError("--width \(width) must be a multiple of --heads \(heads)") }
         layers = try args.value("layers", default: 2, where: positive, expected: "a positive integer")
         maxLength = try args.value("max-length", default: 64, where: positive, expected: "a positive integer")
-        try CommandChecks.fitsInMemory([[layers, 8, width, width], [20_000, width], [maxLength, width]], bytesPerElement: 16,
-                                       option: "width")
+        let w: CommandChecks.Factor = (width, "width")
+        try CommandChecks.fitsInMemory([[(layers, "layers"), (8, nil), w, w], [(20_000, nil), w], [(maxLength, "max-length"), w]],
+                                       bytesPerElement: 16)
         dropout = try args.value("dropout", default: overfit == nil ? 0.1 : 0, where: { $0 >= 0 && $0 < 1 }, expected: "a number in [0, 1)")
         seed = try args.value("seed", default: UInt64(0))
         outDirectory = args.values["out"]

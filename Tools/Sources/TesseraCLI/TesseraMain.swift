@@ -38,7 +38,11 @@ public enum TesseraMain {
                 return 0
             case "curve":
                 let losses = try CurveCommand(arguments: rest).run(print: output)
-                return (losses.last.map { $0.isFinite } ?? false) ? 0 : 1
+                if let last = losses.last, !last.isFinite {
+                    errorOutput("tessera: the loss became \(last) at step \(losses.count); lower --lr")
+                    return 1
+                }
+                return 0
             case "train" where ["gpt", "char-rnn"].contains(rest.first ?? ""):
                 try LanguageModelCommand(arguments: rest).run(print: output)
                 return 0

@@ -98,7 +98,7 @@ public struct TrainCommand {
             throw UsageError("unknown optimizer '\(optimizer)'; expected \(OptimizerChoice.choices)")
         }
         if let text = args.values["hidden"] {
-            let sizes = text.split(separator: ",").map { Int($0) }
+            let sizes = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
             guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) > 0 }) else {
                 throw UsageError("invalid value '\(text)' for --hidden; expected positive integers like 512,256")
             }
@@ -106,7 +106,7 @@ public struct TrainCommand {
         }
         // Weights, gradients and two Adam moments in float32: 16 bytes a parameter.
         let widths = [784] + hidden + [10]
-        try CommandChecks.fitsInMemory(zip(widths, widths.dropFirst()).map { [$0, $1] }, bytesPerElement: 16, option: "hidden")
+        try CommandChecks.fitsInMemory(zip(widths, widths.dropFirst()).map { [($0, "hidden"), ($1, "hidden")] }, bytesPerElement: 16)
         schedule = args.values["schedule"] ?? schedule
         guard ScheduleChoice(rawValue: schedule) != nil else {
             throw UsageError("unknown schedule '\(schedule)'; expected \(ScheduleChoice.choices)")
@@ -125,7 +125,8 @@ public struct TrainCommand {
             throw UsageError("--resume: \(directory) holds no checkpoint to resume from (leave out --resume to start afresh)")
         }
         if args.values["stop-after-epoch"] != nil {
-            stopAfterEpoch = try args.value("stop-after-epoch", default: 1, where: { $0 > 0 }, expected: "a positive integer")
+            stopAfterEpoch = try args.value("stop-after-epoch", default: 1, where: { [epochs] in $0 > 0 && $0 <= epochs },
+                                            expected: "an epoch from 1 to --epochs (\(epochs))")
         }
     }
 

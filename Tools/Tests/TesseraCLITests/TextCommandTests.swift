@@ -93,7 +93,7 @@ extension CommandTests {
             #expect(TesseraMain.run(["train", "gpt", "--width", "10", "--heads", "3"], print: { _ in }, error: { errors.append($0) }) == 2)
             #expect(errors.last!.contains("--width 10 must be a multiple of --heads 3"))
             #expect(TesseraMain.run(["train", "char-rnn", "--cell", "elman"], print: { _ in }, error: { errors.append($0) }) == 2)
-            #expect(errors.last!.contains("unknown cell 'elman'"))
+            #expect(errors.last!.contains("invalid value 'elman' for --cell"))
             #expect(TesseraMain.run(["sample", "gpt"], print: { _ in }, error: { errors.append($0) }) == 2)
             #expect(errors.last!.contains("--checkpoint FILE is required"))
             #expect(TesseraMain.run(["train", "sentiment", "--collection", "tweets"], print: { _ in }, error: { errors.append($0) }) == 2)

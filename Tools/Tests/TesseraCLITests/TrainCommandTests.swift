@@ -101,7 +101,7 @@ extension CommandTests {
                 var messages: [String] = []
                 let arguments = command + (command[0] == "sample" ? ["--checkpoint", "x.h5"] : []) + ["--device", "tpu"]
                 #expect(TesseraMain.run(arguments, print: { _ in }, error: { messages.append($0) }) == 2, "\(command)")
-                #expect(messages.joined().contains("unknown device 'tpu'"), "\(command): \(messages)")
+                #expect(messages.joined().contains("invalid value 'tpu' for --device"), "\(command): \(messages)")
             }
         }
 
