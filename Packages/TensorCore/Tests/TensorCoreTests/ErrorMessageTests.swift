@@ -30,6 +30,27 @@ struct ErrorMessageTests {
         #expect(Self.stderrText(result).contains("[add] shapes [2, 3] and [4] cannot be broadcast"))
     }
 
+    @Test func shapesWhoseByteCountOverflowsNameTheShape() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor.zeros([1 << 32, 1 << 32])
+        }
+        #expect(Self.stderrText(result).contains("[allocate] shape [4294967296, 4294967296] of float32 holds more bytes than can be counted"))
+    }
+
+    @Test func overflowingElementCountsNameTheShape() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor.empty([Int.max, 3], dtype: .uint8)
+        }
+        #expect(Self.stderrText(result).contains("[allocate] shape [9223372036854775807, 3] of uint8 holds more bytes than can be counted"))
+    }
+
+    @Test func reshapeToAnUncountableShapeSaysSo() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor.zeros([2, 3]).reshaped(to: [Int.max, 4])
+        }
+        #expect(Self.stderrText(result).contains("[reshape] cannot reshape [2, 3] (6 elements) to [9223372036854775807, 4] (more elements than can be counted)"))
+    }
+
     @Test func impossibleReshape() async {
         let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = Tensor.zeros([2, 3]).reshaped(to: [4, 2])

@@ -44,6 +44,18 @@ public struct Layout: Equatable, Sendable {
         return n
     }
 
+    /// The product of `shape`, or nil when it overflows (shapes from users and files are checked
+    /// with this before anything is multiplied out).
+    public static func checkedElementCount(_ shape: [Int]) -> Int? {
+        var n = 1
+        for d in shape {
+            let (product, overflow) = n.multipliedReportingOverflow(by: d)
+            if overflow { return nil }
+            n = product
+        }
+        return n
+    }
+
     /// Row-major without gaps (size-1 axes may have any stride).
     public var isContiguous: Bool {
         var expected = 1

@@ -13,13 +13,17 @@ extension Tensor {
         tensorCheck(inferred.count <= 1, "[reshape] at most one -1 allowed in \(shapeText(newShape))")
         for d in newShape { tensorCheck(d >= -1, "[reshape] invalid dimension \(d) in \(shapeText(newShape))") }
         if let i = inferred.first {
-            let known = newShape.enumerated().filter { $0.offset != i }.reduce(1) { $0 * $1.element }
+            var others = newShape
+            others.remove(at: i)
+            let known = Layout.checkedElementCount(others) ?? 0
             tensorCheck(known > 0 && elementCount % known == 0,
                         "[reshape] cannot reshape \(shapeText(shape)) (\(elementCount) elements) to \(shapeText(newShape))")
             target[i] = elementCount / known
         }
-        tensorCheck(target.reduce(1, *) == elementCount,
-                    "[reshape] cannot reshape \(shapeText(shape)) (\(elementCount) elements) to \(shapeText(newShape)) (\(target.reduce(1, *)) elements)")
+        let targetCount = Layout.checkedElementCount(target)
+        tensorCheck(targetCount == elementCount,
+                    "[reshape] cannot reshape \(shapeText(shape)) (\(elementCount) elements) to \(shapeText(newShape)) "
+                    + (targetCount.map { "(\($0) elements)" } ?? "(more elements than can be counted)"))
         if target == shape { return self }
         let source = layout.isContiguous ? self : contiguous()
         let original = shape

@@ -31,11 +31,26 @@ public struct Tensor {
     /// A new contiguous tensor with uninitialised contents made by `backend`: what ops use
     /// for their outputs, with the backend of an input (no lookup).
     init(uninitializedShape shape: [Int], dtype: DType, backend: any Backend) {
-        let count = shape.reduce(1, *)
-        storage = backend.allocate(byteCount: Swift.max(count, 1) * dtype.byteSize)
+        storage = backend.allocate(byteCount: Swift.max(Tensor.byteCount(of: shape, dtype: dtype), dtype.byteSize))
         layout = Layout(contiguous: shape)
         self.dtype = dtype
         autograd = nil
+    }
+
+    /// Bytes of a contiguous tensor of `shape`. Shape arithmetic never overflows silently (nor
+    /// traps without a word): a negative dimension or a byte count past `Int.max` stops with the
+    /// shape and the dtype.
+    @inline(__always) static func byteCount(of shape: [Int], dtype: DType) -> Int {
+        var bytes = dtype.byteSize
+        for d in shape {
+            let (product, overflow) = bytes.multipliedReportingOverflow(by: d)
+            if _slowPath(d < 0 || overflow) {
+                tensorFailure("[allocate] shape \(shapeText(shape)) of \(dtype) "
+                              + (d < 0 ? "has a negative dimension" : "holds more bytes than can be counted"))
+            }
+            bytes = product
+        }
+        return bytes
     }
 
     /// A float32 tensor from scalars in row-major order.
@@ -68,7 +83,7 @@ public struct Tensor {
 
     init<T: TensorScalar>(elements: [T], shape: [Int], device: Device) {
         for d in shape { tensorCheck(d >= 0, "[Tensor] negative dimension in shape \(shapeText(shape))") }
-        let count = shape.reduce(1, *)
+        let count = Tensor.byteCount(of: shape, dtype: T.dtype) / T.dtype.byteSize
         tensorCheck(count == elements.count,
                     "[Tensor] \(elements.count) scalars do not fill shape \(shapeText(shape)) (\(count) elements)")
         self.init(uninitializedShape: shape, dtype: T.dtype, device: device)
