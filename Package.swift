@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "Training", targets: ["Training"]),
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Safetensors", targets: ["Safetensors"]),
+        .library(name: "Generative", targets: ["Generative"]),
     ],
     targets: [
         .systemLibrary(name: "COpenBLAS", path: "Packages/TensorCore/Sources/COpenBLAS", pkgConfig: "openblas",
@@ -45,6 +46,7 @@ let package = Package(
         .target(name: "Training", dependencies: ["TensorCore", "NN", "Optim", "CheckpointHDF5", "Safetensors", "Vision"], path: "Packages/Training/Sources/Training"),
         .target(name: "Datasets", dependencies: ["Zlib", "TensorCore", "NN"], path: "Datasets/Sources/Datasets"),
         .target(name: "Safetensors", dependencies: ["TensorCore"], path: "Packages/Safetensors/Sources/Safetensors"),
+        .target(name: "Generative", dependencies: ["TensorCore", "NN", "Vision"], path: "Packages/Generative/Sources/Generative"),
     ],
     swiftLanguageModes: [.v5]
 )

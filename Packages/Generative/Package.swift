@@ -1,0 +1,29 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Generative",
+    products: [
+        .library(name: "Generative", targets: ["Generative"]),
+    ],
+    dependencies: [
+        .package(path: "../TensorCore"),
+        .package(path: "../NN"),
+        .package(path: "../Vision"),
+        // Tests only: training loops through the Trainer.
+        .package(path: "../Optim"),
+        .package(path: "../Training"),
+    ],
+    targets: [
+        .target(name: "Generative", dependencies: [
+            .product(name: "TensorCore", package: "TensorCore"), .product(name: "NN", package: "NN"),
+            .product(name: "Vision", package: "Vision"),
+        ]),
+        .testTarget(name: "GenerativeTests", dependencies: [
+            "Generative", .product(name: "TensorCore", package: "TensorCore"), .product(name: "NN", package: "NN"),
+            .product(name: "Optim", package: "Optim"), .product(name: "Training", package: "Training"),
+            .product(name: "TensorCoreTesting", package: "TensorCore"),
+        ], exclude: ["Fixtures"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,63 @@
+"""Writes generative_fixtures.json: the VAE objective's terms and the sample-quality measures
+computed by PyTorch (torch.nn.functional, torch.distributions) and NumPy on fixed inputs.
+
+    .venv-peers/bin/python Packages/Generative/Tests/GenerativeTests/Fixtures/generate_fixtures.py
+"""
+import json, math, os
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.distributions import Normal, kl_divergence
+
+torch.manual_seed(0)
+rng = np.random.default_rng(0)
+
+
+def t(x):
+    x = torch.as_tensor(x, dtype=torch.float64)
+    return {"shape": list(x.shape), "data": x.reshape(-1).tolist()}
+
+
+cases = {}
+
+# Bernoulli log-likelihood on intensities in [0, 1] (the MNIST VAE's), per example.
+x = torch.rand(3, 1, 4, 4, dtype=torch.float64)
+logits = torch.randn(3, 1, 4, 4, dtype=torch.float64) * 3
+bce = F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(dim=(1, 2, 3))
+cases["bernoulli"] = {"x": t(x), "logits": t(logits), "log_likelihood": t(-bce)}
+
+# Gaussian log-likelihood with a scalar learned log-scale, per example.
+mean = torch.randn(3, 2, 3, dtype=torch.float64)
+xg = torch.randn(3, 2, 3, dtype=torch.float64)
+log_scale = torch.tensor([-0.7], dtype=torch.float64)
+ll = Normal(mean, log_scale.exp()).log_prob(xg).sum(dim=(1, 2))
+cases["gaussian"] = {"x": t(xg), "mean": t(mean), "log_scale": t(log_scale), "log_likelihood": t(ll)}
+
+# KL(N(mu, sigma^2) || N(0, 1)) and a diagonal Gaussian's log-density, per example.
+mu = torch.randn(4, 5, dtype=torch.float64)
+log_var = torch.randn(4, 5, dtype=torch.float64) * 0.5
+kl = kl_divergence(Normal(mu, (0.5 * log_var).exp()), Normal(torch.zeros_like(mu), torch.ones_like(mu))).sum(dim=1)
+z = torch.randn(4, 5, dtype=torch.float64)
+log_q = Normal(mu, (0.5 * log_var).exp()).log_prob(z).sum(dim=1)
+cases["gaussian_kl"] = {"mean": t(mu), "log_variance": t(log_var), "kl": t(kl), "z": t(z), "log_density": t(log_q)}
+
+# The IWAE bound from given log-weights: -(logsumexp_k w - log k).
+w = torch.randn(3, 7, dtype=torch.float64) * 4 - 50
+cases["iwae"] = {"log_weights": t(w), "bound": t(-(torch.logsumexp(w, dim=1) - math.log(7)))}
+
+# Unbiased squared MMD with a sum of Gaussian kernels (NumPy, written out).
+a = rng.normal(size=(30, 2))
+b = rng.normal(loc=0.5, size=(25, 2))
+hs = [0.1, 0.2, 0.5, 1.0, 2.0]
+def k(p, q):
+    d = ((p[:, None, :] - q[None, :, :]) ** 2).sum(-1)
+    return sum(np.exp(-d / (2 * h * h)) for h in hs)
+kaa, kbb, kab = k(a, a), k(b, b), k(a, b)
+n, m = len(a), len(b)
+mmd = (kaa.sum() - np.trace(kaa)) / (n * (n - 1)) + (kbb.sum() - np.trace(kbb)) / (m * (m - 1)) - 2 * kab.mean()
+cases["mmd"] = {"x": t(a), "y": t(b), "bandwidths": hs, "mmd2": float(mmd)}
+
+out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "generative_fixtures.json")
+with open(out, "w") as f:
+    json.dump({"generator": "generate_fixtures.py", "torch": torch.__version__, "cases": cases}, f)
+print("wrote", out)
