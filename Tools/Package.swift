@@ -17,6 +17,7 @@ let package = Package(
         .package(path: "../Packages/Training"),
         .package(path: "../Packages/Safetensors"),
         .package(path: "../Packages/CUDABackend"),
+        .package(path: "../Packages/Generative"),
     ],
     targets: [
         .target(name: "TesseraCLI", dependencies: [
@@ -30,6 +31,7 @@ let package = Package(
             .product(name: "Training", package: "Training"),
             .product(name: "Safetensors", package: "Safetensors"),
             .product(name: "CUDABackend", package: "CUDABackend"),
+            .product(name: "Generative", package: "Generative"),
         ]),
         .executableTarget(name: "tessera", dependencies: ["TesseraCLI"]),
         .testTarget(name: "TesseraCLITests", dependencies: [

@@ -10,14 +10,14 @@ let package = Package(
         .package(path: "../TensorCore"),
         .package(path: "../NN"),
         .package(path: "../Vision"),
-        // Tests only: training loops through the Trainer.
         .package(path: "../Optim"),
         .package(path: "../Training"),
     ],
     targets: [
         .target(name: "Generative", dependencies: [
             .product(name: "TensorCore", package: "TensorCore"), .product(name: "NN", package: "NN"),
-            .product(name: "Vision", package: "Vision"),
+            .product(name: "Vision", package: "Vision"), .product(name: "Optim", package: "Optim"),
+            .product(name: "Training", package: "Training"),
         ]),
         .testTarget(name: "GenerativeTests", dependencies: [
             "Generative", .product(name: "TensorCore", package: "TensorCore"), .product(name: "NN", package: "NN"),

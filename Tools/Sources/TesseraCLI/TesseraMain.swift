@@ -5,7 +5,7 @@ public enum TesseraMain {
 
     commands:
       demo     fetch Fashion-MNIST if needed, train an MLP, print test accuracy, plot curves
-      train    train a model: tessera train mlp|lenet|gpt|char-rnn|sentiment ...
+      train    train a model: tessera train mlp|lenet|gpt|char-rnn|sentiment|vae ...
       eval     test metrics of a saved model: tessera eval --checkpoint runs/mlp-fashion-mnist/model.h5
       sample   continue text with a trained language model: tessera sample gpt --checkpoint FILE
       inspect  print a checkpoint's tensors and metadata: tessera inspect FILE.h5
@@ -46,6 +46,9 @@ public enum TesseraMain {
             case "train" where ["gpt", "char-rnn"].contains(rest.first ?? ""):
                 try LanguageModelCommand(arguments: rest).run(print: output)
                 return 0
+            case "train" where rest.first == "vae":
+                try GenerativeCommand(arguments: rest).run(print: output)
+                return 0
             case "train" where rest.first == "sentiment":
                 try SentimentCommand(arguments: rest).run(print: output)
                 return 0
@@ -72,7 +75,7 @@ public enum TesseraMain {
             return 0
         } catch let usageError as UsageError {
             let trainUsage = ["gpt": LanguageModelCommand.usage, "char-rnn": LanguageModelCommand.usage,
-                              "sentiment": SentimentCommand.usage][rest.first ?? ""] ?? TrainCommand.usage
+                              "sentiment": SentimentCommand.usage, "vae": GenerativeCommand.usage][rest.first ?? ""] ?? TrainCommand.usage
             let commandUsage = ["demo": DemoCommand.usage, "curve": CurveCommand.usage, "train": trainUsage,
                                 "inspect": InspectCommand.usage, "attack": AttackCommand.usage,
                                 "sample": SampleCommand.usage, "eval": EvalCommand.usage, "convert": ConvertCommand.usage][command] ?? usage
