@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "Training", dependencies: ["TensorCore", "NN", "Optim", "CheckpointHDF5", "Safetensors", "Vision"], path: "Packages/Training/Sources/Training"),
         .target(name: "Datasets", dependencies: ["Zlib", "TensorCore", "NN"], path: "Datasets/Sources/Datasets"),
         .target(name: "Safetensors", dependencies: ["TensorCore"], path: "Packages/Safetensors/Sources/Safetensors"),
-        .target(name: "Generative", dependencies: ["TensorCore", "NN", "Vision", "Optim", "Training"], path: "Packages/Generative/Sources/Generative"),
+        .target(name: "Generative", dependencies: ["TensorCore", "NN", "Vision", "Optim", "Training", "CheckpointHDF5"], path: "Packages/Generative/Sources/Generative"),
     ],
     swiftLanguageModes: [.v5]
 )

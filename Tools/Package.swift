@@ -41,6 +41,7 @@ let package = Package(
             .product(name: "Training", package: "Training"),
             .product(name: "Safetensors", package: "Safetensors"),
             .product(name: "Vision", package: "Vision"),
+            .product(name: "Generative", package: "Generative"),
         ]),
     ],
     swiftLanguageModes: [.v5]

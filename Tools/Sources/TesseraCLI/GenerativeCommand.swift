@@ -128,6 +128,7 @@ public struct GenerativeCommand {
             run.checkpointDirectory = checkpointDirectory
             run.resume = resume
             run.log = output
+            run.modelMetadata = ["dataset": dataset]
             let history = try run.run(train: train, test: test, recorded: [
                 "command": .string((["tessera", "train"] + arguments).joined(separator: " ")), "dataset": .string(dataset),
             ])

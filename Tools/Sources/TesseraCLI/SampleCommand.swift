@@ -34,7 +34,7 @@ public struct SampleCommand {
     public init(arguments: [String]) throws {
         guard let model = arguments.first, ["gpt", "char-rnn"].contains(model) else {
             if arguments.contains("--help") { throw HelpRequested(text: Self.usage) }
-            throw UsageError("expected a model: tessera sample gpt|char-rnn --checkpoint FILE")
+            throw UsageError("expected a model: tessera sample gpt|char-rnn|vae --checkpoint FILE")
         }
         self.model = model
         let args = try Self.spec.parse(Array(arguments.dropFirst()))

@@ -7,7 +7,7 @@ public enum TesseraMain {
       demo     fetch Fashion-MNIST if needed, train an MLP, print test accuracy, plot curves
       train    train a model: tessera train mlp|lenet|gpt|char-rnn|sentiment|vae ...
       eval     test metrics of a saved model: tessera eval --checkpoint runs/mlp-fashion-mnist/model.h5
-      sample   continue text with a trained language model: tessera sample gpt --checkpoint FILE
+      sample   continue text, or draw images: tessera sample gpt|char-rnn|vae --checkpoint FILE
       inspect  print a checkpoint's tensors and metadata: tessera inspect FILE.h5
       convert  a model's weights between .h5 and .safetensors: tessera convert IN OUT
       attack   FGSM/PGD accuracy of LeNet: tessera attack --model lenet --dataset mnist
@@ -61,6 +61,9 @@ public enum TesseraMain {
             case "eval":
                 try EvalCommand(arguments: rest).run(print: output)
                 return 0
+            case "sample" where rest.first == "vae":
+                try GenerativeSampleCommand(arguments: rest).run(print: output)
+                return 0
             case "sample":
                 try SampleCommand(arguments: rest).run(print: output)
                 return 0
@@ -78,7 +81,7 @@ public enum TesseraMain {
                               "sentiment": SentimentCommand.usage, "vae": GenerativeCommand.usage][rest.first ?? ""] ?? TrainCommand.usage
             let commandUsage = ["demo": DemoCommand.usage, "curve": CurveCommand.usage, "train": trainUsage,
                                 "inspect": InspectCommand.usage, "attack": AttackCommand.usage,
-                                "sample": SampleCommand.usage, "eval": EvalCommand.usage, "convert": ConvertCommand.usage][command] ?? usage
+                                "sample": rest.first == "vae" ? GenerativeSampleCommand.usage : SampleCommand.usage, "eval": EvalCommand.usage, "convert": ConvertCommand.usage][command] ?? usage
             errorOutput("tessera: \(usageError.message)\n\n" + commandUsage)
             return 2
         } catch {

@@ -1,5 +1,7 @@
 import CheckpointHDF5
 import Foundation
+import Generative
+import TensorCore
 import Testing
 @testable import TesseraCLI
 import Training
@@ -27,6 +29,23 @@ extension CommandTests.TrainCommandTests {
             #expect(attributes["meta.kind"] == .string("vae"))
             guard case .string(let config)? = attributes["meta.config"] else { Issue.record("no configuration in model.h5"); return }
             #expect(config.contains("\"latentSize\":4"))
+
+            // tessera sample vae: prior samples and interpolations from the saved model.
+            let samples = try GenerativeSampleCommand(arguments: ["vae", "--checkpoint", out + "/model.h5", "--out", out + "/drawn.png",
+                                                                  "--count", "12"]).run(print: { _ in })
+            #expect(samples.shape == [12, 1, 28, 28] && FileManager.default.fileExists(atPath: out + "/drawn.png"))
+            let path = try GenerativeSampleCommand(arguments: ["vae", "--checkpoint", out + "/model.h5", "--out", out + "/lines.png",
+                                                                "--interpolate", "--steps", "5", "--data", root]).run(print: { _ in })
+            #expect(path.shape == [40, 1, 28, 28])
+            #expect(throws: UsageError.self) {
+                try GenerativeSampleCommand(arguments: ["vae", "--checkpoint", out + "/model.h5", "--out", out + "/c.png", "--class", "3"]).run()
+            }
+            // Another kind of file is a typed error naming what is missing.
+            let plain = root + "/plain.h5"
+            try CheckpointFile.save(Checkpoint(model: ["w": Tensor.zeros([2])]), to: plain)
+            #expect(throws: GenerativeModelError.notAGenerativeModel(path: plain, missing: "kind")) {
+                try GenerativeSampleCommand(arguments: ["vae", "--checkpoint", plain, "--out", out + "/p.png"]).run()
+            }
         }
 
         @Test(arguments: [

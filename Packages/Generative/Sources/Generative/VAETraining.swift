@@ -34,6 +34,8 @@ public struct VAETraining {
     public var checkpointDirectory: String? = nil
     /// Continue from the newest checkpoint.
     public var resume = false
+    /// Attributes recorded in model.h5 beside the kind and configuration (the dataset's name).
+    public var modelMetadata: [String: String] = [:]
     /// Progress and per-epoch lines.
     public var log: (String) -> Void = { print($0) }
 
@@ -103,8 +105,10 @@ public struct VAETraining {
             try saveImageGrid(grid, to: "\(outputDirectory)/samples.png")
             return ["test_negative_elbo": scores.negativeELBO, "test_reconstruction": scores.reconstruction, "test_kl": scores.kl]
         })
-        try trainer.saveModel(to: "\(outputDirectory)/model.h5",
-                              metadata: ["kind": "vae", "config": String(decoding: try JSONEncoder().encode(model.configuration), as: UTF8.self)])
+        var metadata = modelMetadata
+        metadata["kind"] = "vae"
+        metadata["config"] = String(decoding: try JSONEncoder().encode(model.configuration), as: UTF8.self)
+        try trainer.saveModel(to: "\(outputDirectory)/model.h5", metadata: metadata)
         return history
     }
 }

@@ -87,7 +87,7 @@ public enum Backends {
         pthread_mutex_init(&m, nil)
         return m
     }()
-    /// Guards writes to `entries` and their slots. Recursive: a provider may mint a kind or
+    /// Guards `entries` and their slots, reads included. Recursive: a provider may mint a kind or
     /// ask for another device's backend while it builds its own.
     nonisolated(unsafe) private static var tableLock: pthread_mutex_t = {
         var attributes = pthread_mutexattr_t()
@@ -131,7 +131,10 @@ public enum Backends {
     public static func backend(for device: Device) -> any Backend {
         if device.kind == .cpu { return CPUBackend.shared }
         guard let backend = backendIfAvailable(for: device) else {
-            let reason = entries[device.kind.id]?.unavailableReason
+            pthread_mutex_lock(&tableLock)
+            let registered = entries[device.kind.id]?.unavailableReason
+            pthread_mutex_unlock(&tableLock)
+            let reason = registered
                 ?? "no backend registered for device kind '\(device.kind.name)' (import its package and call its register())"
             tensorFailure("[device] \(device) unavailable: \(reason)")
         }
@@ -141,9 +144,10 @@ public enum Backends {
     /// The backend of `device`, or nil where none is registered or usable.
     public static func backendIfAvailable(for device: Device) -> (any Backend)? {
         if device.kind == .cpu { return device.index == 0 ? CPUBackend.shared : nil }
-        guard let entry = entries[device.kind.id], device.index >= 0, device.index < maximumIndices else { return nil }
-        if let known = entry.resolved[device.index] { return known }
+        // Always under the lock: the unlocked fast path read a slot another thread was filling
+        // (ThreadSanitizer). Only non-CPU devices get here, whose ops cost microseconds anyway.
         pthread_mutex_lock(&tableLock); defer { pthread_mutex_unlock(&tableLock) }
+        guard let entry = entries[device.kind.id], device.index >= 0, device.index < maximumIndices else { return nil }
         if let known = entry.resolved[device.index] { return known }
         guard let made = entry.provider(device.index) else { return nil }
         entry.resolved[device.index] = made
