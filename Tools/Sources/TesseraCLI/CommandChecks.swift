@@ -1,3 +1,4 @@
+import CheckpointHDF5
 import Foundation
 
 /// Checks every command makes before work starts, so that a mistake costs nothing: sizes the
@@ -9,6 +10,16 @@ enum CommandChecks {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         return try args.value("threads", default: 1, where: { $0 > 0 && $0 <= cores },
                               expected: "a positive integer up to this machine's \(cores) cores")
+    }
+
+    /// `--resume`: it needs `--checkpoint-dir`, and a checkpoint there to resume from.
+    static func resume(_ args: Arguments, checkpointDirectory: String?) throws -> Bool {
+        guard args.flag("resume") else { return false }
+        guard let directory = checkpointDirectory else { throw UsageError("--resume needs --checkpoint-dir") }
+        guard CheckpointFile.latest(inDirectory: directory) != nil else {
+            throw UsageError("--resume: \(directory) holds no checkpoint to resume from (leave out --resume to start afresh)")
+        }
+        return true
     }
 
     /// One factor of a size check: a value and the option that sets it (nil for a constant).

@@ -1,4 +1,3 @@
-import CheckpointHDF5
 import Datasets
 import Foundation
 import Generative
@@ -97,11 +96,7 @@ public struct GenerativeCommand {
         outDirectory = args.values["out"]
         dataRoot = args.values["data"]
         checkpointDirectory = args.values["checkpoint-dir"]
-        resume = args.flag("resume")
-        if resume && checkpointDirectory == nil { throw UsageError("--resume needs --checkpoint-dir") }
-        if resume, let directory = checkpointDirectory, CheckpointFile.latest(inDirectory: directory) == nil {
-            throw UsageError("--resume: \(directory) holds no checkpoint to resume from (leave out --resume to start afresh)")
-        }
+        resume = try CommandChecks.resume(args, checkpointDirectory: checkpointDirectory)
     }
 
     /// Trains and returns the history (the final figures are in results.json).

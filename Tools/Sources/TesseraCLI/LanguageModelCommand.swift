@@ -104,11 +104,7 @@ public struct LanguageModelCommand {
         threads = try CommandChecks.threads(args)
         outDirectory = args.values["out"]
         checkpointDirectory = args.values["checkpoint-dir"]
-        resume = args.flag("resume")
-        if resume && checkpointDirectory == nil { throw UsageError("--resume needs --checkpoint-dir") }
-        if resume, let directory = checkpointDirectory, CheckpointFile.latest(inDirectory: directory) == nil {
-            throw UsageError("--resume: \(directory) holds no checkpoint to resume from (leave out --resume to start afresh)")
-        }
+        resume = try CommandChecks.resume(args, checkpointDirectory: checkpointDirectory)
         dataRoot = args.values["data"]
         device = args.values["device"] ?? device
         _ = try DeviceOption.parse(device)

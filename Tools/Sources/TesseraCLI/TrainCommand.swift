@@ -119,11 +119,7 @@ public struct TrainCommand {
         threads = try CommandChecks.threads(args)
         device = args.values["device"] ?? device
         _ = try DeviceOption.parse(device)
-        resume = args.flag("resume")
-        if resume && checkpointDirectory == nil { throw UsageError("--resume needs --checkpoint-dir") }
-        if resume, let directory = checkpointDirectory, CheckpointFile.latest(inDirectory: directory) == nil {
-            throw UsageError("--resume: \(directory) holds no checkpoint to resume from (leave out --resume to start afresh)")
-        }
+        resume = try CommandChecks.resume(args, checkpointDirectory: checkpointDirectory)
         if args.values["stop-after-epoch"] != nil {
             stopAfterEpoch = try args.value("stop-after-epoch", default: 1, where: { [epochs] in $0 > 0 && $0 <= epochs },
                                             expected: "an epoch from 1 to --epochs (\(epochs))")
