@@ -26,6 +26,7 @@ extension Trainer {
             "seen": .number(Double(totals.seen)), "partial_batches": .number(Double(totals.batches)),
             "has_accuracy": .number(totals.hasAccuracy ? 1 : 0),
         ]
+        for (name, sum) in totals.figureSums { metadata["figure_sum." + name] = .number(sum) }
         // Strings: a 64-bit seed does not survive a Double.
         for (name, generator) in randomGenerators {
             metadata["generator." + name] = .string("\(generator.seed):\(generator.offset)")
@@ -85,6 +86,9 @@ extension Trainer {
         totals.seen = Int(number("seen"))
         totals.batches = Int(number("partial_batches"))
         totals.hasAccuracy = number("has_accuracy") != 0
+        for case let (key, .number(sum)) in saved.metadata where key.hasPrefix("figure_sum.") {
+            totals.figureSums[String(key.dropFirst("figure_sum.".count))] = sum
+        }
         let batchesDone = Int(number("batches_done"))
         log("resumed from \(latest) after epoch \(completed)\(batchesDone > 0 ? " and \(batchesDone) batches" : ""), step \(step)")
         return ResumePoint(epoch: completed + 1, batchesDone: batchesDone, totals: batchesDone > 0 ? totals : EpochTotals())

@@ -22,6 +22,23 @@ public struct TrainingStepOutput {
     }
 }
 
+/// What one batch of a step that updates the parameters itself gives the trainer (Lightning's
+/// manual optimisation: a GAN's alternating discriminator and generator updates): its named
+/// figures (`discriminator_loss`, `generator_loss`, …), averaged over the epoch into
+/// `train_<name>` weighted by `count`. A figure that is not finite stops training, naming it.
+public struct ManualStepOutput {
+    /// The batch's figures by name.
+    public var figures: [String: Double]
+    /// Examples in the batch.
+    public var count: Int
+
+    /// The output of one batch of `count` examples.
+    public init(figures: [String: Double], count: Int = 1) {
+        self.figures = figures
+        self.count = count
+    }
+}
+
 /// Runs epochs over a `DataLoader`: forward, loss, backward, gradient accumulation and
 /// clipping, the optimizer and schedule steps, evaluation after every epoch, callbacks,
 /// progress, checkpoints with bit-identical resume, and the run's results (results.json,
@@ -89,6 +106,15 @@ public final class Trainer {
     struct EpochTotals {
         var lossSum = 0.0, correct = 0, seen = 0, batches = 0
         var hasAccuracy = false
+        /// Count-weighted sums of a manual step's figures.
+        var figureSums: [String: Double] = [:]
+    }
+
+    /// How a batch becomes an update: the trainer differentiates the loss and steps the
+    /// optimizer, or the step did both itself.
+    enum StepBody<Batch> {
+        case automatic((Batch) throws -> TrainingStepOutput)
+        case manual((Batch) throws -> ManualStepOutput)
     }
 
     /// Trains for `configuration.epochs`, evaluating `evaluation` after every epoch under the
@@ -132,9 +158,31 @@ public final class Trainer {
     public func fit<S: Sequence>(batchesPerEpoch: Int, batches: (_ epoch: Int) -> S,
                                  step: (S.Element) throws -> TrainingStepOutput,
                                  evaluate: (() throws -> [String: Double])? = nil) throws -> TrainingHistory {
-        try run(intervals: configuration.epochs, batchCount: { _ in batchesPerEpoch },
-                label: { "epoch \($0)/\(self.configuration.epochs)" }, batches: batches, step: step, evaluate: evaluate,
-                recordsSteps: false)
+        try withoutActuallyEscaping(step) { step in
+            try run(intervals: configuration.epochs, batchCount: { _ in batchesPerEpoch },
+                    label: { "epoch \($0)/\(self.configuration.epochs)" }, batches: batches, step: .automatic(step), evaluate: evaluate,
+                    recordsSteps: false)
+        }
+    }
+
+    /// Trains for `configuration.epochs` with a step that updates the parameters itself
+    /// (Lightning's manual optimisation): `step` zeroes gradients, differentiates and steps the
+    /// parts of `optimizer` it chooses (a `CombinedOptimizer`'s discriminator, then its
+    /// generator) and returns its figures, recorded as `train_<name>`. Gradient accumulation
+    /// and clipping are the step's to do; checkpoints, resume, schedules, evaluation, callbacks
+    /// and the time budget work as in every `fit`.
+    @discardableResult
+    public func fit<S: Sequence>(batchesPerEpoch: Int, batches: (_ epoch: Int) -> S,
+                                 manualStep step: (S.Element) throws -> ManualStepOutput,
+                                 evaluate: (() throws -> [String: Double])? = nil) throws -> TrainingHistory {
+        tensorCheck(configuration.accumulationSteps == 1 && configuration.gradientClipNorm == nil,
+                    "[Trainer.fit] a manual step accumulates and clips itself (accumulation steps "
+                    + "\(configuration.accumulationSteps), clip norm \(configuration.gradientClipNorm.map { "\($0)" } ?? "none"))")
+        return try withoutActuallyEscaping(step) { step in
+            try run(intervals: configuration.epochs, batchCount: { _ in batchesPerEpoch },
+                    label: { "epoch \($0)/\(self.configuration.epochs)" }, batches: batches, step: .manual(step),
+                    evaluate: evaluate, recordsSteps: false)
+        }
     }
 
     /// Trains for `steps` optimizer steps (a language model's random batches: there are no
@@ -152,15 +200,17 @@ public final class Trainer {
         func range(_ interval: Int) -> Range<Int> {
             (interval - 1) * evaluationInterval..<Swift.min(interval * evaluationInterval, steps)
         }
-        return try run(intervals: intervals, batchCount: { range($0).count },
-                       label: { "steps \(range($0).upperBound)/\(steps)" }, batches: range, step: step, evaluate: evaluate,
-                       recordsSteps: true)
+        return try withoutActuallyEscaping(step) { step in
+            try run(intervals: intervals, batchCount: { range($0).count },
+                    label: { "steps \(range($0).upperBound)/\(steps)" }, batches: range, step: .automatic(step), evaluate: evaluate,
+                    recordsSteps: true)
+        }
     }
 
     /// The loop behind every `fit`: `intervals` epochs (or evaluation intervals), each of
     /// `batchCount(interval)` batches.
     private func run<S: Sequence>(intervals: Int, batchCount: (Int) -> Int, label: (Int) -> String,
-                                  batches: (Int) -> S, step: (S.Element) throws -> TrainingStepOutput,
+                                  batches: (Int) -> S, step: StepBody<S.Element>,
                                   evaluate: (() throws -> [String: Double])?, recordsSteps: Bool) throws -> TrainingHistory {
         shouldStop = false
         started = Date()
@@ -180,7 +230,8 @@ public final class Trainer {
                            totals: &totals, step: step)
             var record = EpochRecord(epoch: epochNumber)
             if recordsSteps { record["step"] = Double(self.step) }
-            record["train_loss"] = totals.lossSum / Double(Swift.max(totals.seen, 1))
+            if case .automatic = step { record["train_loss"] = totals.lossSum / Double(Swift.max(totals.seen, 1)) }
+            for (name, sum) in totals.figureSums { record["train_" + name] = sum / Double(Swift.max(totals.seen, 1)) }
             if totals.hasAccuracy { record["train_accuracy"] = Double(totals.correct) / Double(Swift.max(totals.seen, 1)) }
             if let evaluate { record.metrics.merge(try evaluate()) { _, new in new } }
             // Weights that became infinite late in an epoch show first in the evaluation: a
@@ -209,7 +260,7 @@ public final class Trainer {
 
     /// One epoch, optionally skipping the first `skip` batches (a resumed epoch).
     private func trainEpoch<S: Sequence>(_ batches: S, count batchCount: Int, label: String, skipping skip: Int,
-                                         totals: inout EpochTotals, step computeLoss: (S.Element) throws -> TrainingStepOutput) throws {
+                                         totals: inout EpochTotals, step body: StepBody<S.Element>) throws {
         model.train()
         callbacks.forEach { $0.epochWillBegin(self, epoch: epoch) }
         let bar = configuration.showsProgress ? ProgressBar(total: batchCount, label: label, unit: progressUnit) : nil
@@ -218,6 +269,13 @@ public final class Trainer {
         for batch in batches {
             index += 1
             if index <= skip { continue }
+            if case .manual(let manualStep) = body {
+                try takeManualStep(manualStep(batch), batchesDone: index, of: batchCount, totals: &totals)
+                bar?.update(done: index, work: totals.seen, status: Self.status(totals))
+                if shouldStop { break }
+                continue
+            }
+            guard case .automatic(let computeLoss) = body else { continue }
             let output = try computeLoss(batch)
             let value = output.loss.item(as: Double.self)
             guard value.isFinite else { throw TrainingError.nonFiniteLoss(step: step + 1, epoch: epoch, value: value, figure: "train_loss") }
@@ -238,14 +296,7 @@ public final class Trainer {
                 pending = 0
                 step += 1
                 if configuration.scheduleStepsPerBatch { schedule?.step() }
-                for callback in callbacks { callback.batchDidEnd(self, step: step, loss: value) }
-                if let every = configuration.checkpointEverySteps, step % every == 0, index < batchCount {
-                    try saveCheckpoint(completedEpoch: epoch - 1, batchesDone: index, totals: totals)
-                }
-                if let budget = configuration.timeBudget, Date().timeIntervalSince(started) >= budget {
-                    log("time budget of \(budget) s reached after step \(step)")
-                    shouldStop = true
-                }
+                try stepDidEnd(batchesDone: index, of: batchCount, loss: value, totals: totals)
             }
             bar?.update(done: index, work: totals.seen, status: Self.status(totals))
             if shouldStop && pending == 0 { break }
@@ -304,7 +355,39 @@ public final class Trainer {
     }
 
     static func status(_ t: EpochTotals) -> String {
-        "loss \(String(format: "%.4f", t.lossSum / Double(Swift.max(t.seen, 1))))"
+        let n = Double(Swift.max(t.seen, 1))
+        if !t.figureSums.isEmpty {
+            return t.figureSums.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.4f", $0.value / n))" }.joined(separator: ", ")
+        }
+        return "loss \(String(format: "%.4f", t.lossSum / n))"
+    }
+
+    /// Books one manual step: its figures (stopping on one that is not finite) and the step's end.
+    private func takeManualStep(_ output: ManualStepOutput, batchesDone index: Int, of batchCount: Int, totals: inout EpochTotals) throws {
+        if let (name, value) = output.figures.sorted(by: { $0.key < $1.key }).first(where: { !$0.value.isFinite }) {
+            throw TrainingError.nonFiniteLoss(step: step + 1, epoch: epoch, value: value, figure: "train_" + name)
+        }
+        for (name, value) in output.figures { totals.figureSums[name, default: 0] += value * Double(output.count) }
+        totals.seen += output.count
+        processed += output.count
+        totals.batches += 1
+        step += 1
+        if configuration.scheduleStepsPerBatch { schedule?.step() }
+        let loss = output.figures.sorted { $0.key < $1.key }.first?.value ?? 0
+        try stepDidEnd(batchesDone: index, of: batchCount, loss: loss, totals: totals)
+    }
+
+    /// After an optimizer step: callbacks, a mid-epoch checkpoint when one is due (not after
+    /// the epoch's last batch, whose checkpoint follows the evaluation) and the time budget.
+    private func stepDidEnd(batchesDone index: Int, of batchCount: Int, loss value: Double, totals: EpochTotals) throws {
+        for callback in callbacks { callback.batchDidEnd(self, step: step, loss: value) }
+        if let every = configuration.checkpointEverySteps, step % every == 0, index < batchCount {
+            try saveCheckpoint(completedEpoch: epoch - 1, batchesDone: index, totals: totals)
+        }
+        if let budget = configuration.timeBudget, Date().timeIntervalSince(started) >= budget {
+            log("time budget of \(budget) s reached after step \(step)")
+            shouldStop = true
+        }
     }
 
     /// `epoch 3: train_loss 0.3120, train_accuracy 0.8871, ... (2.9s)` (`step 500: …` for a
