@@ -129,19 +129,7 @@ public final class VAE: Module {
 
     /// The one-hot condition appended to a dense input, or the input unchanged.
     func conditioned(_ features: Tensor, _ labels: Tensor?, _ op: String) -> Tensor {
-        guard let classes = configuration.classCount else {
-            tensorCheck(labels == nil, "[VAE.\(op)] labels given to an unconditional VAE")
-            return features
-        }
-        guard let labels else { tensorFailure("[VAE.\(op)] a conditional VAE (\(classes) classes) needs labels") }
-        tensorCheck(labels.rank == 1 && labels.shape[0] == features.shape[0],
-                    "[VAE.\(op)] labels \(shapeText(labels.shape)) should be [\(features.shape[0])]")
-        if labels.elementCount > 0 {
-            let (low, high) = (labels.min().item(as: Int64.self), labels.max().item(as: Int64.self))
-            tensorCheck(low >= 0 && high < Int64(classes), "[VAE.\(op)] labels span \(low)...\(high), outside 0..<\(classes)")
-        }
-        let oneHot = Tensor.oneHot(labels, classCount: classes, dtype: features.dtype).moved(to: features.device)
-        return Tensor.concatenated([features, oneHot], axis: 1)
+        Conditioning.appendingOneHot(features, labels, classCount: configuration.classCount, model: "VAE.\(op)")
     }
 
     /// The posterior's mean and log-variance, each `[N, latentSize]`.

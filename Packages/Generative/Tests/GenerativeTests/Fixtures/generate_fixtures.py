@@ -57,6 +57,40 @@ n, m = len(a), len(b)
 mmd = (kaa.sum() - np.trace(kaa)) / (n * (n - 1)) + (kbb.sum() - np.trace(kbb)) / (m * (m - 1)) - 2 * kab.mean()
 cases["mmd"] = {"x": t(a), "y": t(b), "bandwidths": hs, "mmd2": float(mmd)}
 
+# GAN losses on fixed discriminator scores (binary cross-entropy on logits for the
+# non-saturating GAN, hinge, Wasserstein), means over the batch.
+real = torch.randn(6, dtype=torch.float64) * 2
+fake = torch.randn(6, dtype=torch.float64) * 2
+ones, zeros = torch.ones(6, dtype=torch.float64), torch.zeros(6, dtype=torch.float64)
+cases["gan_losses"] = {
+    "real": t(real), "fake": t(fake),
+    "non_saturating_d": float(F.binary_cross_entropy_with_logits(real, ones) + F.binary_cross_entropy_with_logits(fake, zeros)),
+    "non_saturating_g": float(F.binary_cross_entropy_with_logits(fake, ones)),
+    "hinge_d": float(F.relu(1 - real).mean() + F.relu(1 + fake).mean()),
+    "hinge_g": float(-fake.mean()),
+    "wasserstein_d": float(fake.mean() - real.mean()),
+    "wasserstein_g": float(-fake.mean()),
+}
+
+# WGAN-GP's gradient penalty of a small critic (Linear 3->5, tanh, Linear 5->1) at given mixing
+# weights, and its gradient with respect to the critic's parameters (double backward).
+critic = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 1)).double()
+xr = torch.randn(4, 3, dtype=torch.float64)
+xf = torch.randn(4, 3, dtype=torch.float64)
+eps = torch.rand(4, dtype=torch.float64)
+points = (eps[:, None] * xr + (1 - eps[:, None]) * xf).requires_grad_(True)
+g = torch.autograd.grad(critic(points).sum(), points, create_graph=True)[0]
+gp = ((g.norm(2, dim=1) - 1) ** 2).mean()
+# The output bias does not move the input gradient: its gradient is zero.
+grads = [gr if gr is not None else torch.zeros_like(p) for gr, p in
+         zip(torch.autograd.grad(gp, list(critic.parameters()), allow_unused=True), critic.parameters())]
+cases["gradient_penalty"] = {
+    "real": t(xr), "fake": t(xf), "mixing": t(eps),
+    "w1": t(critic[0].weight), "b1": t(critic[0].bias), "w2": t(critic[2].weight), "b2": t(critic[2].bias),
+    "penalty": float(gp),
+    "grad_w1": t(grads[0]), "grad_b1": t(grads[1]), "grad_w2": t(grads[2]), "grad_b2": t(grads[3]),
+}
+
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "generative_fixtures.json")
 with open(out, "w") as f:
     json.dump({"generator": "generate_fixtures.py", "torch": torch.__version__, "cases": cases}, f)
