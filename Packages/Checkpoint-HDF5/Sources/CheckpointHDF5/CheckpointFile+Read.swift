@@ -73,8 +73,10 @@ extension CheckpointFile {
         }
 
         func readTensor(_ section: String, _ name: String) throws -> Tensor {
-            let full = "/\(section)/" + CheckpointFile.groupPath(name)
-            guard H5Lexists(file.id, "/\(section)", h5Default) > 0,
+            // Section "": a dataset at the root (`saveArrays`); its name's first group must exist.
+            let full = (section.isEmpty ? "/" : "/\(section)/") + CheckpointFile.groupPath(name)
+            let parent = section.isEmpty ? "/" + CheckpointFile.groupPath(name).split(separator: "/")[0] : "/\(section)"
+            guard H5Lexists(file.id, parent, h5Default) > 0,
                   let dataset = HDF5Handle(H5Dopen2(file.id, full, h5Default), close: H5Dclose) else {
                 throw CheckpointError.missingEntry(path: path, name: name)
             }
@@ -166,7 +168,8 @@ extension CheckpointFile {
         }
     }
 
-    /// Reads one tensor (`section` "model" or "optimizer") without loading the rest.
+    /// Reads one tensor (`section` "model" or "optimizer", or "" for a dataset at the root of a
+    /// `saveArrays` file) without loading the rest.
     public static func readTensor(named name: String, section: String = "model", from path: String) throws -> Tensor {
         try HDF5.locked { try OpenFile(path, verifyAll: false).readTensor(section, name) }
     }

@@ -19,11 +19,21 @@ public enum CheckpointFile {
     /// either the old file or the new one. With `checksums`, each non-empty tensor gets a
     /// Fletcher-32 checksum that reading verifies.
     public static func save(_ checkpoint: Checkpoint, to path: String, checksums: Bool = true) throws {
+        try save(checkpoint, to: path, checksums: checksums, section: "model")
+    }
+
+    /// Writes plain arrays at the root (`/samples`, `/labels`: what h5py users index directly)
+    /// with `attributes` as `meta.<key>`, atomically and checksummed as a checkpoint is.
+    public static func saveArrays(_ arrays: [String: Tensor], attributes: [String: MetadataValue] = [:], to path: String) throws {
+        try save(Checkpoint(model: arrays, metadata: attributes), to: path, checksums: true, section: "")
+    }
+
+    static func save(_ checkpoint: Checkpoint, to path: String, checksums: Bool, section: String) throws {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         let temporary = "\(directory)/.\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         do {
-            try HDF5.locked { try write(checkpoint, to: temporary, checksums: checksums) }
+            try HDF5.locked { try write(checkpoint, to: temporary, checksums: checksums, section: section) }
             try Envelope.seal(temporary)
             try syncFile(temporary)
             guard rename(temporary, path) == 0 else {
@@ -75,7 +85,7 @@ public enum CheckpointFile {
         guard fsync(fd) == 0 else { throw CheckpointError.writeFailed(path: path, reason: "fsync failed") }
     }
 
-    static func write(_ c: Checkpoint, to path: String, checksums: Bool) throws {
+    static func write(_ c: Checkpoint, to path: String, checksums: Bool, section: String = "model") throws {
         func fail(_ why: String) -> CheckpointError { .writeFailed(path: path, reason: why) }
         // A user block for Tessera's header; the newest format so that HDF5's own metadata
         // carries checksums too.
@@ -103,7 +113,7 @@ public enum CheckpointFile {
         guard let lcpl = HDF5Handle(H5Pcreate(tessera_h5p_link_create()), close: H5Pclose),
               H5Pset_create_intermediate_group(lcpl.id, 1) >= 0 else { throw fail("cannot create property list") }
         for (name, tensor) in c.model.sorted(by: { $0.key < $1.key }) {
-            try writeTensor(tensor, at: "/model/" + groupPath(name), file: file.id, lcpl: lcpl.id, checksums: checksums, path: path)
+            try writeTensor(tensor, at: (section.isEmpty ? "/" : "/\(section)/") + groupPath(name), file: file.id, lcpl: lcpl.id, checksums: checksums, path: path)
         }
         if !c.optimizerTensors.isEmpty || !c.optimizerScalars.isEmpty {
             guard let group = HDF5Handle(H5Gcreate2(file.id, "/optimizer", h5Default, h5Default, h5Default), close: H5Gclose) else {

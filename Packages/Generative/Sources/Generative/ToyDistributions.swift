@@ -1,4 +1,5 @@
 import Foundation
+import NN
 import TensorCore
 
 /// Points of a 2-D toy distribution with the component each was drawn from.
@@ -35,6 +36,19 @@ public enum ToyDistribution: String, CaseIterable, Codable, Sendable {
 
     /// The 8 Gaussians' standard deviation around each mode.
     public static let eightGaussianStandardDeviation = 0.02
+
+    /// The modes and their standard deviation where the distribution is a mixture of known
+    /// Gaussians (8 Gaussians), for `ModeCoverage`; nil otherwise.
+    public var modes: (centers: Tensor, standardDeviation: Double)? {
+        self == .eightGaussians ? (Self.eightGaussianCenters, Self.eightGaussianStandardDeviation) : nil
+    }
+
+    /// `count` points as a dataset (targets: each point's component), drawn from a generator
+    /// seeded with `seed`.
+    public func dataset(_ count: Int, seed: UInt64) -> TensorDataset {
+        let sample = self.sample(count, generator: RandomGenerator(seed: seed))
+        return TensorDataset(inputs: sample.points, targets: sample.components)
+    }
 
     /// `count` points with Gaussian noise of standard deviation `noise` where the shape has none
     /// of its own (moons, swiss roll, circles; default 0.05).

@@ -1,0 +1,204 @@
+import CheckpointHDF5
+import Datasets
+import Foundation
+import Generative
+import NN
+import TensorCore
+import Training
+import Vision
+
+/// `tessera train gan|dcgan|wgan-gp`: adversarial networks on images (MNIST, Fashion-MNIST) or
+/// 2-D toys through the Generative package's `GANTraining`.
+public struct GANCommand {
+    static let spec = CommandSpec(
+        usage: "tessera train gan|dcgan|wgan-gp [options]",
+        summary: """
+        Trains a generative adversarial network, alternating discriminator and generator updates
+        (each with its own Adam). gan: MLPs with the non-saturating loss; dcgan: convolutional
+        networks with batch norm (Radford et al.); wgan-gp: a critic with the gradient penalty
+        (λ 10, 5 critic updates per generator update, Adam β 0.5, 0.9). After every epoch the
+        losses, mean scores and samples-epoch-NNN.png from fixed noise (a grid, or a scatter plot
+        over the data for the 2-D toys, with mmd, mode_coverage and within_3_sigma). At the end on
+        images a LeNet-5 trained on the real ones labels --samples generated images
+        (classifier_confident_fraction, class_fraction_K). Writes results.json, metrics.csv,
+        curves and model.h5 to --out.
+        """,
+        options: [
+            OptionSpec("dataset", "NAME", "mnist (dcgan's default), fashion-mnist, or a 2-D toy: 8gaussians (gan's and wgan-gp's default), moons, swiss-roll, checkerboard, circles"),
+            OptionSpec("conditional", nil, "condition both networks on the class (images)"),
+            OptionSpec("loss", "KIND", "non-saturating, hinge or wasserstein (default: the model's)"),
+            OptionSpec("spectral-norm", nil, "spectrally normalise every discriminator layer (no batch norm)"),
+            OptionSpec("penalty", "L", "gradient-penalty weight λ (wgan-gp 10, otherwise 0)"),
+            OptionSpec("critic-steps", "K", "discriminator updates per generator update (wgan-gp 5, otherwise 1)"),
+            OptionSpec("latent", "L", "noise dimensions (images 64, toys 8)"),
+            OptionSpec("width", "W", "MLP width or DCGAN base channels (toys 256, dcgan 32, gan on images 512)"),
+            OptionSpec("epochs", "N", "passes over the training data (dcgan 10, toys 40)"),
+            OptionSpec("train-size", "N", "points drawn for a toy's training set (default 32768)"),
+            OptionSpec("batch-size", "B", "real samples per discriminator update (images 64, toys 256)"),
+            OptionSpec("lr", "X", "generator Adam learning rate (default 2e-4; wgan-gp 1e-4)"),
+            OptionSpec("d-lr", "X", "discriminator Adam learning rate (default: --lr)"),
+            OptionSpec("samples", "N", "generated samples the final figures are measured on (default 1000; toys 2000)"),
+            OptionSpec("classifier", "FILE", "a LeNet-5 checkpoint (tessera train lenet) to label generated images; default: train one for 3 epochs"),
+            OptionSpec("seed", "S", "initialisation, shuffling and noise seed (default 0)"),
+            .threads,
+            OptionSpec("out", "DIR", "output directory (default runs/MODEL-DATASET)"),
+            OptionSpec("checkpoint-dir", "D", "save both networks, both optimizers and the position every epoch (keeps 3)"),
+            .resume,
+            .data,
+        ],
+        footer: "Missing data: run Datasets/fetch mnist (or fashion-mnist) first; the toys need nothing.")
+    public static var usage: String { spec.help }
+
+    public var model = "dcgan"
+    public var dataset = "mnist"
+    public var configuration = GANConfiguration()
+    public var toy: ToyDistribution?
+    public var epochs = 10
+    public var trainSize = 32768
+    public var batchSize = 64
+    public var criticSteps = 1
+    public var penalty = 0.0
+    public var learningRate = 2e-4
+    public var discriminatorLearningRate = 2e-4
+    public var betas = (0.5, 0.999)
+    public var samples = 1000
+    public var classifierPath: String?
+    public var seed: UInt64 = 0
+    public var threads: Int?
+    public var outDirectory: String?
+    public var checkpointDirectory: String?
+    public var resume = false
+    public var dataRoot: String?
+    /// The command line, recorded in results.json.
+    var arguments: [String] = []
+
+    public init(arguments: [String]) throws {
+        self.arguments = arguments
+        let args = try Self.spec.parse(arguments)
+        guard let first = args.positional.first, ["gan", "dcgan", "wgan-gp"].contains(first) else {
+            throw UsageError("expected a model: tessera train gan|dcgan|wgan-gp [options]")
+        }
+        guard args.positional.count == 1 else { throw UsageError("unexpected argument '\(args.positional[1])'") }
+        model = first
+        dataset = args.values["dataset"] ?? (model == "dcgan" ? "mnist" : "8gaussians")
+        toy = ToyDistribution(rawValue: dataset)
+        guard toy != nil || ["mnist", "fashion-mnist"].contains(dataset) else {
+            throw UsageError("invalid value '\(dataset)' for --dataset; expected mnist, fashion-mnist, "
+                             + ToyDistribution.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        let isToy = toy != nil
+        if model == "dcgan" && isToy { throw UsageError("--dataset \(dataset): dcgan is convolutional; use gan or wgan-gp for the 2-D toys") }
+        if args.flag("conditional") && isToy { throw UsageError("--conditional needs an image dataset (mnist or fashion-mnist), not \(dataset)") }
+        let wgan = model == "wgan-gp", positive = { (v: Int) in v > 0 }
+        configuration.architecture = model == "dcgan" ? .dcgan : (wgan && !isToy ? .dcgan : .mlp)
+        configuration.dataShape = isToy ? [2] : [1, 28, 28]
+        configuration.classCount = args.flag("conditional") ? 10 : nil
+        let defaultLoss: GANLoss = wgan ? .wasserstein : .nonSaturating
+        if let text = args.values["loss"] {
+            guard let loss = GANLoss(rawValue: text) else {
+                throw UsageError("invalid value '\(text)' for --loss; expected non-saturating, hinge or wasserstein")
+            }
+            configuration.loss = loss
+        } else {
+            configuration.loss = defaultLoss
+        }
+        configuration.spectralNorm = args.flag("spectral-norm")
+        penalty = try args.value("penalty", default: wgan ? 10.0 : 0, where: { $0 >= 0 && $0.isFinite }, expected: "a non-negative number")
+        // The penalty is per sample: batch norm would couple them (Gulrajani et al. drop it).
+        configuration.discriminatorBatchNorm = penalty == 0 && !configuration.spectralNorm
+        if configuration.loss == .wasserstein && penalty == 0 && !configuration.spectralNorm {
+            throw UsageError("--loss wasserstein needs a Lipschitz critic: give --penalty (10 is WGAN-GP's) or --spectral-norm")
+        }
+        criticSteps = try args.value("critic-steps", default: wgan ? 5 : 1, where: { $0 > 0 && $0 <= 100 }, expected: "an integer in 1...100")
+        configuration.latentSize = try args.value("latent", default: isToy ? 8 : 64, where: positive, expected: "a positive integer")
+        let defaultWidth = isToy ? 256 : (configuration.architecture == .dcgan ? 32 : 512)
+        configuration.width = try args.value("width", default: defaultWidth, where: positive, expected: "a positive integer")
+        let w: CommandChecks.Factor = (configuration.width, "width"), l: CommandChecks.Factor = (configuration.latentSize, "latent")
+        if configuration.architecture == .dcgan {
+            try CommandChecks.fitsInMemory([[w, w, (16 * 3, nil)], [w, l, (49 * 2, nil)], [w, (49 * 2, nil)]], bytesPerElement: 16)
+        } else {
+            try CommandChecks.fitsInMemory([[w, w, (6, nil)], [w, l], [w, (784 * 2, nil)]], bytesPerElement: 16)
+        }
+        epochs = try args.value("epochs", default: isToy ? 40 : 10, where: positive, expected: "a positive integer")
+        trainSize = try args.value("train-size", default: 32768, where: { $0 > 1 && $0 <= 10_000_000 }, expected: "an integer in 2...10000000")
+        batchSize = try args.value("batch-size", default: isToy ? 256 : 64, where: positive, expected: "a positive integer")
+        learningRate = try args.value("lr", default: wgan ? 1e-4 : 2e-4, where: { $0 > 0 && $0.isFinite }, expected: "a positive number")
+        discriminatorLearningRate = try args.value("d-lr", default: learningRate, where: { $0 > 0 && $0.isFinite }, expected: "a positive number")
+        betas = wgan ? (0.5, 0.9) : (0.5, 0.999)
+        samples = try args.value("samples", default: isToy ? 2000 : 1000, where: { $0 > 1 && $0 <= 1_000_000 }, expected: "an integer in 2...1000000")
+        classifierPath = args.values["classifier"]
+        if let classifierPath {
+            if isToy { throw UsageError("--classifier labels generated images; \(dataset) is a 2-D toy") }
+            guard FileManager.default.fileExists(atPath: classifierPath) else { throw UsageError("--classifier \(classifierPath) does not exist") }
+        }
+        seed = try args.value("seed", default: UInt64(0))
+        threads = try CommandChecks.threads(args)
+        outDirectory = args.values["out"]
+        dataRoot = args.values["data"]
+        checkpointDirectory = args.values["checkpoint-dir"]
+        resume = try CommandChecks.resume(args, checkpointDirectory: checkpointDirectory)
+    }
+
+    /// Trains and returns the history (the final figures are in results.json).
+    @discardableResult
+    public func run(print output: (String) -> Void = { Swift.print($0) }) throws -> TrainingHistory {
+        try withoutActuallyEscaping(output) { output in
+            if let threads { CPUThreads.count = threads }
+            let out = outDirectory ?? "runs/\(model)-\(dataset)"
+            try CommandChecks.prepareDirectory(out, option: "out")
+            if let checkpointDirectory { try CommandChecks.prepareDirectory(checkpointDirectory, option: "checkpoint-dir") }
+            let gan = GAN(configuration, generator: RandomGenerator(seed: seed))
+            var run = GANTraining(model: gan, outputDirectory: out)
+            let train: TensorDataset
+            var recorded: [String: JSONValue] = ["command": .string((["tessera", "train"] + arguments).joined(separator: " ")),
+                                                 "dataset": .string(dataset)]
+            if let toy {
+                train = toy.dataset(trainSize, seed: seed &+ 100)
+                run.referencePoints = toy.sample(samples, generator: RandomGenerator(seed: seed &+ 101)).points
+                run.modes = toy.modes
+                recorded["train_size"] = .number(Double(trainSize))
+            } else {
+                let root = dataRoot ?? DatasetLocation.defaultRoot()
+                train = try ImageDatasets.mnistLike(dataset, split: .train, root: root)
+                let (classifier, accuracy) = try judge(train: train, root: root, output: output)
+                run.sampleClassifier = classifier
+                recorded["classifier"] = .string(classifierPath ?? "LeNet-5 trained 3 epochs on \(dataset)")
+                recorded["classifier_test_accuracy"] = .number(accuracy)
+            }
+            output("training \(model) (\(configuration.architecture.rawValue), \(configuration.loss.rawValue) loss, "
+                   + "\(gan.generator.parameterCount) generator and \(gan.discriminator.parameterCount) discriminator parameters) "
+                   + "on \(dataset): \(train.count) samples, \(epochs) epochs")
+            run.epochs = epochs
+            run.batchSize = batchSize
+            run.discriminatorSteps = criticSteps
+            run.penaltyWeight = penalty
+            run.generatorLearningRate = learningRate
+            run.discriminatorLearningRate = discriminatorLearningRate
+            run.betas = betas
+            run.seed = seed
+            run.evaluationSamples = samples
+            run.checkpointDirectory = checkpointDirectory
+            run.resume = resume
+            run.log = output
+            run.modelMetadata = ["dataset": dataset]
+            return try run.run(train: train, recorded: recorded)
+        }
+    }
+
+    /// The classifier that labels generated images: the given LeNet-5 checkpoint, or one trained
+    /// now on the real training images; with its test accuracy.
+    func judge(train: TensorDataset, root: String, output: @escaping (String) -> Void) throws -> (Module, Double) {
+        let test = try ImageDatasets.mnistLike(dataset, split: .test, root: root)
+        if let classifierPath {
+            let classifier = LeNet5()
+            try classifier.loadStateDict(CheckpointFile.load(from: classifierPath).model)
+            let accuracy = Trainer.evaluate(classifier, on: DataLoader(test, batchSize: 500, prefetch: false)).accuracy ?? 0
+            output(String(format: "classifier %@: test accuracy %.4f", classifierPath, accuracy))
+            return (classifier, accuracy)
+        }
+        output("training the LeNet-5 that labels generated images (3 epochs on the real \(dataset) images)")
+        let (classifier, accuracy) = try SampleClassification.trainLeNet(train: train, test: test, seed: seed &+ 200, log: output)
+        output(String(format: "classifier test accuracy %.4f", accuracy))
+        return (classifier, accuracy)
+    }
+}
