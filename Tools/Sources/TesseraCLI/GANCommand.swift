@@ -63,6 +63,8 @@ public struct GANCommand {
     public var betas = (0.5, 0.999)
     public var samples = 1000
     public var classifierPath: String?
+    /// The LeNet-5 read from `classifierPath`.
+    var classifier: LeNet5?
     public var seed: UInt64 = 0
     public var threads: Int?
     public var outDirectory: String?
@@ -130,6 +132,10 @@ public struct GANCommand {
         if let classifierPath {
             if isToy { throw UsageError("--classifier labels generated images; \(dataset) is a 2-D toy") }
             guard FileManager.default.fileExists(atPath: classifierPath) else { throw UsageError("--classifier \(classifierPath) does not exist") }
+            // Read now: a file that is not a LeNet-5 checkpoint stops the run before any training.
+            let classifier = LeNet5()
+            try classifier.loadStateDict(CheckpointFile.load(from: classifierPath).model)
+            self.classifier = classifier
         }
         seed = try args.value("seed", default: UInt64(0))
         threads = try CommandChecks.threads(args)
@@ -189,9 +195,7 @@ public struct GANCommand {
     /// now on the real training images; with its test accuracy.
     func judge(train: TensorDataset, root: String, output: @escaping (String) -> Void) throws -> (Module, Double) {
         let test = try ImageDatasets.mnistLike(dataset, split: .test, root: root)
-        if let classifierPath {
-            let classifier = LeNet5()
-            try classifier.loadStateDict(CheckpointFile.load(from: classifierPath).model)
+        if let classifierPath, let classifier {
             let accuracy = Trainer.evaluate(classifier, on: DataLoader(test, batchSize: 500, prefetch: false)).accuracy ?? 0
             output(String(format: "classifier %@: test accuracy %.4f", classifierPath, accuracy))
             return (classifier, accuracy)
