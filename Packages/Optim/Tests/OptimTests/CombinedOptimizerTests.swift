@@ -52,3 +52,27 @@ struct CombinedOptimizerTests {
         #expect(throws: OptimizerError.self) { try combined.load(stateDict: wrong) }
     }
 }
+
+/// The moving average against its closed form: after updates with sources s₁…s_k from an
+/// average a₀, a_k = dᵏ a₀ + (1 − d) Σ d^(k−j) s_j; the warm-up's decays follow (1 + k)/(10 + k).
+@Suite("ExponentialMovingAverage")
+struct ExponentialMovingAverageTests {
+    @Test func averagesFollowTheClosedForm() {
+        let source = Parameter(Tensor([1.0, -2.0], shape: [2]))
+        let average = Parameter(Tensor.zeros([2], dtype: .float64))
+        let ema = ExponentialMovingAverage(source: [source], average: [average], decay: 0.9)
+        #expect(average.value.scalars(as: Double.self) == [1, -2] && !average.requiresGrad)
+        var expected = [1.0, -2.0]
+        for k in 1...5 {
+            source.value = Tensor([Double(k), Double(-k * k)], shape: [2])
+            ema.update()
+            expected = [0.9 * expected[0] + 0.1 * Double(k), 0.9 * expected[1] + 0.1 * Double(-k * k)]
+        }
+        let got = average.value.scalars(as: Double.self)
+        #expect(abs(got[0] - expected[0]) < 1e-12 && abs(got[1] - expected[1]) < 1e-12)
+        let warm = ExponentialMovingAverage(source: [source], average: [average], decay: 0.999, warmup: true)
+        #expect(warm.currentDecay == 0.1)
+        warm.update()
+        #expect(abs(warm.currentDecay - 2.0 / 11) < 1e-15)
+    }
+}

@@ -91,6 +91,19 @@ cases["gradient_penalty"] = {
     "grad_w1": t(grads[0]), "grad_b1": t(grads[1]), "grad_w2": t(grads[2]), "grad_b2": t(grads[3]),
 }
 
+# Noise schedules as diffusers' DDPMScheduler computes them (linear: np.linspace of the betas;
+# "squaredcos_cap_v2": Nichol & Dhariwal's cosine with s = 0.008, betas capped at 0.999), the
+# cumulative products and DDPM's posterior variance, for T = 50.
+T = 50
+lin = np.linspace(1e-4, 0.02, T)
+def f(t):
+    return math.cos((t / T + 0.008) / 1.008 * math.pi / 2) ** 2
+cos_betas = np.array([min(1 - f(i + 1) / f(i), 0.999) for i in range(T)])
+for name, betas in [("linear", lin), ("cosine", cos_betas)]:
+    ab = np.cumprod(1 - betas)
+    prev = np.concatenate([[1.0], ab[:-1]])
+    cases["schedule_" + name] = {"betas": t(betas), "alpha_bars": t(ab), "posterior_variance": t(betas * (1 - prev) / (1 - ab))}
+
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "generative_fixtures.json")
 with open(out, "w") as f:
     json.dump({"generator": "generate_fixtures.py", "torch": torch.__version__, "cases": cases}, f)
