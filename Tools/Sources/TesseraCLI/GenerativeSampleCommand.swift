@@ -12,7 +12,7 @@ import Vision
 /// samples as HDF5.
 public struct GenerativeSampleCommand {
     static let spec = CommandSpec(
-        usage: "tessera sample vae|gan|dcgan|wgan-gp --checkpoint FILE --out FILE.png|FILE.h5 [options]",
+        usage: "tessera sample vae|gan|dcgan|wgan-gp|ddpm --checkpoint FILE --out FILE.png|FILE.h5 [options]",
         summary: """
         Draws --count samples from a model saved by `tessera train` (all of class --class for a
         conditional model, else classes in turn) as a PNG grid, or for 2-D toys a scatter plot
@@ -27,7 +27,9 @@ public struct GenerativeSampleCommand {
             OptionSpec("count", "N", "samples to draw (default 64)"),
             OptionSpec("class", "C", "the class of every sample (conditional models)"),
             OptionSpec("interpolate", nil, "VAE: interpolate between pairs of test images instead (needs the dataset)"),
-            OptionSpec("steps", "S", "images per interpolation row (default 10)"),
+            OptionSpec("steps", "S", "VAE: images per interpolation row (default 10); ddpm: DDIM steps (default 50)"),
+            OptionSpec("guidance", "W", "ddpm: classifier-free guidance weight (default 2 for a conditional model; 1: none)"),
+            OptionSpec("eta", "E", "ddpm: DDIM's η (default 0, deterministic; 1 with --steps equal to the model's timesteps is DDPM)"),
             OptionSpec("seed", "S", "sampling seed (default 0)"),
             .data,
         ])
@@ -41,13 +43,17 @@ public struct GenerativeSampleCommand {
     public var classIndex: Int?
     public var interpolate = false
     public var steps = 10
+    /// Classifier-free guidance weight (ddpm; nil: 2 for a conditional model, else 1).
+    public var guidance: Double?
+    /// DDIM's η (ddpm).
+    public var eta = 0.0
     public var seed: UInt64 = 0
     public var dataRoot: String?
 
     public init(arguments: [String]) throws {
         let args = try Self.spec.parse(arguments)
-        guard args.positional.count == 1, let model = args.positional.first, ["vae", "gan", "dcgan", "wgan-gp"].contains(model) else {
-            throw UsageError("expected a model: tessera sample vae|gan|dcgan|wgan-gp --checkpoint FILE --out FILE.png")
+        guard args.positional.count == 1, let model = args.positional.first, ["vae", "gan", "dcgan", "wgan-gp", "ddpm"].contains(model) else {
+            throw UsageError("expected a model: tessera sample vae|gan|dcgan|wgan-gp|ddpm --checkpoint FILE --out FILE.png")
         }
         self.model = model
         guard let checkpoint = args.values["checkpoint"] else { throw UsageError("--checkpoint FILE is required") }
@@ -62,7 +68,16 @@ public struct GenerativeSampleCommand {
         interpolate = args.flag("interpolate")
         if interpolate && model != "vae" { throw UsageError("--interpolate: only a VAE has a latent space to interpolate in") }
         if interpolate && out.hasSuffix(".h5") { throw UsageError("--interpolate writes a .png grid, not \(out)") }
-        steps = try args.value("steps", default: 10, where: { $0 >= 2 && $0 <= 100 }, expected: "an integer in 2...100")
+        if model == "ddpm" {
+            steps = try args.value("steps", default: 50, where: { $0 >= 1 && $0 <= 100_000 }, expected: "an integer in 1...100000")
+            if args.values["guidance"] != nil {
+                guidance = try args.value("guidance", default: 1.0, where: { $0 >= 0 && $0 <= 100 }, expected: "a number in 0...100")
+            }
+            eta = try args.value("eta", default: 0.0, where: { $0 >= 0 && $0 <= 10 }, expected: "a number in 0...10")
+        } else {
+            steps = try args.value("steps", default: 10, where: { $0 >= 2 && $0 <= 100 }, expected: "an integer in 2...100")
+            if args.values["guidance"] != nil || args.values["eta"] != nil { throw UsageError("--guidance and --eta apply to ddpm only") }
+        }
         seed = try args.value("seed", default: UInt64(0))
         dataRoot = args.values["data"]
         let folder = (out as NSString).deletingLastPathComponent
@@ -80,6 +95,26 @@ public struct GenerativeSampleCommand {
             let labels = try conditioning(vae.configuration.classCount, "VAE")
             drawn = (withoutGradients { vae.sample(count: count, labels: labels, generator: RandomGenerator(seed: seed)) },
                      labels, vae.configuration.imageShape)
+        } else if model == "ddpm" {
+            let diffusion = try Diffusion.load(from: checkpoint)
+            let classes = diffusion.configuration.classCount
+            let labels = try conditioning(classes, "diffusion model")
+            let weight = guidance ?? (classes != nil && diffusion.configuration.conditionDropout > 0 ? 2 : 1)
+            guard steps <= diffusion.configuration.timesteps else {
+                throw UsageError("--steps \(steps) is more than the model's \(diffusion.configuration.timesteps) timesteps")
+            }
+            if weight != 1 && classes == nil { throw UsageError("--guidance \(weight): \(checkpoint) holds an unconditional diffusion model") }
+            if weight != 1 && diffusion.configuration.conditionDropout == 0 {
+                throw UsageError("--guidance \(weight): \(checkpoint) was trained without dropping the class, so it has no unconditional model")
+            }
+            let generator = RandomGenerator(seed: seed)
+            var batches: [Tensor] = []
+            for start in stride(from: 0, to: count, by: 100) {
+                let n = Swift.min(100, count - start)
+                batches.append(diffusion.sampleDDIM(count: n, steps: steps, eta: eta, labels: labels?.narrowed(axis: 0, start: start, length: n),
+                                                    guidance: weight, generator: generator))
+            }
+            drawn = (Tensor.concatenated(batches, axis: 0), labels, diffusion.configuration.imageShape)
         } else {
             let gan = try GAN.load(from: checkpoint)
             let labels = try conditioning(gan.configuration.classCount, "GAN")

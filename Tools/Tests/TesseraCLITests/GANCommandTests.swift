@@ -90,3 +90,54 @@ extension CommandTests.TrainCommandTests {
         }
     }
 }
+
+extension CommandTests.TrainCommandTests {
+    @Suite("tessera train ddpm")
+    struct DiffusionCommandTests {
+        /// A tiny conditional model on the synthetic digits for one epoch: the grid, the
+        /// classifier's figures, model.h5 with the configuration; then `tessera sample ddpm` with
+        /// guidance to HDF5, and a guidance the model cannot give refused.
+        @Test func ddpmTrainsJudgesAndSamples() throws {
+            let root = CommandTests.TrainCommandTests().syntheticRoot()
+            let out = root + "/ddpm"
+            let classifier = root + "/lenet.h5"
+            try CheckpointFile.save(Checkpoint(model: LeNet5(generator: RandomGenerator(seed: 1)).stateDict()), to: classifier)
+            try DiffusionCommand(arguments: ["ddpm", "--data", root, "--out", out, "--epochs", "1", "--channels", "4", "--multipliers", "1,1,1",
+                                             "--timesteps", "20", "--batch-size", "100", "--conditional", "--sampling-steps", "2",
+                                             "--samples", "20", "--classifier", classifier]).run(print: { _ in })
+            let results = try JSONValue(parsing: Data(contentsOf: URL(fileURLWithPath: out + "/results.json")))
+            let final = try #require(results["final"])
+            for key in ["conditioned_class_accuracy", "classifier_confident_fraction", "sampling_steps", "guidance", "sampling_seconds", "train_loss"] {
+                #expect(final[key]?.numberValue != nil, "final lacks \(key)")
+            }
+            #expect(final["guidance"]?.numberValue == 2)
+            for file in ["samples-epoch-001.png", "final-samples.png", "model.h5"] {
+                #expect(FileManager.default.fileExists(atPath: out + "/" + file), "\(file) missing")
+            }
+            try GenerativeSampleCommand(arguments: ["ddpm", "--checkpoint", out + "/model.h5", "--out", out + "/drawn.h5", "--count", "6",
+                                                    "--steps", "3", "--class", "4", "--guidance", "3"]).run(print: { _ in })
+            let samples = try CheckpointFile.readTensor(named: "samples", section: "", from: out + "/drawn.h5")
+            #expect(samples.shape == [6, 1, 28, 28])
+            #expect(try CheckpointFile.readTensor(named: "labels", section: "", from: out + "/drawn.h5").scalars(as: Int64.self) == [4, 4, 4, 4, 4, 4])
+            #expect { try GenerativeSampleCommand(arguments: ["ddpm", "--checkpoint", out + "/model.h5", "--out", out + "/x.png",
+                                                              "--steps", "21"]).run() } throws: { error in
+                (error as? UsageError)?.message.contains("more than the model's 20 timesteps") == true
+            }
+        }
+
+        @Test(arguments: [
+            (["ddpm", "--guidance", "3"], "--guidance"), (["ddpm", "--conditional", "--condition-dropout", "0", "--guidance", "2"], "--condition-dropout"),
+            (["ddpm", "--prediction", "score"], "--prediction"), (["ddpm", "--schedule", "sigmoid"], "--schedule"),
+            (["ddpm", "--multipliers", "1,2,2,2"], "--multipliers"), (["ddpm", "--multipliers", "1,,2"], "--multipliers"),
+            (["ddpm", "--attention-levels", "3"], "--attention-levels"), (["ddpm", "--sampling-steps", "2000"], "--sampling-steps"),
+            (["ddpm", "--timesteps", "1"], "--timesteps"), (["ddpm", "--channels", "6"], "--channels"),
+            (["ddpm", "--condition-dropout", "0.2"], "--condition-dropout"), (["ddpm", "--dataset", "8gaussians"], "--dataset"),
+            (["ddpm", "--time-budget", "0"], "--time-budget"), (["ddpm", "--ema", "1"], "--ema"),
+        ] as [([String], String)])
+        func misuseIsAUsageErrorNamingTheOption(arguments: [String], option: String) {
+            #expect { try DiffusionCommand(arguments: arguments) } throws: { error in
+                (error as? UsageError)?.message.contains(option) == true
+            }
+        }
+    }
+}
