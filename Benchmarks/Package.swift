@@ -10,6 +10,7 @@ let package = Package(
         .package(path: "../Packages/Checkpoint-HDF5"),
         .package(path: "../Packages/Vision"),
         .package(path: "../Packages/Sequence"),
+        .package(path: "../Packages/Generative"),
         .package(path: "../Packages/CUDABackend"),
     ],
     targets: [
@@ -20,6 +21,7 @@ let package = Package(
             .product(name: "CheckpointHDF5", package: "Checkpoint-HDF5"),
             .product(name: "Vision", package: "Vision"),
             .product(name: "SequenceModels", package: "Sequence"),
+            .product(name: "Generative", package: "Generative"),
         ]),
         // GPU workloads; built by CI/gpu-bundle for a GPU machine (no HDF5 there, so none here).
         .executableTarget(name: "tessera-gpu-bench", dependencies: [

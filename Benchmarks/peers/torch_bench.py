@@ -4,6 +4,7 @@
 """
 import argparse
 import json
+import math
 import os
 import tempfile
 import time
@@ -72,6 +73,91 @@ class TinyGPT(torch.nn.Module):
         for block in self.blocks:
             x = block(x)
         return self.ln(x) @ self.wte.weight.t()
+
+
+class DiffusionUNet(torch.nn.Module):
+    """Tessera's DiffusionUNet with DiffusionConfiguration's defaults: a 3×3 stem to 32 channels;
+    levels of widths 32, 64, 64 with one residual block each (group norm, SiLU, conv, the
+    embedding added per channel, group norm, SiLU, conv; 1×1 skip when the width changes),
+    stride-2 3×3 convolutions between them; self-attention (group norm, 4-head attention over
+    the positions, residual) after the blocks of the 7×7 level and in the middle between two
+    blocks; two blocks per level on the way up over concatenated skips, nearest upsampling
+    with a 3×3 conv; group norm, SiLU, a 3×3 output conv. Sinusoidal timesteps through a
+    2-layer SiLU MLP to 128, plus a class embedding of 11 (10 classes and "none")."""
+
+    class Block(torch.nn.Module):
+        def __init__(self, cin, cout, emb):
+            super().__init__()
+            nn = torch.nn
+            self.norm1, self.conv1 = nn.GroupNorm(DiffusionUNet.groups(cin), cin), nn.Conv2d(cin, cout, 3, padding=1)
+            self.emb = nn.Linear(emb, cout)
+            self.norm2, self.conv2 = nn.GroupNorm(DiffusionUNet.groups(cout), cout), nn.Conv2d(cout, cout, 3, padding=1)
+            self.skip = nn.Identity() if cin == cout else nn.Conv2d(cin, cout, 1)
+
+        def forward(self, x, e):
+            h = self.conv1(torch.nn.functional.silu(self.norm1(x))) + self.emb(e)[:, :, None, None]
+            return self.conv2(torch.nn.functional.silu(self.norm2(h))) + self.skip(x)
+
+    class Attention(torch.nn.Module):
+        def __init__(self, c, heads):
+            super().__init__()
+            self.norm = torch.nn.GroupNorm(DiffusionUNet.groups(c), c)
+            self.attn = torch.nn.MultiheadAttention(c, heads, batch_first=True)
+
+        def forward(self, x):
+            n, c, h, w = x.shape
+            t = self.norm(x).reshape(n, c, h * w).transpose(1, 2)
+            return x + self.attn(t, t, t, need_weights=False)[0].transpose(1, 2).reshape(n, c, h, w)
+
+    @staticmethod
+    def groups(c):
+        return next(g for g in (32, 16, 8, 4, 2, 1) if c % g == 0 and c // g >= 2)
+
+    def __init__(self, base=32, mults=(1, 2, 2), classes=10, heads=4):
+        super().__init__()
+        nn = torch.nn
+        emb = 4 * base
+        self.base = base
+        self.stem = nn.Conv2d(1, base, 3, padding=1)
+        self.time = nn.Sequential(nn.Linear(base, emb), nn.SiLU(), nn.Linear(emb, emb))
+        self.classes = nn.Embedding(classes + 1, emb)
+        widths = [m * base for m in mults]
+        self.down, skips, ch = nn.ModuleList(), [base], base
+        for level, w in enumerate(widths):
+            self.down.append(self.Block(ch, w, emb)); ch = w
+            if level == len(widths) - 1: self.down.append(self.Attention(w, heads))
+            skips.append(w)
+            if level < len(widths) - 1:
+                self.down.append(nn.Conv2d(ch, ch, 3, stride=2, padding=1)); skips.append(ch)
+        self.middle = nn.ModuleList([self.Block(ch, ch, emb), self.Attention(ch, heads), self.Block(ch, ch, emb)])
+        self.up = nn.ModuleList()
+        for level in reversed(range(len(widths))):
+            for _ in range(2):
+                self.up.append(self.Block(ch + skips.pop(), widths[level], emb)); ch = widths[level]
+                if level == len(widths) - 1: self.up.append(self.Attention(ch, heads))
+            if level > 0:
+                self.up.append(nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(ch, ch, 3, padding=1)))
+        self.out_norm, self.out = nn.GroupNorm(self.groups(ch), ch), nn.Conv2d(ch, 1, 3, padding=1)
+
+    def embedding(self, t):
+        half = self.base // 2
+        f = torch.exp(-torch.log(torch.tensor(10000.0)) * torch.arange(half) / half)
+        a = t[:, None].float() * f[None]
+        return torch.cat([a.sin(), a.cos()], dim=1)
+
+    def forward(self, x, t, y):
+        e = torch.nn.functional.silu(self.time(self.embedding(t)) + self.classes(y))
+        h = self.stem(x)
+        skips = [h]
+        for m in self.down:
+            if isinstance(m, self.Block): h = m(h, e); skips.append(h)
+            elif isinstance(m, self.Attention): h = m(h); skips[-1] = h
+            else: h = m(h); skips.append(h)
+        for m in self.middle:
+            h = m(h, e) if isinstance(m, self.Block) else m(h)
+        for m in self.up:
+            h = m(torch.cat([h, skips.pop()], dim=1), e) if isinstance(m, self.Block) else m(h)
+        return self.out(torch.nn.functional.silu(self.out_norm(h)))
 
 
 def workloads():
@@ -252,6 +338,45 @@ def workloads():
             opt.step()
         return step
     w["gpt_train_step_16x128"] = ("Ktoken/s", 16 * 128 / 1e3, gpt_step)
+
+    def ddpm_train():
+        net, average = DiffusionUNet(), DiffusionUNet()
+        average.load_state_dict(net.state_dict())
+        opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+        x = torch.rand(32, 1, 28, 28, generator=g)
+        labels = torch.randint(0, 10, (32,), generator=g)
+        bars = torch.cumprod(1 - torch.tensor([min(1 - math.cos(((i + 1) / 1000 + 0.008) / 1.008 * math.pi / 2) ** 2
+                                                   / math.cos((i / 1000 + 0.008) / 1.008 * math.pi / 2) ** 2, 0.999)
+                                               for i in range(1000)]), 0)
+
+        def step():
+            # Tessera's Diffusion.loss: uniform timesteps, Gaussian noise, 10% of classes dropped, ε's MSE.
+            x0 = x * 2 - 1
+            t = torch.randint(0, 1000, (32,))
+            noise = torch.randn(x0.shape)
+            y = torch.where(torch.rand(32) < 0.1, torch.full((32,), 10), labels)
+            a = bars[t][:, None, None, None]
+            loss = ((net(a.sqrt() * x0 + (1 - a).sqrt() * noise, t, y) - noise) ** 2).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            with torch.no_grad():
+                for p, q in zip(average.parameters(), net.parameters()):
+                    p.mul_(0.999).add_(q, alpha=0.001)
+        return step
+    w["ddpm_unet_train_step_b32"] = ("Ksample/s", 32e-3, ddpm_train)
+
+    def ddpm_sample():
+        net = DiffusionUNet().eval()
+        x = randn(32, 1, 28, 28)
+        labels = torch.randint(0, 10, (32,), generator=g)
+        t = torch.full((32,), 500)
+
+        def step():
+            with torch.no_grad():
+                net(x, t, labels)
+        return step
+    w["ddpm_unet_sample_step_b32"] = ("Ksample/s", 32e-3, ddpm_sample)
 
     directory = os.environ.get("TESSERA_BENCH_DIR", tempfile.gettempdir())
     path = os.path.join(directory, "torch-bench-100M.pt")

@@ -141,6 +141,7 @@ func allWorkloads() -> [Workload] {
         return { _ = try! CheckpointFile.load(from: checkpointPath) }
     })
     list += sequenceWorkloads(g)
+    list += generativeWorkloads(g)
     return list
 }
 

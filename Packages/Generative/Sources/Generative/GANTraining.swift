@@ -16,8 +16,8 @@ import Vision
 /// `train_fake_score` (mean raw scores) and `train_gradient_penalty`; a sample grid (images) or
 /// a scatter plot over the data (points) from fixed noise in `samples-epoch-NNN.png`; for
 /// points `mmd` against held-out data and, where the data has known modes, `mode_coverage` and
-/// `within_3_sigma`. At the end, for images with a `sampleClassifier`, what it says of
-/// `evaluationSamples` generated images: `classifier_confident_fraction` (max probability ≥ 0.9),
+/// `within_3_sigma`; for images with a `sampleClassifier`, what it says of `evaluationSamples`
+/// generated images (the same draws every epoch, the last epoch's again from fresh noise at the end): `classifier_confident_fraction` (max probability ≥ 0.9),
 /// `class_fraction_<k>` with their min and max, and for a conditional GAN
 /// `conditioned_class_accuracy`; and `model.h5` with the configuration.
 public struct GANTraining {
@@ -89,6 +89,8 @@ public struct GANTraining {
         let columns = configuration.classCount ?? 8, fixedCount = configuration.isImage ? columns * (conditional ? 10 : 8) : evaluationSamples
         let fixedZ = model.noise(fixedCount, generator: RandomGenerator(seed: seed &+ 3))
         let fixedLabels = configuration.classCount.map { k in Tensor((0..<fixedCount).map { Int64($0 % k) }) }
+        let judgedZ = model.noise(evaluationSamples, generator: RandomGenerator(seed: seed &+ 5))
+        let judgedLabels = configuration.classCount.map { k in Tensor((0..<evaluationSamples).map { Int64($0 % k) }) }
         let discriminatorOptimizer = Adam(parameters: model.discriminator.parameters(), learningRate: discriminatorLearningRate,
                                           beta1: betas.0, beta2: betas.1)
         let generatorOptimizer = Adam(parameters: model.generator.parameters(), learningRate: generatorLearningRate,
@@ -156,7 +158,11 @@ public struct GANTraining {
             if configuration.isImage {
                 try saveImageGrid(samples, to: "\(outputDirectory)/\(name)", columns: columns)
                 try saveImageGrid(samples, to: "\(outputDirectory)/samples.png", columns: columns)
-                return [:]
+                // The classifier's verdict every epoch, on the same draws each time.
+                guard let sampleClassifier else { return [:] }
+                let judged = model.sample(noise: judgedZ, labels: judgedLabels)
+                return SampleClassification(classifier: sampleClassifier, images: judged, conditionedOn: judgedLabels).figures
+                    .filter { !$0.key.hasPrefix("class_fraction_") || $0.key == "class_fraction_min" || $0.key == "class_fraction_max" }
             }
             try savePoints(samples, name: name)
             return pointFigures(samples)
