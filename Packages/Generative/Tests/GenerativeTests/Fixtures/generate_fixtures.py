@@ -104,6 +104,14 @@ for name, betas in [("linear", lin), ("cosine", cos_betas)]:
     prev = np.concatenate([[1.0], ab[:-1]])
     cases["schedule_" + name] = {"betas": t(betas), "alpha_bars": t(ab), "posterior_variance": t(betas * (1 - prev) / (1 - ab))}
 
+# Denoising score matching with Song & Ermon's weighting λ(σ) = σ²: for x̃ = x + σ z the target
+# score is −z/σ, so the weighted loss is mean_n ½ ‖σ_n s_n + z_n‖².
+score = rng.normal(size=(5, 2)) * 3
+z = rng.normal(size=(5, 2))
+sig = np.exp(rng.normal(size=5))
+dsm = np.mean(0.5 * ((sig[:, None] ** 2) * ((score + z / sig[:, None]) ** 2)).sum(axis=1))
+cases["dsm"] = {"score": t(score), "noise": t(z), "sigma": t(sig), "loss": float(dsm)}
+
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "generative_fixtures.json")
 with open(out, "w") as f:
     json.dump({"generator": "generate_fixtures.py", "torch": torch.__version__, "cases": cases}, f)
