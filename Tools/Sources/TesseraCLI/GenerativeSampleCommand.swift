@@ -12,7 +12,7 @@ import Vision
 /// samples as HDF5.
 public struct GenerativeSampleCommand {
     static let spec = CommandSpec(
-        usage: "tessera sample vae|gan|dcgan|wgan-gp|ddpm --checkpoint FILE --out FILE.png|FILE.h5 [options]",
+        usage: "tessera sample vae|gan|dcgan|wgan-gp|ddpm|score|flow --checkpoint FILE --out FILE.png|FILE.h5 [options]",
         summary: """
         Draws --count samples from a model saved by `tessera train` (all of class --class for a
         conditional model, else classes in turn) as a PNG grid, or for 2-D toys a scatter plot
@@ -52,8 +52,8 @@ public struct GenerativeSampleCommand {
 
     public init(arguments: [String]) throws {
         let args = try Self.spec.parse(arguments)
-        guard args.positional.count == 1, let model = args.positional.first, ["vae", "gan", "dcgan", "wgan-gp", "ddpm"].contains(model) else {
-            throw UsageError("expected a model: tessera sample vae|gan|dcgan|wgan-gp|ddpm --checkpoint FILE --out FILE.png")
+        guard args.positional.count == 1, let model = args.positional.first, ["vae", "gan", "dcgan", "wgan-gp", "ddpm", "score", "flow"].contains(model) else {
+            throw UsageError("expected a model: tessera sample vae|gan|dcgan|wgan-gp|ddpm|score|flow --checkpoint FILE --out FILE.png")
         }
         self.model = model
         guard let checkpoint = args.values["checkpoint"] else { throw UsageError("--checkpoint FILE is required") }
@@ -95,6 +95,18 @@ public struct GenerativeSampleCommand {
             let labels = try conditioning(vae.configuration.classCount, "VAE")
             drawn = (withoutGradients { vae.sample(count: count, labels: labels, generator: RandomGenerator(seed: seed)) },
                      labels, vae.configuration.imageShape)
+        } else if model == "score" || model == "flow" {
+            if classIndex != nil { throw UsageError("--class: a \(model) model of 2-D points has no classes") }
+            let generator = RandomGenerator(seed: seed)
+            let points: Tensor
+            if model == "score" {
+                let score = try ScoreModel.load(from: checkpoint)
+                points = score.sample(count: count, generator: generator)
+            } else {
+                let flow = try RealNVP.load(from: checkpoint)
+                points = withoutGradients { flow.sample(count: count, generator: generator) }
+            }
+            drawn = (points, nil, [points.shape[1]])
         } else if model == "ddpm" {
             let diffusion = try Diffusion.load(from: checkpoint)
             let classes = diffusion.configuration.classCount

@@ -5,9 +5,9 @@ public enum TesseraMain {
 
     commands:
       demo     fetch Fashion-MNIST if needed, train an MLP, print test accuracy, plot curves
-      train    train a model: tessera train mlp|lenet|gpt|char-rnn|sentiment|vae|gan|dcgan|wgan-gp|ddpm ...
+      train    train a model: tessera train mlp|lenet|gpt|char-rnn|sentiment|vae|gan|dcgan|wgan-gp|ddpm|score|flow ...
       eval     test metrics of a saved model: tessera eval --checkpoint runs/mlp-fashion-mnist/model.h5
-      sample   continue text, or draw images: tessera sample gpt|char-rnn|vae|gan|dcgan|wgan-gp|ddpm --checkpoint FILE
+      sample   continue text, or draw images: tessera sample gpt|char-rnn|vae|gan|dcgan|wgan-gp|ddpm|score|flow --checkpoint FILE
       inspect  print a checkpoint's tensors and metadata: tessera inspect FILE.h5
       convert  a model's weights between .h5 and .safetensors: tessera convert IN OUT
       attack   FGSM/PGD accuracy of LeNet: tessera attack --model lenet --dataset mnist
@@ -52,6 +52,9 @@ public enum TesseraMain {
             case "train" where ["gan", "dcgan", "wgan-gp"].contains(rest.first ?? ""):
                 try GANCommand(arguments: rest).run(print: output)
                 return 0
+            case "train" where ["score", "flow"].contains(rest.first ?? ""):
+                try ToyModelCommand(arguments: rest).run(print: output)
+                return 0
             case "train" where rest.first == "ddpm":
                 try DiffusionCommand(arguments: rest).run(print: output)
                 return 0
@@ -67,7 +70,7 @@ public enum TesseraMain {
             case "eval":
                 try EvalCommand(arguments: rest).run(print: output)
                 return 0
-            case "sample" where ["vae", "gan", "dcgan", "wgan-gp", "ddpm"].contains(rest.first ?? ""):
+            case "sample" where ["vae", "gan", "dcgan", "wgan-gp", "ddpm", "score", "flow"].contains(rest.first ?? ""):
                 try GenerativeSampleCommand(arguments: rest).run(print: output)
                 return 0
             case "sample":
@@ -86,10 +89,10 @@ public enum TesseraMain {
             let trainUsage = ["gpt": LanguageModelCommand.usage, "char-rnn": LanguageModelCommand.usage,
                               "sentiment": SentimentCommand.usage, "vae": GenerativeCommand.usage,
                               "gan": GANCommand.usage, "dcgan": GANCommand.usage, "wgan-gp": GANCommand.usage,
-                              "ddpm": DiffusionCommand.usage][rest.first ?? ""] ?? TrainCommand.usage
+                              "ddpm": DiffusionCommand.usage, "score": ToyModelCommand.usage, "flow": ToyModelCommand.usage][rest.first ?? ""] ?? TrainCommand.usage
             let commandUsage = ["demo": DemoCommand.usage, "curve": CurveCommand.usage, "train": trainUsage,
                                 "inspect": InspectCommand.usage, "attack": AttackCommand.usage,
-                                "sample": ["vae", "gan", "dcgan", "wgan-gp", "ddpm"].contains(rest.first ?? "") ? GenerativeSampleCommand.usage : SampleCommand.usage, "eval": EvalCommand.usage, "convert": ConvertCommand.usage][command] ?? usage
+                                "sample": ["vae", "gan", "dcgan", "wgan-gp", "ddpm", "score", "flow"].contains(rest.first ?? "") ? GenerativeSampleCommand.usage : SampleCommand.usage, "eval": EvalCommand.usage, "convert": ConvertCommand.usage][command] ?? usage
             errorOutput("tessera: \(usageError.message)\n\n" + commandUsage)
             return 2
         } catch {

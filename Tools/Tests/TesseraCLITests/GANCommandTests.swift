@@ -141,3 +141,50 @@ extension CommandTests.TrainCommandTests {
         }
     }
 }
+
+extension CommandTests.TrainCommandTests {
+    @Suite("tessera train score|flow")
+    struct ToyModelCommandTests {
+        func directory() -> String { NSTemporaryDirectory() + "tessera-toy-\(UInt64.random(in: 0..<UInt64.max))" }
+
+        /// Two short epochs of each: the per-epoch measures, the scatter plots, model.h5, the
+        /// flow's test log-likelihood beside the fitted Gaussian's, and `tessera sample` drawing points.
+        @Test(arguments: [["score", "--process", "ncsn", "--sampling-steps", "5"], ["score", "--sampler", "ode", "--sampling-steps", "20"],
+                          ["flow", "--layers", "4"]])
+        func trainsMeasuresAndSamples(arguments: [String]) throws {
+            let out = directory()
+            let history = try ToyModelCommand(arguments: arguments + ["--out", out, "--epochs", "2", "--hidden", "16", "--train-size", "1024",
+                                                                       "--samples", "200"]).run(print: { _ in })
+            #expect(history.epochs.last?["mmd"] != nil)
+            let results = try JSONValue(parsing: Data(contentsOf: URL(fileURLWithPath: out + "/results.json")))
+            let final = try #require(results["final"])
+            if arguments[0] == "flow" {
+                #expect(final["test_log_likelihood"]?.numberValue != nil && final["gaussian_test_log_likelihood"]?.numberValue != nil)
+            } else {
+                #expect(final["mode_coverage"]?.numberValue != nil && final["within_3_sigma"]?.numberValue != nil)
+            }
+            #expect(FileManager.default.fileExists(atPath: out + "/samples-epoch-002.png"))
+            let points = try GenerativeSampleCommand(arguments: [arguments[0], "--checkpoint", out + "/model.h5", "--out", out + "/p.h5",
+                                                                 "--count", "50"]).run(print: { _ in })
+            #expect(points.shape == [50, 2])
+            #expect(try CheckpointFile.readTensor(named: "samples", section: "", from: out + "/p.h5").shape == [50, 2])
+            // A score model's file is not a flow's.
+            let other = arguments[0] == "flow" ? "score" : "flow"
+            #expect(throws: GenerativeModelError.self) {
+                try GenerativeSampleCommand(arguments: [other, "--checkpoint", out + "/model.h5", "--out", out + "/q.png"]).run()
+            }
+        }
+
+        @Test(arguments: [
+            (["score", "--dataset", "mnist"], "--dataset"), (["score", "--process", "ve"], "--process"),
+            (["score", "--process", "ncsn", "--sampler", "ode"], "--sampler"), (["flow", "--sampler", "sde"], "--sampler"),
+            (["flow", "--layers", "0"], "--layers"), (["score", "--layers", "4"], "--layers"), (["flow", "--hidden", "4000000000"], "--hidden"),
+            (["score", "--samples", "1"], "--samples"), (["flow", "extra"], "unexpected argument"),
+        ] as [([String], String)])
+        func misuseIsAUsageErrorNamingTheOption(arguments: [String], option: String) {
+            #expect { try ToyModelCommand(arguments: arguments) } throws: { error in
+                (error as? UsageError)?.message.contains(option) == true
+            }
+        }
+    }
+}
