@@ -5,7 +5,7 @@ import TensorCore
 import Training
 
 /// Trains a model of 2-D points (a score model, a flow) on a toy distribution through the
-/// `Trainer` (Adam on `loss`) and measures its samples every epoch the way the GAN papers
+/// `Trainer` (Adam on `loss`, its rate annealed on a cosine) and measures its samples every epoch the way the GAN papers
 /// measure toys: `mmd` against held-out points and, where the toy has known modes,
 /// `mode_coverage` and `within_3_sigma`; a scatter plot over the data in
 /// `samples-epoch-NNN.png`; `evaluate` adds figures of its own (a flow's test log-likelihood).
@@ -28,6 +28,9 @@ public struct ToyTraining {
     public var batchSize = 256
     /// Adam's learning rate.
     public var learningRate = 1e-3
+    /// Anneal the learning rate to 0 over the run on a cosine, step by step (what sharpens a
+    /// score model's modes at the end); false keeps it constant.
+    public var cosineSchedule = true
     /// Data, shuffling and sampling seed.
     public var seed: UInt64 = 0
     /// Samples the per-epoch measures use.
@@ -78,7 +81,10 @@ public struct ToyTraining {
         let train = toy.dataset(trainSize, seed: seed &+ 100)
         let test = toy.sample(testSize, generator: RandomGenerator(seed: seed &+ 101)).points
         let noise = RandomGenerator(seed: seed &+ 1)
-        let trainer = Trainer(model: model, optimizer: Adam(parameters: model.parameters(), learningRate: learningRate),
+        let optimizer = Adam(parameters: model.parameters(), learningRate: learningRate)
+        let steps = epochs * ((trainSize + batchSize - 1) / batchSize)
+        let trainer = Trainer(model: model, optimizer: optimizer,
+                              schedule: cosineSchedule ? CosineAnnealingSchedule(optimizer, maxSteps: steps) : nil,
                               configuration: TrainerConfiguration(epochs: epochs, outputDirectory: outputDirectory,
                                                                   checkpointDirectory: checkpointDirectory, resume: resume))
         trainer.log = log
@@ -91,6 +97,7 @@ public struct ToyTraining {
         configuration["epochs"] = .number(Double(epochs))
         configuration["batch_size"] = .number(Double(batchSize))
         configuration["learning_rate"] = .number(learningRate)
+        configuration["schedule"] = .string(cosineSchedule ? "cosine" : "constant")
         configuration["seed"] = .number(Double(seed))
         trainer.recordedConfiguration = configuration
         let loader = DataLoader(train, batchSize: batchSize, sampler: RandomSampler(seed: seed))
