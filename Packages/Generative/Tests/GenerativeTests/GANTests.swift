@@ -146,6 +146,23 @@ struct GANTests {
         }
     }
 
+    /// A discriminator whose weights became NaN stops the run at its first step, naming the
+    /// discriminator's loss (the trainer names the first figure that is not finite).
+    @Test func aDivergingGANStopsNamingTheStepAndTheNetwork() throws {
+        let model = GAN(GANConfiguration(architecture: .mlp, dataShape: [2], latentSize: 2, width: 8, discriminatorBatchNorm: false))
+        let weight = model.discriminator.parameters()[0]
+        weight.value = weight.value * Double.nan
+        var run = GANTraining(model: model, outputDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("tessera-nan-\(UUID().uuidString)").path)
+        run.evaluationSamples = 10
+        run.log = { _ in }
+        let error = #expect(throws: TrainingError.self) {
+            try run.run(train: TensorDataset(inputs: Tensor.randn([128, 2]), targets: Tensor.zeros([128], dtype: .int64)))
+        }
+        guard case let .nonFiniteLoss(step, _, _, figure)? = error else { Issue.record("\(String(describing: error))"); return }
+        #expect(step == 1 && figure == "train_discriminator_loss")
+        #expect("\(error!)".contains("train_discriminator_loss became") && "\(error!)".contains("nan at step 1 (epoch 1)"))
+    }
+
     @Test func sampleClassificationCountsConfidenceClassesAndConditions() {
         /// Logits that put sample i in class i % 3, confidently for even i.
         final class Stub: Module {
