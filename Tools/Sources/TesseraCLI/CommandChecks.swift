@@ -1,5 +1,11 @@
 import CheckpointHDF5
+import Datasets
 import Foundation
+import Generative
+import NN
+import TensorCore
+import Training
+import Vision
 
 /// Checks every command makes before work starts, so that a mistake costs nothing: sizes the
 /// machine cannot hold and folders that cannot be written are usage errors naming the option.
@@ -77,5 +83,71 @@ enum CommandChecks {
         } catch {
             throw UsageError("--\(option) \(path) cannot be created (a file in its path, or no permission)")
         }
+    }
+}
+
+/// The options the generative training commands share — `--seed`, `--threads`, `--out`,
+/// `--data`, `--checkpoint-dir`, `--resume` — checked once, and the folders prepared before
+/// any work.
+public struct RunOptions {
+    public var seed: UInt64 = 0
+    public var threads: Int?
+    public var outDirectory: String?
+    public var dataRoot: String?
+    public var checkpointDirectory: String?
+    public var resume = false
+
+    init(_ args: Arguments) throws {
+        seed = try args.value("seed", default: UInt64(0))
+        threads = try CommandChecks.threads(args)
+        outDirectory = args.values["out"]
+        dataRoot = args.values["data"]
+        checkpointDirectory = args.values["checkpoint-dir"]
+        resume = try CommandChecks.resume(args, checkpointDirectory: checkpointDirectory)
+    }
+
+    /// Applies `--threads`, creates `--out` (default `defaultOut`) and `--checkpoint-dir`;
+    /// returns the output folder.
+    func prepare(defaultOut: String) throws -> String {
+        if let threads { CPUThreads.count = threads }
+        let out = outDirectory ?? defaultOut
+        try CommandChecks.prepareDirectory(out, option: "out")
+        if let checkpointDirectory { try CommandChecks.prepareDirectory(checkpointDirectory, option: "checkpoint-dir") }
+        return out
+    }
+
+    /// The dataset root (`--data`, else the default).
+    var root: String { dataRoot ?? DatasetLocation.defaultRoot() }
+}
+
+/// The LeNet-5 that labels generated images: read from `--classifier` when given (now, so a
+/// bad file stops the command before training), else trained on the real images when needed.
+struct SampleJudge {
+    /// `--classifier`, when given.
+    let path: String?
+    /// The network read from it.
+    let classifier: LeNet5?
+
+    init(_ args: Arguments) throws {
+        path = args.values["classifier"]
+        guard let path else { classifier = nil; return }
+        guard FileManager.default.fileExists(atPath: path) else { throw UsageError("--classifier \(path) does not exist") }
+        let classifier = LeNet5()
+        try classifier.loadStateDict(CheckpointFile.load(from: path).model)
+        self.classifier = classifier
+    }
+
+    /// The classifier and its test accuracy on `dataset` (training one for 3 epochs without `--classifier`).
+    func judge(dataset: String, train: TensorDataset, test: TensorDataset, seed: UInt64, output: @escaping (String) -> Void) throws
+        -> (classifier: Module, accuracy: Double, description: String) {
+        if let classifier, let path {
+            let accuracy = Trainer.evaluate(classifier, on: DataLoader(test, batchSize: 500, prefetch: false)).accuracy ?? 0
+            output(String(format: "classifier %@: test accuracy %.4f", path, accuracy))
+            return (classifier, accuracy, path)
+        }
+        output("training the LeNet-5 that labels generated images (3 epochs on the real \(dataset) images)")
+        let (classifier, accuracy) = try SampleClassification.trainLeNet(train: train, test: test, seed: seed &+ 200, log: output)
+        output(String(format: "classifier test accuracy %.4f", accuracy))
+        return (classifier, accuracy, "LeNet-5 trained 3 epochs on \(dataset)")
     }
 }

@@ -60,14 +60,8 @@ public struct DiffusionCommand {
     public var samplingSteps = 25
     public var guidance = 2.0
     public var samples = 1000
-    public var classifierPath: String?
-    var classifier: LeNet5?
-    public var seed: UInt64 = 0
-    public var threads: Int?
-    public var outDirectory: String?
-    public var checkpointDirectory: String?
-    public var resume = false
-    public var dataRoot: String?
+    var judge: SampleJudge
+    public var options: RunOptions
     /// The command line, recorded in results.json.
     var arguments: [String] = []
 
@@ -84,6 +78,9 @@ public struct DiffusionCommand {
     public init(arguments: [String]) throws {
         self.arguments = arguments
         let args = try Self.spec.parse(arguments)
+        // Stored first: the checks below use closures, which need an initialised self.
+        judge = try SampleJudge(args)
+        options = try RunOptions(args)
         guard args.positional.first == "ddpm" else { throw UsageError("expected a model: tessera train ddpm [options]") }
         guard args.positional.count == 1 else { throw UsageError("unexpected argument '\(args.positional[1])'") }
         dataset = args.values["dataset"] ?? dataset
@@ -139,41 +136,17 @@ public struct DiffusionCommand {
             throw UsageError("--guidance \(guidance) needs --condition-dropout > 0 (an unconditional model to guide away from)")
         }
         samples = try args.value("samples", default: 1000, where: { $0 > 0 && $0 <= 100_000 }, expected: "an integer in 1...100000")
-        classifierPath = args.values["classifier"]
-        if let classifierPath {
-            guard FileManager.default.fileExists(atPath: classifierPath) else { throw UsageError("--classifier \(classifierPath) does not exist") }
-            let classifier = LeNet5()
-            try classifier.loadStateDict(CheckpointFile.load(from: classifierPath).model)
-            self.classifier = classifier
-        }
-        seed = try args.value("seed", default: UInt64(0))
-        threads = try CommandChecks.threads(args)
-        outDirectory = args.values["out"]
-        dataRoot = args.values["data"]
-        checkpointDirectory = args.values["checkpoint-dir"]
-        resume = try CommandChecks.resume(args, checkpointDirectory: checkpointDirectory)
     }
 
     /// Trains and returns the history (the final figures are in results.json).
     @discardableResult
     public func run(print output: (String) -> Void = { Swift.print($0) }) throws -> TrainingHistory {
         try withoutActuallyEscaping(output) { output in
-            if let threads { CPUThreads.count = threads }
-            let out = outDirectory ?? "runs/ddpm-\(dataset)"
-            try CommandChecks.prepareDirectory(out, option: "out")
-            if let checkpointDirectory { try CommandChecks.prepareDirectory(checkpointDirectory, option: "checkpoint-dir") }
-            let root = dataRoot ?? DatasetLocation.defaultRoot()
-            let train = try ImageDatasets.mnistLike(dataset, split: .train, root: root)
-            let test = try ImageDatasets.mnistLike(dataset, split: .test, root: root)
-            let judge: Module, accuracy: Double
-            if let classifier {
-                judge = classifier
-                accuracy = Trainer.evaluate(classifier, on: DataLoader(test, batchSize: 500, prefetch: false)).accuracy ?? 0
-            } else {
-                output("training the LeNet-5 that labels samples (3 epochs on the real \(dataset) images)")
-                (judge, accuracy) = try SampleClassification.trainLeNet(train: train, test: test, seed: seed &+ 200, log: output)
-            }
-            output(String(format: "classifier test accuracy %.4f", accuracy))
+            let out = try options.prepare(defaultOut: "runs/ddpm-\(dataset)")
+            let seed = options.seed
+            let train = try ImageDatasets.mnistLike(dataset, split: .train, root: options.root)
+            let test = try ImageDatasets.mnistLike(dataset, split: .test, root: options.root)
+            let verdict = try judge.judge(dataset: dataset, train: train, test: test, seed: seed, output: output)
             let model = Diffusion(configuration, generator: RandomGenerator(seed: seed))
             output("training a \(configuration.classCount == nil ? "" : "class-conditional ")diffusion model (\(model.network.parameterCount) "
                    + "parameters, \(configuration.schedule.rawValue) schedule, \(configuration.timesteps) steps) on \(dataset): "
@@ -186,15 +159,15 @@ public struct DiffusionCommand {
             run.samplingSteps = samplingSteps
             run.guidance = guidance
             run.evaluationSamples = samples
-            run.sampleClassifier = judge
+            run.sampleClassifier = verdict.classifier
             run.timeBudget = timeBudget
-            run.checkpointDirectory = checkpointDirectory
-            run.resume = resume
+            run.checkpointDirectory = options.checkpointDirectory
+            run.resume = options.resume
             run.log = output
             run.modelMetadata = ["dataset": dataset]
             return try run.run(train: train, recorded: [
                 "command": .string((["tessera", "train"] + arguments).joined(separator: " ")), "dataset": .string(dataset),
-                "classifier": .string(classifierPath ?? "LeNet-5 trained 3 epochs on \(dataset)"), "classifier_test_accuracy": .number(accuracy),
+                "classifier": .string(verdict.description), "classifier_test_accuracy": .number(verdict.accuracy),
             ])
         }
     }

@@ -62,21 +62,17 @@ public struct GANCommand {
     public var discriminatorLearningRate = 2e-4
     public var betas = (0.5, 0.999)
     public var samples = 1000
-    public var classifierPath: String?
-    /// The LeNet-5 read from `classifierPath`.
-    var classifier: LeNet5?
-    public var seed: UInt64 = 0
-    public var threads: Int?
-    public var outDirectory: String?
-    public var checkpointDirectory: String?
-    public var resume = false
-    public var dataRoot: String?
+    var judge: SampleJudge
+    public var options: RunOptions
     /// The command line, recorded in results.json.
     var arguments: [String] = []
 
     public init(arguments: [String]) throws {
         self.arguments = arguments
         let args = try Self.spec.parse(arguments)
+        // Stored first: the checks below use closures, which need an initialised self.
+        judge = try SampleJudge(args)
+        options = try RunOptions(args)
         guard let first = args.positional.first, ["gan", "dcgan", "wgan-gp"].contains(first) else {
             throw UsageError("expected a model: tessera train gan|dcgan|wgan-gp [options]")
         }
@@ -128,31 +124,15 @@ public struct GANCommand {
         discriminatorLearningRate = try args.value("d-lr", default: learningRate, where: { $0 > 0 && $0.isFinite }, expected: "a positive number")
         betas = wgan ? (0.5, 0.9) : (0.5, 0.999)
         samples = try args.value("samples", default: isToy ? 2000 : 1000, where: { $0 > 1 && $0 <= 1_000_000 }, expected: "an integer in 2...1000000")
-        classifierPath = args.values["classifier"]
-        if let classifierPath {
-            if isToy { throw UsageError("--classifier labels generated images; \(dataset) is a 2-D toy") }
-            guard FileManager.default.fileExists(atPath: classifierPath) else { throw UsageError("--classifier \(classifierPath) does not exist") }
-            // Read now: a file that is not a LeNet-5 checkpoint stops the run before any training.
-            let classifier = LeNet5()
-            try classifier.loadStateDict(CheckpointFile.load(from: classifierPath).model)
-            self.classifier = classifier
-        }
-        seed = try args.value("seed", default: UInt64(0))
-        threads = try CommandChecks.threads(args)
-        outDirectory = args.values["out"]
-        dataRoot = args.values["data"]
-        checkpointDirectory = args.values["checkpoint-dir"]
-        resume = try CommandChecks.resume(args, checkpointDirectory: checkpointDirectory)
+        if isToy && args.values["classifier"] != nil { throw UsageError("--classifier labels generated images; \(dataset) is a 2-D toy") }
     }
 
     /// Trains and returns the history (the final figures are in results.json).
     @discardableResult
     public func run(print output: (String) -> Void = { Swift.print($0) }) throws -> TrainingHistory {
         try withoutActuallyEscaping(output) { output in
-            if let threads { CPUThreads.count = threads }
-            let out = outDirectory ?? "runs/\(model)-\(dataset)"
-            try CommandChecks.prepareDirectory(out, option: "out")
-            if let checkpointDirectory { try CommandChecks.prepareDirectory(checkpointDirectory, option: "checkpoint-dir") }
+            let out = try options.prepare(defaultOut: "runs/\(model)-\(dataset)")
+            let seed = options.seed
             let gan = GAN(configuration, generator: RandomGenerator(seed: seed))
             var run = GANTraining(model: gan, outputDirectory: out)
             let train: TensorDataset
@@ -164,12 +144,12 @@ public struct GANCommand {
                 run.modes = toy.modes
                 recorded["train_size"] = .number(Double(trainSize))
             } else {
-                let root = dataRoot ?? DatasetLocation.defaultRoot()
-                train = try ImageDatasets.mnistLike(dataset, split: .train, root: root)
-                let (classifier, accuracy) = try judge(train: train, root: root, output: output)
-                run.sampleClassifier = classifier
-                recorded["classifier"] = .string(classifierPath ?? "LeNet-5 trained 3 epochs on \(dataset)")
-                recorded["classifier_test_accuracy"] = .number(accuracy)
+                train = try ImageDatasets.mnistLike(dataset, split: .train, root: options.root)
+                let test = try ImageDatasets.mnistLike(dataset, split: .test, root: options.root)
+                let verdict = try judge.judge(dataset: dataset, train: train, test: test, seed: seed, output: output)
+                run.sampleClassifier = verdict.classifier
+                recorded["classifier"] = .string(verdict.description)
+                recorded["classifier_test_accuracy"] = .number(verdict.accuracy)
             }
             output("training \(model) (\(configuration.architecture.rawValue), \(configuration.loss.rawValue) loss, "
                    + "\(gan.generator.parameterCount) generator and \(gan.discriminator.parameterCount) discriminator parameters) "
@@ -183,26 +163,11 @@ public struct GANCommand {
             run.betas = betas
             run.seed = seed
             run.evaluationSamples = samples
-            run.checkpointDirectory = checkpointDirectory
-            run.resume = resume
+            run.checkpointDirectory = options.checkpointDirectory
+            run.resume = options.resume
             run.log = output
             run.modelMetadata = ["dataset": dataset]
             return try run.run(train: train, recorded: recorded)
         }
-    }
-
-    /// The classifier that labels generated images: the given LeNet-5 checkpoint, or one trained
-    /// now on the real training images; with its test accuracy.
-    func judge(train: TensorDataset, root: String, output: @escaping (String) -> Void) throws -> (Module, Double) {
-        let test = try ImageDatasets.mnistLike(dataset, split: .test, root: root)
-        if let classifierPath, let classifier {
-            let accuracy = Trainer.evaluate(classifier, on: DataLoader(test, batchSize: 500, prefetch: false)).accuracy ?? 0
-            output(String(format: "classifier %@: test accuracy %.4f", classifierPath, accuracy))
-            return (classifier, accuracy)
-        }
-        output("training the LeNet-5 that labels generated images (3 epochs on the real \(dataset) images)")
-        let (classifier, accuracy) = try SampleClassification.trainLeNet(train: train, test: test, seed: seed &+ 200, log: output)
-        output(String(format: "classifier test accuracy %.4f", accuracy))
-        return (classifier, accuracy)
     }
 }

@@ -48,12 +48,7 @@ public struct GenerativeCommand {
     public var learningRate = 1e-3
     public var iwaeSamples = 100
     public var iwaeImages = 1000
-    public var seed: UInt64 = 0
-    public var threads: Int?
-    public var outDirectory: String?
-    public var checkpointDirectory: String?
-    public var resume = false
-    public var dataRoot: String?
+    public var options: RunOptions
     /// The command line, recorded in results.json.
     var arguments: [String] = []
 
@@ -91,25 +86,17 @@ public struct GenerativeCommand {
         learningRate = try args.value("lr", default: 1e-3, where: { $0 > 0 && $0.isFinite }, expected: "a positive number")
         iwaeSamples = try args.value("iwae-samples", default: 100, where: { $0 > 0 && $0 <= 100_000 }, expected: "an integer in 1...100000")
         iwaeImages = try args.value("iwae-images", default: 1000, where: positive, expected: "a positive integer")
-        seed = try args.value("seed", default: UInt64(0))
-        threads = try CommandChecks.threads(args)
-        outDirectory = args.values["out"]
-        dataRoot = args.values["data"]
-        checkpointDirectory = args.values["checkpoint-dir"]
-        resume = try CommandChecks.resume(args, checkpointDirectory: checkpointDirectory)
+        options = try RunOptions(args)
     }
 
     /// Trains and returns the history (the final figures are in results.json).
     @discardableResult
     public func run(print output: (String) -> Void = { Swift.print($0) }) throws -> TrainingHistory {
         try withoutActuallyEscaping(output) { output in
-            if let threads { CPUThreads.count = threads }
-            let out = outDirectory ?? "runs/vae-\(dataset)"
-            try CommandChecks.prepareDirectory(out, option: "out")
-            if let checkpointDirectory { try CommandChecks.prepareDirectory(checkpointDirectory, option: "checkpoint-dir") }
-            let root = dataRoot ?? DatasetLocation.defaultRoot()
-            let train = try ImageDatasets.mnistLike(dataset, split: .train, root: root)
-            let test = try ImageDatasets.mnistLike(dataset, split: .test, root: root)
+            let out = try options.prepare(defaultOut: "runs/vae-\(dataset)")
+            let seed = options.seed
+            let train = try ImageDatasets.mnistLike(dataset, split: .train, root: options.root)
+            let test = try ImageDatasets.mnistLike(dataset, split: .test, root: options.root)
             let model = VAE(configuration, generator: RandomGenerator(seed: seed))
             output("training a \(configuration.architecture.rawValue) VAE (latent \(configuration.latentSize), \(model.parameterCount) "
                    + "parameters) on \(dataset): \(train.count) images, \(epochs) epochs")
@@ -120,8 +107,8 @@ public struct GenerativeCommand {
             run.seed = seed
             run.iwaeSamples = iwaeSamples
             run.iwaeImages = iwaeImages
-            run.checkpointDirectory = checkpointDirectory
-            run.resume = resume
+            run.checkpointDirectory = options.checkpointDirectory
+            run.resume = options.resume
             run.log = output
             run.modelMetadata = ["dataset": dataset]
             let history = try run.run(train: train, test: test, recorded: [

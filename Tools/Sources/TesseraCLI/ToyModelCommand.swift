@@ -29,7 +29,7 @@ public struct ToyModelCommand {
             OptionSpec("epochs", "N", "passes over the training points (score 40, flow 20)"),
             OptionSpec("train-size", "N", "points drawn for training (default 32768)"),
             OptionSpec("batch-size", "B", "points per step (default 256)"),
-            OptionSpec("lr", "X", "Adam learning rate (default 1e-3)"),
+            OptionSpec("lr", "X", "Adam learning rate, annealed to 0 on a cosine (default 1e-3)"),
             OptionSpec("samples", "N", "samples the per-epoch measures use (default 2000)"),
             OptionSpec("seed", "S", "initialisation, data and sampling seed (default 0)"),
             .threads,
@@ -50,11 +50,7 @@ public struct ToyModelCommand {
     public var batchSize = 256
     public var learningRate = 1e-3
     public var samples = 2000
-    public var seed: UInt64 = 0
-    public var threads: Int?
-    public var outDirectory: String?
-    public var checkpointDirectory: String?
-    public var resume = false
+    public var options: RunOptions
     var arguments: [String] = []
 
     public init(arguments: [String]) throws {
@@ -101,20 +97,14 @@ public struct ToyModelCommand {
         batchSize = try args.value("batch-size", default: 256, where: positive, expected: "a positive integer")
         learningRate = try args.value("lr", default: 1e-3, where: { $0 > 0 && $0.isFinite }, expected: "a positive number")
         samples = try args.value("samples", default: 2000, where: { $0 > 1 && $0 <= 1_000_000 }, expected: "an integer in 2...1000000")
-        seed = try args.value("seed", default: UInt64(0))
-        threads = try CommandChecks.threads(args)
-        outDirectory = args.values["out"]
-        checkpointDirectory = args.values["checkpoint-dir"]
-        resume = try CommandChecks.resume(args, checkpointDirectory: checkpointDirectory)
+        options = try RunOptions(args)
     }
 
     @discardableResult
     public func run(print output: (String) -> Void = { Swift.print($0) }) throws -> TrainingHistory {
         try withoutActuallyEscaping(output) { output in
-            if let threads { CPUThreads.count = threads }
-            let out = outDirectory ?? "runs/\(model)-\(toy.rawValue)"
-            try CommandChecks.prepareDirectory(out, option: "out")
-            if let checkpointDirectory { try CommandChecks.prepareDirectory(checkpointDirectory, option: "checkpoint-dir") }
+            let out = try options.prepare(defaultOut: "runs/\(model)-\(toy.rawValue)")
+            let seed = options.seed
             let recorded: [String: JSONValue] = ["command": .string((["tessera", "train"] + arguments).joined(separator: " "))]
             var run: ToyTraining
             if model == "score" {
@@ -140,8 +130,8 @@ public struct ToyModelCommand {
             run.learningRate = learningRate
             run.seed = seed
             run.evaluationSamples = samples
-            run.checkpointDirectory = checkpointDirectory
-            run.resume = resume
+            run.checkpointDirectory = options.checkpointDirectory
+            run.resume = options.resume
             run.log = output
             var extra = recorded
             if model == "score" {
