@@ -18,6 +18,14 @@ struct OptionSpec {
     static let resume = OptionSpec("resume", nil, "continue from the newest checkpoint in --checkpoint-dir")
     /// `--data DIR`.
     static let data = OptionSpec("data", "DIR", "dataset root (default Datasets/data, or $TESSERA_DATA)")
+    /// The options `RunOptions` reads, in the order help lists them: `--seed`, `--threads`,
+    /// `--out` (default `out`), `--checkpoint-dir`, `--resume` and, with `data`, `--data`.
+    static func runOptions(out: String, data: Bool = true) -> [OptionSpec] {
+        [OptionSpec("seed", "S", "initialisation, shuffling and sampling seed (default 0)"), threads,
+         OptionSpec("out", "DIR", "output directory (default \(out))"),
+         OptionSpec("checkpoint-dir", "D", "save the model, the optimizer state and the position every epoch (keeps 3)"),
+         resume] + (data ? [Self.data] : [])
+    }
     /// `--device D` (resolved by `DeviceOption`).
     static let device = OptionSpec("device", "D", "cpu (default), cuda or cuda:N (needs a usable GPU: the reason is printed otherwise)")
 }

@@ -41,13 +41,7 @@ public struct DiffusionCommand {
             OptionSpec("guidance", "W", "classifier-free guidance weight of those samples (default 2; 1: none)"),
             OptionSpec("samples", "N", "samples the classifier labels at the end (default 1000)"),
             OptionSpec("classifier", "FILE", "a LeNet-5 checkpoint (tessera train lenet) to label samples; default: train one for 3 epochs"),
-            OptionSpec("seed", "S", "initialisation, shuffling and noise seed (default 0)"),
-            .threads,
-            OptionSpec("out", "DIR", "output directory (default runs/ddpm-DATASET)"),
-            OptionSpec("checkpoint-dir", "D", "save model, optimizer and position every epoch (keeps 3)"),
-            .resume,
-            .data,
-        ],
+        ] + OptionSpec.runOptions(out: "runs/ddpm-DATASET"),
         footer: "Missing data: run Datasets/fetch mnist (or fashion-mnist) first.")
     public static var usage: String { spec.help }
 

@@ -39,13 +39,7 @@ public struct GANCommand {
             OptionSpec("d-lr", "X", "discriminator Adam learning rate (default: --lr)"),
             OptionSpec("samples", "N", "generated samples the final figures are measured on (default 1000; toys 2000)"),
             OptionSpec("classifier", "FILE", "a LeNet-5 checkpoint (tessera train lenet) to label generated images; default: train one for 3 epochs"),
-            OptionSpec("seed", "S", "initialisation, shuffling and noise seed (default 0)"),
-            .threads,
-            OptionSpec("out", "DIR", "output directory (default runs/MODEL-DATASET)"),
-            OptionSpec("checkpoint-dir", "D", "save both networks, both optimizers and the position every epoch (keeps 3)"),
-            .resume,
-            .data,
-        ],
+        ] + OptionSpec.runOptions(out: "runs/MODEL-DATASET"),
         footer: "Missing data: run Datasets/fetch mnist (or fashion-mnist) first; the toys need nothing.")
     public static var usage: String { spec.help }
 

@@ -31,13 +31,7 @@ public struct GenerativeCommand {
             OptionSpec("lr", "X", "Adam learning rate (default 1e-3)"),
             OptionSpec("iwae-samples", "K", "importance samples per image of the final bound (default 100)"),
             OptionSpec("iwae-images", "N", "test images the bound is computed on (default 1000)"),
-            OptionSpec("seed", "S", "initialisation, shuffling and sampling seed (default 0)"),
-            .threads,
-            OptionSpec("out", "DIR", "output directory (default runs/vae-DATASET)"),
-            OptionSpec("checkpoint-dir", "D", "save model, optimizer and position every epoch (keeps 3)"),
-            .resume,
-            .data,
-        ],
+        ] + OptionSpec.runOptions(out: "runs/vae-DATASET"),
         footer: "Missing data: run Datasets/fetch mnist (or fashion-mnist) first.")
     public static var usage: String { spec.help }
 

@@ -31,12 +31,7 @@ public struct ToyModelCommand {
             OptionSpec("batch-size", "B", "points per step (default 256)"),
             OptionSpec("lr", "X", "Adam learning rate, annealed to 0 on a cosine (default 1e-3)"),
             OptionSpec("samples", "N", "samples the per-epoch measures use (default 2000)"),
-            OptionSpec("seed", "S", "initialisation, data and sampling seed (default 0)"),
-            .threads,
-            OptionSpec("out", "DIR", "output directory (default runs/MODEL-DATASET)"),
-            OptionSpec("checkpoint-dir", "D", "save model, optimizer and position every epoch (keeps 3)"),
-            .resume,
-        ])
+        ] + OptionSpec.runOptions(out: "runs/MODEL-DATASET", data: false))
     public static var usage: String { spec.help }
 
     public var model = "score"
