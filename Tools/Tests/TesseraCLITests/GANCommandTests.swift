@@ -149,7 +149,7 @@ extension CommandTests.TrainCommandTests {
 
         /// Two short epochs of each: the per-epoch measures, the scatter plots, model.h5, the
         /// flow's test log-likelihood beside the fitted Gaussian's, and `tessera sample` drawing points.
-        @Test(arguments: [["score", "--process", "ncsn", "--sampling-steps", "5"], ["score", "--sampler", "ode", "--sampling-steps", "20"],
+        @Test(arguments: [["score", "--process", "ncsn", "--sampling-steps", "5"], ["score", "--process", "vp", "--sampler", "ode", "--sampling-steps", "20"],
                           ["flow", "--layers", "4"]])
         func trainsMeasuresAndSamples(arguments: [String]) throws {
             let out = directory()

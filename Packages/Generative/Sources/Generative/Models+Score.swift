@@ -1,5 +1,6 @@
 import Foundation
 import NN
+import Optim
 import TensorCore
 
 /// How to build a `ScoreModel` (Codable: recorded in checkpoints and `results.json`).
@@ -29,10 +30,12 @@ public struct ScoreModelConfiguration: Codable, Equatable, Sendable {
     /// β(0) and β(1) of the VP-SDE.
     public var betaMin: Double
     public var betaMax: Double
+    /// Decay of the weights' moving average, which sampling uses (NCSNv2's 0.999; 0: none).
+    public var emaDecay: Double
 
     /// A configuration; the defaults suit the 2-D toys (data within a few units of the origin).
     public init(process: Process = .vp, dimensions: Int = 2, hiddenSize: Int = 128, sigmaMin: Double = 0.01, sigmaMax: Double = 5,
-                levels: Int = 10, betaMin: Double = 0.1, betaMax: Double = 20) {
+                levels: Int = 10, betaMin: Double = 0.1, betaMax: Double = 20, emaDecay: Double = 0.999) {
         self.process = process
         self.dimensions = dimensions
         self.hiddenSize = hiddenSize
@@ -41,6 +44,19 @@ public struct ScoreModelConfiguration: Codable, Equatable, Sendable {
         self.levels = levels
         self.betaMin = betaMin
         self.betaMax = betaMax
+        self.emaDecay = emaDecay
+    }
+
+    enum CodingKeys: String, CodingKey { case process, dimensions, hiddenSize, sigmaMin, sigmaMax, levels, betaMin, betaMax, emaDecay }
+
+    /// Decodes a recorded configuration; one written before the moving average existed has none.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(process: try c.decode(Process.self, forKey: .process), dimensions: try c.decode(Int.self, forKey: .dimensions),
+                  hiddenSize: try c.decode(Int.self, forKey: .hiddenSize), sigmaMin: try c.decode(Double.self, forKey: .sigmaMin),
+                  sigmaMax: try c.decode(Double.self, forKey: .sigmaMax), levels: try c.decode(Int.self, forKey: .levels),
+                  betaMin: try c.decode(Double.self, forKey: .betaMin), betaMax: try c.decode(Double.self, forKey: .betaMax),
+                  emaDecay: try c.decodeIfPresent(Double.self, forKey: .emaDecay) ?? 0)
     }
 
     func validate() {
@@ -48,6 +64,7 @@ public struct ScoreModelConfiguration: Codable, Equatable, Sendable {
         tensorCheck(sigmaMin > 0 && sigmaMax > sigmaMin && levels >= 2,
                     "[ScoreModel] noise scales need 0 < sigmaMin \(sigmaMin) < sigmaMax \(sigmaMax) and at least 2 levels (\(levels))")
         tensorCheck(betaMin > 0 && betaMax > betaMin, "[ScoreModel] the VP-SDE needs 0 < betaMin \(betaMin) < betaMax \(betaMax)")
+        tensorCheck((0..<1).contains(emaDecay), "[ScoreModel] emaDecay \(emaDecay) must be in [0, 1)")
     }
 }
 
@@ -70,6 +87,10 @@ public final class ScoreModel: Module {
     /// How it was built.
     public let configuration: ScoreModelConfiguration
     let network: Sequential
+    /// The moving average of `network`'s weights (frozen), what the samplers use when
+    /// `emaDecay` > 0; updated by `updateAverage()` after each optimizer step.
+    let average: Sequential
+    let ema: ExponentialMovingAverage?
     static let embeddingSize = 32
 
     /// A model initialised from `generator` (the global stream when nil).
@@ -77,12 +98,19 @@ public final class ScoreModel: Module {
         configuration.validate()
         self.configuration = configuration
         let h = configuration.hiddenSize
-        network = Sequential([
-            Linear(inputSize: configuration.dimensions + Self.embeddingSize, outputSize: h, generator: generator), SiLU(),
-            Linear(inputSize: h, outputSize: h, generator: generator), SiLU(),
-            Linear(inputSize: h, outputSize: h, generator: generator), SiLU(),
-            Linear(inputSize: h, outputSize: configuration.dimensions, generator: generator),
-        ])
+        func mlp(_ generator: RandomGenerator?) -> Sequential {
+            Sequential([
+                Linear(inputSize: configuration.dimensions + Self.embeddingSize, outputSize: h, generator: generator), SiLU(),
+                Linear(inputSize: h, outputSize: h, generator: generator), SiLU(),
+                Linear(inputSize: h, outputSize: h, generator: generator), SiLU(),
+                Linear(inputSize: h, outputSize: configuration.dimensions, generator: generator),
+            ])
+        }
+        network = mlp(generator)
+        average = mlp(nil)
+        ema = configuration.emaDecay > 0
+            ? ExponentialMovingAverage(source: network.parameters(), average: average.parameters(), decay: configuration.emaDecay) : nil
+        if ema == nil { for p in average.parameters() { p.requiresGrad = false } }
         super.init()
     }
 
@@ -106,7 +134,18 @@ public final class ScoreModel: Module {
 
     /// s_θ(x, ·) for points `x` `[N, D]` with per-example noise scales `sigma` `[N]` (the
     /// marginal's deviation for the VP-SDE) and conditions `condition` `[N]` (log σ, or t).
+    /// The parameters training updates (the average's are not among them).
+    public var trainableParameters: [Parameter] { network.parameters() }
+
+    /// One update of the moving average (after each optimizer step; nothing without one).
+    public func updateAverage() { ema?.update() }
+
     public func score(_ x: Tensor, sigma: Tensor, condition: Tensor) -> Tensor {
+        score(x, sigma: sigma, condition: condition, using: network)
+    }
+
+    /// The score by `net` (the trained network or its average).
+    func score(_ x: Tensor, sigma: Tensor, condition: Tensor, using net: Sequential) -> Tensor {
         tensorCheck(x.rank == 2 && x.shape[1] == configuration.dimensions && sigma.shape == [x.shape[0]] && condition.shape == [x.shape[0]],
                     "[ScoreModel.score] x \(shapeText(x.shape)), sigma \(shapeText(sigma.shape)), condition \(shapeText(condition.shape)); "
                     + "expected [N, \(configuration.dimensions)], [N], [N]")
@@ -115,7 +154,7 @@ public final class ScoreModel: Module {
             .cast(to: x.dtype).moved(to: x.device)
         let angles = condition.reshaped(to: [-1, 1]).cast(to: x.dtype) * frequencies
         let input = Tensor.concatenated([x, angles.sin(), angles.cos()], axis: 1)
-        return network(input) / sigma.reshaped(to: [-1, 1]).cast(to: x.dtype)
+        return net(input) / sigma.reshaped(to: [-1, 1]).cast(to: x.dtype)
     }
 
     /// Denoising score matching on clean points `x0` `[N, D]` at random noise: a uniformly
@@ -143,8 +182,11 @@ public final class ScoreModel: Module {
     /// A score function of (points, σ, condition) — the network, or an analytic one in tests.
     public typealias ScoreFunction = (_ x: Tensor, _ sigma: Tensor, _ condition: Tensor) -> Tensor
 
-    /// The network as a score function.
-    var learnedScore: ScoreFunction { { self.score($0, sigma: $1, condition: $2) } }
+    /// The averaged network (or the network, without a moving average) as a score function.
+    var learnedScore: ScoreFunction {
+        let net = ema == nil ? network : average
+        return { self.score($0, sigma: $1, condition: $2, using: net) }
+    }
 
     func constant(_ value: Double, _ n: Int) -> Tensor { Tensor([Double](repeating: value, count: n)).cast(to: .float32) }
 

@@ -35,6 +35,10 @@ public struct ToyTraining {
     public var seed: UInt64 = 0
     /// Samples the per-epoch measures use.
     public var evaluationSamples = 2000
+    /// Called after every optimizer step (a moving average's update).
+    public var afterStep: (() -> Void)? = nil
+    /// The parameters Adam updates (default: all of the model's).
+    public var parameters: [Parameter]? = nil
     /// Figures of the model's own on the held-out points, every epoch.
     public var evaluate: ((_ test: Tensor) -> [String: Double])? = nil
     /// Figures added to results.json's `final` as they are (a baseline to compare with).
@@ -81,7 +85,7 @@ public struct ToyTraining {
         let train = toy.dataset(trainSize, seed: seed &+ 100)
         let test = toy.sample(testSize, generator: RandomGenerator(seed: seed &+ 101)).points
         let noise = RandomGenerator(seed: seed &+ 1)
-        let optimizer = Adam(parameters: model.parameters(), learningRate: learningRate)
+        let optimizer = Adam(parameters: parameters ?? model.parameters(), learningRate: learningRate)
         let steps = epochs * ((trainSize + batchSize - 1) / batchSize)
         let trainer = Trainer(model: model, optimizer: optimizer,
                               schedule: cosineSchedule ? CosineAnnealingSchedule(optimizer, maxSteps: steps) : nil,
@@ -102,6 +106,7 @@ public struct ToyTraining {
         trainer.recordedConfiguration = configuration
         let loader = DataLoader(train, batchSize: batchSize, sampler: RandomSampler(seed: seed))
         trainer.callbacks.append(ExtraFinalFigures(extraFinalFigures))
+        if let afterStep { trainer.callbacks.append(AfterStep(afterStep)) }
         let history = try trainer.fit(batchesPerEpoch: loader.batchCount, batches: { loader.batches(epoch: $0) }, step: { batch in
             TrainingStepOutput(loss: loss(batch.input, noise), count: batch.input.shape[0])
         }, evaluate: {
@@ -126,6 +131,13 @@ final class ExtraFinalFigures: TrainingCallback {
     let figures: [String: Double]
     init(_ figures: [String: Double]) { self.figures = figures }
     func finalFiguresWillBeWritten(_ trainer: Trainer, final: inout [String: Double]) { final.merge(figures) { _, new in new } }
+}
+
+/// Runs a closure after every optimizer step.
+final class AfterStep: TrainingCallback {
+    let body: () -> Void
+    init(_ body: @escaping () -> Void) { self.body = body }
+    func batchDidEnd(_ trainer: Trainer, step: Int, loss: Double) { body() }
 }
 
 extension ScoreModel {

@@ -45,6 +45,21 @@ struct ScoreModelTests {
         }
     }
 
+    /// Sampling uses the moving average: it starts as the network, then trails it at the decay.
+    @Test func samplersUseTheMovingAverage() {
+        let model = ScoreModel(ScoreModelConfiguration(process: .ncsn, hiddenSize: 8, emaDecay: 0.5), generator: RandomGenerator(seed: 11))
+        let (source, average) = (model.trainableParameters[0], model.average.parameters()[0])
+        #expect(source.value.scalars(as: Float.self) == average.value.scalars(as: Float.self) && !average.requiresGrad)
+        let before = average.value
+        source.value = source.value + 1
+        model.updateAverage()
+        expectClose(average.value, before + 0.5, tolerance: Tolerance(absolute: 1e-6, relative: 1e-6))
+        let x = Tensor.randn([3, 2], generator: RandomGenerator(seed: 12)), sigma = Tensor([0.5, 1, 2] as [Float])
+        let viaSampler = model.learnedScore(x, sigma, sigma.log())
+        #expect(largestDifference(viaSampler, model.score(x, sigma: sigma, condition: sigma.log(), using: model.average)) == 0)
+        #expect(largestDifference(viaSampler, model.score(x, sigma: sigma, condition: sigma.log())) > 0)
+    }
+
     /// The probability-flow ODE is deterministic: the same starting noise gives the same points.
     @Test func theProbabilityFlowIsDeterministicGivenItsStart() {
         let vp = ScoreModel(ScoreModelConfiguration(process: .vp, dimensions: 2, hiddenSize: 8), generator: RandomGenerator(seed: 4))
@@ -55,10 +70,10 @@ struct ScoreModelTests {
 
     @Test func networkGradientsMatchCentralDifferences() {
         let model = ScoreModel(ScoreModelConfiguration(process: .ncsn, dimensions: 2, hiddenSize: 6), generator: RandomGenerator(seed: 6))
-        for p in model.parameters() { p.value = p.value.cast(to: .float64) }
+        for p in model.trainableParameters { p.value = p.value.cast(to: .float64) }
         let g = RandomGenerator(seed: 7)
         let x = Tensor.randn([4, 2], dtype: .float64, generator: g), sigma = Tensor([0.1, 0.5, 1, 2] as [Double])
-        GradientCheck.checkParameters(model.parameters()) {
+        GradientCheck.checkParameters(model.trainableParameters) {
             denoisingScoreMatchingLoss(score: model.score(x, sigma: sigma, condition: sigma.log()), noise: x * 0.5, sigma: sigma)
         }
     }
@@ -67,17 +82,18 @@ struct ScoreModelTests {
     /// get a fair share.
     @Test(arguments: [ScoreModelConfiguration.Process.vp, .ncsn])
     func aSmallModelLearnsTwoBlobs(process: ScoreModelConfiguration.Process) {
-        let model = ScoreModel(ScoreModelConfiguration(process: process, dimensions: 2, hiddenSize: 64, sigmaMax: 3, levels: 8),
+        let model = ScoreModel(ScoreModelConfiguration(process: process, dimensions: 2, hiddenSize: 64, sigmaMax: 3, levels: 8, emaDecay: 0.99),
                                generator: RandomGenerator(seed: 8))
         let g = RandomGenerator(seed: 9)
         let centers = Tensor([-1.5, 0, 1.5, 0] as [Float], shape: [2, 2])
-        let optimizer = Adam(parameters: model.parameters(), learningRate: 2e-3)
+        let optimizer = Adam(parameters: model.trainableParameters, learningRate: 2e-3)
         for _ in 0..<2000 {
             let pick = Tensor.randint(0, 2, shape: [128], generator: g)
             let x = centers.indexSelect(axis: 0, indices: pick) + Tensor.randn([128, 2], standardDeviation: 0.1, generator: g)
             optimizer.zeroGradients()
             model.loss(x, generator: g).backward()
             optimizer.step()
+            model.updateAverage()
         }
         let samples = process == .vp ? model.sampleSDE(count: 400, steps: 200, generator: RandomGenerator(seed: 10))
                                      : model.annealedLangevin(count: 400, stepsPerLevel: 50, generator: RandomGenerator(seed: 10))
