@@ -22,13 +22,15 @@ public struct ScoreModelConfiguration: Codable, Equatable, Sendable {
     public var dimensions: Int
     /// Width of the score network's hidden layers.
     public var hiddenSize: Int
-    /// Smallest and largest noise scale (NCSN).
+    /// Smallest noise scale (NCSN).
     public var sigmaMin: Double
+    /// Largest noise scale (NCSN), also the half-width of Langevin's uniform start.
     public var sigmaMax: Double
     /// Noise scales (NCSN).
     public var levels: Int
-    /// β(0) and β(1) of the VP-SDE.
+    /// β(0) of the VP-SDE.
     public var betaMin: Double
+    /// β(1) of the VP-SDE.
     public var betaMax: Double
     /// Decay of the weights' moving average, which sampling uses (NCSNv2's 0.999; 0: none).
     public var emaDecay: Double
@@ -132,14 +134,14 @@ public final class ScoreModel: Module {
     /// β(t).
     public func beta(_ t: Double) -> Double { configuration.betaMin + t * (configuration.betaMax - configuration.betaMin) }
 
-    /// s_θ(x, ·) for points `x` `[N, D]` with per-example noise scales `sigma` `[N]` (the
-    /// marginal's deviation for the VP-SDE) and conditions `condition` `[N]` (log σ, or t).
     /// The parameters training updates (the average's are not among them).
     public var trainableParameters: [Parameter] { network.parameters() }
 
     /// One update of the moving average (after each optimizer step; nothing without one).
     public func updateAverage() { ema?.update() }
 
+    /// s_θ(x, ·) by the trained network (not the average), for points `x` `[N, D]` with
+    /// per-example noise scales `sigma` `[N]` and conditions `condition` `[N]` (log σ, or t).
     public func score(_ x: Tensor, sigma: Tensor, condition: Tensor) -> Tensor {
         score(x, sigma: sigma, condition: condition, using: network)
     }

@@ -11,7 +11,10 @@ import TensorCore
 public struct NoiseSchedule: Equatable, Sendable {
     /// The shape of the βs.
     public enum Kind: String, Codable, Sendable, CaseIterable {
-        case linear, cosine
+        /// β evenly spaced from `linearStart` to `linearEnd`.
+        case linear
+        /// ᾱ on a squared cosine (Nichol & Dhariwal).
+        case cosine
     }
 
     /// The schedule's shape.

@@ -19,8 +19,9 @@ public struct ToyTraining {
     public let sampler: (_ count: Int, _ generator: RandomGenerator) -> Tensor
     /// The data.
     public var toy: ToyDistribution
-    /// Points drawn for training, and for the held-out measures.
+    /// Points drawn for training.
     public var trainSize = 32768
+    /// Held-out points the measures compare samples with.
     public var testSize = 2000
     /// Passes over the training points.
     public var epochs = 40
@@ -75,6 +76,8 @@ public struct ToyTraining {
         return figures
     }
 
+    /// Trains, measuring every epoch, and writes results.json and model.h5; `recorded` joins
+    /// the configuration in results.json.
     @discardableResult
     public func run(recorded: [String: JSONValue] = [:]) throws -> TrainingHistory {
         tensorCheck(epochs > 0 && batchSize > 0 && learningRate > 0 && trainSize > 1 && testSize > 1 && evaluationSamples > 1,
