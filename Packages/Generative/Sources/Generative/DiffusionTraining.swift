@@ -67,8 +67,7 @@ public struct DiffusionTraining {
         _ = model.samplingTimesteps(samplingSteps)
         _ = model.samplingLabels(count: 1, labels: cyclingLabels(1), guidance: model.configuration.classCount == nil ? 1 : guidance,
                                  "DiffusionTraining")
-        do { try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true) }
-        catch { throw TrainingError.cannotWrite(path: outputDirectory, reason: "\(error)") }
+        try createOutputDirectory(outputDirectory)
         let configuration = model.configuration, conditional = configuration.classCount != nil
         let noise = RandomGenerator(seed: seed &+ 1)
         // A grid of up to 10 rows, no more samples than the final figures use.

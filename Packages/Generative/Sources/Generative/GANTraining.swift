@@ -80,8 +80,7 @@ public struct GANTraining {
         tensorCheck(penaltyWeight >= 0 && generatorLearningRate > 0 && discriminatorLearningRate > 0,
                     "[GANTraining] penalty weight \(penaltyWeight) must be non-negative and learning rates "
                     + "(\(generatorLearningRate), \(discriminatorLearningRate)) positive")
-        do { try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true) }
-        catch { throw TrainingError.cannotWrite(path: outputDirectory, reason: "\(error)") }
+        try createOutputDirectory(outputDirectory)
         let configuration = model.configuration, conditional = configuration.classCount != nil
         let noise = RandomGenerator(seed: seed &+ 1)
         // Fixed noise (and labels 0, 1, 2, ... by column for a conditional model): the pictures
@@ -192,16 +191,6 @@ public struct GANTraining {
             figures["within_3_sigma"] = coverage.withinThreeSigma
         }
         return figures
-    }
-}
-
-extension GAN {
-    /// Samples from given noise `z` (`[count, latentSize]`), in evaluation mode, in the data's range.
-    func sample(noise z: Tensor, labels: Tensor?) -> Tensor {
-        let wasTraining = isTraining
-        eval()
-        defer { train(wasTraining) }
-        return withoutGradients { fromModel(self.generator(z, labels: labels)) }
     }
 }
 

@@ -2,6 +2,7 @@ import CheckpointHDF5
 import Foundation
 import NN
 import TensorCore
+import Training
 
 /// A saved generative model that cannot be used as asked.
 public enum GenerativeModelError: Error, CustomStringConvertible, Equatable {
@@ -22,6 +23,12 @@ public enum GenerativeModelError: Error, CustomStringConvertible, Equatable {
             return "\(path) does not rebuild its model: \(reason)"
         }
     }
+}
+
+/// Creates a training run's output folder (and its parents) before any work, as a typed error.
+func createOutputDirectory(_ path: String) throws {
+    do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+    catch { throw TrainingError.cannotWrite(path: path, reason: "\(error)") }
 }
 
 /// Reads a model saved by a generative training run: its `kind` attribute must be `kind`, its
@@ -55,5 +62,19 @@ extension GAN {
     /// The GAN saved at `path` by `GANTraining`; typed errors name what does not fit.
     public static func load(from path: String) throws -> GAN {
         try loadGenerativeModel(from: path, kind: "gan") { GAN($0) }
+    }
+}
+
+extension ScoreModel {
+    /// The score model saved at `path` by `tessera train score`; typed errors name what does not fit.
+    public static func load(from path: String) throws -> ScoreModel {
+        try loadGenerativeModel(from: path, kind: "score") { ScoreModel($0) }
+    }
+}
+
+extension RealNVP {
+    /// The flow saved at `path` by `tessera train flow`; typed errors name what does not fit.
+    public static func load(from path: String) throws -> RealNVP {
+        try loadGenerativeModel(from: path, kind: "flow") { RealNVP($0) }
     }
 }

@@ -68,7 +68,7 @@ public struct DiffusionConfiguration: Codable, Equatable, Sendable {
         tensorCheck(imageShape.count == 3 && imageShape.allSatisfy { $0 > 0 }, "[Diffusion] imageShape \(imageShape) should be [C, H, W]")
         tensorCheck(timesteps >= 2, "[Diffusion] timesteps \(timesteps) must be at least 2")
         tensorCheck(classCount.map { $0 > 1 } ?? true, "[Diffusion] classCount \(classCount ?? 0) must be at least 2")
-        tensorCheck((0...1).contains(conditionDropout) && (classCount != nil || conditionDropout == 0 || true),
+        tensorCheck((0...1).contains(conditionDropout),
                     "[Diffusion] conditionDropout \(conditionDropout) must be in [0, 1]")
         tensorCheck(baseChannels > 0 && baseChannels % 2 == 0 && !channelMultipliers.isEmpty && channelMultipliers.allSatisfy { $0 > 0 },
                     "[Diffusion] baseChannels \(baseChannels) must be positive and even, channelMultipliers \(channelMultipliers) positive")

@@ -193,9 +193,14 @@ public final class GAN: Module {
     /// evaluation mode (batch norm's running statistics) without recording.
     public func sample(count: Int, labels: Tensor? = nil, generator noiseGenerator: RandomGenerator? = nil) -> Tensor {
         tensorCheck(count > 0, "[GAN.sample] count \(count) must be positive")
+        return sample(noise: noise(count, generator: noiseGenerator), labels: labels)
+    }
+
+    /// Samples from given noise `z` (`[count, latentSize]`), in evaluation mode, in the data's range.
+    func sample(noise z: Tensor, labels: Tensor?) -> Tensor {
         let wasTraining = isTraining
         eval()
         defer { train(wasTraining) }
-        return withoutGradients { fromModel(generator(noise(count, generator: noiseGenerator), labels: labels)) }
+        return withoutGradients { fromModel(self.generator(z, labels: labels)) }
     }
 }

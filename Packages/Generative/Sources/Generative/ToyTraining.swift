@@ -83,8 +83,7 @@ public struct ToyTraining {
         tensorCheck(epochs > 0 && batchSize > 0 && learningRate > 0 && trainSize > 1 && testSize > 1 && evaluationSamples > 1,
                     "[ToyTraining] epochs \(epochs), batch size \(batchSize), learning rate \(learningRate), train size \(trainSize), "
                     + "test size \(testSize) and evaluation samples \(evaluationSamples) must be positive (sizes at least 2)")
-        do { try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true) }
-        catch { throw TrainingError.cannotWrite(path: outputDirectory, reason: "\(error)") }
+        try createOutputDirectory(outputDirectory)
         let train = toy.dataset(trainSize, seed: seed &+ 100)
         let test = toy.sample(testSize, generator: RandomGenerator(seed: seed &+ 101)).points
         let noise = RandomGenerator(seed: seed &+ 1)
@@ -141,18 +140,4 @@ final class AfterStep: TrainingCallback {
     let body: () -> Void
     init(_ body: @escaping () -> Void) { self.body = body }
     func batchDidEnd(_ trainer: Trainer, step: Int, loss: Double) { body() }
-}
-
-extension ScoreModel {
-    /// The score model saved at `path` by `tessera train score`; typed errors name what does not fit.
-    public static func load(from path: String) throws -> ScoreModel {
-        try loadGenerativeModel(from: path, kind: "score") { ScoreModel($0) }
-    }
-}
-
-extension RealNVP {
-    /// The flow saved at `path` by `tessera train flow`; typed errors name what does not fit.
-    public static func load(from path: String) throws -> RealNVP {
-        try loadGenerativeModel(from: path, kind: "flow") { RealNVP($0) }
-    }
 }

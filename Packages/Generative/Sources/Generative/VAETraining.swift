@@ -73,8 +73,7 @@ public struct VAETraining {
         tensorCheck(epochs > 0 && batchSize > 0 && learningRate > 0 && iwaeSamples > 0 && iwaeImages > 0,
                     "[VAETraining] epochs \(epochs), batch size \(batchSize), learning rate \(learningRate), IWAE samples "
                     + "\(iwaeSamples) and images \(iwaeImages) must be positive")
-        do { try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true) }
-        catch { throw TrainingError.cannotWrite(path: outputDirectory, reason: "\(error)") }
+        try createOutputDirectory(outputDirectory)
         let conditional = model.configuration.classCount != nil
         let noise = RandomGenerator(seed: seed &+ 1), evaluationNoise = RandomGenerator(seed: seed &+ 2)
         // Fixed latents (and labels 0, 1, 2, ... for a conditional model): the grids of successive
