@@ -26,8 +26,9 @@ public struct ToyModelCommand {
             OptionSpec("sampler", "KIND", "score with vp: sde (default) or ode (probability flow)"),
             OptionSpec("sampling-steps", "S", "score: SDE/ODE steps (default 500) or Langevin steps per noise level (default 100)"),
             OptionSpec("hidden", "H", "hidden width (score 128, flow 64)"),
+            OptionSpec("coordinate-frequency", "F", "score: highest frequency of the coordinates' sinusoidal encoding (default 30; 0: none)"),
             OptionSpec("layers", "L", "flow: affine coupling layers (default 8)"),
-            OptionSpec("epochs", "N", "passes over the training points (score 80, flow 20)"),
+            OptionSpec("epochs", "N", "passes over the training points (score 40, flow 20)"),
             OptionSpec("train-size", "N", "points drawn for training (default 32768)"),
             OptionSpec("batch-size", "B", "points per step (default 256)"),
             OptionSpec("lr", "X", "Adam learning rate, annealed to 0 on a cosine (default 1e-3)"),
@@ -78,19 +79,21 @@ public struct ToyModelCommand {
             samplingSteps = try args.value("sampling-steps", default: scoreConfiguration.process == .vp ? 500 : 100,
                                            where: { $0 > 0 && $0 <= 100_000 }, expected: "an integer in 1...100000")
             scoreConfiguration.hiddenSize = try args.value("hidden", default: 128, where: positive, expected: "a positive integer")
+            scoreConfiguration.coordinateFrequency = try args.value("coordinate-frequency", default: 30.0,
+                                                                    where: { $0 == 0 || ($0 >= 1 && $0 <= 1e6) }, expected: "0 or a number in 1...1000000")
             try CommandChecks.fitsInMemory([[(scoreConfiguration.hiddenSize, "hidden"), (scoreConfiguration.hiddenSize, "hidden"), (3, nil)]],
                                            bytesPerElement: 16)
             if args.values["layers"] != nil { throw UsageError("--layers applies to flow only") }
         } else {
-            if args.values["process"] != nil || args.values["sampler"] != nil || args.values["sampling-steps"] != nil {
-                throw UsageError("--process, --sampler and --sampling-steps apply to score only")
+            if args.values["process"] != nil || args.values["sampler"] != nil || args.values["sampling-steps"] != nil || args.values["coordinate-frequency"] != nil {
+                throw UsageError("--process, --sampler, --sampling-steps and --coordinate-frequency apply to score only")
             }
             flowConfiguration.hiddenSize = try args.value("hidden", default: 64, where: positive, expected: "a positive integer")
             flowConfiguration.couplingLayers = try args.value("layers", default: 8, where: { $0 > 0 && $0 <= 256 }, expected: "an integer in 1...256")
             try CommandChecks.fitsInMemory([[(flowConfiguration.hiddenSize, "hidden"), (flowConfiguration.hiddenSize, "hidden"),
                                              (flowConfiguration.couplingLayers, "layers"), (3, nil)]], bytesPerElement: 16)
         }
-        epochs = try args.value("epochs", default: model == "score" ? 80 : 20, where: positive, expected: "a positive integer")
+        epochs = try args.value("epochs", default: model == "score" ? 40 : 20, where: positive, expected: "a positive integer")
         trainSize = try args.value("train-size", default: 32768, where: { $0 > 1 && $0 <= 10_000_000 }, expected: "an integer in 2...10000000")
         batchSize = try args.value("batch-size", default: 256, where: positive, expected: "a positive integer")
         learningRate = try args.value("lr", default: 1e-3, where: { $0 > 0 && $0.isFinite }, expected: "a positive number")

@@ -149,7 +149,8 @@ extension CommandTests.TrainCommandTests {
 
         /// Two short epochs of each: the per-epoch measures, the scatter plots, model.h5, the
         /// flow's test log-likelihood beside the fitted Gaussian's, and `tessera sample` drawing points.
-        @Test(arguments: [["score", "--process", "ncsn", "--sampling-steps", "5"], ["score", "--process", "vp", "--sampler", "ode", "--sampling-steps", "20"],
+        @Test(arguments: [["score", "--process", "ncsn", "--sampling-steps", "5"], ["score", "--process", "vp", "--sampler", "ode", "--sampling-steps", "20",
+                                                                                                   "--coordinate-frequency", "0"],
                           ["flow", "--layers", "4"]])
         func trainsMeasuresAndSamples(arguments: [String]) throws {
             let out = directory()
@@ -180,6 +181,7 @@ extension CommandTests.TrainCommandTests {
             (["score", "--process", "ncsn", "--sampler", "ode"], "--sampler"), (["flow", "--sampler", "sde"], "--sampler"),
             (["flow", "--layers", "0"], "--layers"), (["score", "--layers", "4"], "--layers"), (["flow", "--hidden", "4000000000"], "--hidden"),
             (["score", "--samples", "1"], "--samples"), (["flow", "extra"], "unexpected argument"),
+            (["score", "--coordinate-frequency", "0.5"], "--coordinate-frequency"), (["flow", "--coordinate-frequency", "10"], "--coordinate-frequency"),
         ] as [([String], String)])
         func misuseIsAUsageErrorNamingTheOption(arguments: [String], option: String) {
             #expect { try ToyModelCommand(arguments: arguments) } throws: { error in

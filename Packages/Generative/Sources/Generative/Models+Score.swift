@@ -34,10 +34,18 @@ public struct ScoreModelConfiguration: Codable, Equatable, Sendable {
     public var betaMax: Double
     /// Decay of the weights' moving average, which sampling uses (NCSNv2's 0.999; 0: none).
     public var emaDecay: Double
+    /// Highest frequency of the sinusoids each coordinate is also fed as (0: the raw
+    /// coordinates only). An MLP learns sharp functions of its raw input slowly (Tancik et al.
+    /// 2020); the score at a small noise scale changes over the width of a mode, so sin and cos
+    /// of `coordinateFrequencyCount` frequencies geometric from 1 to this are appended.
+    public var coordinateFrequency: Double
+    /// Frequencies per coordinate of the sinusoidal encoding.
+    public static let coordinateFrequencyCount = 8
 
     /// A configuration; the defaults suit the 2-D toys (data within a few units of the origin).
     public init(process: Process = .vp, dimensions: Int = 2, hiddenSize: Int = 128, sigmaMin: Double = 0.01, sigmaMax: Double = 5,
-                levels: Int = 10, betaMin: Double = 0.1, betaMax: Double = 20, emaDecay: Double = 0.999) {
+                levels: Int = 10, betaMin: Double = 0.1, betaMax: Double = 20, emaDecay: Double = 0.999,
+                coordinateFrequency: Double = 30) {
         self.process = process
         self.dimensions = dimensions
         self.hiddenSize = hiddenSize
@@ -47,18 +55,21 @@ public struct ScoreModelConfiguration: Codable, Equatable, Sendable {
         self.betaMin = betaMin
         self.betaMax = betaMax
         self.emaDecay = emaDecay
+        self.coordinateFrequency = coordinateFrequency
     }
 
-    enum CodingKeys: String, CodingKey { case process, dimensions, hiddenSize, sigmaMin, sigmaMax, levels, betaMin, betaMax, emaDecay }
+    enum CodingKeys: String, CodingKey { case process, dimensions, hiddenSize, sigmaMin, sigmaMax, levels, betaMin, betaMax, emaDecay, coordinateFrequency }
 
-    /// Decodes a recorded configuration; one written before the moving average existed has none.
+    /// Decodes a recorded configuration; one written before the moving average or the
+    /// coordinate encoding existed has neither.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(process: try c.decode(Process.self, forKey: .process), dimensions: try c.decode(Int.self, forKey: .dimensions),
                   hiddenSize: try c.decode(Int.self, forKey: .hiddenSize), sigmaMin: try c.decode(Double.self, forKey: .sigmaMin),
                   sigmaMax: try c.decode(Double.self, forKey: .sigmaMax), levels: try c.decode(Int.self, forKey: .levels),
                   betaMin: try c.decode(Double.self, forKey: .betaMin), betaMax: try c.decode(Double.self, forKey: .betaMax),
-                  emaDecay: try c.decodeIfPresent(Double.self, forKey: .emaDecay) ?? 0)
+                  emaDecay: try c.decodeIfPresent(Double.self, forKey: .emaDecay) ?? 0,
+                  coordinateFrequency: try c.decodeIfPresent(Double.self, forKey: .coordinateFrequency) ?? 0)
     }
 
     func validate() {
@@ -67,6 +78,8 @@ public struct ScoreModelConfiguration: Codable, Equatable, Sendable {
                     "[ScoreModel] noise scales need 0 < sigmaMin \(sigmaMin) < sigmaMax \(sigmaMax) and at least 2 levels (\(levels))")
         tensorCheck(betaMin > 0 && betaMax > betaMin, "[ScoreModel] the VP-SDE needs 0 < betaMin \(betaMin) < betaMax \(betaMax)")
         tensorCheck((0..<1).contains(emaDecay), "[ScoreModel] emaDecay \(emaDecay) must be in [0, 1)")
+        tensorCheck(coordinateFrequency == 0 || (coordinateFrequency >= 1 && coordinateFrequency.isFinite),
+                    "[ScoreModel] coordinateFrequency \(coordinateFrequency) must be 0 (none) or at least 1")
     }
 }
 
@@ -80,8 +93,9 @@ public func denoisingScoreMatchingLoss(score: Tensor, noise: Tensor, sigma: Tens
     return ((score * s + noise).squared().reshaped(to: [score.shape[0], -1]).sum(axis: 1) * 0.5).mean()
 }
 
-/// A score model for points: an MLP s_θ(x, c) of the sample and its noise condition (log σ for
-/// NCSN, t for the VP-SDE, through a sinusoidal embedding), trained by denoising score
+/// A score model for points: an MLP s_θ(x, c) of the sample (with sinusoids of its
+/// coordinates) and its noise condition (log σ for NCSN, t for the VP-SDE, through a
+/// sinusoidal embedding), trained by denoising score
 /// matching and sampled by annealed Langevin dynamics (NCSN) or by the reverse SDE /
 /// probability-flow ODE (VP). Following NCSNv2 the network's output is divided by the noise
 /// scale, so it learns a quantity of unit size at every level.
@@ -100,9 +114,11 @@ public final class ScoreModel: Module {
         configuration.validate()
         self.configuration = configuration
         let h = configuration.hiddenSize
+        let encoded = configuration.coordinateFrequency > 0 ? 2 * ScoreModelConfiguration.coordinateFrequencyCount : 0
+        let inputSize = configuration.dimensions * (1 + encoded) + Self.embeddingSize
         func mlp(_ generator: RandomGenerator?) -> Sequential {
             Sequential([
-                Linear(inputSize: configuration.dimensions + Self.embeddingSize, outputSize: h, generator: generator), SiLU(),
+                Linear(inputSize: inputSize, outputSize: h, generator: generator), SiLU(),
                 Linear(inputSize: h, outputSize: h, generator: generator), SiLU(),
                 Linear(inputSize: h, outputSize: h, generator: generator), SiLU(),
                 Linear(inputSize: h, outputSize: configuration.dimensions, generator: generator),
@@ -151,12 +167,27 @@ public final class ScoreModel: Module {
         tensorCheck(x.rank == 2 && x.shape[1] == configuration.dimensions && sigma.shape == [x.shape[0]] && condition.shape == [x.shape[0]],
                     "[ScoreModel.score] x \(shapeText(x.shape)), sigma \(shapeText(sigma.shape)), condition \(shapeText(condition.shape)); "
                     + "expected [N, \(configuration.dimensions)], [N], [N]")
+        return net(networkInput(x, condition: condition)) / sigma.reshaped(to: [-1, 1]).cast(to: x.dtype)
+    }
+
+    /// The network's input for points `x` `[N, D]` and conditions `[N]`: x, the condition's
+    /// sinusoidal embedding, and (with `coordinateFrequency` > 0) sin and cos of every
+    /// coordinate at each frequency, `[N, D + 32 (+ 2·D·K)]`.
+    func networkInput(_ x: Tensor, condition: Tensor) -> Tensor {
         let half = Self.embeddingSize / 2
         let frequencies = Tensor((0..<half).map { exp(log(1000.0) * Double($0) / Double(half - 1)) }, shape: [1, half])
             .cast(to: x.dtype).moved(to: x.device)
         let angles = condition.reshaped(to: [-1, 1]).cast(to: x.dtype) * frequencies
-        let input = Tensor.concatenated([x, angles.sin(), angles.cos()], axis: 1)
-        return net(input) / sigma.reshaped(to: [-1, 1]).cast(to: x.dtype)
+        var features = [x, angles.sin(), angles.cos()]
+        if configuration.coordinateFrequency > 0 {
+            // [N, D] → [N, D·K]: coordinate d times frequency k at column d·K + k.
+            let k = ScoreModelConfiguration.coordinateFrequencyCount
+            let coordinateFrequencies = Tensor((0..<k).map { pow(configuration.coordinateFrequency, Double($0) / Double(k - 1)) }, shape: [1, 1, k])
+                .cast(to: x.dtype).moved(to: x.device)
+            let phases = (x.reshaped(to: [x.shape[0], configuration.dimensions, 1]) * coordinateFrequencies).reshaped(to: [x.shape[0], -1])
+            features += [phases.sin(), phases.cos()]
+        }
+        return Tensor.concatenated(features, axis: 1)
     }
 
     /// Denoising score matching on clean points `x0` `[N, D]` at random noise: a uniformly

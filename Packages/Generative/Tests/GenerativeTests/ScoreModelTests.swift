@@ -60,6 +60,42 @@ struct ScoreModelTests {
         #expect(largestDifference(viaSampler, model.score(x, sigma: sigma, condition: sigma.log())) > 0)
     }
 
+    /// A configuration recorded before the moving average and the coordinate encoding decodes
+    /// to neither, so its model has the raw coordinates' input width; a new one encodes them.
+    @Test func anOlderConfigurationHasNoCoordinateEncoding() throws {
+        let old = #"{"process":"ncsn","dimensions":2,"hiddenSize":8,"sigmaMin":0.01,"sigmaMax":5,"levels":10,"betaMin":0.1,"betaMax":20}"#
+        let configuration = try JSONDecoder().decode(ScoreModelConfiguration.self, from: Data(old.utf8))
+        #expect(configuration.coordinateFrequency == 0 && configuration.emaDecay == 0)
+        let firstLayerInputs = { (c: ScoreModelConfiguration) in ScoreModel(c).trainableParameters[0].value.shape[1] }
+        #expect(firstLayerInputs(configuration) == 2 + ScoreModel.embeddingSize)
+        var encoded = configuration
+        encoded.coordinateFrequency = 30
+        #expect(firstLayerInputs(encoded) == 2 * (1 + 2 * ScoreModelConfiguration.coordinateFrequencyCount) + ScoreModel.embeddingSize)
+        let roundTrip = try JSONDecoder().decode(ScoreModelConfiguration.self, from: JSONEncoder().encode(encoded))
+        #expect(roundTrip == encoded)
+    }
+
+    /// The network reads x, the condition's embedding, then sin and cos of each coordinate at
+    /// frequencies geometric from 1 to `coordinateFrequency` (coordinate-major).
+    @Test func theCoordinateEncodingFeedsSinusoidsOfEachCoordinate() {
+        let model = ScoreModel(ScoreModelConfiguration(process: .ncsn, dimensions: 2, hiddenSize: 4, coordinateFrequency: 30))
+        let x = Tensor([0.1, 0.2, -0.3, 0.05] as [Double], shape: [2, 2]), condition = Tensor([0.5, -1] as [Double])
+        let input = model.networkInput(x, condition: condition)
+        let k = ScoreModelConfiguration.coordinateFrequencyCount, e = ScoreModel.embeddingSize
+        #expect(input.shape == [2, 2 + e + 4 * k])
+        let values = input.scalars(as: Double.self), width = input.shape[1], points = x.scalars(as: Double.self)
+        for row in 0..<2 {
+            for d in 0..<2 {
+                #expect(values[row * width + d] == points[row * 2 + d])
+                for j in 0..<k {
+                    let phase = points[row * 2 + d] * pow(30, Double(j) / Double(k - 1))
+                    #expect(abs(values[row * width + 2 + e + d * k + j] - sin(phase)) < 1e-12)
+                    #expect(abs(values[row * width + 2 + e + 2 * k + d * k + j] - cos(phase)) < 1e-12)
+                }
+            }
+        }
+    }
+
     /// The probability-flow ODE is deterministic: the same starting noise gives the same points.
     @Test func theProbabilityFlowIsDeterministicGivenItsStart() {
         let vp = ScoreModel(ScoreModelConfiguration(process: .vp, dimensions: 2, hiddenSize: 8), generator: RandomGenerator(seed: 4))
