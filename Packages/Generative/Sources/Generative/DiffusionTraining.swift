@@ -115,7 +115,7 @@ public struct DiffusionTraining {
 final class AverageUpdate: TrainingCallback {
     let model: Diffusion
     init(model: Diffusion) { self.model = model }
-    func batchDidEnd(_ trainer: Trainer, step: Int, loss: Double) { model.updateAverage() }
+    func batchDidEnd(_ trainer: Trainer, step: Int, loss: Double) { model.updateAverage(step: step) }
 }
 
 /// The classifier's verdict on the final samples.

@@ -159,6 +159,22 @@ struct DiffusionTests {
         }
     }
 
+    /// The average warms up as diffusers' EMAModel: update n (from 0) uses decay
+    /// min(d, (1 + n) / (10 + n)), and `step` places a resumed run's update in that schedule.
+    @Test func theMovingAverageWarmsUp() {
+        let model = Diffusion(DiffusionConfiguration(imageShape: [1, 2, 2], timesteps: 10, classCount: nil, conditionDropout: 0,
+                                                     baseChannels: 4, channelMultipliers: [1], attentionLevels: [], attentionHeads: 1,
+                                                     emaDecay: 0.999), generator: RandomGenerator(seed: 3))
+        let (source, average) = (model.trainableParameters[0], model.average.parameters()[0])
+        for (step, decay) in [(1, 0.1), (2, 2.0 / 11), (1000, 1000.0 / 1009), (10000, 0.999), (5, 5.0 / 14)] {
+            let before = average.value.cast(to: .float64)
+            source.value = source.value + 1
+            model.updateAverage(step: step)
+            let expected = before * decay + source.value.cast(to: .float64) * (1 - decay)
+            #expect(largestDifference(average.value.cast(to: .float64), expected) < 1e-5, "step \(step)")
+        }
+    }
+
     @Test func badSamplingRequestsStopNamingTheValues() async {
         let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             let model = Diffusion(DiffusionConfiguration(imageShape: [1, 2, 2], timesteps: 10, classCount: nil, conditionDropout: 0,
