@@ -68,7 +68,10 @@ extension CommandTests.TrainCommandTests {
             }
             let results = try JSONValue(parsing: Data(contentsOf: URL(fileURLWithPath: out + "/results.json")))
             #expect(results["final"]?["mode_coverage"]?.numberValue != nil)
-            #expect(results["configuration"]?["penalty_weight"]?.numberValue == 10)
+            // The toys' defaults: Gulrajani et al.'s toy λ and their linear decay to 0.
+            #expect(results["configuration"]?["penalty_weight"]?.numberValue == 0.1)
+            #expect(results["configuration"]?["schedule"]?.stringValue == "linear")
+            #expect(history.epochs.last?["learning_rate"] == 0)
             #expect(FileManager.default.fileExists(atPath: out + "/samples-epoch-002.png"))
             let points = try GenerativeSampleCommand(arguments: ["wgan-gp", "--checkpoint", out + "/model.h5", "--out", out + "/p.png",
                                                                  "--count", "300"]).run(print: { _ in })
@@ -82,6 +85,7 @@ extension CommandTests.TrainCommandTests {
             (["wgan-gp", "--critic-steps", "0"], "--critic-steps"), (["dcgan", "--width", "3000000000"], "--width"),
             (["gan", "--classifier", "x.h5"], "--classifier"), (["gan", "--samples", "1"], "--samples"),
             (["dcgan", "extra"], "unexpected argument"), (["gan", "--lr", "0"], "--lr"),
+            (["wgan-gp", "--schedule", "step"], "--schedule"),
         ] as [([String], String)])
         func misuseIsAUsageErrorNamingTheOption(arguments: [String], option: String) {
             #expect { try GANCommand(arguments: arguments) } throws: { error in

@@ -37,6 +37,10 @@ public struct GANTraining {
     public var discriminatorLearningRate = 2e-4
     /// Adam's β₁ and β₂ (both networks).
     public var betas = (0.5, 0.999)
+    /// Both learning rates' schedule over the run's generator updates. `.linear` is Gulrajani
+    /// et al.'s WGAN-GP schedule: the late small steps let the generator settle on sharp modes
+    /// instead of circling them.
+    public var schedule = ScheduleChoice.constant
     /// Shuffling and noise seed.
     public var seed: UInt64 = 0
     /// Samples the final (and, for points, per-epoch) measures are computed on.
@@ -95,7 +99,9 @@ public struct GANTraining {
         let generatorOptimizer = Adam(parameters: model.generator.parameters(), learningRate: generatorLearningRate,
                                       beta1: betas.0, beta2: betas.1)
         let optimizer = CombinedOptimizer([("discriminator", discriminatorOptimizer), ("generator", generatorOptimizer)])
-        let trainer = Trainer(model: model, optimizer: optimizer,
+        // Each step takes discriminatorSteps chunks of batchSize (the last chunk may be short).
+        let loader = DataLoader(train, batchSize: batchSize * discriminatorSteps, sampler: RandomSampler(seed: seed))
+        let trainer = Trainer(model: model, optimizer: optimizer, schedule: schedule.make(optimizer, totalSteps: epochs * loader.batchCount),
                               configuration: TrainerConfiguration(epochs: epochs, outputDirectory: outputDirectory,
                                                                   checkpointDirectory: checkpointDirectory, resume: resume))
         trainer.log = log
@@ -110,10 +116,9 @@ public struct GANTraining {
         recordedConfiguration["generator_learning_rate"] = .number(generatorLearningRate)
         recordedConfiguration["discriminator_learning_rate"] = .number(discriminatorLearningRate)
         recordedConfiguration["betas"] = .array([.number(betas.0), .number(betas.1)])
+        recordedConfiguration["schedule"] = .string(schedule.rawValue)
         recordedConfiguration["seed"] = .number(Double(seed))
         trainer.recordedConfiguration = recordedConfiguration
-        // Each step takes discriminatorSteps chunks of batchSize (the last chunk may be short).
-        let loader = DataLoader(train, batchSize: batchSize * discriminatorSteps, sampler: RandomSampler(seed: seed))
         trainer.callbacks.append(GANFinalFigures(training: self, generator: RandomGenerator(seed: seed &+ 4)))
         let history = try trainer.fit(batchesPerEpoch: loader.batchCount, batches: { loader.batches(epoch: $0) }, manualStep: { batch in
             let real = modelData(batch.input), labels = conditional ? batch.target : nil

@@ -163,6 +163,27 @@ struct GANTests {
         #expect("\(error!)".contains("train_discriminator_loss became") && "\(error!)".contains("nan at step 1 (epoch 1)"))
     }
 
+    /// WGAN-GP's schedule: both rates fall linearly to 0 over the run's generator updates.
+    @Test func theLinearScheduleTakesBothRatesToZero() throws {
+        let model = GAN(GANConfiguration(architecture: .mlp, dataShape: [2], latentSize: 2, width: 8, loss: .wasserstein,
+                                         discriminatorBatchNorm: false), generator: RandomGenerator(seed: 1))
+        var run = GANTraining(model: model, outputDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("tessera-gan-lr-\(UUID().uuidString)").path)
+        run.epochs = 2
+        run.batchSize = 32
+        run.discriminatorSteps = 2
+        run.penaltyWeight = 0.1
+        run.generatorLearningRate = 1e-3
+        run.discriminatorLearningRate = 1e-3
+        run.schedule = .linear
+        run.evaluationSamples = 10
+        run.log = { _ in }
+        // 128 points in chunks of 2 × 32: two generator updates an epoch, four in all.
+        let history = try run.run(train: TensorDataset(inputs: Tensor.randn([128, 2], generator: RandomGenerator(seed: 2)),
+                                                       targets: Tensor.zeros([128], dtype: .int64)))
+        let rates = history.values(of: "learning_rate")
+        #expect(rates.count == 2 && abs(rates[0] - 5e-4) < 1e-12 && abs(rates[1]) < 1e-12, "\(rates)")
+    }
+
     @Test func sampleClassificationCountsConfidenceClassesAndConditions() {
         /// Logits that put sample i in class i % 3, confidently for even i.
         final class Stub: Module {

@@ -34,6 +34,8 @@ public enum ScheduleChoice: String, CaseIterable, Codable, Sendable {
     case cosine
     /// Linear warm-up over the first 5 % of steps (at least one), then cosine to 0.
     case warmupCosine = "warmup-cosine"
+    /// Linear decay to 0 over the run (WGAN-GP's).
+    case linear
 
     /// The schedule over `totalSteps` optimizer steps (nil: constant).
     public func make(_ optimizer: Optimizer, totalSteps: Int) -> LearningRateSchedule? {
@@ -44,6 +46,7 @@ public enum ScheduleChoice: String, CaseIterable, Codable, Sendable {
             let warmup = Swift.max(1, totalSteps / 20)
             guard totalSteps > warmup else { return CosineAnnealingSchedule(optimizer, maxSteps: Swift.max(totalSteps, 1)) }
             return warmupCosineSchedule(optimizer, warmupSteps: warmup, totalSteps: totalSteps)
+        case .linear: return LinearSchedule(optimizer, startFactor: 1, endFactor: 0, totalSteps: Swift.max(totalSteps, 1))
         }
     }
 }

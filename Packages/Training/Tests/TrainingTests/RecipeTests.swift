@@ -7,7 +7,7 @@ import TensorCore
 struct RecipeTests {
     @Test func choicesAreListedFromTheTypes() {
         #expect(OptimizerChoice.choices == "sgd, adam or adamw")
-        #expect(ScheduleChoice.choices == "constant, cosine or warmup-cosine")
+        #expect(ScheduleChoice.choices == "constant, cosine, warmup-cosine or linear")
         #expect(ScheduleChoice(rawValue: "warmup-cosine") == .warmupCosine)
     }
 
@@ -24,5 +24,11 @@ struct RecipeTests {
         #expect(Swift.abs(optimizer.learningRate - 1) < 1e-12)        // the peak after 5 % of the steps
         for _ in 0..<95 { schedule.step() }
         #expect(Swift.abs(optimizer.learningRate) < 1e-12)            // cosine to 0 at the end
+        let linear = ScheduleChoice.linear.make(optimizer, totalSteps: 4)!
+        #expect(Swift.abs(optimizer.learningRate - 1) < 1e-12)        // the full rate first
+        for _ in 0..<3 { linear.step() }
+        #expect(Swift.abs(optimizer.learningRate - 0.25) < 1e-12)     // 1 − 3/4
+        linear.step()
+        #expect(Swift.abs(optimizer.learningRate) < 1e-12)            // 0 after the last step
     }
 }
