@@ -111,8 +111,9 @@ extension Tensor {
     public func leakyRelu(negativeSlope slope: Double = 0.01) -> Tensor {
         let x = self
         return unaryKernel(.leakyRelu(slope: slope), "leakyRelu").recorded("leakyRelu", x) { g, _ in
-            let positive = g.mask(x .> 0)
-            return [g * (positive + (1 - positive) * slope)]
+            // g·slope + g·(1 − slope) where x > 0: four passes and no mask tensor (the double
+            // backward of WGAN-GP's critic runs this on every hidden layer).
+            [g.passingWhere(positive: x) * (1 - slope) + g * slope]
         }
     }
 
