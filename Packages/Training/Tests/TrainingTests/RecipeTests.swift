@@ -24,11 +24,13 @@ struct RecipeTests {
         #expect(Swift.abs(optimizer.learningRate - 1) < 1e-12)        // the peak after 5 % of the steps
         for _ in 0..<95 { schedule.step() }
         #expect(Swift.abs(optimizer.learningRate) < 1e-12)            // cosine to 0 at the end
-        let linear = ScheduleChoice.linear.make(optimizer, totalSteps: 4)!
-        #expect(Swift.abs(optimizer.learningRate - 1) < 1e-12)        // the full rate first
+        // A schedule starts from its optimizer's current rates: a fresh optimizer for this one.
+        let decaying = OptimizerChoice.sgd.make(parameters: p, learningRate: 1)
+        let linear = ScheduleChoice.linear.make(decaying, totalSteps: 4)!
+        #expect(Swift.abs(decaying.learningRate - 1) < 1e-12)         // the full rate first
         for _ in 0..<3 { linear.step() }
-        #expect(Swift.abs(optimizer.learningRate - 0.25) < 1e-12)     // 1 − 3/4
+        #expect(Swift.abs(decaying.learningRate - 0.25) < 1e-12)      // 1 − 3/4
         linear.step()
-        #expect(Swift.abs(optimizer.learningRate) < 1e-12)            // 0 after the last step
+        #expect(Swift.abs(decaying.learningRate) < 1e-12)             // 0 after the last step
     }
 }
