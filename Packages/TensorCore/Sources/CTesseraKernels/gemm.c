@@ -1,6 +1,8 @@
-// Single-precision GEMM in the BLIS structure: B is packed into kc×16 column panels, A into
-// 6×kc row panels, and a 6×16 AVX2/FMA micro-kernel keeps the 6×16 block of C in twelve
-// registers over kc steps. Why our own instead of OpenBLAS for float32: the training steps are
+// Single-precision GEMM in the BLIS structure: B is packed into kc×NR column panels, A into
+// 6×kc row panels, and a micro-kernel keeps the 6×NR block of C in twelve registers over kc
+// steps: 6×16 in AVX2/FMA ymm registers, or 6×32 in AVX-512 zmm registers where the CPU has
+// AVX-512F (chosen at run time: on Intel cores with two 512-bit FMA units the ymm kernel
+// reaches half the peak; AMD Zen 4 splits zmm operations in two, so both run alike there). Why our own instead of OpenBLAS for float32: the training steps are
 // many small and medium products, where OpenBLAS pays a separate pass to scale C by beta, its
 // threads spin in sched_yield between calls against our workers, and it cannot add a bias and
 // apply ReLU while the block is still in registers. Any strides are read (transposed views
@@ -14,7 +16,10 @@
 #define TESSERA_X86 1
 #endif
 
-enum { MR = 6, NR = 16, KC = 256, MC = 144, NC = 3072 };
+enum { MR = 6, KC = 256, MC = 144, NC = 3072 };
+
+// The panel widths of the two micro-kernels.
+enum { NR_AVX2 = 16, NR_AVX512 = 32 };
 
 typedef struct {
     long m, n, k;
@@ -27,7 +32,45 @@ typedef struct {
     int relu;
     const float *packed_b;                 // B already packed by tessera_sgemm_pack_b (or NULL)
     const float *packed_a;                 // A already packed by tessera_sgemm_pack_a (or NULL)
+    long nr;                               // the micro-kernel's panel width (NR_AVX2 or NR_AVX512)
 } gemm_problem;
+
+static int default_nr = 0;                 // chosen once from the CPU and TESSERA_GEMM_KERNEL
+static __thread int forced_nr = 0;         // tessera_sgemm_force_kernel on this thread (0: none)
+
+static int have_avx512(void) {
+#if TESSERA_X86
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && tessera_kernels_have_avx2();
+#else
+    return 0;
+#endif
+}
+
+// The panel width for a product started on this thread. Packed operands are sized and laid
+// out by it, so the packing calls and the products that read them must agree: they do when
+// made on one thread without a forced kernel changing in between.
+static long active_nr(void) {
+    if (forced_nr) return forced_nr;
+    if (!default_nr) {
+        const char *choice = getenv("TESSERA_GEMM_KERNEL");
+        int avx2 = choice && strcmp(choice, "avx2") == 0;
+        default_nr = !avx2 && have_avx512() ? NR_AVX512 : NR_AVX2;
+    }
+    return default_nr;
+}
+
+int tessera_sgemm_kernel(void) { return active_nr() == NR_AVX512 ? 512 : 256; }
+
+int tessera_sgemm_kernel_available(int bits) {
+    return bits == 512 ? have_avx512() : (bits == 256 ? tessera_kernels_have_avx2() : 0);
+}
+
+int tessera_sgemm_force_kernel(int bits) {
+    if (bits != 0 && !tessera_sgemm_kernel_available(bits)) return 0;
+    forced_nr = bits == 512 ? NR_AVX512 : (bits == 256 ? NR_AVX2 : 0);
+    return 1;
+}
 
 static __thread float *pack_buffer = NULL;
 
@@ -136,22 +179,20 @@ static void pack_a(const gemm_problem *P, long i0, long mc, long p0, long kc, fl
 // Packs depths p0..<p0+kc, columns j0..<j0+nc of B into NR-column panels [kc][NR].
 __attribute__((target("avx2,fma")))
 static void pack_b(const gemm_problem *P, long p0, long kc, long j0, long nc, float *dst) {
+    const long NR = P->nr;
     for (long jp = 0; jp < nc; jp += NR) {
         long nr = nc - jp < NR ? nc - jp : NR;
         const float *src = P->b + p0 * P->rsb + (j0 + jp) * P->csb;
         if (P->csb == 1 && nr == NR) {
             for (long p = 0; p < kc; p++) {
                 const float *s = src + p * P->rsb;
-                _mm256_store_ps(dst + p * NR, _mm256_loadu_ps(s));
-                _mm256_store_ps(dst + p * NR + 8, _mm256_loadu_ps(s + 8));
+                for (long q = 0; q < NR; q += 8) _mm256_store_ps(dst + p * NR + q, _mm256_loadu_ps(s + q));
             }
         } else if (P->rsb == 1 && nr == NR) {
             // Columns are contiguous along the depth: transpose 8×8 blocks.
             long p = 0;
-            for (; p + 8 <= kc; p += 8) {
-                transpose8x8(src + p, P->csb, dst + p * NR, NR);
-                transpose8x8(src + 8 * P->csb + p, P->csb, dst + p * NR + 8, NR);
-            }
+            for (; p + 8 <= kc; p += 8)
+                for (long q = 0; q < NR; q += 8) transpose8x8(src + q * P->csb + p, P->csb, dst + p * NR + q, NR);
             for (; p < kc; p++)
                 for (int j = 0; j < NR; j++) dst[p * NR + j] = src[j * P->csb + p];
         } else {
@@ -187,7 +228,7 @@ static inline void finish(__m256 v, float *c, int count, __m256 alpha, float bet
     store_lanes(c, v, count);
 }
 
-// Writes one finished MR×NR register block: C = alpha·acc + beta·C (+ bias, ReLU when `last`),
+// Writes one finished MR×16 register block (nr ≤ 16 columns of it): C = alpha·acc + beta·C (+ bias, ReLU when `last`),
 // as masked vectors along C's rows, or along its columns after a transpose when C is read
 // transposed (the Cᵀ orientation); element by element only for other layouts.
 __attribute__((target("avx2,fma")))
@@ -211,7 +252,7 @@ static inline void store_block(const gemm_problem *P, __m256 acc[MR][2], long i,
         }
         return;
     }
-    float tile[NR][8] __attribute__((aligned(32)));
+    float tile[16][8] __attribute__((aligned(32)));
     transpose_store(acc[0][0], acc[1][0], acc[2][0], acc[3][0], acc[4][0], acc[5][0], zero, zero, tile[0], 8);
     transpose_store(acc[0][1], acc[1][1], acc[2][1], acc[3][1], acc[4][1], acc[5][1], zero, zero, tile[8], 8);
     if (P->rsc == 1) {
@@ -259,10 +300,48 @@ static void micro_kernel(const gemm_problem *P, long kc, const float *pa, const 
         a = _mm256_broadcast_ss(pa + 4); c40 = _mm256_fmadd_ps(a, b0, c40); c41 = _mm256_fmadd_ps(a, b1, c41);
         a = _mm256_broadcast_ss(pa + 5); c50 = _mm256_fmadd_ps(a, b0, c50); c51 = _mm256_fmadd_ps(a, b1, c51);
         pa += MR;
-        pb += NR;
+        pb += NR_AVX2;
     }
     __m256 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
     store_block(P, acc, i, j, mr, nr, beta, last);
+}
+
+#define HALF_LOW(v) _mm512_castps512_ps256(v)
+#define HALF_HIGH(v) _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))
+
+// The AVX-512 kernel: a 6×32 block of C in twelve zmm registers (the same count as the ymm
+// kernel, twice the columns), stored as two 6×16 halves by store_block.
+__attribute__((target("avx512f,avx2,fma")))
+static void micro_kernel_512(const gemm_problem *P, long kc, const float *pa, const float *pb, long i, long j,
+                             int mr, int nr, float beta, int last) {
+    if (P->csc == 1)
+        for (int r = 0; r < mr; r++) {
+            const char *row = (const char *)(P->c + (i + r) * P->rsc + j);
+            _mm_prefetch(row, _MM_HINT_T0);
+            _mm_prefetch(row + 64, _MM_HINT_T0);
+            _mm_prefetch(row + 127, _MM_HINT_T0);
+        }
+    __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m512 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    for (long p = 0; p < kc; p++) {
+        __m512 b0 = _mm512_loadu_ps(pb), b1 = _mm512_loadu_ps(pb + 16);
+        __m512 a;
+        a = _mm512_set1_ps(pa[0]); c00 = _mm512_fmadd_ps(a, b0, c00); c01 = _mm512_fmadd_ps(a, b1, c01);
+        a = _mm512_set1_ps(pa[1]); c10 = _mm512_fmadd_ps(a, b0, c10); c11 = _mm512_fmadd_ps(a, b1, c11);
+        a = _mm512_set1_ps(pa[2]); c20 = _mm512_fmadd_ps(a, b0, c20); c21 = _mm512_fmadd_ps(a, b1, c21);
+        a = _mm512_set1_ps(pa[3]); c30 = _mm512_fmadd_ps(a, b0, c30); c31 = _mm512_fmadd_ps(a, b1, c31);
+        a = _mm512_set1_ps(pa[4]); c40 = _mm512_fmadd_ps(a, b0, c40); c41 = _mm512_fmadd_ps(a, b1, c41);
+        a = _mm512_set1_ps(pa[5]); c50 = _mm512_fmadd_ps(a, b0, c50); c51 = _mm512_fmadd_ps(a, b1, c51);
+        pa += MR;
+        pb += NR_AVX512;
+    }
+    __m256 low[MR][2] = {{HALF_LOW(c00), HALF_HIGH(c00)}, {HALF_LOW(c10), HALF_HIGH(c10)}, {HALF_LOW(c20), HALF_HIGH(c20)},
+                         {HALF_LOW(c30), HALF_HIGH(c30)}, {HALF_LOW(c40), HALF_HIGH(c40)}, {HALF_LOW(c50), HALF_HIGH(c50)}};
+    store_block(P, low, i, j, mr, nr < 16 ? nr : 16, beta, last);
+    if (nr <= 16) return;
+    __m256 high[MR][2] = {{HALF_LOW(c01), HALF_HIGH(c01)}, {HALF_LOW(c11), HALF_HIGH(c11)}, {HALF_LOW(c21), HALF_HIGH(c21)},
+                          {HALF_LOW(c31), HALF_HIGH(c31)}, {HALF_LOW(c41), HALF_HIGH(c41)}, {HALF_LOW(c51), HALF_HIGH(c51)}};
+    store_block(P, high, i, j + 16, mr, nr - 16, beta, last);
 }
 
 // Equal depth blocks (784 = 4 × 196, not 3 × 256 + 16): a short last block would reload and
@@ -277,6 +356,7 @@ static long round_up(long n, long unit) { return (n + unit - 1) / unit * unit; }
 // The whole product for rows i0..<i1 and columns j0..<j1 on the calling thread.
 __attribute__((target("avx2,fma")))
 static void gemm_block(const gemm_problem *P, long i0, long i1, long j0, long j1) {
+    const long NR = P->nr;
     float *bp = buffers();
     float *ap = bp + (size_t)KC * NC;
     for (long jc = j0; jc < j1; jc += NC) {
@@ -296,7 +376,10 @@ static void gemm_block(const gemm_problem *P, long i0, long i1, long j0, long j1
                     int nr = nc - jr < NR ? (int)(nc - jr) : NR;
                     for (long ir = 0; ir < mc; ir += MR) {
                         int mr = mc - ir < MR ? (int)(mc - ir) : MR;
-                        micro_kernel(P, kc, ap + ir * kc, bp + jr * kc, ic + ir, jc + jr, mr, nr, beta, last);
+                        if (NR == NR_AVX512)
+                            micro_kernel_512(P, kc, ap + ir * kc, bp + jr * kc, ic + ir, jc + jr, mr, nr, beta, last);
+                        else
+                            micro_kernel(P, kc, ap + ir * kc, bp + jr * kc, ic + ir, jc + jr, mr, nr, beta, last);
                     }
                 }
             }
@@ -315,7 +398,7 @@ static void gemm_task(void *context, long index) {
 #if TESSERA_X86
     const gemm_job *job = context;
     const gemm_problem *P = job->problem;
-    long extent = job->split_rows ? P->m : P->n, unit = job->split_rows ? MR : NR;
+    long extent = job->split_rows ? P->m : P->n, unit = job->split_rows ? MR : P->nr;
     long units = (extent + unit - 1) / unit;
     long u0 = units * index / job->parts, u1 = units * (index + 1) / job->parts;
     long s0 = u0 * unit, s1 = u1 * unit < extent ? u1 * unit : extent;
@@ -329,7 +412,7 @@ static void gemm_task(void *context, long index) {
 
 static void run_problem(gemm_problem *problem, int threads);
 
-static double tile_use(long m, long n) {
+static double tile_use(long m, long n, long NR) {
     return (double)m / (double)(((m + MR - 1) / MR) * MR) * (double)n / (double)(((n + NR - 1) / NR) * NR);
 }
 
@@ -345,7 +428,7 @@ void tessera_sgemm(long m, long n, long k, float alpha, const float *a, long rsa
                    const float *b, long rsb, long csb, float beta, float *c, long rsc, long csc,
                    const float *bias, int relu, int threads) {
     if (m <= 0 || n <= 0) return;
-    gemm_problem P = {m, n, k, alpha, beta, a, rsa, csa, b, rsb, csb, c, rsc, csc, bias, 0, relu, NULL, NULL};
+    gemm_problem P = {m, n, k, alpha, beta, a, rsa, csa, b, rsb, csb, c, rsc, csc, bias, 0, relu, NULL, NULL, active_nr()};
     if (k <= 0) {
         // No products: C = beta·C (+ bias, ReLU).
         for (long i = 0; i < m; i++)
@@ -359,8 +442,8 @@ void tessera_sgemm(long m, long n, long k, float alpha, const float *a, long rsa
         return;
     }
     // Cᵀ = Bᵀ·Aᵀ when that fills the register tiles better.
-    if (tile_use(n, m) > tile_use(m, n) * 1.1) {
-        gemm_problem S = {n, m, k, alpha, beta, b, csb, rsb, a, csa, rsa, c, csc, rsc, bias, 1, relu, NULL, NULL};
+    if (tile_use(n, m, P.nr) > tile_use(m, n, P.nr) * 1.1) {
+        gemm_problem S = {n, m, k, alpha, beta, b, csb, rsb, a, csa, rsa, c, csc, rsc, bias, 1, relu, NULL, NULL, P.nr};
         P = S;
     }
     run_problem(&P, threads);
@@ -394,7 +477,7 @@ static void pack_task(void *context, long index) {
 #if TESSERA_X86
     const pack_job *job = context;
     const gemm_problem *P = job->problem;
-    long extent = job->rows ? P->m : P->n, unit = job->rows ? MR : NR;
+    long extent = job->rows ? P->m : P->n, unit = job->rows ? MR : P->nr;
     long units = (extent + unit - 1) / unit;
     long s0 = units * index / job->parts * unit, s1 = units * (index + 1) / job->parts * unit;
     if (s1 > extent) s1 = extent;
@@ -403,7 +486,7 @@ static void pack_task(void *context, long index) {
     for (long pc = 0; pc < P->k; pc += kstep) {
         long kc = P->k - pc < kstep ? P->k - pc : kstep;
         if (job->rows) pack_a(P, s0, s1 - s0, pc, kc, job->dst + pc * round_up(P->m, MR) + s0 * kc);
-        else pack_b(P, pc, kc, s0, s1 - s0, job->dst + pc * round_up(P->n, NR) + s0 * kc);
+        else pack_b(P, pc, kc, s0, s1 - s0, job->dst + pc * round_up(P->n, P->nr) + s0 * kc);
     }
 #else
     (void)context; (void)index;
@@ -414,7 +497,7 @@ static void pack_task(void *context, long index) {
 // parallel, and let the tasks read the shared copy instead of each packing its own (which
 // was an eighth of an MLP step, and bounded how finely a product could be split).
 static void share_packing(gemm_problem *P, int split_rows, long threads) {
-    long floats = split_rows ? round_up(P->n, NR) * P->k : round_up(P->m, MR) * P->k + 8;
+    long floats = split_rows ? round_up(P->n, P->nr) * P->k : round_up(P->m, MR) * P->k + 8;
     if (floats < 4096) return;
     float *buffer = shared_buffer((size_t)floats);
     if (!buffer) return;
@@ -431,8 +514,10 @@ static void run_problem(gemm_problem *problem, int threads) {
     // part of its share rather than all of it; the operand every task needs is packed once
     // and shared (`share_packing`). Few-row products (recurrent steps, short tasks whose A each
     // task packs itself) take at least 128 columns per task.
-    int split_rows = (P.m / MR) >= (P.n / NR);
-    long units = split_rows ? (P.m + MR - 1) / MR : (P.n + NR - 1) / NR;
+    // Rows against 16-column units whatever the kernel's panel width, so the choice of split
+    // (and the work per task) does not change with the kernel.
+    int split_rows = (P.m / MR) >= (P.n / NR_AVX2);
+    long units = split_rows ? (P.m + MR - 1) / MR : (P.n + P.nr - 1) / P.nr;
     long threads_ = threads < 1 ? 1 : threads, parts = threads_;
     if (flops < 4e5) parts = 1;
     else if (flops > 1.2e7) {
@@ -450,7 +535,7 @@ static void run_problem(gemm_problem *problem, int threads) {
     tessera_pool_run(gemm_task, &job, parts);
 }
 
-long tessera_sgemm_packed_size(long k, long n) { return round_up(n, NR) * (k > 0 ? k : 0); }
+long tessera_sgemm_packed_size(long k, long n) { return round_up(n, active_nr()) * (k > 0 ? k : 0); }
 
 // Operands packed once for many products are packed on all threads when large (a recurrent
 // weight of 4h × h floats took a third of a millisecond on one).
@@ -462,7 +547,7 @@ static void pack_whole(const gemm_problem *P, int rows, float *packed) {
 
 void tessera_sgemm_pack_b(long k, long n, const float *b, long rsb, long csb, float *packed) {
 #if TESSERA_X86
-    gemm_problem P = {0, n, k, 1, 0, NULL, 0, 0, b, rsb, csb, NULL, 0, 0, NULL, 0, 0, NULL, NULL};
+    gemm_problem P = {0, n, k, 1, 0, NULL, 0, 0, b, rsb, csb, NULL, 0, 0, NULL, 0, 0, NULL, NULL, active_nr()};
     if (k > 0) pack_whole(&P, 0, packed);
 #else
     (void)k; (void)n; (void)b; (void)rsb; (void)csb; (void)packed;
@@ -476,7 +561,7 @@ void tessera_sgemm_packed(long m, long n, long k, float alpha, const float *a, l
         tessera_sgemm(m, n, k, alpha, a, rsa, csa, NULL, 0, 0, beta, c, rsc, csc, NULL, 0, threads);
         return;
     }
-    gemm_problem P = {m, n, k, alpha, beta, a, rsa, csa, NULL, 0, 0, c, rsc, csc, NULL, 0, 0, packed_b, NULL};
+    gemm_problem P = {m, n, k, alpha, beta, a, rsa, csa, NULL, 0, 0, c, rsc, csc, NULL, 0, 0, packed_b, NULL, active_nr()};
     run_problem(&P, threads);
 }
 
@@ -485,7 +570,7 @@ long tessera_sgemm_packed_a_size(long m, long k) { return round_up(m, MR) * (k >
 
 void tessera_sgemm_pack_a(long m, long k, const float *a, long rsa, long csa, float *packed) {
 #if TESSERA_X86
-    gemm_problem P = {m, 0, k, 1, 0, a, rsa, csa, NULL, 0, 0, NULL, 0, 0, NULL, 0, 0, NULL, NULL};
+    gemm_problem P = {m, 0, k, 1, 0, a, rsa, csa, NULL, 0, 0, NULL, 0, 0, NULL, 0, 0, NULL, NULL, active_nr()};
     if (k > 0) pack_whole(&P, 1, packed);
 #else
     (void)m; (void)k; (void)a; (void)rsa; (void)csa; (void)packed;
@@ -499,6 +584,6 @@ void tessera_sgemm_packed_a(long m, long n, long k, float alpha, const float *pa
         tessera_sgemm(m, n, k, alpha, NULL, 0, 0, b, rsb, csb, beta, c, rsc, csc, NULL, 0, threads);
         return;
     }
-    gemm_problem P = {m, n, k, alpha, beta, NULL, 0, 0, b, rsb, csb, c, rsc, csc, NULL, 0, 0, NULL, packed_a};
+    gemm_problem P = {m, n, k, alpha, beta, NULL, 0, 0, b, rsb, csb, c, rsc, csc, NULL, 0, 0, NULL, packed_a, active_nr()};
     run_problem(&P, threads);
 }

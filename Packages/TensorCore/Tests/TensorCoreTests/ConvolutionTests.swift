@@ -111,6 +111,43 @@ struct ConvolutionTests {
         }
     }
 
+    /// The float32 per-sample products (CPUBackend+SampleConvolution) and the batched
+    /// float32 GEMM both give float64's results (the path checked against PyTorch above),
+    /// forward and both gradients: groups, strides, dilation, padding, 1×1 (no patch matrix),
+    /// more samples than threads and fewer, channel counts past the direct kernels'.
+    @Test func perSampleConvolutionMatchesFloat64() {
+        let cases: [(n: Int, c: Int, o: Int, h: Int, w: Int, k: (Int, Int), stride: (Int, Int), padding: (Int, Int),
+                     dilation: (Int, Int), groups: Int)] = [
+            (3, 32, 24, 9, 9, (3, 3), (1, 1), (1, 1), (1, 1), 1), (5, 20, 40, 8, 6, (3, 3), (2, 2), (1, 1), (1, 1), 1),
+            (2, 24, 18, 7, 7, (1, 1), (1, 1), (0, 0), (1, 1), 1), (1, 18, 36, 6, 5, (1, 1), (2, 1), (0, 0), (1, 1), 3),
+            (4, 8, 8, 10, 10, (3, 3), (1, 1), (1, 1), (1, 1), 8), (3, 6, 33, 11, 9, (3, 2), (1, 2), (2, 0), (2, 1), 1),
+            (7, 17, 19, 5, 5, (5, 5), (1, 1), (2, 2), (1, 1), 1),
+        ]
+        for (i, t) in cases.enumerated() {
+            let g = RandomGenerator(seed: UInt64(80 + i))
+            let x = Tensor.randn([t.n, t.c, t.h, t.w], dtype: .float64, generator: g)
+            let w = Tensor.randn([t.o, t.c / t.groups, t.k.0, t.k.1], dtype: .float64, generator: g)
+            func run(_ dtype: DType) -> [Tensor] {
+                let xp = x.cast(to: dtype).requiringGrad(), wp = w.cast(to: dtype).requiringGrad()
+                let y = xp.conv2d(weight: wp, stride: t.stride, padding: .explicit(t.padding.0, t.padding.1),
+                                  dilation: t.dilation, groups: t.groups)
+                let weighting = Tensor.randn(y.shape, dtype: .float64, generator: RandomGenerator(seed: 98)).cast(to: dtype)
+                (y * weighting).sum().backward()
+                return [y, xp.grad!, wp.grad!].map { $0.cast(to: .float64) }
+            }
+            let reference = run(.float64)
+            let perSample = CPUBackend.$directConvolutionEnabled.withValue(false) { run(.float32) }
+            let batched = CPUBackend.$directConvolutionEnabled.withValue(false) {
+                CPUBackend.$perSampleConvolutionEnabled.withValue(false) { run(.float32) }
+            }
+            for (path, result) in [("per sample", perSample), ("batched", batched)] {
+                for (name, (a, b)) in zip(["output", "input gradient", "weight gradient"], zip(result, reference)) {
+                    expectClose(a, b, tolerance: Tolerance(absolute: 1e-3, relative: 1e-4), "case \(i) \(path) \(name)")
+                }
+            }
+        }
+    }
+
     @Test func gradientsAreCheckedNumericallyIncludingSecondOrder() {
         let x = sample([2, 4, 5, 5], seed: 50), w = sample([4, 2, 3, 3], seed: 51)
         GradientCheck.check([x, w], "conv2d groups stride dilation") {

@@ -4,8 +4,9 @@ import TensorCore
 import TensorCoreTesting
 
 /// The float32 GEMM (CTesseraKernels' gemm.c) against a float64 loop: every edge of the 6×16
-/// register tiles and of the depth blocks, both orientations, every stride layout, beta,
-/// alpha, the bias and ReLU epilogue, one and two threads.
+/// (AVX2) and 6×32 (AVX-512) register tiles and of the depth blocks, both orientations, every
+/// stride layout, beta, alpha, the bias and ReLU epilogue, one and two threads — each kernel
+/// forced in turn, the one the CPU lacks shown as skipped.
 @Suite("float32 GEMM")
 struct GEMMTests {
     /// Reference C = alpha·A·B + beta·C (+ bias, ReLU) in float64.
@@ -33,13 +34,47 @@ struct GEMMTests {
         }
     }
 
-    @Test(arguments: [1, 2])
+    /// Runs `body` with this thread's products on the `bits`-wide micro-kernel.
+    func withKernel(_ bits: Int32, _ body: () throws -> Void) rethrows {
+        #expect(tessera_sgemm_force_kernel(bits) == 1)
+        defer { tessera_sgemm_force_kernel(0) }
+        try body()
+    }
+
+    @Test(.enabled(if: tessera_sgemm_kernel_available(256) != 0, "no AVX2/FMA here: the float32 products run on OpenBLAS"),
+          arguments: [1, 2])
+    func avx2KernelMatchesFloat64Loops(threads: Int32) throws {
+        try withKernel(256) { try matchesFloat64Loops(threads: threads) }
+    }
+
+    @Test(.enabled(if: tessera_sgemm_kernel_available(512) != 0, "no AVX-512F here"), arguments: [1, 2])
+    func avx512KernelMatchesFloat64Loops(threads: Int32) throws {
+        try withKernel(512) { try matchesFloat64Loops(threads: threads) }
+    }
+
+    /// Each C element is the same fused multiply-add chain in both kernels (only the number of
+    /// columns per register block differs), so their products agree bit for bit: which kernel
+    /// the CPU gets changes no result.
+    @Test(.enabled(if: tessera_sgemm_kernel_available(512) != 0, "no AVX-512F here"))
+    func bothKernelsAgreeBitForBit() {
+        var seed: UInt64 = 5
+        for (m, n, k) in [(7, 45, 300), (130, 70, 600), (40, 1030, 64)] {
+            let a = random(m * k, &seed), b = random(k * n, &seed), bias = random(n, &seed)
+            var results: [[Float]] = []
+            for bits: Int32 in [256, 512] {
+                var c = [Float](repeating: 0, count: m * n)
+                withKernel(bits) { tessera_sgemm(m, n, k, 1, a, k, 1, b, n, 1, 0, &c, n, 1, bias, 1, 2) }
+                results.append(c)
+            }
+            #expect(results[0] == results[1], "m \(m) n \(n) k \(k)")
+        }
+    }
+
     func matchesFloat64Loops(threads: Int32) throws {
-        try #require(tessera_sgemm_available() != 0, "no AVX2/FMA here: the float32 products run on OpenBLAS")
         var seed: UInt64 = 7
-        // Sizes straddle the 6-row and 16-column tiles and the 256-deep blocks.
+        // Sizes straddle the 6-row tiles, the 16- and 32-column tiles and the 256-deep blocks.
         let shapes = [(1, 1, 1), (5, 17, 3), (6, 16, 8), (7, 33, 300), (13, 2, 513), (32, 1024, 20), (200, 40, 9),
-                      (2, 300, 64), (67, 71, 260)]
+                      (2, 300, 64), (67, 71, 260), (3, 31, 17), (12, 64, 5), (9, 95, 33)]
         for (m, n, k) in shapes {
             for layout in 0..<8 {
                 let ta = layout & 1 != 0, tb = layout & 2 != 0, tc = layout & 4 != 0
@@ -73,9 +108,17 @@ struct GEMMTests {
     /// Operands packed once (the recurrent weights of a sequence) give the same products as
     /// packing on every call, over several depth blocks and split into tasks; large operands
     /// are packed on the pool's threads.
-    @Test(.serialized, arguments: [1, 2])
+    @Test(.serialized, .enabled(if: tessera_sgemm_kernel_available(256) != 0, "no AVX2/FMA here"), arguments: [1, 2])
+    func avx2PrepackedOperandsMatchPackingPerCall(threads: Int32) throws {
+        try withKernel(256) { try prepackedOperandsMatchPackingPerCall(threads: threads) }
+    }
+
+    @Test(.serialized, .enabled(if: tessera_sgemm_kernel_available(512) != 0, "no AVX-512F here"), arguments: [1, 2])
+    func avx512PrepackedOperandsMatchPackingPerCall(threads: Int32) throws {
+        try withKernel(512) { try prepackedOperandsMatchPackingPerCall(threads: threads) }
+    }
+
     func prepackedOperandsMatchPackingPerCall(threads: Int32) throws {
-        try #require(tessera_sgemm_available() != 0, "no AVX2/FMA here")
         let previous = tessera_pool_threads()
         defer { tessera_pool_set_threads(previous) }
         tessera_pool_set_threads(threads)

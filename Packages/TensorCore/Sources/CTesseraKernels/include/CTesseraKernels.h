@@ -61,6 +61,19 @@ int tessera_pool_threads(void);
 /// Whether `tessera_sgemm` can run here (AVX2 + FMA).
 int tessera_sgemm_available(void);
 
+/// The register width of the micro-kernel products started on this thread use: 512 (AVX-512F,
+/// 6×32 tiles) or 256 (AVX2/FMA, 6×16). The default is the widest the CPU has;
+/// `TESSERA_GEMM_KERNEL=avx2` keeps the 256-bit kernel.
+int tessera_sgemm_kernel(void);
+
+/// Whether the CPU can run the 512- or 256-bit micro-kernel.
+int tessera_sgemm_kernel_available(int bits);
+
+/// Makes this thread's products use the 512- or 256-bit kernel (0: the default again), for
+/// tests that check each path. Returns 0, changing nothing, when the CPU lacks it. Operands
+/// packed by `tessera_sgemm_pack_a`/`_b` must be used under the same kernel they were packed for.
+int tessera_sgemm_force_kernel(int bits);
+
 /// C = alpha·A·B + beta·C (+ bias[j] on every row, then ReLU when `relu`), float32, with
 /// element strides for every operand (A is m×k at a[i·rsa + p·csa], and so on). `threads`
 /// parts at most, run on the pool. beta = 0 never reads C. Needs `tessera_sgemm_available()`.

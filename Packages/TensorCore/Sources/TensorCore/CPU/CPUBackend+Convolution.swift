@@ -3,7 +3,7 @@ import CTesseraKernels
 /// Convolutions by im2col + GEMM (one sample and group at a time): the column buffer holds
 /// `[C/g · kh · kw, Ho · Wo]` patches, and OpenBLAS does the arithmetic.
 extension CPUBackend {
-    private struct Shape2D {
+    struct Shape2D {
         let n, c, h, w, o, kh, kw, ho, wo: Int
         let g: ConvolutionGeometry
         var cg: Int { c / g.groups }
@@ -35,7 +35,7 @@ extension CPUBackend {
         }
     }
 
-    private func shape(_ x: [Int], _ weight: [Int], _ out: [Int], _ g: ConvolutionGeometry) -> Shape2D {
+    func shape(_ x: [Int], _ weight: [Int], _ out: [Int], _ g: ConvolutionGeometry) -> Shape2D {
         Shape2D(n: x[0], c: x[1], h: x[2], w: x[3], o: weight[0], kh: weight[2], kw: weight[3], ho: out[2], wo: out[3], g: g)
     }
 
@@ -50,7 +50,7 @@ extension CPUBackend {
     /// `destination[i] += source[i]` eight lanes at a time (the compiler cannot vectorise the
     /// plain loop: it must assume the two rows overlap).
     @inline(__always)
-    private func addRow<T: BLASScalar>(_ destination: UnsafeMutablePointer<T>, _ source: UnsafePointer<T>, _ count: Int) {
+    func addRow<T: BLASScalar>(_ destination: UnsafeMutablePointer<T>, _ source: UnsafePointer<T>, _ count: Int) {
         let d = UnsafeMutableRawPointer(destination), s = UnsafeRawPointer(source)
         let stride = MemoryLayout<T>.stride
         var i = 0
@@ -75,7 +75,7 @@ extension CPUBackend {
     /// Copies the patches of one sample's channel group into `col`, whose rows are `ld`
     /// apart (zeros where padded). Bounds are worked out per row, so the inner loop is a
     /// plain (often contiguous) copy.
-    private func im2col<T: BLASScalar>(_ x: UnsafePointer<T>, _ s: Shape2D, _ col: UnsafeMutablePointer<T>, ld: Int) {
+    func im2col<T: BLASScalar>(_ x: UnsafePointer<T>, _ s: Shape2D, _ col: UnsafeMutablePointer<T>, ld: Int) {
         let (sh, sw) = s.g.stride, (ph, pw) = s.g.padding, (dh, dw) = s.g.dilation
         var row = 0
         for c in 0..<s.cg {
@@ -108,7 +108,7 @@ extension CPUBackend {
 
     /// Adds the patches in `col` (rows `ld` apart) back into one sample's channel group (the
     /// adjoint of im2col).
-    private func col2im<T: BLASScalar>(_ col: UnsafePointer<T>, _ s: Shape2D, _ x: UnsafeMutablePointer<T>, ld: Int) {
+    func col2im<T: BLASScalar>(_ col: UnsafePointer<T>, _ s: Shape2D, _ x: UnsafeMutablePointer<T>, ld: Int) {
         let (sh, sw) = s.g.stride, (ph, pw) = s.g.padding, (dh, dw) = s.g.dilation
         var row = 0
         for c in 0..<s.cg {
@@ -138,6 +138,7 @@ extension CPUBackend {
         if directConvolutionApplies(.forward, dtype, geometry, outputChannels: weight.shape[0], inputChannels: x.shape[1]) {
             return conv2dDirect(x, weight, geometry, out)
         }
+        if dtype == .float32 && perSampleConvolution { return conv2dPerSample(x, weight, geometry, out) }
         if dtype == .float32 { conv2dTyped(x, weight, geometry, out, Float.self) }
         else { conv2dTyped(x, weight, geometry, out, Double.self) }
     }
@@ -175,6 +176,7 @@ extension CPUBackend {
         if directConvolutionApplies(.inputGradient, dtype, geometry, outputChannels: weight.shape[0], inputChannels: out.shape[1]) {
             return conv2dInputGradientDirect(gradient, weight, geometry, out)
         }
+        if dtype == .float32 && perSampleConvolution { return inputGradientPerSample(gradient, weight, geometry, out) }
         if dtype == .float32 { inputGradient(gradient, weight, geometry, out, Float.self) }
         else { inputGradient(gradient, weight, geometry, out, Double.self) }
     }
@@ -203,6 +205,7 @@ extension CPUBackend {
         if directConvolutionApplies(.weightGradient, dtype, geometry, outputChannels: out.shape[0], inputChannels: x.shape[1]) {
             return conv2dWeightGradientDirect(x, gradient, geometry, out)
         }
+        if dtype == .float32 && perSampleConvolution { return weightGradientPerSample(x, gradient, geometry, out) }
         if dtype == .float32 { weightGradient(x, gradient, geometry, out, Float.self) }
         else { weightGradient(x, gradient, geometry, out, Double.self) }
     }
