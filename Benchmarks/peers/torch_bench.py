@@ -6,6 +6,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import tempfile
 import time
 
@@ -440,8 +441,12 @@ def main():
         unit, work, make = all_workloads[name]
         with torch.no_grad() if not any(k in name for k in ("autograd", "bwd", "train", "conv2d")) else torch.enable_grad():
             rate, seconds = measure(make, work, args.samples, args.budget)
+        # Peak resident memory of the process so far (KiB on Linux): per workload when, as in
+        # Benchmarks/compare, each workload runs in its own process.
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps({"workload": name, "impl": "torch", "rate": rate, "unit": unit,
-                          "seconds_per_step": seconds, "threads": args.threads, "version": torch.__version__}))
+                          "seconds_per_step": seconds, "threads": args.threads, "version": torch.__version__,
+                          "peak_rss_mb": peak}))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 import CTesseraKernels
 import Testing
-import TensorCore
+@testable import TensorCore
 import TensorCoreTesting
 
 /// The float32 GEMM (CTesseraKernels' gemm.c) against a float64 loop: every edge of the 6×16
@@ -142,6 +142,20 @@ struct GEMMTests {
                 #expect(withB == expected, "packed B: m \(m) n \(n) k \(k) transposed \(transposed)")
             }
         }
+    }
+
+    /// The products stay on our kernel unless OpenBLAS is clearly faster on this CPU (so that
+    /// noise cannot flip the choice between runs); TESSERA_GEMM decides without measuring.
+    @Test func productsKeepOurKernelUnlessOpenBLASIsClearlyFaster() {
+        #expect(GEMMChoice.decide(setting: nil, available: true, bits: 512) { 1.2 } == .own(bits: 512, ownSlowdown: 1.2))
+        #expect(GEMMChoice.decide(setting: nil, available: true, bits: 256) { 1.9 } == .openBLAS(ownSlowdown: 1.9))
+        var measured = false
+        #expect(GEMMChoice.decide(setting: "own", available: true, bits: 256) { measured = true; return 9 } == .own(bits: 256, ownSlowdown: nil))
+        #expect(!GEMMChoice.decide(setting: "openblas", available: true, bits: 256) { measured = true; return 0.5 }.usesOwnKernel)
+        #expect(!GEMMChoice.decide(setting: "own", available: false, bits: 256) { measured = true; return 0.5 }.usesOwnKernel)
+        #expect(!measured)
+        let summary = CPUBackend.float32GEMM
+        #expect(summary.hasPrefix("tessera AVX") || summary.hasPrefix("OpenBLAS"), "\(summary)")
     }
 
     @Test func reluKeepsNaNAndBetaZeroIgnoresGarbage() throws {

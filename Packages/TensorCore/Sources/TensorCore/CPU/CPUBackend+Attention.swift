@@ -33,7 +33,7 @@ extension CPUBackend {
     /// float32, our GEMM available, and every matrix with contiguous rows (the fused kernel
     /// takes a row stride and per-matrix offsets, so head views of a packed QKV need no copy).
     private func fusedAttentionApplies(_ operands: [Operand]) -> Bool {
-        CPUBackend.ownGEMM && operands.allSatisfy { o in
+        CPUBackend.fusedKernels && operands.allSatisfy { o in
             let r = o.shape.count
             return o.dtype == .float32 && r >= 2 && (o.layout.strides[r - 1] == 1 || o.shape[r - 1] == 1)
         }

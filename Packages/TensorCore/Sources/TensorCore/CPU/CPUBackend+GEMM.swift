@@ -125,9 +125,14 @@ extension CPUBackend {
         composedLinear(a, b, bias: bias, relu: relu, into: out)
     }
 
-    /// Whether float32 products run on `tessera_sgemm` (AVX2/FMA present) instead of OpenBLAS.
-    /// `TESSERA_GEMM=openblas` keeps OpenBLAS (for comparisons).
-    static let ownGEMM = tessera_sgemm_available() != 0 && getenv("TESSERA_GEMM").map { String(cString: $0) } != "openblas"
+    /// Whether float32 products (matmul, linear, convolutions) run on `tessera_sgemm` instead of
+    /// OpenBLAS: `GEMMChoice`, measured for this CPU unless `TESSERA_GEMM` says.
+    static var ownGEMM: Bool { GEMMChoice.current.usesOwnKernel }
+
+    /// Whether the fused kernels built on `tessera_sgemm` (LSTM, attention) can run: AVX2/FMA
+    /// present and not turned off with `TESSERA_GEMM=openblas` (their products are a small part
+    /// of their work, so they stay on when OpenBLAS is merely faster at large products).
+    static let fusedKernels = tessera_sgemm_available() != 0 && getenv("TESSERA_GEMM").map { String(cString: $0) } != "openblas"
 
     /// float32 `out = a·b (+ out) (+ bias, ReLU)` on `tessera_sgemm`, which reads any strides, so
     /// transposed and broadcast views need no copies. Batches of matrices too small to split

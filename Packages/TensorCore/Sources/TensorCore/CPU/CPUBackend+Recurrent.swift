@@ -191,7 +191,7 @@ extension CPUBackend {
     }
 
     private func fusedLSTMApplies(_ operands: [Operand]) -> Bool {
-        CPUBackend.ownGEMM && operands.allSatisfy { $0.dtype == .float32 && $0.layout.isContiguous }
+        CPUBackend.fusedKernels && operands.allSatisfy { $0.dtype == .float32 && $0.layout.isContiguous }
     }
 
     private func floats(_ o: Operand) -> UnsafeMutablePointer<Float> {
