@@ -52,12 +52,15 @@ static int have_avx512(void) {
 // made on one thread without a forced kernel changing in between.
 static long active_nr(void) {
     if (forced_nr) return forced_nr;
-    if (!default_nr) {
+    // Relaxed atomics: threads that race on the first call compute the same value.
+    int nr = __atomic_load_n(&default_nr, __ATOMIC_RELAXED);
+    if (!nr) {
         const char *choice = getenv("TESSERA_GEMM_KERNEL");
         int avx2 = choice && strcmp(choice, "avx2") == 0;
-        default_nr = !avx2 && have_avx512() ? NR_AVX512 : NR_AVX2;
+        nr = !avx2 && have_avx512() ? NR_AVX512 : NR_AVX2;
+        __atomic_store_n(&default_nr, nr, __ATOMIC_RELAXED);
     }
-    return default_nr;
+    return nr;
 }
 
 int tessera_sgemm_kernel(void) { return active_nr() == NR_AVX512 ? 512 : 256; }
