@@ -12,14 +12,9 @@ protocol BLASScalar: TensorFloat {
 }
 
 extension Float: BLASScalar {
-    /// On `tessera_sgemm` where it runs (the convolutions' im2col products), else OpenBLAS.
     static func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
                      _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
                      _ c: UnsafeMutablePointer<Float>, _ ldc: Int, beta: Float) {
-        if CPUBackend.ownGEMM {
-            let (rsa, csa) = transA ? (1, lda) : (lda, 1), (rsb, csb) = transB ? (1, ldb) : (ldb, 1)
-            return tessera_sgemm(m, n, k, 1, a, rsa, csa, b, rsb, csb, beta, c, ldc, 1, nil, 0, Int32(CPUThreads.count))
-        }
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
