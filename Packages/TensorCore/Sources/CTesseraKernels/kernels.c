@@ -98,11 +98,14 @@ static int have_avx2 = -1;
 
 int tessera_kernels_have_avx2(void) {
 #if TESSERA_X86
-    if (have_avx2 < 0) {
+    // Relaxed atomics: threads racing on the first call compute the same value.
+    int known = __atomic_load_n(&have_avx2, __ATOMIC_RELAXED);
+    if (known < 0) {
         __builtin_cpu_init();
-        have_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        known = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        __atomic_store_n(&have_avx2, known, __ATOMIC_RELAXED);
     }
-    return have_avx2;
+    return known;
 #else
     return 0;
 #endif

@@ -21,8 +21,10 @@ enum { MAX_HELPERS = 63 };
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;   // one job at a time
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;  // creating helpers
-static int helper_count = 0;                                    // helpers started
-static int wanted_threads = 1;                                  // including the caller
+// Both are read without a lock on every call (the fast path must not take one); relaxed
+// atomics make those reads well defined when a thread changes the count meanwhile.
+static _Atomic int helper_count = 0;                            // helpers started
+static _Atomic int wanted_threads = 1;                          // including the caller
 static long spin_nanoseconds = 200000;
 
 // The current job. Its function and context are written before `ticket` is published with
@@ -90,26 +92,26 @@ static void *helper_main(void *arg) {
 }
 
 void tessera_pool_set_threads(int threads) {
-    pthread_mutex_lock(&pool_lock);
-    wanted_threads = threads < 1 ? 1 : (threads > MAX_HELPERS + 1 ? MAX_HELPERS + 1 : threads);
-    pthread_mutex_unlock(&pool_lock);
+    int clamped = threads < 1 ? 1 : (threads > MAX_HELPERS + 1 ? MAX_HELPERS + 1 : threads);
+    atomic_store_explicit(&wanted_threads, clamped, memory_order_relaxed);
 }
 
-int tessera_pool_threads(void) { return wanted_threads; }
+int tessera_pool_threads(void) { return atomic_load_explicit(&wanted_threads, memory_order_relaxed); }
 
 static void ensure_helpers(int n) {
     pthread_mutex_lock(&start_lock);
-    while (helper_count < n) {
+    while (atomic_load_explicit(&helper_count, memory_order_relaxed) < n) {
         pthread_t thread;
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        if (pthread_create(&thread, &attr, helper_main, (void *)(long)helper_count) != 0) {
+        int index = atomic_load_explicit(&helper_count, memory_order_relaxed);
+        if (pthread_create(&thread, &attr, helper_main, (void *)(long)index) != 0) {
             pthread_attr_destroy(&attr);
             break;
         }
         pthread_attr_destroy(&attr);
-        helper_count++;
+        atomic_store_explicit(&helper_count, index + 1, memory_order_relaxed);
     }
     pthread_mutex_unlock(&start_lock);
 }
@@ -118,14 +120,16 @@ void tessera_pool_run(tessera_task_fn fn, void *context, long count) {
     if (count <= 0) return;
     // Nested calls (a task that parallelises again) and calls while another thread holds
     // the pool run on the calling thread: correct, and never deadlocks.
-    if (count == 1 || count > (long)TICKET_MASK || inside_pool || wanted_threads <= 1 || pthread_mutex_trylock(&pool_lock) != 0) {
+    int wanted = atomic_load_explicit(&wanted_threads, memory_order_relaxed);
+    if (count == 1 || count > (long)TICKET_MASK || inside_pool || wanted <= 1 || pthread_mutex_trylock(&pool_lock) != 0) {
         for (long i = 0; i < count; i++) fn(context, i);
         return;
     }
-    int helpers = wanted_threads - 1;
+    int helpers = wanted - 1;
     if (helpers > count - 1) helpers = (int)count - 1;
-    if (helper_count < helpers) ensure_helpers(helpers);
-    if (helpers > helper_count) helpers = helper_count;
+    if (atomic_load_explicit(&helper_count, memory_order_relaxed) < helpers) ensure_helpers(helpers);
+    int started = atomic_load_explicit(&helper_count, memory_order_relaxed);
+    if (helpers > started) helpers = started;
     job_fn = fn;
     job_context = context;
     atomic_store_explicit(&job_done, 0, memory_order_relaxed);
