@@ -1,0 +1,223 @@
+/// LAPACK over row-major batches in host memory. LAPACK is column-major, so each matrix is
+/// transposed into a column-major scratch and its results transposed back: O(n²) moves against
+/// the factorisation's O(n³). Every routine returns LAPACK's `info` per batch element.
+enum HostDecomposition {
+    /// `dst` (row-major `cols x rows`) = `src` (row-major `rows x cols`) transposed, which is
+    /// `src` in column-major order.
+    static func transpose<T>(_ src: UnsafePointer<T>, rows: Int, cols: Int, into dst: UnsafeMutablePointer<T>) {
+        for i in 0..<rows {
+            let row = src + i * cols
+            for j in 0..<cols { dst[j * rows + i] = row[j] }
+        }
+    }
+
+    /// A LAPACK workspace size from a query (lwork = -1 writes the optimum into work[0]).
+    private static func workspace<T: LAPACKScalar>(_ query: (UnsafeMutablePointer<T>) -> Void) -> Int32 {
+        var best = T(0)
+        query(&best)
+        return Swift.max(1, Int32(best.tensorDouble.rounded(.up)))
+    }
+
+    /// `lu` holds L (unit, strictly below the diagonal) and U of `P A = L U`; `pivots` are
+    /// LAPACK's 1-based row interchanges. info > 0: U[info-1, info-1] is exactly zero.
+    static func luFactor<T: LAPACKScalar>(_ a: UnsafePointer<T>, batch: Int, n: Int,
+                                          lu: UnsafeMutablePointer<T>, pivots: UnsafeMutablePointer<Int32>) -> [Int32] {
+        guard n > 0 else { return [Int32](repeating: 0, count: batch) }
+        let n32 = Int32(n)
+        let col = UnsafeMutablePointer<T>.allocate(capacity: n * n)
+        defer { col.deallocate() }
+        return (0..<batch).map { b in
+            transpose(a + b * n * n, rows: n, cols: n, into: col)
+            var info: Int32 = 0
+            withUnsafePointer(to: n32) { np in T.getrf(np, np, col, np, pivots + b * n, &info) }
+            transpose(col, rows: n, cols: n, into: lu + b * n * n)
+            return info
+        }
+    }
+
+    /// Solves `A X = B` from `luFactor`'s output; `b` and `x` are `[batch, n, k]`.
+    static func luSolve<T: LAPACKScalar>(lu: UnsafePointer<T>, pivots: UnsafePointer<Int32>, _ b: UnsafePointer<T>,
+                                         batch: Int, n: Int, k: Int, into x: UnsafeMutablePointer<T>) {
+        guard n > 0, k > 0 else { return }
+        let col = UnsafeMutablePointer<T>.allocate(capacity: n * n)
+        let rhs = UnsafeMutablePointer<T>.allocate(capacity: n * k)
+        defer { col.deallocate(); rhs.deallocate() }
+        var n32 = Int32(n), k32 = Int32(k), trans = CChar(UInt8(ascii: "N"))
+        for i in 0..<batch {
+            transpose(lu + i * n * n, rows: n, cols: n, into: col)
+            transpose(b + i * n * k, rows: n, cols: k, into: rhs)
+            var info: Int32 = 0
+            T.getrs(&trans, &n32, &k32, col, &n32, pivots + i * n, rhs, &n32, &info, 1)
+            transpose(rhs, rows: k, cols: n, into: x + i * n * k)
+        }
+    }
+
+    /// Lower Cholesky factor from the lower triangle of each matrix (the upper one is not read);
+    /// info > 0: the leading minor of that order is not positive definite.
+    static func cholesky<T: LAPACKScalar>(_ a: UnsafePointer<T>, batch: Int, n: Int,
+                                          into l: UnsafeMutablePointer<T>) -> [Int32] {
+        guard n > 0 else { return [Int32](repeating: 0, count: batch) }
+        let col = UnsafeMutablePointer<T>.allocate(capacity: n * n)
+        defer { col.deallocate() }
+        var n32 = Int32(n), uplo = CChar(UInt8(ascii: "L"))
+        return (0..<batch).map { b in
+            transpose(a + b * n * n, rows: n, cols: n, into: col)
+            var info: Int32 = 0
+            T.potrf(&uplo, &n32, col, &n32, &info, 1)
+            let out = l + b * n * n
+            transpose(col, rows: n, cols: n, into: out)
+            for i in 0..<n { for j in (i + 1)..<Swift.max(i + 1, n) { out[i * n + j] = 0 } }
+            return info
+        }
+    }
+
+    /// Solves `op(A) X = B` for triangular `A` (`op` the transpose when `transposed`); only
+    /// the named triangle is read. info > 0: a zero on the diagonal.
+    static func triangularSolve<T: LAPACKScalar>(_ a: UnsafePointer<T>, _ b: UnsafePointer<T>, batch: Int, n: Int, k: Int,
+                                                 upper: Bool, transposed: Bool, unitDiagonal: Bool,
+                                                 into x: UnsafeMutablePointer<T>) -> [Int32] {
+        guard n > 0, k > 0 else { return [Int32](repeating: 0, count: batch) }
+        let col = UnsafeMutablePointer<T>.allocate(capacity: n * n)
+        let rhs = UnsafeMutablePointer<T>.allocate(capacity: n * k)
+        defer { col.deallocate(); rhs.deallocate() }
+        var n32 = Int32(n), k32 = Int32(k)
+        var uplo = CChar(UInt8(ascii: upper ? "U" : "L")), trans = CChar(UInt8(ascii: transposed ? "T" : "N"))
+        var diag = CChar(UInt8(ascii: unitDiagonal ? "U" : "N"))
+        return (0..<batch).map { i in
+            transpose(a + i * n * n, rows: n, cols: n, into: col)
+            transpose(b + i * n * k, rows: n, cols: k, into: rhs)
+            var info: Int32 = 0
+            T.trtrs(&uplo, &trans, &diag, &n32, &k32, col, &n32, rhs, &n32, &info, 1, 1, 1)
+            transpose(rhs, rows: k, cols: n, into: x + i * n * k)
+            return info
+        }
+    }
+
+    /// Reduced QR: `q [m, kk]` with orthonormal columns and upper-triangular `r [kk, n]`,
+    /// kk = min(m, n) (Householder, geqrf + orgqr). Always succeeds.
+    static func qr<T: LAPACKScalar>(_ a: UnsafePointer<T>, batch: Int, m: Int, n: Int,
+                                    q: UnsafeMutablePointer<T>, r: UnsafeMutablePointer<T>) {
+        let kk = Swift.min(m, n)
+        guard kk > 0 else { return }
+        let col = UnsafeMutablePointer<T>.allocate(capacity: m * n)
+        let tau = UnsafeMutablePointer<T>.allocate(capacity: kk)
+        defer { col.deallocate(); tau.deallocate() }
+        var m32 = Int32(m), n32 = Int32(n), k32 = Int32(kk), query: Int32 = -1, info: Int32 = 0
+        let lwork = Swift.max(
+            workspace { (w: UnsafeMutablePointer<T>) in T.geqrf(&m32, &n32, col, &m32, tau, w, &query, &info) },
+            workspace { (w: UnsafeMutablePointer<T>) in T.orgqr(&m32, &k32, &k32, col, &m32, tau, w, &query, &info) })
+        var lw = lwork
+        let work = UnsafeMutablePointer<T>.allocate(capacity: Int(lwork))
+        defer { work.deallocate() }
+        for b in 0..<batch {
+            transpose(a + b * m * n, rows: m, cols: n, into: col)
+            T.geqrf(&m32, &n32, col, &m32, tau, work, &lw, &info)
+            let rb = r + b * kk * n
+            for i in 0..<kk { for j in 0..<n { rb[i * n + j] = j >= i ? col[i + j * m] : 0 } }
+            T.orgqr(&m32, &k32, &k32, col, &m32, tau, work, &lw, &info)
+            let qb = q + b * m * kk
+            for i in 0..<m { for j in 0..<kk { qb[i * kk + j] = col[i + j * m] } }
+        }
+    }
+
+    /// Reduced SVD `A = U diag(s) Vᵀ` (divide and conquer, gesdd): `u [m, kk]`, `s [kk]`
+    /// descending, `vt [kk, n]`. info > 0: no convergence (that element is left NaN).
+    static func svd<T: LAPACKScalar>(_ a: UnsafePointer<T>, batch: Int, m: Int, n: Int,
+                                     u: UnsafeMutablePointer<T>, s: UnsafeMutablePointer<T>,
+                                     vt: UnsafeMutablePointer<T>) -> [Int32] {
+        let kk = Swift.min(m, n)
+        guard kk > 0 else { return [Int32](repeating: 0, count: batch) }
+        let col = UnsafeMutablePointer<T>.allocate(capacity: m * n)
+        let ucol = UnsafeMutablePointer<T>.allocate(capacity: m * kk)
+        let vcol = UnsafeMutablePointer<T>.allocate(capacity: kk * n)
+        let iwork = UnsafeMutablePointer<Int32>.allocate(capacity: 8 * kk)
+        defer { col.deallocate(); ucol.deallocate(); vcol.deallocate(); iwork.deallocate() }
+        var m32 = Int32(m), n32 = Int32(n), k32 = Int32(kk), query: Int32 = -1, info: Int32 = 0
+        var jobz = CChar(UInt8(ascii: "S"))
+        var lw = workspace { (w: UnsafeMutablePointer<T>) in
+            T.gesdd(&jobz, &m32, &n32, col, &m32, s, ucol, &m32, vcol, &k32, w, &query, iwork, &info, 1)
+        }
+        let work = UnsafeMutablePointer<T>.allocate(capacity: Int(lw))
+        defer { work.deallocate() }
+        return (0..<batch).map { b in
+            transpose(a + b * m * n, rows: m, cols: n, into: col)
+            var info: Int32 = 0
+            T.gesdd(&jobz, &m32, &n32, col, &m32, s + b * kk, ucol, &m32, vcol, &k32, work, &lw, iwork, &info, 1)
+            let ub = u + b * m * kk, vb = vt + b * kk * n
+            if info != 0 {
+                (ub).update(repeating: .nan, count: m * kk)
+                (s + b * kk).update(repeating: .nan, count: kk)
+                vb.update(repeating: .nan, count: kk * n)
+                return info
+            }
+            transpose(ucol, rows: kk, cols: m, into: ub)
+            transpose(vcol, rows: n, cols: kk, into: vb)
+            return info
+        }
+    }
+
+    /// Eigenvalues (ascending) and orthonormal eigenvectors (columns) of symmetric matrices
+    /// from their lower triangle (syevd). info > 0: no convergence (left NaN).
+    static func eigh<T: LAPACKScalar>(_ a: UnsafePointer<T>, batch: Int, n: Int,
+                                      values: UnsafeMutablePointer<T>, vectors: UnsafeMutablePointer<T>) -> [Int32] {
+        guard n > 0 else { return [Int32](repeating: 0, count: batch) }
+        let col = UnsafeMutablePointer<T>.allocate(capacity: n * n)
+        defer { col.deallocate() }
+        var n32 = Int32(n), query: Int32 = -1, info: Int32 = 0, iquery: Int32 = 0
+        var jobz = CChar(UInt8(ascii: "V")), uplo = CChar(UInt8(ascii: "L"))
+        var lw = workspace { (w: UnsafeMutablePointer<T>) in
+            T.syevd(&jobz, &uplo, &n32, col, &n32, values, w, &query, &iquery, &query, &info, 1, 1)
+        }
+        var liw = Swift.max(1, iquery)
+        let work = UnsafeMutablePointer<T>.allocate(capacity: Int(lw))
+        let iwork = UnsafeMutablePointer<Int32>.allocate(capacity: Int(liw))
+        defer { work.deallocate(); iwork.deallocate() }
+        return (0..<batch).map { b in
+            transpose(a + b * n * n, rows: n, cols: n, into: col)
+            var info: Int32 = 0
+            T.syevd(&jobz, &uplo, &n32, col, &n32, values + b * n, work, &lw, iwork, &liw, &info, 1, 1)
+            let vb = vectors + b * n * n
+            if info != 0 {
+                vb.update(repeating: .nan, count: n * n)
+                (values + b * n).update(repeating: .nan, count: n)
+                return info
+            }
+            transpose(col, rows: n, cols: n, into: vb)
+            return info
+        }
+    }
+
+    /// Minimum-norm least squares `min ‖A X − B‖` with singular values below `rcond · s_max`
+    /// treated as zero (gelsd): `a [m, n]`, `b [m, k]`, `x [n, k]`. info > 0: no convergence.
+    static func leastSquares<T: LAPACKScalar>(_ a: UnsafePointer<T>, _ b: UnsafePointer<T>, batch: Int,
+                                              m: Int, n: Int, k: Int, rcond: Double,
+                                              into x: UnsafeMutablePointer<T>) -> [Int32] {
+        guard m > 0, n > 0, k > 0 else {
+            x.update(repeating: 0, count: batch * n * k)
+            return [Int32](repeating: 0, count: batch)
+        }
+        let ldb = Swift.max(m, n), kk = Swift.min(m, n)
+        let col = UnsafeMutablePointer<T>.allocate(capacity: m * n)
+        let rhs = UnsafeMutablePointer<T>.allocate(capacity: ldb * k)
+        let s = UnsafeMutablePointer<T>.allocate(capacity: kk)
+        defer { col.deallocate(); rhs.deallocate(); s.deallocate() }
+        var m32 = Int32(m), n32 = Int32(n), k32 = Int32(k), ldb32 = Int32(ldb), query: Int32 = -1
+        var rank: Int32 = 0, info: Int32 = 0, iquery: Int32 = 0, rc = T(rcond)
+        var lw = workspace { (w: UnsafeMutablePointer<T>) in
+            T.gelsd(&m32, &n32, &k32, col, &m32, rhs, &ldb32, s, &rc, &rank, w, &query, &iquery, &info)
+        }
+        let work = UnsafeMutablePointer<T>.allocate(capacity: Int(lw))
+        let iwork = UnsafeMutablePointer<Int32>.allocate(capacity: Int(Swift.max(1, iquery)))
+        defer { work.deallocate(); iwork.deallocate() }
+        return (0..<batch).map { i in
+            transpose(a + i * m * n, rows: m, cols: n, into: col)
+            let bi = b + i * m * k
+            for r in 0..<m { for c in 0..<k { rhs[r + c * ldb] = bi[r * k + c] } }
+            var info: Int32 = 0
+            T.gelsd(&m32, &n32, &k32, col, &m32, rhs, &ldb32, s, &rc, &rank, work, &lw, iwork, &info)
+            let xi = x + i * n * k
+            for r in 0..<n { for c in 0..<k { xi[r * k + c] = info == 0 ? rhs[r + c * ldb] : .nan } }
+            return info
+        }
+    }
+}
