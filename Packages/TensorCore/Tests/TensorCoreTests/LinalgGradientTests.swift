@@ -96,6 +96,16 @@ struct LinalgGradientTests {
         GradientCheck.check([a, b], "lstsq \(shape)") { Linalg.lstsq($0[0], $0[1]) }
     }
 
+    @Test func pairwiseDistances() {
+        let x = sample([2, 4, 3], seed: 15), y = sample([3, 3], seed: 16)
+        GradientCheck.check([x, y], "p = 2, broadcast y") { Linalg.pairwiseDistances($0[0], $0[1]) }
+        GradientCheck.check([x, y], "p = 1.5") { Linalg.pairwiseDistances($0[0], $0[1], p: 1.5) }
+        // A point against itself: distance 0 with a zero gradient, not NaN.
+        let z = sample([3, 2], seed: 17).requiringGrad()
+        let g = gradients(of: [Linalg.pairwiseDistances(z, z).sum()], withRespectTo: [z])[0]
+        #expect(g.isFinite().all().item(as: Bool.self))
+    }
+
     @Test func norms() {
         let x = sample([3, 4], seed: 14)
         for ord: NormOrder in [1, 2, 3, 0.5, .infinity, .negativeInfinity] {

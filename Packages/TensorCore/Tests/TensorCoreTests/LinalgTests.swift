@@ -159,6 +159,46 @@ struct LinalgTests {
         #expect(Linalg.matrixNorm(x.unsqueezed(axis: 0), ord: .nuclear, axes: (1, 2), keepDims: true).shape == [1, 1, 1])
     }
 
+    @Test func pairwiseDistances() {
+        let x = Self.tensor("cdist", "x"), y = Self.tensor("cdist", "y")
+        Self.expectNear(Linalg.pairwiseDistances(x, y), Self.tensor("cdist", "p2"), relative: 1e-12)
+        Self.expectNear(Linalg.pairwiseDistances(x, y, p: 1), Self.tensor("cdist", "p1"))
+        Self.expectNear(Linalg.pairwiseDistances(x.cast(to: .float32), y.cast(to: .float32)), Self.tensor("cdist", "p2"),
+                        relative: 1e-4)
+    }
+
+    @Test func conjugateGradientsMatchTheDirectSolve() throws {
+        let m = Tensor.randn([30, 30], dtype: .float64, generator: RandomGenerator(seed: 3))
+        let a = m.matmul(m.transposed()) + 30 * Tensor.eye(30, dtype: .float64)
+        let b = Tensor.randn([30], dtype: .float64, generator: RandomGenerator(seed: 4))
+        let solution = Linalg.conjugateGradient({ a.matmul($0) }, b, tolerance: 1e-12)
+        #expect(solution.converged && solution.iterations <= 30)
+        #expect(solution.residualNorms.count == solution.iterations + 1)
+        #expect(solution.residualNorms.last! <= 1e-12 * solution.residualNorms.first!)
+        Self.expectNear(solution.x, try Linalg.solve(a, b), relative: 1e-9)
+        // Jacobi preconditioning reaches the same answer.
+        let diagonal = a.diagonal()
+        let preconditioned = Linalg.conjugateGradient({ a.matmul($0) }, b, tolerance: 1e-12, preconditioner: { $0 / diagonal })
+        Self.expectNear(preconditioned.x, solution.x, relative: 1e-9)
+        // A budget too small to converge says so.
+        let short = Linalg.conjugateGradient({ a.matmul($0) }, b, tolerance: 1e-14, maxIterations: 2)
+        #expect(!short.converged && short.iterations == 2)
+    }
+
+    @Test func cglsMatchesLeastSquaresAndTikhonov() throws {
+        let a = Tensor.randn([40, 12], dtype: .float64, generator: RandomGenerator(seed: 5))
+        let b = Tensor.randn([40], dtype: .float64, generator: RandomGenerator(seed: 6))
+        let plain = Linalg.cgls(apply: { a.matmul($0) }, applyTransposed: { a.transposed().matmul($0) }, b, tolerance: 1e-12)
+        #expect(plain.converged)
+        Self.expectNear(plain.x, Linalg.lstsq(a, b), relative: 1e-9)
+        // With damping λ: the normal equations (AᵀA + λI) x = Aᵀb.
+        let lambda = 2.5
+        let damped = Linalg.cgls(apply: { a.matmul($0) }, applyTransposed: { a.transposed().matmul($0) }, b,
+                                 damping: lambda, tolerance: 1e-12)
+        let normal = a.transposed().matmul(a) + lambda * Tensor.eye(12, dtype: .float64)
+        Self.expectNear(damped.x, try Linalg.solve(normal, a.transposed().matmul(b)), relative: 1e-9)
+    }
+
     @Test func singularInputThrowsNamingTheBatchElement() {
         var a = Tensor.eye(3, dtype: .float64).unsqueezed(axis: 0).expanded(to: [4, 3, 3]).contiguous().scalars(as: Double.self)
         for j in 0..<3 { a[2 * 9 + 1 * 3 + j] = 0 }  // matrix 2: a zero row

@@ -103,6 +103,11 @@ for key, ord_ in [("fro", "fro"), ("nuc", "nuc"), ("1", 1), ("-1", -1), ("2", 2)
     matrix[key] = float(np.linalg.norm(x, ord=ord_))
 cases["norm"] = {"x": t(x), "vector_axis1": vector, "matrix": matrix, "all": float(np.linalg.norm(x))}
 
+# pairwise distances (cdist) by broadcasting
+x = rng.standard_normal((2, 5, 3)); y = rng.standard_normal((2, 4, 3))
+diff = x[:, :, None, :] - y[:, None, :, :]
+cases["cdist"] = {"x": t(x), "y": t(y), "p2": t(np.sqrt((diff ** 2).sum(-1))), "p1": t(np.abs(diff).sum(-1))}
+
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "linalg_ops.json")
 with open(path, "w") as f:
     json.dump(cases, f)
