@@ -106,7 +106,7 @@ public protocol FusedOps: MemoryOps, ElementwiseOps, ReductionOps, IndexingOps {
 /// Everything a device needs to run Tensor operations.
 public protocol Backend: MemoryOps, ElementwiseOps, ReductionOps, LinalgOps, IndexingOps,
                          RandomOps, FusedOps, OptimizerOps, ConvolutionOps, RecurrentOps, AttentionOps,
-                         DecompositionOps {
+                         DecompositionOps, SpectralOps {
     /// A short name for messages ("cpu (OpenBLAS, 2 threads)").
     var name: String { get }
 }

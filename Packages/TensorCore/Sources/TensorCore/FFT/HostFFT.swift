@@ -1,0 +1,122 @@
+import Dispatch
+import Foundation
+
+/// The FFT kernels over batches of rows in host memory. Complex values are interleaved
+/// (re, im) pairs, as the tensors hold them; each row is split into real and imaginary
+/// scratch for the plan and interleaved back. Rows run in parallel when there are several.
+enum HostFFT {
+    /// Rows at a time per worker: at least ~64K points, so small batches stay on one thread.
+    private static func forEachRow(_ rows: Int, points: Int, _ body: (Range<Int>) -> Void) {
+        let chunks = Swift.min(rows, Swift.max(1, rows * points / 65_536), 16)
+        if chunks <= 1 { body(0..<rows); return }
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            body((rows * c / chunks)..<(rows * (c + 1) / chunks))
+        }
+    }
+
+    /// `x`, `out`: `[rows, n, 2]`.
+    static func complex<T: TensorFloat>(_ x: UnsafePointer<T>, rows: Int, n: Int, inverse: Bool,
+                                        into out: UnsafeMutablePointer<T>) {
+        guard n > 0 else { return }
+        let plan = FFTPlan<T>.shared(n)
+        forEachRow(rows, points: n) { range in
+            let re = UnsafeMutablePointer<T>.allocate(capacity: n), im = UnsafeMutablePointer<T>.allocate(capacity: n)
+            defer { re.deallocate(); im.deallocate() }
+            for row in range {
+                let src = x + row * 2 * n, dst = out + row * 2 * n
+                for j in 0..<n { re[j] = src[2 * j]; im[j] = src[2 * j + 1] }
+                plan.transform(re, im, inverse: inverse)
+                for j in 0..<n { dst[2 * j] = re[j]; dst[2 * j + 1] = im[j] }
+            }
+        }
+    }
+
+    /// Real `x [rows, n]` to the half spectrum `out [rows, n/2 + 1, 2]`. An even length packs
+    /// the row as n/2 complex values (evens real, odds imaginary) and untangles the result:
+    /// half the work of a complex transform.
+    static func real<T: TensorFloat>(_ x: UnsafePointer<T>, rows: Int, n: Int, into out: UnsafeMutablePointer<T>) {
+        guard n > 0 else { return }
+        let bins = n / 2 + 1
+        let even = n % 2 == 0 && n >= 2
+        let h = even ? n / 2 : n
+        let plan = FFTPlan<T>.shared(h)
+        let turn = even ? FFTPlan<T>.halfTurns(n) : ([], [])
+        forEachRow(rows, points: n) { range in
+            let re = UnsafeMutablePointer<T>.allocate(capacity: h), im = UnsafeMutablePointer<T>.allocate(capacity: h)
+            defer { re.deallocate(); im.deallocate() }
+            for row in range {
+                let src = x + row * n, dst = out + row * 2 * bins
+                if !even {
+                    for j in 0..<n { re[j] = src[j]; im[j] = 0 }
+                    plan.transform(re, im, inverse: false)
+                    for k in 0..<bins { dst[2 * k] = re[k]; dst[2 * k + 1] = im[k] }
+                    continue
+                }
+                for j in 0..<h { re[j] = src[2 * j]; im[j] = src[2 * j + 1] }
+                plan.transform(re, im, inverse: false)
+                // E_k = (Z_k + conj Z_{h−k}) / 2, O_k = (Z_k − conj Z_{h−k}) / 2i, X_k = E_k + w^k O_k.
+                for k in 0...h {
+                    let zr = re[k % h], zi = im[k % h], cr = re[(h - k) % h], ci = -im[(h - k) % h]
+                    let er = (zr + cr) / 2, ei = (zi + ci) / 2
+                    let or = (zi - ci) / 2, oi = -(zr - cr) / 2
+                    let c = turn.0[k], s = turn.1[k]
+                    dst[2 * k] = er + c * or - s * oi
+                    dst[2 * k + 1] = ei + c * oi + s * or
+                }
+            }
+        }
+    }
+
+    /// The half spectrum `x [rows, n/2 + 1, 2]` to real `out [rows, n]`, unnormalised (n times
+    /// the inverse), the Hermitian extension implied; the imaginary parts of bin 0 and (even n)
+    /// bin n/2 are ignored, as NumPy's and PyTorch's.
+    static func realInverse<T: TensorFloat>(_ x: UnsafePointer<T>, rows: Int, n: Int, into out: UnsafeMutablePointer<T>) {
+        guard n > 0 else { return }
+        let bins = n / 2 + 1
+        let even = n % 2 == 0 && n >= 2
+        let h = even ? n / 2 : n
+        let plan = FFTPlan<T>.shared(h)
+        let turn = even ? FFTPlan<T>.halfTurns(n) : ([], [])
+        forEachRow(rows, points: n) { range in
+            let re = UnsafeMutablePointer<T>.allocate(capacity: h), im = UnsafeMutablePointer<T>.allocate(capacity: h)
+            defer { re.deallocate(); im.deallocate() }
+            for row in range {
+                let src = x + row * 2 * bins, dst = out + row * n
+                func bin(_ k: Int) -> (T, T) {
+                    (src[2 * k], k == 0 || (even && k == h) ? 0 : src[2 * k + 1])
+                }
+                if !even {
+                    for k in 0..<n {
+                        let (r, i) = k < bins ? bin(k) : bin(n - k)
+                        re[k] = r; im[k] = k < bins ? i : -i
+                    }
+                    plan.transform(re, im, inverse: true)
+                    for j in 0..<n { dst[j] = re[j] }
+                    continue
+                }
+                // E_k = (X_k + conj X_{h−k}) / 2, O_k = (X_k − conj X_{h−k}) w^{−k} / 2, Z = E + i O;
+                // the inverse of length h then holds (evens, odds) scaled by h: doubled to n.
+                for k in 0..<h {
+                    let (xr, xi) = bin(k), (yr, yi0) = bin(h - k)
+                    let yi = -yi0
+                    let er = (xr + yr) / 2, ei = (xi + yi) / 2
+                    let dr = (xr - yr) / 2, di = (xi - yi) / 2
+                    let c = turn.0[k], s = -turn.1[k]  // w^{−k}
+                    let or = dr * c - di * s, oi = dr * s + di * c
+                    re[k] = er - oi; im[k] = ei + or
+                }
+                plan.transform(re, im, inverse: true)
+                for j in 0..<h { dst[2 * j] = 2 * re[j]; dst[2 * j + 1] = 2 * im[j] }
+            }
+        }
+    }
+}
+
+extension FFTPlan {
+    /// cos and −sin of 2πk/n for k = 0...n/2: the twiddles joining a real transform's halves.
+    static func halfTurns(_ n: Int) -> ([T], [T]) {
+        let k = 0...(n / 2)
+        return (k.map { T(tensorDouble: Foundation.cos(2 * Double.pi * Double($0) / Double(n))) },
+                k.map { T(tensorDouble: -Foundation.sin(2 * Double.pi * Double($0) / Double(n))) })
+    }
+}
