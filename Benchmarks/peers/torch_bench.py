@@ -401,6 +401,32 @@ def workloads():
         save_durably(state())
         return lambda: torch.load(path, weights_only=True)
     w["checkpoint_load_100M"] = ("GB/s", 0.4, checkpoint_load)
+    n = 512
+
+    def matrix():
+        return torch.randn(n, n, generator=g, dtype=torch.float64) + n ** 0.5 * torch.eye(n, dtype=torch.float64)
+
+    def solve():
+        a, b = matrix(), torch.randn(n, 1, generator=g, dtype=torch.float64)
+        return lambda: torch.linalg.solve(a, b)
+    w["solve_512_f64"] = ("op/s", 1, solve)
+
+    def svd():
+        a = matrix()
+        return lambda: torch.linalg.svd(a, full_matrices=False)
+    w["svd_512_f64"] = ("op/s", 1, svd)
+
+    def eigh():
+        x = matrix()
+        a = x + x.T
+        return lambda: torch.linalg.eigh(a)
+    w["eigh_512_f64"] = ("op/s", 1, eigh)
+
+    def rfft():
+        x = randn(1 << 20)
+        return lambda: torch.fft.rfft(x)
+    w["rfft_1M"] = ("Msample/s", (1 << 20) / 1e6, rfft)
+
     return w
 
 

@@ -142,6 +142,7 @@ func allWorkloads() -> [Workload] {
     })
     list += sequenceWorkloads(g)
     list += generativeWorkloads(g)
+    list += numericsWorkloads(g)
     return list
 }
 

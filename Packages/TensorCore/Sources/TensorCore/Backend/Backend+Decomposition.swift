@@ -8,8 +8,10 @@
 /// `MemoryOps` (a copy of the bytes on the CPU backend); a GPU backend overrides them with
 /// its solver library where it has one.
 public protocol DecompositionOps: AnyObject {
-    /// `P A = L U` of `a [..., n, n]`: `lu [..., n, n]` (unit L below the diagonal, U on and
-    /// above), `pivots [..., n]` int32, LAPACK's 1-based row interchanges.
+    /// LU with partial pivoting of `a [..., n, n]` into `lu [..., n, n]` and int32
+    /// `pivots [..., n]`, in the backend's own arrangement for `luSolve`, except that U's
+    /// diagonal lies on `lu`'s diagonal and the pivots are 1-based row interchanges, so that
+    /// the determinant is their signed product.
     func luFactor(_ a: Operand, lu: Operand, pivots: Operand) -> [Int32]
     /// `x = A⁻¹ b` from `luFactor`'s output; `b`, `x` `[..., n, k]`.
     func luSolve(lu: Operand, pivots: Operand, _ b: Operand, into x: Operand)
@@ -110,6 +112,12 @@ extension MemoryOps {
     /// its results into `outputs` (fresh, contiguous, at offset 0): the bytes cross once each way.
     func stagedOnHost<R>(inputs: [Operand], outputs: [Operand],
                          _ body: ([UnsafeRawPointer], [UnsafeMutableRawPointer]) -> R) -> R {
+        for x in inputs + outputs { precondition(x.layout.isContiguous, "[linalg] kernel operands are contiguous") }
+        // Host memory already: the kernel works on the storages themselves.
+        if device == .cpu {
+            return body(inputs.map { UnsafeRawPointer($0.storage.pointer + $0.layout.offset * $0.dtype.byteSize) },
+                        outputs.map { $0.storage.pointer + $0.layout.offset * $0.dtype.byteSize })
+        }
         var buffers: [UnsafeMutableRawBufferPointer] = []
         defer { for b in buffers { b.deallocate() } }
         var ins: [UnsafeRawPointer] = []

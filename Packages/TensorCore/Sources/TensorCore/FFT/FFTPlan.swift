@@ -8,25 +8,41 @@ import Foundation
 /// (length, element type) and are immutable once built, so threads share them.
 final class FFTPlan<T: TensorFloat>: @unchecked Sendable {
     let n: Int
-    /// cos and −sin of 2πk/n for k < n/2 (power-of-two plans).
-    private let twiddleRe: [T], twiddleIm: [T]
-    private let bitReversed: [Int32]
+    /// Power-of-two plans: for each radix-4 pass of length L (n, n/4, ...), the twiddles
+    /// e^{−2πi·jp/L} for j = 1, 2, 3 and p < L/4, contiguous per pass, interleaved (j-major).
+    private let passTwiddles: [(re: [T], im: [T])]
     /// Bluestein: the chirp w_k = e^{−iπk²/n} and the transformed filter conj(w) of the inner length.
     private let inner: FFTPlan<T>?
     private let chirpRe: [T], chirpIm: [T], filterRe: [T], filterIm: [T]
+    /// cos and −sin of 2πk/2n for k = 0...n: the twiddles that join the halves of a real
+    /// transform of length 2n computed by this plan.
+    let realTurnRe: [T], realTurnIm: [T]
 
     private init(n: Int) {
         self.n = n
+        realTurnRe = (0...n).map { T(tensorDouble: Foundation.cos(Double.pi * Double($0) / Double(n))) }
+        realTurnIm = (0...n).map { T(tensorDouble: -Foundation.sin(Double.pi * Double($0) / Double(n))) }
         if n <= 1 || n & (n - 1) == 0 {
-            let half = Swift.max(n / 2, 1)
-            twiddleRe = (0..<half).map { T(tensorDouble: Foundation.cos(2 * Double.pi * Double($0) / Double(n))) }
-            twiddleIm = (0..<half).map { T(tensorDouble: -Foundation.sin(2 * Double.pi * Double($0) / Double(n))) }
-            let bits = n.trailingZeroBitCount
-            bitReversed = (0..<n).map { i in bits == 0 ? 0 : Int32(truncatingIfNeeded: i.bitReversed(bits: bits)) }
+            var tables: [(re: [T], im: [T])] = []
+            var length = n
+            while length >= 4 {
+                let quarter = length / 4
+                var re = [T](repeating: 0, count: 3 * quarter), im = [T](repeating: 0, count: 3 * quarter)
+                for j in 1...3 {
+                    for p in 0..<quarter {
+                        let angle = 2 * Double.pi * Double(j * p) / Double(length)
+                        re[(j - 1) * quarter + p] = T(tensorDouble: Foundation.cos(angle))
+                        im[(j - 1) * quarter + p] = T(tensorDouble: -Foundation.sin(angle))
+                    }
+                }
+                tables.append((re, im))
+                length /= 4
+            }
+            passTwiddles = tables
             inner = nil
             chirpRe = []; chirpIm = []; filterRe = []; filterIm = []
         } else {
-            twiddleRe = []; twiddleIm = []; bitReversed = []
+            passTwiddles = []
             var m = 1
             while m < 2 * n - 1 { m <<= 1 }
             let plan = FFTPlan.shared(m)
@@ -73,48 +89,125 @@ final class FFTPlan<T: TensorFloat>: @unchecked Sendable {
         if inverse { for i in 0..<n { im[i] = -im[i] } }
     }
 
+    /// Stockham autosort radix-4 (a radix-2 pass last when log₂ n is odd): every pass streams
+    /// through the data into a second buffer in natural order, with no bit-reversal pass
+    /// (which misses the cache on every element of a large transform). Pass of length L,
+    /// stride s (L·s = n): for p < L/4 and q < s, the four inputs x[q + s(p + jL/4)] give
+    /// y[q + s(4p + j)] with the pass's twiddles.
     private func radix2(_ re: UnsafeMutablePointer<T>, _ im: UnsafeMutablePointer<T>) {
-        bitReversed.withUnsafeBufferPointer { rev in
-            for i in 0..<n {
-                let j = Int(rev[i])
-                if j > i { swap(&re[i], &re[j]); swap(&im[i], &im[j]) }
-            }
-        }
-        twiddleRe.withUnsafeBufferPointer { wr in
-            twiddleIm.withUnsafeBufferPointer { wi in
-                // Stage of size 2: no twiddles.
-                var i = 0
-                while i < n {
-                    let ar = re[i], ai = im[i], br = re[i + 1], bi = im[i + 1]
-                    re[i] = ar + br; im[i] = ai + bi; re[i + 1] = ar - br; im[i + 1] = ai - bi
-                    i += 2
-                }
-                var size = 4
-                while size <= n {
-                    let half = size / 2, step = n / size
+        FFTScratch.with(T.self, count: 2 * n) { scratch in stockham(re, im, scratch, scratch + n) }
+    }
+
+    private func stockham(_ re: UnsafeMutablePointer<T>, _ im: UnsafeMutablePointer<T>,
+                          _ scratchRe: UnsafeMutablePointer<T>, _ scratchIm: UnsafeMutablePointer<T>) {
+        var xr = re, xi = im, yr = scratchRe, yi = scratchIm
+        var length = n, s = 1, pass = 0
+        while length >= 4 {
+            let quarter = length / 4
+            passTwiddles[pass].re.withUnsafeBufferPointer { wr in
+                passTwiddles[pass].im.withUnsafeBufferPointer { wi in
                     var start = 0
-                    while start < n {
-                        let a = start, b = start + half
-                        for k in 0..<half {
-                            let c = wr[k * step], s = wi[k * step]
-                            let xr = re[b + k], xi = im[b + k]
-                            let tr = c * xr - s * xi, ti = c * xi + s * xr
-                            let yr = re[a + k], yi = im[a + k]
-                            re[a + k] = yr + tr; im[a + k] = yi + ti
-                            re[b + k] = yr - tr; im[b + k] = yi - ti
+                    if s == 1 && quarter >= 8 {
+                        // The first pass: vectors over p (the inputs and twiddles are
+                        // contiguous in p), the four outputs of each p interleaved lane by lane.
+                        start = quarter
+                        let w = (wr.baseAddress!, wi.baseAddress!)
+                        for p in stride(from: 0, to: quarter, by: 8) {
+                            let ar = load(xr + p), ai = load(xi + p), br = load(xr + quarter + p), bi = load(xi + quarter + p)
+                            let cr = load(xr + 2 * quarter + p), ci = load(xi + 2 * quarter + p)
+                            let dr = load(xr + 3 * quarter + p), di = load(xi + 3 * quarter + p)
+                            let w1r = load(w.0 + p), w1i = load(w.1 + p), w2r = load(w.0 + quarter + p)
+                            let w2i = load(w.1 + quarter + p), w3r = load(w.0 + 2 * quarter + p), w3i = load(w.1 + 2 * quarter + p)
+                            let apcR = ar + cr, apcI = ai + ci, amcR = ar - cr, amcI = ai - ci
+                            let bpdR = br + dr, bpdI = bi + di, jR = di - bi, jI = br - dr
+                            let y0r = apcR + bpdR, y0i = apcI + bpdI
+                            let t1r = amcR - jR, t1i = amcI - jI, t2r = apcR - bpdR, t2i = apcI - bpdI
+                            let t3r = amcR + jR, t3i = amcI + jI
+                            let y1r = t1r * w1r - t1i * w1i, y1i = t1r * w1i + t1i * w1r
+                            let y2r = t2r * w2r - t2i * w2i, y2i = t2r * w2i + t2i * w2r
+                            let y3r = t3r * w3r - t3i * w3i, y3i = t3r * w3i + t3i * w3r
+                            let outR = yr + 4 * p, outI = yi + 4 * p
+                            for l in 0..<8 {
+                                outR[4 * l] = y0r[l]; outR[4 * l + 1] = y1r[l]; outR[4 * l + 2] = y2r[l]; outR[4 * l + 3] = y3r[l]
+                                outI[4 * l] = y0i[l]; outI[4 * l + 1] = y1i[l]; outI[4 * l + 2] = y2i[l]; outI[4 * l + 3] = y3i[l]
+                            }
                         }
-                        start += size
                     }
-                    size *= 2
+                    for p in start..<quarter {
+                        let w1r = wr[p], w1i = wi[p], w2r = wr[quarter + p], w2i = wi[quarter + p]
+                        let w3r = wr[2 * quarter + p], w3i = wi[2 * quarter + p]
+                        let a = s * p, b = s * (p + quarter), c = s * (p + 2 * quarter), d = s * (p + 3 * quarter)
+                        let o = s * 4 * p
+                        var q = 0
+                        // Eight lanes of q at a time where the stride allows (every pass but the first two).
+                        while q + 8 <= s {
+                            let ar = load(xr + a + q), ai = load(xi + a + q), br = load(xr + b + q), bi = load(xi + b + q)
+                            let cr = load(xr + c + q), ci = load(xi + c + q), dr = load(xr + d + q), di = load(xi + d + q)
+                            let apcR = ar + cr, apcI = ai + ci, amcR = ar - cr, amcI = ai - ci
+                            let bpdR = br + dr, bpdI = bi + di, jR = di - bi, jI = br - dr
+                            store(apcR + bpdR, yr + o + q); store(apcI + bpdI, yi + o + q)
+                            let t1r = amcR - jR, t1i = amcI - jI
+                            store(t1r * w1r - t1i * w1i, yr + o + s + q); store(t1r * w1i + t1i * w1r, yi + o + s + q)
+                            let t2r = apcR - bpdR, t2i = apcI - bpdI
+                            store(t2r * w2r - t2i * w2i, yr + o + 2 * s + q); store(t2r * w2i + t2i * w2r, yi + o + 2 * s + q)
+                            let t3r = amcR + jR, t3i = amcI + jI
+                            store(t3r * w3r - t3i * w3i, yr + o + 3 * s + q); store(t3r * w3i + t3i * w3r, yi + o + 3 * s + q)
+                            q += 8
+                        }
+                        while q < s {
+                            let ar = xr[a + q], ai = xi[a + q], br = xr[b + q], bi = xi[b + q]
+                            let cr = xr[c + q], ci = xi[c + q], dr = xr[d + q], di = xi[d + q]
+                            let apcR = ar + cr, apcI = ai + ci, amcR = ar - cr, amcI = ai - ci
+                            let bpdR = br + dr, bpdI = bi + di
+                            // j (b − d): multiplied by i.
+                            let jR = -(bi - di), jI = br - dr
+                            yr[o + q] = apcR + bpdR; yi[o + q] = apcI + bpdI
+                            let t1r = amcR - jR, t1i = amcI - jI
+                            yr[o + s + q] = t1r * w1r - t1i * w1i; yi[o + s + q] = t1r * w1i + t1i * w1r
+                            let t2r = apcR - bpdR, t2i = apcI - bpdI
+                            yr[o + 2 * s + q] = t2r * w2r - t2i * w2i; yi[o + 2 * s + q] = t2r * w2i + t2i * w2r
+                            let t3r = amcR + jR, t3i = amcI + jI
+                            yr[o + 3 * s + q] = t3r * w3r - t3i * w3i; yi[o + 3 * s + q] = t3r * w3i + t3i * w3r
+                            q += 1
+                        }
+                    }
                 }
             }
+            swap(&xr, &yr); swap(&xi, &yi)
+            length /= 4; s *= 4; pass += 1
         }
+        if length == 2 {
+            for q in 0..<s {
+                let ar = xr[q], ai = xi[q], br = xr[s + q], bi = xi[s + q]
+                yr[q] = ar + br; yi[q] = ai + bi; yr[s + q] = ar - br; yi[s + q] = ai - bi
+            }
+            swap(&xr, &yr); swap(&xi, &yi)
+        }
+        if xr != re {
+            re.update(from: xr, count: n); im.update(from: xi, count: n)
+        }
+    }
+
+    @inline(__always) private func load(_ p: UnsafePointer<T>) -> SIMD8<T> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<T>.self)
+    }
+
+    @inline(__always) private func load(_ p: UnsafeMutablePointer<T>) -> SIMD8<T> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<T>.self)
+    }
+
+    @inline(__always) private func store(_ v: SIMD8<T>, _ p: UnsafeMutablePointer<T>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<T>.self)
     }
 
     private func bluestein(_ re: UnsafeMutablePointer<T>, _ im: UnsafeMutablePointer<T>) {
         let plan = inner!, m = plan.n
-        let ar = UnsafeMutablePointer<T>.allocate(capacity: m), ai = UnsafeMutablePointer<T>.allocate(capacity: m)
-        defer { ar.deallocate(); ai.deallocate() }
+        FFTScratch.with(T.self, count: 2 * m) { scratch in bluestein(re, im, scratch, scratch + m) }
+    }
+
+    private func bluestein(_ re: UnsafeMutablePointer<T>, _ im: UnsafeMutablePointer<T>,
+                           _ ar: UnsafeMutablePointer<T>, _ ai: UnsafeMutablePointer<T>) {
+        let plan = inner!, m = plan.n
         ar.update(repeating: 0, count: m); ai.update(repeating: 0, count: m)
         // a_k = x_k w_k, convolved with conj(w), then X_k = w_k (a ∗ conj w)_k.
         for k in 0..<n {
@@ -139,13 +232,4 @@ final class FFTPlan<T: TensorFloat>: @unchecked Sendable {
 enum FFTPlanCache {
     nonisolated(unsafe) static var plans: [ObjectIdentifier: Any] = [:]
     static let lock = NSLock()
-}
-
-extension Int {
-    /// The low `bits` bits in reverse order.
-    func bitReversed(bits: Int) -> Int {
-        var x = self, r = 0
-        for _ in 0..<bits { r = (r << 1) | (x & 1); x >>= 1 }
-        return r
-    }
 }

@@ -15,18 +15,21 @@ enum HostFFT {
     }
 
     /// `x`, `out`: `[rows, n, 2]`.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func complex<T: TensorFloat>(_ x: UnsafePointer<T>, rows: Int, n: Int, inverse: Bool,
                                         into out: UnsafeMutablePointer<T>) {
         guard n > 0 else { return }
         let plan = FFTPlan<T>.shared(n)
         forEachRow(rows, points: n) { range in
-            let re = UnsafeMutablePointer<T>.allocate(capacity: n), im = UnsafeMutablePointer<T>.allocate(capacity: n)
-            defer { re.deallocate(); im.deallocate() }
+            FFTScratch.with(T.self, count: 2 * n) { re in
+            let im = re + n
             for row in range {
                 let src = x + row * 2 * n, dst = out + row * 2 * n
                 for j in 0..<n { re[j] = src[2 * j]; im[j] = src[2 * j + 1] }
                 plan.transform(re, im, inverse: inverse)
                 for j in 0..<n { dst[2 * j] = re[j]; dst[2 * j + 1] = im[j] }
+            }
             }
         }
     }
@@ -34,16 +37,20 @@ enum HostFFT {
     /// Real `x [rows, n]` to the half spectrum `out [rows, n/2 + 1, 2]`. An even length packs
     /// the row as n/2 complex values (evens real, odds imaginary) and untangles the result:
     /// half the work of a complex transform.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func real<T: TensorFloat>(_ x: UnsafePointer<T>, rows: Int, n: Int, into out: UnsafeMutablePointer<T>) {
         guard n > 0 else { return }
         let bins = n / 2 + 1
         let even = n % 2 == 0 && n >= 2
         let h = even ? n / 2 : n
         let plan = FFTPlan<T>.shared(h)
-        let turn = even ? FFTPlan<T>.halfTurns(n) : ([], [])
+        let turn = (plan.realTurnRe, plan.realTurnIm)
         forEachRow(rows, points: n) { range in
-            let re = UnsafeMutablePointer<T>.allocate(capacity: h), im = UnsafeMutablePointer<T>.allocate(capacity: h)
-            defer { re.deallocate(); im.deallocate() }
+            FFTScratch.with(T.self, count: 2 * h) { re in
+            let im = re + h
+            turn.0.withUnsafeBufferPointer { tc in turn.1.withUnsafeBufferPointer { ts in
+            let turn = (tc, ts)
             for row in range {
                 let src = x + row * n, dst = out + row * 2 * bins
                 if !even {
@@ -54,15 +61,21 @@ enum HostFFT {
                 }
                 for j in 0..<h { re[j] = src[2 * j]; im[j] = src[2 * j + 1] }
                 plan.transform(re, im, inverse: false)
-                // E_k = (Z_k + conj Z_{h−k}) / 2, O_k = (Z_k − conj Z_{h−k}) / 2i, X_k = E_k + w^k O_k.
-                for k in 0...h {
-                    let zr = re[k % h], zi = im[k % h], cr = re[(h - k) % h], ci = -im[(h - k) % h]
-                    let er = (zr + cr) / 2, ei = (zi + ci) / 2
-                    let or = (zi - ci) / 2, oi = -(zr - cr) / 2
+                // E_k = (Z_k + conj Z_{h−k}) / 2, O_k = (Z_k − conj Z_{h−k}) / 2i, X_k = E_k + w^k O_k;
+                // bins 0 and h (both from Z_0) first, so the loop needs no index wrap.
+                dst[0] = re[0] + im[0]; dst[1] = 0
+                dst[2 * h] = re[0] - im[0]; dst[2 * h + 1] = 0
+                let half = T(1) / 2
+                for k in 1..<h {
+                    let zr = re[k], zi = im[k], cr = re[h - k], ci = -im[h - k]
+                    let er = (zr + cr) * half, ei = (zi + ci) * half
+                    let or = (zi - ci) * half, oi = (cr - zr) * half
                     let c = turn.0[k], s = turn.1[k]
                     dst[2 * k] = er + c * or - s * oi
                     dst[2 * k + 1] = ei + c * oi + s * or
                 }
+            }
+            } }
             }
         }
     }
@@ -70,16 +83,18 @@ enum HostFFT {
     /// The half spectrum `x [rows, n/2 + 1, 2]` to real `out [rows, n]`, unnormalised (n times
     /// the inverse), the Hermitian extension implied; the imaginary parts of bin 0 and (even n)
     /// bin n/2 are ignored, as NumPy's and PyTorch's.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func realInverse<T: TensorFloat>(_ x: UnsafePointer<T>, rows: Int, n: Int, into out: UnsafeMutablePointer<T>) {
         guard n > 0 else { return }
         let bins = n / 2 + 1
         let even = n % 2 == 0 && n >= 2
         let h = even ? n / 2 : n
         let plan = FFTPlan<T>.shared(h)
-        let turn = even ? FFTPlan<T>.halfTurns(n) : ([], [])
+        let turn = (plan.realTurnRe, plan.realTurnIm)
         forEachRow(rows, points: n) { range in
-            let re = UnsafeMutablePointer<T>.allocate(capacity: h), im = UnsafeMutablePointer<T>.allocate(capacity: h)
-            defer { re.deallocate(); im.deallocate() }
+            FFTScratch.with(T.self, count: 2 * h) { re in
+            let im = re + h
             for row in range {
                 let src = x + row * 2 * bins, dst = out + row * n
                 func bin(_ k: Int) -> (T, T) {
@@ -108,15 +123,7 @@ enum HostFFT {
                 plan.transform(re, im, inverse: true)
                 for j in 0..<h { dst[2 * j] = 2 * re[j]; dst[2 * j + 1] = 2 * im[j] }
             }
+            }
         }
-    }
-}
-
-extension FFTPlan {
-    /// cos and −sin of 2πk/n for k = 0...n/2: the twiddles joining a real transform's halves.
-    static func halfTurns(_ n: Int) -> ([T], [T]) {
-        let k = 0...(n / 2)
-        return (k.map { T(tensorDouble: Foundation.cos(2 * Double.pi * Double($0) / Double(n))) },
-                k.map { T(tensorDouble: -Foundation.sin(2 * Double.pi * Double($0) / Double(n))) })
     }
 }

@@ -5,9 +5,16 @@ enum HostDecomposition {
     /// `dst` (row-major `cols x rows`) = `src` (row-major `rows x cols`) transposed, which is
     /// `src` in column-major order.
     static func transpose<T>(_ src: UnsafePointer<T>, rows: Int, cols: Int, into dst: UnsafeMutablePointer<T>) {
-        for i in 0..<rows {
-            let row = src + i * cols
-            for j in 0..<cols { dst[j * rows + i] = row[j] }
+        // 32×32 tiles: a plain double loop writes with a stride of `rows` elements and misses
+        // the TLB on every element of a large matrix.
+        let tile = 32
+        for i0 in stride(from: 0, to: rows, by: tile) {
+            for j0 in stride(from: 0, to: cols, by: tile) {
+                for i in i0..<Swift.min(i0 + tile, rows) {
+                    let row = src + i * cols
+                    for j in j0..<Swift.min(j0 + tile, cols) { dst[j * rows + i] = row[j] }
+                }
+            }
         }
     }
 
@@ -18,54 +25,59 @@ enum HostDecomposition {
         return Swift.max(1, Int32(best.tensorDouble.rounded(.up)))
     }
 
-    /// `lu` holds L (unit, strictly below the diagonal) and U of `P A = L U`; `pivots` are
-    /// LAPACK's 1-based row interchanges. info > 0: U[info-1, info-1] is exactly zero.
+    /// LU with partial pivoting of each matrix's transpose: a row-major matrix read as
+    /// column-major is its transpose, so LAPACK factors it in place with no reordering, and
+    /// `luSolve` solves with the transposed factors. `lu` holds U's diagonal on its diagonal
+    /// and `pivots` (1-based) the interchanges, so `det A = det Aᵀ` is their signed product.
+    /// info > 0: that pivot (1-based) is exactly zero.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func luFactor<T: LAPACKScalar>(_ a: UnsafePointer<T>, batch: Int, n: Int,
                                           lu: UnsafeMutablePointer<T>, pivots: UnsafeMutablePointer<Int32>) -> [Int32] {
         guard n > 0 else { return [Int32](repeating: 0, count: batch) }
-        let n32 = Int32(n)
-        let col = UnsafeMutablePointer<T>.allocate(capacity: n * n)
-        defer { col.deallocate() }
+        var n32 = Int32(n)
+        lu.update(from: a, count: batch * n * n)
         return (0..<batch).map { b in
-            transpose(a + b * n * n, rows: n, cols: n, into: col)
             var info: Int32 = 0
-            withUnsafePointer(to: n32) { np in T.getrf(np, np, col, np, pivots + b * n, &info) }
-            transpose(col, rows: n, cols: n, into: lu + b * n * n)
+            T.getrf(&n32, &n32, lu + b * n * n, &n32, pivots + b * n, &info)
             return info
         }
     }
 
-    /// Solves `A X = B` from `luFactor`'s output; `b` and `x` are `[batch, n, k]`.
+    /// Solves `A X = B` from `luFactor`'s output (the factors of Aᵀ, so `getrs` solves with
+    /// their transpose); `b` and `x` are `[batch, n, k]`, reordered only when k > 1.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func luSolve<T: LAPACKScalar>(lu: UnsafePointer<T>, pivots: UnsafePointer<Int32>, _ b: UnsafePointer<T>,
                                          batch: Int, n: Int, k: Int, into x: UnsafeMutablePointer<T>) {
         guard n > 0, k > 0 else { return }
-        let col = UnsafeMutablePointer<T>.allocate(capacity: n * n)
-        let rhs = UnsafeMutablePointer<T>.allocate(capacity: n * k)
-        defer { col.deallocate(); rhs.deallocate() }
-        var n32 = Int32(n), k32 = Int32(k), trans = CChar(UInt8(ascii: "N"))
+        let rhs = k == 1 ? nil : UnsafeMutablePointer<T>.allocate(capacity: n * k)
+        defer { rhs?.deallocate() }
+        var n32 = Int32(n), k32 = Int32(k), trans = CChar(UInt8(ascii: "T"))
         for i in 0..<batch {
-            transpose(lu + i * n * n, rows: n, cols: n, into: col)
-            transpose(b + i * n * k, rows: n, cols: k, into: rhs)
+            let xi = x + i * n * k
+            if let rhs { transpose(b + i * n * k, rows: n, cols: k, into: rhs) } else { xi.update(from: b + i * n, count: n) }
             var info: Int32 = 0
-            T.getrs(&trans, &n32, &k32, col, &n32, pivots + i * n, rhs, &n32, &info, 1)
-            transpose(rhs, rows: k, cols: n, into: x + i * n * k)
+            T.getrs(&trans, &n32, &k32, lu + i * n * n, &n32, pivots + i * n, rhs ?? xi, &n32, &info, 1)
+            if let rhs { transpose(rhs, rows: k, cols: n, into: xi) }
         }
     }
 
     /// Lower Cholesky factor from the lower triangle of each matrix (the upper one is not read);
     /// info > 0: the leading minor of that order is not positive definite.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func cholesky<T: LAPACKScalar>(_ a: UnsafePointer<T>, batch: Int, n: Int,
                                           into l: UnsafeMutablePointer<T>) -> [Int32] {
         guard n > 0 else { return [Int32](repeating: 0, count: batch) }
-        let col = UnsafeMutablePointer<T>.allocate(capacity: n * n)
-        defer { col.deallocate() }
-        var n32 = Int32(n), uplo = CChar(UInt8(ascii: "L"))
+        // Read as column-major the buffer is Aᵀ, whose upper triangle is A's lower one; its
+        // factor U (Aᵀ = UᵀU, column-major) read back row-major is L = Uᵀ.
+        var n32 = Int32(n), uplo = CChar(UInt8(ascii: "U"))
+        l.update(from: a, count: batch * n * n)
         return (0..<batch).map { b in
-            transpose(a + b * n * n, rows: n, cols: n, into: col)
             var info: Int32 = 0
-            T.potrf(&uplo, &n32, col, &n32, &info, 1)
             let out = l + b * n * n
-            transpose(col, rows: n, cols: n, into: out)
+            T.potrf(&uplo, &n32, out, &n32, &info, 1)
             for i in 0..<n { for j in (i + 1)..<Swift.max(i + 1, n) { out[i * n + j] = 0 } }
             return info
         }
@@ -73,28 +85,32 @@ enum HostDecomposition {
 
     /// Solves `op(A) X = B` for triangular `A` (`op` the transpose when `transposed`); only
     /// the named triangle is read. info > 0: a zero on the diagonal.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func triangularSolve<T: LAPACKScalar>(_ a: UnsafePointer<T>, _ b: UnsafePointer<T>, batch: Int, n: Int, k: Int,
                                                  upper: Bool, transposed: Bool, unitDiagonal: Bool,
                                                  into x: UnsafeMutablePointer<T>) -> [Int32] {
         guard n > 0, k > 0 else { return [Int32](repeating: 0, count: batch) }
-        let col = UnsafeMutablePointer<T>.allocate(capacity: n * n)
-        let rhs = UnsafeMutablePointer<T>.allocate(capacity: n * k)
-        defer { col.deallocate(); rhs.deallocate() }
+        // The buffer read column-major is Aᵀ: its other triangle, solved with the other `op`.
+        let rhs = k == 1 ? nil : UnsafeMutablePointer<T>.allocate(capacity: n * k)
+        defer { rhs?.deallocate() }
         var n32 = Int32(n), k32 = Int32(k)
-        var uplo = CChar(UInt8(ascii: upper ? "U" : "L")), trans = CChar(UInt8(ascii: transposed ? "T" : "N"))
+        var uplo = CChar(UInt8(ascii: upper ? "L" : "U")), trans = CChar(UInt8(ascii: transposed ? "N" : "T"))
         var diag = CChar(UInt8(ascii: unitDiagonal ? "U" : "N"))
         return (0..<batch).map { i in
-            transpose(a + i * n * n, rows: n, cols: n, into: col)
-            transpose(b + i * n * k, rows: n, cols: k, into: rhs)
+            let xi = x + i * n * k
+            if let rhs { transpose(b + i * n * k, rows: n, cols: k, into: rhs) } else { xi.update(from: b + i * n, count: n) }
             var info: Int32 = 0
-            T.trtrs(&uplo, &trans, &diag, &n32, &k32, col, &n32, rhs, &n32, &info, 1, 1, 1)
-            transpose(rhs, rows: k, cols: n, into: x + i * n * k)
+            T.trtrs(&uplo, &trans, &diag, &n32, &k32, a + i * n * n, &n32, rhs ?? xi, &n32, &info, 1, 1, 1)
+            if let rhs { transpose(rhs, rows: k, cols: n, into: xi) }
             return info
         }
     }
 
     /// Reduced QR: `q [m, kk]` with orthonormal columns and upper-triangular `r [kk, n]`,
     /// kk = min(m, n) (Householder, geqrf + orgqr). Always succeeds.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func qr<T: LAPACKScalar>(_ a: UnsafePointer<T>, batch: Int, m: Int, n: Int,
                                     q: UnsafeMutablePointer<T>, r: UnsafeMutablePointer<T>) {
         let kk = Swift.min(m, n)
@@ -122,49 +138,52 @@ enum HostDecomposition {
 
     /// Reduced SVD `A = U diag(s) Vᵀ` (divide and conquer, gesdd): `u [m, kk]`, `s [kk]`
     /// descending, `vt [kk, n]`. info > 0: no convergence (that element is left NaN).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func svd<T: LAPACKScalar>(_ a: UnsafePointer<T>, batch: Int, m: Int, n: Int,
                                      u: UnsafeMutablePointer<T>, s: UnsafeMutablePointer<T>,
                                      vt: UnsafeMutablePointer<T>) -> [Int32] {
         let kk = Swift.min(m, n)
         guard kk > 0 else { return [Int32](repeating: 0, count: batch) }
+        // Read as column-major the buffer is Aᵀ (n × m) = V S Uᵀ: LAPACK's left factor (V,
+        // column-major n × k) is our Vᵀ row-major, its right factor (Uᵀ, k × m) our U: the
+        // factors land in place with no reordering.
         let col = UnsafeMutablePointer<T>.allocate(capacity: m * n)
-        let ucol = UnsafeMutablePointer<T>.allocate(capacity: m * kk)
-        let vcol = UnsafeMutablePointer<T>.allocate(capacity: kk * n)
         let iwork = UnsafeMutablePointer<Int32>.allocate(capacity: 8 * kk)
-        defer { col.deallocate(); ucol.deallocate(); vcol.deallocate(); iwork.deallocate() }
-        var m32 = Int32(m), n32 = Int32(n), k32 = Int32(kk), query: Int32 = -1, info: Int32 = 0
+        defer { col.deallocate(); iwork.deallocate() }
+        var rows = Int32(n), cols = Int32(m), k32 = Int32(kk), query: Int32 = -1, info: Int32 = 0
         var jobz = CChar(UInt8(ascii: "S"))
         var lw = workspace { (w: UnsafeMutablePointer<T>) in
-            T.gesdd(&jobz, &m32, &n32, col, &m32, s, ucol, &m32, vcol, &k32, w, &query, iwork, &info, 1)
+            T.gesdd(&jobz, &rows, &cols, col, &rows, s, vt, &rows, u, &k32, w, &query, iwork, &info, 1)
         }
         let work = UnsafeMutablePointer<T>.allocate(capacity: Int(lw))
         defer { work.deallocate() }
         return (0..<batch).map { b in
-            transpose(a + b * m * n, rows: m, cols: n, into: col)
+            col.update(from: a + b * m * n, count: m * n)
             var info: Int32 = 0
-            T.gesdd(&jobz, &m32, &n32, col, &m32, s + b * kk, ucol, &m32, vcol, &k32, work, &lw, iwork, &info, 1)
             let ub = u + b * m * kk, vb = vt + b * kk * n
+            T.gesdd(&jobz, &rows, &cols, col, &rows, s + b * kk, vb, &rows, ub, &k32, work, &lw, iwork, &info, 1)
             if info != 0 {
-                (ub).update(repeating: .nan, count: m * kk)
+                ub.update(repeating: .nan, count: m * kk)
                 (s + b * kk).update(repeating: .nan, count: kk)
                 vb.update(repeating: .nan, count: kk * n)
-                return info
             }
-            transpose(ucol, rows: kk, cols: m, into: ub)
-            transpose(vcol, rows: n, cols: kk, into: vb)
             return info
         }
     }
 
     /// Eigenvalues (ascending) and orthonormal eigenvectors (columns) of symmetric matrices
     /// from their lower triangle (syevd). info > 0: no convergence (left NaN).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func eigh<T: LAPACKScalar>(_ a: UnsafePointer<T>, batch: Int, n: Int,
                                       values: UnsafeMutablePointer<T>, vectors: UnsafeMutablePointer<T>) -> [Int32] {
         guard n > 0 else { return [Int32](repeating: 0, count: batch) }
         let col = UnsafeMutablePointer<T>.allocate(capacity: n * n)
         defer { col.deallocate() }
         var n32 = Int32(n), query: Int32 = -1, info: Int32 = 0, iquery: Int32 = 0
-        var jobz = CChar(UInt8(ascii: "V")), uplo = CChar(UInt8(ascii: "L"))
+        // Read as column-major the buffer is Aᵀ, whose upper triangle is A's lower one.
+        var jobz = CChar(UInt8(ascii: "V")), uplo = CChar(UInt8(ascii: "U"))
         var lw = workspace { (w: UnsafeMutablePointer<T>) in
             T.syevd(&jobz, &uplo, &n32, col, &n32, values, w, &query, &iquery, &query, &info, 1, 1)
         }
@@ -173,7 +192,7 @@ enum HostDecomposition {
         let iwork = UnsafeMutablePointer<Int32>.allocate(capacity: Int(liw))
         defer { work.deallocate(); iwork.deallocate() }
         return (0..<batch).map { b in
-            transpose(a + b * n * n, rows: n, cols: n, into: col)
+            col.update(from: a + b * n * n, count: n * n)
             var info: Int32 = 0
             T.syevd(&jobz, &uplo, &n32, col, &n32, values + b * n, work, &lw, iwork, &liw, &info, 1, 1)
             let vb = vectors + b * n * n
@@ -189,6 +208,8 @@ enum HostDecomposition {
 
     /// Minimum-norm least squares `min ‖A X − B‖` with singular values below `rcond · s_max`
     /// treated as zero (gelsd): `a [m, n]`, `b [m, k]`, `x [n, k]`. info > 0: no convergence.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func leastSquares<T: LAPACKScalar>(_ a: UnsafePointer<T>, _ b: UnsafePointer<T>, batch: Int,
                                               m: Int, n: Int, k: Int, rcond: Double,
                                               into x: UnsafeMutablePointer<T>) -> [Int32] {
