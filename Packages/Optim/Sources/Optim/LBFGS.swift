@@ -177,92 +177,16 @@ public final class LBFGS {
         return s
     }
 
-    // MARK: line search (PyTorch's _strong_wolfe and _cubic_interpolate)
-
-    static func cubicInterpolate(_ x1: Double, _ f1: Double, _ g1: Double, _ x2: Double, _ f2: Double, _ g2: Double,
-                                 bounds: (Double, Double)? = nil) -> Double {
-        let (lo, hi) = bounds ?? (x1 <= x2 ? (x1, x2) : (x2, x1))
-        let d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
-        let d2Square = d1 * d1 - g1 * g2
-        guard d2Square >= 0 else { return (lo + hi) / 2 }
-        let d2 = d2Square.squareRoot()
-        let minimum = x1 <= x2 ? x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
-                               : x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
-        return Swift.min(Swift.max(minimum, lo), hi)
-    }
-
-    func strongWolfe(x: [Double], t tIn: Double, d: [Double], f: Double, g: [Double], gtd: Double,
-                     c1: Double = 1e-4, c2: Double = 0.9, maxSearch: Int = 25,
+    /// PyTorch's `_strong_wolfe` through `LineSearches.strongWolfe`, carrying the gradient.
+    func strongWolfe(x: [Double], t: Double, d: [Double], f: Double, g: [Double], gtd: Double,
                      objective: ([Double], Double, [Double]) -> (Double, [Double]))
         -> (f: Double, g: [Double], t: Double, evaluations: Int) {
-        var t = tIn
         let dNorm = d.map(Swift.abs).max() ?? 0
-        var (fNew, gNew) = objective(x, t, d)
-        var evaluations = 1
-        var gtdNew = dot(gNew, d)
-        var tPrev = 0.0, fPrev = f, gPrev = g, gtdPrev = gtd
-        var done = false
-        var iteration = 0
-        var bracket: [Double] = [], bracketF: [Double] = [], bracketG: [[Double]] = [], bracketGtd: [Double] = []
-        while iteration < maxSearch {
-            if fNew > f + c1 * t * gtd || (iteration > 1 && fNew >= fPrev) {
-                bracket = [tPrev, t]; bracketF = [fPrev, fNew]; bracketG = [gPrev, gNew]; bracketGtd = [gtdPrev, gtdNew]
-                break
-            }
-            if Swift.abs(gtdNew) <= -c2 * gtd {
-                bracket = [t]; bracketF = [fNew]; bracketG = [gNew]; done = true
-                break
-            }
-            if gtdNew >= 0 {
-                bracket = [tPrev, t]; bracketF = [fPrev, fNew]; bracketG = [gPrev, gNew]; bracketGtd = [gtdPrev, gtdNew]
-                break
-            }
-            let minStep = t + 0.01 * (t - tPrev), maxStep = t * 10
-            let previous = t
-            t = LBFGS.cubicInterpolate(tPrev, fPrev, gtdPrev, t, fNew, gtdNew, bounds: (minStep, maxStep))
-            tPrev = previous; fPrev = fNew; gPrev = gNew; gtdPrev = gtdNew
-            (fNew, gNew) = objective(x, t, d)
-            evaluations += 1
-            gtdNew = dot(gNew, d)
-            iteration += 1
+        let result = LineSearches.strongWolfe(value: f, slope: gtd, payload: g, initialStep: t,
+                                              tolerance: dNorm > 0 ? toleranceChange / dNorm : .infinity) { t in
+            let (value, gradient) = objective(x, t, d)
+            return (value, self.dot(gradient, d), gradient)
         }
-        if iteration == maxSearch {
-            bracket = [0, t]; bracketF = [f, fNew]; bracketG = [g, gNew]
-        }
-        var insufficientProgress = false
-        var (low, high) = bracketF[0] <= bracketF[bracketF.count - 1] ? (0, 1) : (1, 0)
-        while !done && iteration < maxSearch {
-            if Swift.abs(bracket[1] - bracket[0]) * dNorm < toleranceChange { break }
-            t = LBFGS.cubicInterpolate(bracket[0], bracketF[0], bracketGtd[0], bracket[1], bracketF[1], bracketGtd[1])
-            let bMax = Swift.max(bracket[0], bracket[1]), bMin = Swift.min(bracket[0], bracket[1])
-            let eps = 0.1 * (bMax - bMin)
-            if Swift.min(bMax - t, t - bMin) < eps {
-                if insufficientProgress || t >= bMax || t <= bMin {
-                    t = Swift.abs(t - bMax) < Swift.abs(t - bMin) ? bMax - eps : bMin + eps
-                    insufficientProgress = false
-                } else {
-                    insufficientProgress = true
-                }
-            } else {
-                insufficientProgress = false
-            }
-            (fNew, gNew) = objective(x, t, d)
-            evaluations += 1
-            gtdNew = dot(gNew, d)
-            iteration += 1
-            if fNew > f + c1 * t * gtd || fNew >= bracketF[low] {
-                bracket[high] = t; bracketF[high] = fNew; bracketG[high] = gNew; bracketGtd[high] = gtdNew
-                (low, high) = bracketF[0] <= bracketF[1] ? (0, 1) : (1, 0)
-            } else {
-                if Swift.abs(gtdNew) <= -c2 * gtd {
-                    done = true
-                } else if gtdNew * (bracket[high] - bracket[low]) >= 0 {
-                    bracket[high] = bracket[low]; bracketF[high] = bracketF[low]
-                    bracketG[high] = bracketG[low]; bracketGtd[high] = bracketGtd[low]
-                }
-                bracket[low] = t; bracketF[low] = fNew; bracketG[low] = gNew; bracketGtd[low] = gtdNew
-            }
-        }
-        return (bracketF[low], bracketG[low], bracket[low], evaluations)
+        return (result.value, result.payload, result.step, result.evaluations)
     }
 }

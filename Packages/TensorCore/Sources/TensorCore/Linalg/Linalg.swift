@@ -8,6 +8,11 @@
 /// functions (`svd`, `eigh`, `qr`, `pinv`, `lstsq`, `determinant`, `slogdet`) cannot fail on
 /// finite input and return NaN where LAPACK does not converge, as PyTorch's `_ex` variants.
 ///
+/// Gradients are first derivatives: backward passes are linear in the incoming gradient (so
+/// `vjp`, `jvp` and Gauss–Newton work through every function) but treat the decomposition's
+/// factors as constants, so second derivatives through a decomposition (a Hessian-vector
+/// product of a loss that calls `svd`) are not exact.
+///
 /// ```swift
 /// let a = Tensor([4, 1, 1, 3], shape: [2, 2])
 /// let x = try Linalg.solve(a, Tensor([1, 2]))     // a x = b
@@ -114,9 +119,11 @@ extension Linalg {
         }
     }
 
-    /// Whether every element is zero (an output nobody used gets a zero gradient).
+    /// Whether `g` is a constant zero (an output nobody used gets one). A zero that records
+    /// gradients is not: the forward-mode trick (`jvp`) seeds backward passes with a zero
+    /// that is then differentiated.
     static func isZero(_ g: Tensor) -> Bool {
-        g.elementCount == 0 || (g.abs().max().item(as: Double.self) == 0)
+        !g.requiresGrad && (g.elementCount == 0 || g.abs().max().item(as: Double.self) == 0)
     }
 
     /// `I_n` broadcastable against `[..., n, n]`, in `like`'s dtype and device.
