@@ -102,3 +102,43 @@ struct NeuralTangentKernelTests {
         expectClose(fitted, y, tolerance: Tolerance(absolute: 1e-8, relative: 1e-8))
     }
 }
+
+@Suite("Least-squares classifiers")
+struct LeastSquaresClassifierTests {
+    static func blobs(seed: UInt64) -> (Tensor, Tensor) {
+        let centers = Tensor([2, 0, 0, -1, 1.7, 0, -1, -1.7, 1] as [Double], shape: [3, 3])
+        let labels = Tensor((0..<300).map { Int64($0 % 3) }, shape: [300])
+        return (centers.indexSelect(axis: 0, indices: labels) + Tensor.randn([300, 3], dtype: .float64, generator: RandomGenerator(seed: seed)),
+                labels)
+    }
+
+    @Test func normalEquationsAndCGLSAgree() throws {
+        let (x, y) = Self.blobs(seed: 1)
+        let direct = try LeastSquaresClassifier.fit(x, labels: y, classes: 3, regularization: 0.5)
+        let iterative = try LeastSquaresClassifier.fit(x, labels: y, classes: 3, regularization: 0.5, solver: .cgls(tolerance: 1e-12))
+        expectClose(iterative.weights, direct.weights, tolerance: Tolerance(absolute: 1e-9, relative: 1e-9))
+        #expect(iterative.iterations > 0 && iterative.iterations <= 4 * 3)
+        // The normal equations' solution zeroes the regularised gradient Aᵀ(AW − Y) + λW.
+        let a = LeastSquaresClassifier.augmented(x), onehot = Tensor.oneHot(y, classCount: 3, dtype: .float64)
+        let gradient = a.transposed().matmul(a.matmul(direct.weights) - onehot) + 0.5 * direct.weights
+        #expect(gradient.abs().max().item(as: Double.self) < 1e-9)
+        #expect(LeastSquaresClassifier.accuracy(direct, x, labels: y) > 0.8)
+    }
+
+    @Test func theLCurveTradesResidualForNorm() throws {
+        let (x, y) = Self.blobs(seed: 2)
+        let fits = try [1e-3, 1, 1e3].map { try LeastSquaresClassifier.fit(x, labels: y, classes: 3, regularization: $0) }
+        #expect(fits[0].residualNorm < fits[1].residualNorm && fits[1].residualNorm < fits[2].residualNorm)
+        #expect(fits[0].solutionNorm > fits[1].solutionNorm && fits[1].solutionNorm > fits[2].solutionNorm)
+    }
+
+    @Test func extremeLearningMachineFitsANonlinearBoundary() throws {
+        let (x, y) = circles(400, noise: 0.05, seed: 5)
+        var elm = ExtremeLearningMachine(inputSize: 2, hidden: 200, generator: RandomGenerator(seed: 6))
+        try elm.fit(x, labels: y, classes: 2, regularization: 1e-3)
+        #expect(elm.accuracy(x, labels: y) > 0.95)
+        // A linear classifier cannot separate concentric circles.
+        let linear = try LeastSquaresClassifier.fit(x, labels: y, classes: 2, regularization: 1e-3)
+        #expect(LeastSquaresClassifier.accuracy(linear, x, labels: y) < 0.7)
+    }
+}
