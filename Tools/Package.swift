@@ -18,6 +18,7 @@ let package = Package(
         .package(path: "../Packages/Safetensors"),
         .package(path: "../Packages/CUDABackend"),
         .package(path: "../Packages/Generative"),
+        .package(path: "../Packages/Theory"),
     ],
     targets: [
         .target(name: "TesseraCLI", dependencies: [
@@ -32,6 +33,7 @@ let package = Package(
             .product(name: "Safetensors", package: "Safetensors"),
             .product(name: "CUDABackend", package: "CUDABackend"),
             .product(name: "Generative", package: "Generative"),
+            .product(name: "Theory", package: "Theory"),
         ]),
         .executableTarget(name: "tessera", dependencies: ["TesseraCLI"]),
         .testTarget(name: "TesseraCLITests", dependencies: [

@@ -12,6 +12,7 @@ public enum TesseraMain {
       convert  a model's weights between .h5 and .safetensors: tessera convert IN OUT
       attack   FGSM/PGD accuracy of LeNet: tessera attack --model lenet --dataset mnist
       curve    fit a small MLP to a synthetic curve with TensorCore alone
+      course   numerical-methods and theory experiments: tessera course lstsq|elm|spectral|ntk|taylor|newton
       help     show this help
 
     Run 'tessera <command> --help' for a command's options.
@@ -64,6 +65,9 @@ public enum TesseraMain {
             case "train":
                 try TrainCommand(arguments: rest).run(print: output)
                 return 0
+            case "course":
+                try CourseCommand(arguments: rest).run(print: output)
+                return 0
             case "convert":
                 try ConvertCommand(arguments: rest).run(print: output)
                 return 0
@@ -92,7 +96,8 @@ public enum TesseraMain {
                               "ddpm": DiffusionCommand.usage, "score": ToyModelCommand.usage, "flow": ToyModelCommand.usage][rest.first ?? ""] ?? TrainCommand.usage
             let commandUsage = ["demo": DemoCommand.usage, "curve": CurveCommand.usage, "train": trainUsage,
                                 "inspect": InspectCommand.usage, "attack": AttackCommand.usage,
-                                "sample": ["vae", "gan", "dcgan", "wgan-gp", "ddpm", "score", "flow"].contains(rest.first ?? "") ? GenerativeSampleCommand.usage : SampleCommand.usage, "eval": EvalCommand.usage, "convert": ConvertCommand.usage][command] ?? usage
+                                "sample": ["vae", "gan", "dcgan", "wgan-gp", "ddpm", "score", "flow"].contains(rest.first ?? "") ? GenerativeSampleCommand.usage : SampleCommand.usage, "eval": EvalCommand.usage, "convert": ConvertCommand.usage,
+                                "course": CourseCommand.usage][command] ?? usage
             errorOutput("tessera: \(usageError.message)\n\n" + commandUsage)
             return 2
         } catch {

@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+import Training
+@testable import TesseraCLI
+
+extension CommandTests {
+    /// `tessera course …` with its defaults where they are fast (taylor, newton, spectral), on
+    /// the synthetic MNIST for lstsq and elm; each writes the final figures the issue names.
+    struct CourseCommandTests {
+        func run(_ arguments: [String]) throws -> JSONValue {
+            let out = NSTemporaryDirectory() + "tessera-course-\(arguments[0])-\(UInt64.random(in: 0..<UInt64.max))"
+            try CourseCommand(arguments: arguments + ["--out", out]).run(print: { _ in })
+            return try JSONValue(parsing: Data(contentsOf: URL(fileURLWithPath: out + "/results.json")))
+        }
+
+        @Test func taylorSlopesAndNewtonIterations() throws {
+            let taylor = try run(["taylor"])
+            let zeroth = try #require(taylor["final"]?["zeroth_order_slope"]?.numberValue)
+            let first = try #require(taylor["final"]?["first_order_slope"]?.numberValue)
+            #expect(Swift.abs(zeroth - 1) <= 0.1 && Swift.abs(first - 2) <= 0.1, "slopes \(zeroth), \(first)")
+            let newton = try run(["newton"])
+            #expect(try #require(newton["final"]?["iteration_ratio"]?.numberValue) >= 5)
+        }
+
+        @Test func spectralClusteringBeatsKMeans() throws {
+            let results = try run(["spectral", "--seed", "1"])
+            let final = try #require(results["final"])
+            #expect(try #require(final["two_moons_accuracy"]?.numberValue) >= 0.99)
+            #expect(try #require(final["circles_accuracy"]?.numberValue) >= 0.99)
+            #expect(try #require(final["circles_kmeans_accuracy"]?.numberValue) < 0.9)
+        }
+
+        @Test func leastSquaresAndELMOnSyntheticDigits() throws {
+            let root = TrainCommandTests().syntheticRoot()
+            let lstsq = try run(["lstsq", "--data", root])
+            #expect(try #require(lstsq["final"]?["test_accuracy"]?.numberValue) > 0.9)
+            #expect(lstsq["final"]?["cgls_test_accuracy"]?.numberValue == lstsq["final"]?["test_accuracy"]?.numberValue)
+            let elm = try run(["elm", "--data", root, "--hidden", "100"])
+            #expect(try #require(elm["final"]?["test_accuracy"]?.numberValue) > 0.9)
+            let ntk = try run(["ntk", "--widths", "16,256"])
+            let small = try #require(ntk["final"]?["ntk_relative_error_16"]?.numberValue)
+            let large = try #require(ntk["final"]?["ntk_relative_error_256"]?.numberValue)
+            #expect(large < small / 2, "\(small) -> \(large)")
+            #expect(throws: UsageError.self) { _ = try CourseCommand(arguments: ["bnnx"]) }
+        }
+    }
+}
