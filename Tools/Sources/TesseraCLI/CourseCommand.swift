@@ -9,9 +9,9 @@ import Training
 /// `tessera course lstsq|elm|spectral|ntk|taylor|newton`: the numerical-methods and theory
 /// lectures' experiments, each through the Theory, Optim and TensorCore libraries.
 public struct CourseCommand {
-    static let experiments = ["lstsq", "elm", "spectral", "ntk", "taylor", "newton"]
+    static let experiments = ["lstsq", "elm", "spectral", "ntk", "taylor", "newton", "bnn"]
     static let spec = CommandSpec(
-        usage: "tessera course lstsq|elm|spectral|ntk|taylor|newton [options]",
+        usage: "tessera course lstsq|elm|spectral|ntk|taylor|newton|bnn [options]",
         summary: """
         lstsq: a Tikhonov least-squares classifier on MNIST pixels, by the normal equations and by
         CGLS, with the L-curve (lcurve.svg). elm: an extreme learning machine (random tanh layer,
@@ -19,7 +19,9 @@ public struct CourseCommand {
         and concentric circles (clusters.svg). ntk: the empirical NTK of ReLU perceptrons of growing
         width against the infinite-width kernel (ntk.svg). taylor: the Taylor test of softmax
         regression's gradient on Peaks (taylor.svg). newton: Newton-CG against gradient descent on
-        softmax regression (newton.svg). Each prints its figures and writes results.json to --out.
+        softmax regression (newton.svg). bnn: a Bayes-by-backprop MLP (784-400-400-10) on MNIST with
+        its calibration (ECE, reliability.svg) and the predictive entropy of Fashion-MNIST against
+        MNIST test images (AUROC). Each prints its figures and writes results.json to --out.
         """,
         options: [
             OptionSpec("lambda", "X", "lstsq/elm: Tikhonov regularisation (default lstsq 1, elm 1e-2)"),
@@ -27,6 +29,8 @@ public struct CourseCommand {
             OptionSpec("train-size", "N", "lstsq/elm: training images used (default all 60000)"),
             OptionSpec("widths", "W,W", "ntk: widths (default 64,256,1024,4096)"),
             OptionSpec("depth", "L", "ntk: hidden layers (default 1)"),
+            OptionSpec("epochs", "N", "bnn: passes over MNIST (default 10)"),
+            OptionSpec("samples", "S", "bnn: posterior samples averaged per prediction (default 10)"),
         ] + OptionSpec.runOptions(out: "runs/course-EXPERIMENT"))
     public static var usage: String { spec.help }
 
@@ -36,6 +40,8 @@ public struct CourseCommand {
     public var trainSize = 60000
     public var widths = [64, 256, 1024, 4096]
     public var depth = 1
+    public var epochs = 10
+    public var samples = 10
     public var options: RunOptions
     var arguments: [String]
 
@@ -60,6 +66,8 @@ public struct CourseCommand {
             widths = parsed.map { $0! }
         }
         depth = try args.value("depth", default: 1, where: { $0 >= 1 && $0 <= 4 }, expected: "an integer in 1...4")
+        epochs = try args.value("epochs", default: 10, where: { $0 >= 1 && $0 <= 1000 }, expected: "an integer in 1...1000")
+        samples = try args.value("samples", default: 10, where: { $0 >= 1 && $0 <= 1000 }, expected: "an integer in 1...1000")
         options = try RunOptions(args)
     }
 
@@ -104,6 +112,33 @@ public struct CourseCommand {
                 try elm.fit(x, labels: y, classes: 10, regularization: lambda)
                 final = ["test_accuracy": elm.accuracy(tx, labels: ty), "train_accuracy": elm.accuracy(x, labels: y)]
             }
+        case "bnn":
+            let train = try ImageDatasets.mnistLike("mnist", split: .train, root: options.root)
+            let test = try ImageDatasets.mnistLike("mnist", split: .test, root: options.root)
+            let fashion = try ImageDatasets.mnistLike("fashion-mnist", split: .test, root: options.root)
+            let used = Swift.min(trainSize, train.inputs.shape[0])
+            let x = train.inputs.narrowed(axis: 0, start: 0, length: used), y = train.targets.narrowed(axis: 0, start: 0, length: used)
+            configuration["epochs"] = .number(Double(epochs)); configuration["samples"] = .number(Double(samples))
+            configuration["sizes"] = .string("784-400-400-10"); configuration["prior_standard_deviation"] = .number(0.1)
+            let model = BayesianMLP(sizes: [784, 400, 400, 10], priorStandardDeviation: 0.1, generator: RandomGenerator(seed: options.seed))
+            let history = BayesianTraining.fit(model, inputs: x, labels: y, epochs: epochs, seed: options.seed) { epoch, loss, kl in
+                output(String(format: "epoch %d/%d  loss %.4f  kl per example %.4f", epoch, epochs, loss, kl))
+            }
+            records = history.enumerated().map { EpochRecord(epoch: $0.offset + 1, metrics: ["train_loss": $0.element.loss, "kl": $0.element.kl]) }
+            let p = BayesianTraining.predictive(model, test.inputs, samples: samples)
+            let accuracy = (p.argmax(axis: 1) .== test.targets).cast(to: .float64).mean().item(as: Double.self)
+            let (ece, bins) = Uncertainty.expectedCalibrationError(p, labels: test.targets)
+            let inDistribution = Uncertainty.entropy(p).scalars(as: Double.self)
+            let outOfDistribution = Uncertainty.entropy(BayesianTraining.predictive(model, fashion.inputs, samples: samples)).scalars(as: Double.self)
+            final = ["test_accuracy": accuracy, "ece": ece,
+                     "fashion_mnist_entropy_auroc": Uncertainty.auroc(positive: outOfDistribution, negative: inDistribution),
+                     "mean_entropy_mnist": inDistribution.reduce(0, +) / Double(inDistribution.count),
+                     "mean_entropy_fashion_mnist": outOfDistribution.reduce(0, +) / Double(outOfDistribution.count)]
+            let filled = bins.filter { $0.count > 0 }
+            try XYChart(title: String(format: "Reliability (ECE %.4f)", ece), xLabel: "confidence", yLabel: "accuracy",
+                        series: [.init(name: "perfect calibration", x: [0, 1], y: [0, 1], color: "#999999"),
+                                 .init(name: "Bayes by backprop", x: filled.map(\.meanConfidence), y: filled.map(\.accuracy), color: "#1f77b4")])
+                .svgDocument().write(toFile: out + "/reliability.svg", atomically: true, encoding: .utf8)
         case "spectral":
             let generator = RandomGenerator(seed: options.seed)
             var series: [XYChart] = []
