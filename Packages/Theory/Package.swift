@@ -21,6 +21,7 @@ let package = Package(
         ]),
         .testTarget(name: "TheoryTests", dependencies: [
             "Theory", .product(name: "TensorCore", package: "TensorCore"), .product(name: "NN", package: "NN"),
+            .product(name: "Optim", package: "Optim"),
             .product(name: "TensorCoreTesting", package: "TensorCore"),
         ]),
     ],

@@ -22,6 +22,16 @@ extension CommandTests {
             #expect(try #require(newton["final"]?["iteration_ratio"]?.numberValue) >= 5)
         }
 
+        @Test func neuralODEAdjointAndEulerResNet() throws {
+            let final = try #require(try run(["node"])["final"])
+            let tight = try #require(final["adjoint_gradient_gap_1e-10"]?.numberValue)
+            let loose = try #require(final["adjoint_gradient_gap_1e-01"]?.numberValue)
+            #expect(tight < 1e-6 && loose > 1e-3, "gaps \(tight), \(loose)")
+            let plain = try #require(final["euler_resnet_amplification_unconstrained"]?.numberValue)
+            let antisymmetric = try #require(final["euler_resnet_amplification_antisymmetric"]?.numberValue)
+            #expect(plain > 10 && antisymmetric < 2, "amplification \(plain), \(antisymmetric)")
+        }
+
         @Test func spectralClusteringBeatsKMeans() throws {
             let results = try run(["spectral", "--seed", "1"])
             let final = try #require(results["final"])

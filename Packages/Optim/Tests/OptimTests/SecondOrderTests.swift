@@ -91,3 +91,36 @@ struct SecondOrderTests {
         #expect(Swift.abs(c[0] - 3) < 1e-5 && Swift.abs(c[1] + 2) < 1e-5, "c \(c)")
     }
 }
+
+@Suite("SGLD")
+struct SGLDTests {
+    @Test func samplesAGaussianPosterior() throws {
+        // N = 50 observations of mean 2 with unit noise, prior precision 1: the posterior of the
+        // mean is N(50·2/51, 1/51).
+        let p = Parameter(Tensor.zeros([64], dtype: .float64))  // 64 independent chains
+        let sgld = SGLD(parameters: [p], learningRate: 2e-3, datasetSize: 50, priorPrecision: 1, seed: 1)
+        var samples: [[Double]] = []
+        for step in 0..<3000 {
+            p.grad = nil
+            (0.5 * (p.value - 2).squared()).sum().backward()  // mean loss per observation, per chain
+            sgld.step()
+            if step >= 1000 && step % 10 == 0 { samples.append(p.value.scalars(as: Double.self)) }
+        }
+        let all = samples.flatMap { $0 }
+        let mean = all.reduce(0, +) / Double(all.count)
+        let variance = all.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(all.count)
+        #expect(Swift.abs(mean - 100.0 / 51) < 0.02, "mean \(mean)")
+        #expect(Swift.abs(variance * 51 - 1) < 0.15, "variance \(variance) (expect \(1.0 / 51))")
+        // Resuming from the state dict continues the same noise stream.
+        let q = Parameter(p.value)
+        let resumed = SGLD(parameters: [q], learningRate: 2e-3, datasetSize: 50, priorPrecision: 1, seed: 1)
+        try resumed.load(stateDict: sgld.stateDict())
+        for optimizer in [sgld, resumed] as [SGLD] {
+            let param = optimizer === sgld ? p : q
+            param.grad = nil
+            (0.5 * (param.value - 2).squared()).sum().backward()
+            optimizer.step()
+        }
+        #expect(p.value.scalars(as: Double.self) == q.value.scalars(as: Double.self))
+    }
+}

@@ -55,3 +55,49 @@ public enum CourseExperiments {
         }
     }
 }
+
+extension CourseExperiments {
+    public struct NeuralODEReport {
+        /// max over (y0, W, b) of ‖g_adjoint − g_backprop‖ / ‖g_backprop‖, at each tolerance.
+        public var gradientGaps: [(tolerance: Double, gap: Double, functionEvaluations: Int)]
+        /// ‖Δy_N‖ / ‖Δy_0‖ through 100 forward-Euler layers, unconstrained and antisymmetric.
+        public var amplification: (unconstrained: Double, antisymmetric: Double)
+        /// 2-D trajectories of `dy/dt = tanh(y W + b)` from a few starting points.
+        public var trajectories: [[(Double, Double)]]
+    }
+
+    /// The neural-ODE lecture's points: adjoint and backpropagated gradients of
+    /// `‖y(1)‖²` for `dy/dt = tanh(y W + b)` agree at tight tolerances and part at loose ones;
+    /// a ResNet read as forward Euler over 100 layers amplifies perturbations unless its
+    /// layer matrices are antisymmetric.
+    public static func neuralODE(seed: UInt64, tolerances: [Double] = [1e-10, 1e-6, 1e-3, 1e-1]) -> NeuralODEReport {
+        let w = Parameter(Tensor.randn([2, 2], standardDeviation: 1.5, dtype: .float64, generator: RandomGenerator(seed: seed)))
+        let b = Parameter(Tensor.randn([2], dtype: .float64, generator: RandomGenerator(seed: seed + 1)))
+        let f: (Double, Tensor) -> Tensor = { _, y in (y.matmul(w.value) + b.value).tanh() }
+        let y0 = Tensor.randn([4, 2], dtype: .float64, generator: RandomGenerator(seed: seed + 2))
+        let gaps = tolerances.map { tol -> (Double, Double, Int) in
+            let solver = ODESolver.dormandPrince(relativeTolerance: tol, absoluteTolerance: tol)
+            let x = y0.requiringGrad()
+            let solution = ODE.solve(f, initial: x, from: 0, to: 1, solver: solver)
+            let backprop = gradients(of: [solution.final.squared().sum()], withRespectTo: [x, w.value, b.value])
+            let adjoint = ODE.adjointGradients(f, parameters: [w, b], initial: y0, from: 0, to: 1,
+                                               lossGradient: 2 * solution.final.detached(), solver: solver)
+            let gap = zip(backprop, [adjoint.initial] + adjoint.parameters).map { pair in
+                withoutGradients { (Linalg.norm(pair.0 - pair.1) / Linalg.norm(pair.0)).item(as: Double.self) }
+            }.max()!
+            return (tol, gap, solution.functionEvaluations)
+        }
+        func amplification(_ antisymmetric: Bool) -> Double {
+            let net = EulerResNet(width: 8, steps: 100, horizon: 10, antisymmetric: antisymmetric, tied: true, weightScale: 0.3,
+                                  generator: RandomGenerator(seed: seed + 3))
+            let x = 0.1 * Tensor.randn([16, 8], dtype: .float64, generator: RandomGenerator(seed: seed + 4))
+            let delta = 1e-6 * Tensor.randn([16, 8], dtype: .float64, generator: RandomGenerator(seed: seed + 5))
+            return withoutGradients { (Linalg.norm(net(x + delta) - net(x)) / Linalg.norm(delta)).item(as: Double.self) }
+        }
+        let paths = withoutGradients {
+            ODE.solve(f, initial: y0, from: 0, to: 3, solver: .rungeKutta4(steps: 60)).states.map { $0.scalars(as: Double.self) }
+        }
+        let trajectories = (0..<4).map { i in paths.map { ($0[2 * i], $0[2 * i + 1]) } }
+        return NeuralODEReport(gradientGaps: gaps, amplification: (amplification(false), amplification(true)), trajectories: trajectories)
+    }
+}

@@ -1,5 +1,6 @@
 import Foundation
 import NN
+import Optim
 import TensorCore
 import Testing
 @testable import Theory
@@ -56,5 +57,30 @@ struct BayesianTests {
         let p = BayesianTraining.predictive(model, x, samples: 10)
         let accuracy = (p.argmax(axis: 1) .== labels).cast(to: .float32).mean().item(as: Double.self)
         #expect(accuracy > 0.95)
+    }
+}
+
+@Suite("Last-layer Laplace")
+struct LastLayerLaplaceTests {
+    @Test func laplaceIsLessConfidentFarFromTheDataAndKeepsItsAccuracy() throws {
+        let (x, y) = LeastSquaresClassifierTests.blobs(seed: 7)
+        let features = LeastSquaresClassifier.augmented(x)
+        // MAP weights of softmax regression (weight decay λ/N), by Newton-CG.
+        let n = Double(x.shape[0]), lambda = 1.0
+        let map = Minimizers.newtonCG({ w in
+            Tensor.crossEntropyFormula(logits: features.matmul(w.reshaped(to: [4, 3])), targets: y).mean()
+                + lambda / (2 * n) * w.squared().sum()
+        }, at: Tensor.zeros([12], dtype: .float64), gradientTolerance: 1e-10).x.reshaped(to: [4, 3])
+        let laplace = try LastLayerLaplace(weights: map, features: features, priorPrecision: lambda)
+        let near = laplace.predictive(features, samples: 200, generator: RandomGenerator(seed: 8))
+        let pointNear = features.matmul(map).softmax(axis: -1)
+        #expect((near.argmax(axis: 1) .== pointNear.argmax(axis: 1)).cast(to: .float64).mean().item(as: Double.self) > 0.98)
+        // Away from the blobs (a wide Gaussian cloud) the averaged prediction is less sure.
+        let far = LeastSquaresClassifier.augmented(4 * Tensor.randn([200, 3], dtype: .float64, generator: RandomGenerator(seed: 10)))
+        let pointFar = far.matmul(map).softmax(axis: -1).max(axes: [1]).mean().item(as: Double.self)
+        let laplaceFar = laplace.predictive(far, samples: 200, generator: RandomGenerator(seed: 9)).max(axes: [1]).mean().item(as: Double.self)
+        #expect(laplaceFar < pointFar - 0.005, "mean confidence: point \(pointFar), Laplace \(laplaceFar)")
+        // The row and column covariance factors are lower triangular with a positive diagonal.
+        #expect(laplace.rowFactor.diagonal().min().item(as: Double.self) > 0)
     }
 }
