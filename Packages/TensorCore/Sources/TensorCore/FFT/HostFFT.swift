@@ -40,15 +40,9 @@ enum HostFFT {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func real<T: TensorFloat>(_ x: UnsafePointer<T>, rows: Int, n: Int, into out: UnsafeMutablePointer<T>) {
-        guard n > 0 else { return }
         let bins = n / 2 + 1
-        let even = n % 2 == 0 && n >= 2
-        let h = even ? n / 2 : n
-        let plan = FFTPlan<T>.shared(h)
-        let turn = (plan.realTurnRe, plan.realTurnIm)
-        forEachRow(rows, points: n) { range in
-            FFTScratch.with(T.self, count: 2 * h) { re in
-            let im = re + h
+        realRows(rows: rows, n: n) { (plan: FFTPlan<T>, even, h, range, re, im) in
+            let turn = (plan.realTurnRe, plan.realTurnIm)
             turn.0.withUnsafeBufferPointer { tc in turn.1.withUnsafeBufferPointer { ts in
             let turn = (tc, ts)
             for row in range {
@@ -76,7 +70,6 @@ enum HostFFT {
                 }
             }
             } }
-            }
         }
     }
 
@@ -86,15 +79,9 @@ enum HostFFT {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func realInverse<T: TensorFloat>(_ x: UnsafePointer<T>, rows: Int, n: Int, into out: UnsafeMutablePointer<T>) {
-        guard n > 0 else { return }
         let bins = n / 2 + 1
-        let even = n % 2 == 0 && n >= 2
-        let h = even ? n / 2 : n
-        let plan = FFTPlan<T>.shared(h)
-        let turn = (plan.realTurnRe, plan.realTurnIm)
-        forEachRow(rows, points: n) { range in
-            FFTScratch.with(T.self, count: 2 * h) { re in
-            let im = re + h
+        realRows(rows: rows, n: n) { (plan: FFTPlan<T>, even, h, range, re, im) in
+            let turn = (plan.realTurnRe, plan.realTurnIm)
             for row in range {
                 let src = x + row * 2 * bins, dst = out + row * n
                 func bin(_ k: Int) -> (T, T) {
@@ -123,7 +110,20 @@ enum HostFFT {
                 plan.transform(re, im, inverse: true)
                 for j in 0..<h { dst[2 * j] = 2 * re[j]; dst[2 * j + 1] = 2 * im[j] }
             }
-            }
+        }
+    }
+
+    /// The frame both real transforms share: an even length is transformed as n/2 complex
+    /// values, an odd one as n; each worker gets its rows and a split scratch row.
+    private static func realRows<T: TensorFloat>(rows: Int, n: Int,
+                                                 _ body: (FFTPlan<T>, Bool, Int, Range<Int>, UnsafeMutablePointer<T>,
+                                                          UnsafeMutablePointer<T>) -> Void) {
+        guard n > 0 else { return }
+        let even = n % 2 == 0 && n >= 2
+        let h = even ? n / 2 : n
+        let plan = FFTPlan<T>.shared(h)
+        forEachRow(rows, points: n) { range in
+            FFTScratch.with(T.self, count: 2 * h) { re in body(plan, even, h, range, re, re + h) }
         }
     }
 }
