@@ -220,6 +220,16 @@ struct LinalgTests {
         #expect(throws: LinalgError.self) { try Linalg.solveTriangular(zeroDiagonal, Tensor.eye(2, dtype: .float64), upper: true) }
     }
 
+    @Test func nonFiniteInputGivesNaNNotACrash() {
+        let bad = Tensor([1, .nan, 3, 4] as [Double], shape: [2, 2])
+        #expect(Linalg.svd(bad).s.isNaN().any().item(as: Bool.self))
+        // eigh reads the lower triangle: a NaN above the diagonal is not seen, one below is.
+        #expect(!Linalg.eigh(bad).values.isNaN().any().item(as: Bool.self))
+        #expect(Linalg.eigh(bad.transposed()).values.isNaN().all().item(as: Bool.self))
+        #expect(Linalg.determinant(bad).isNaN().item(as: Bool.self))
+        #expect(Linalg.lstsq(bad, Tensor([1, 2] as [Double])).isNaN().any().item(as: Bool.self))
+    }
+
     @Test func emptyAndOnDevice() throws {
         let empty = Tensor.zeros([0, 3, 3], dtype: .float64)
         #expect(try Linalg.inverse(empty).shape == [0, 3, 3])

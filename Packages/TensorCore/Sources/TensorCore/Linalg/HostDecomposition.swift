@@ -18,6 +18,13 @@ enum HostDecomposition {
         }
     }
 
+    /// Whether all `count` values are finite. LAPACK's scaling routines reject NaN and
+    /// infinity with a message on stderr (xerbla), so such matrices skip the call and get NaN.
+    static func allFinite<T: LAPACKScalar>(_ p: UnsafePointer<T>, _ count: Int) -> Bool {
+        for i in 0..<count where !p[i].isFinite { return false }
+        return true
+    }
+
     /// A LAPACK workspace size from a query (lwork = -1 writes the optimum into work[0]).
     private static func workspace<T: LAPACKScalar>(_ query: (UnsafeMutablePointer<T>) -> Void) -> Int32 {
         var best = T(0)
@@ -160,9 +167,9 @@ enum HostDecomposition {
         defer { work.deallocate() }
         return (0..<batch).map { b in
             col.update(from: a + b * m * n, count: m * n)
-            var info: Int32 = 0
+            var info: Int32 = allFinite(col, m * n) ? 0 : -1
             let ub = u + b * m * kk, vb = vt + b * kk * n
-            T.gesdd(&jobz, &rows, &cols, col, &rows, s + b * kk, vb, &rows, ub, &k32, work, &lw, iwork, &info, 1)
+            if info == 0 { T.gesdd(&jobz, &rows, &cols, col, &rows, s + b * kk, vb, &rows, ub, &k32, work, &lw, iwork, &info, 1) }
             if info != 0 {
                 ub.update(repeating: .nan, count: m * kk)
                 (s + b * kk).update(repeating: .nan, count: kk)
@@ -193,8 +200,11 @@ enum HostDecomposition {
         defer { work.deallocate(); iwork.deallocate() }
         return (0..<batch).map { b in
             col.update(from: a + b * n * n, count: n * n)
-            var info: Int32 = 0
-            T.syevd(&jobz, &uplo, &n32, col, &n32, values + b * n, work, &lw, iwork, &liw, &info, 1, 1)
+            // Only the lower triangle is read: a NaN above the diagonal does not count.
+            var finite = true
+            for i in 0..<n { for j in 0...i where !col[j + i * n].isFinite { finite = false } }
+            var info: Int32 = finite ? 0 : -1
+            if finite { T.syevd(&jobz, &uplo, &n32, col, &n32, values + b * n, work, &lw, iwork, &liw, &info, 1, 1) }
             let vb = vectors + b * n * n
             if info != 0 {
                 vb.update(repeating: .nan, count: n * n)
@@ -233,9 +243,10 @@ enum HostDecomposition {
         return (0..<batch).map { i in
             transpose(a + i * m * n, rows: m, cols: n, into: col)
             let bi = b + i * m * k
+            rhs.update(repeating: 0, count: ldb * k)
             for r in 0..<m { for c in 0..<k { rhs[r + c * ldb] = bi[r * k + c] } }
-            var info: Int32 = 0
-            T.gelsd(&m32, &n32, &k32, col, &m32, rhs, &ldb32, s, &rc, &rank, work, &lw, iwork, &info)
+            var info: Int32 = allFinite(col, m * n) && allFinite(bi, m * k) ? 0 : -1
+            if info == 0 { T.gelsd(&m32, &n32, &k32, col, &m32, rhs, &ldb32, s, &rc, &rank, work, &lw, iwork, &info) }
             let xi = x + i * n * k
             for r in 0..<n { for c in 0..<k { xi[r * k + c] = info == 0 ? rhs[r + c * ldb] : .nan } }
             return info
