@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Safetensors", targets: ["Safetensors"]),
         .library(name: "Generative", targets: ["Generative"]),
+        .library(name: "Theory", targets: ["Theory"]),
     ],
     targets: [
         .systemLibrary(name: "COpenBLAS", path: "Packages/TensorCore/Sources/COpenBLAS", pkgConfig: "openblas",
@@ -47,6 +48,7 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["Zlib", "TensorCore", "NN"], path: "Datasets/Sources/Datasets"),
         .target(name: "Safetensors", dependencies: ["TensorCore"], path: "Packages/Safetensors/Sources/Safetensors"),
         .target(name: "Generative", dependencies: ["TensorCore", "NN", "Vision", "Optim", "Training", "CheckpointHDF5"], path: "Packages/Generative/Sources/Generative"),
+        .target(name: "Theory", dependencies: ["TensorCore", "NN", "Optim"], path: "Packages/Theory/Sources/Theory"),
     ],
     swiftLanguageModes: [.v5]
 )

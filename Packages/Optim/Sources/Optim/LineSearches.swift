@@ -2,12 +2,17 @@
 /// derivative where the search evaluates it), how many evaluations it took, and whether its
 /// conditions hold (false: it ran out of evaluations and returns the best step it saw).
 public struct LineSearchResult<Payload> {
+    /// The step t accepted.
     public var step: Double
+    /// φ(t).
     public var value: Double
+    /// φ′(t) where the search evaluated it (strong Wolfe), nil otherwise.
     public var derivative: Double?
     /// Whatever the evaluation returned with the value at `step` (a gradient, a state).
     public var payload: Payload
+    /// Evaluations of φ.
     public var evaluations: Int
+    /// Whether the search's conditions hold at `step`.
     public var satisfied: Bool
 }
 

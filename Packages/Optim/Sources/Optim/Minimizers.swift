@@ -3,8 +3,11 @@ import TensorCore
 /// The record of a deterministic minimisation: the final point, the objective and gradient
 /// norm at every iterate (index 0 is the start), and the work it took.
 public struct MinimizationResult {
+    /// The last iterate.
     public var x: Tensor
+    /// The objective at each iterate, the start first.
     public var losses: [Double]
+    /// ‖∇f‖ at each iterate.
     public var gradientNorms: [Double]
     /// Outer iterations (steps taken).
     public var iterations: Int

@@ -7,7 +7,9 @@ import TensorCore
 /// `backward` is the minibatch mean, as for SGD; `datasetSize` (N) rescales it to the whole
 /// data set's. Noise is drawn per step and parameter from `seed`, so runs repeat and resume.
 public final class SGLD: GroupedOptimizer<SGLD.Options, Void>, Optimizer {
+    /// SGLD's hyper-parameters for one parameter group.
     public struct Options: OptimizerOptions {
+        /// The step size ε (also the noise variance, times the temperature).
         public var learningRate: Double
         /// N: the number of training examples the mean loss is over.
         public var datasetSize: Double
@@ -16,6 +18,7 @@ public final class SGLD: GroupedOptimizer<SGLD.Options, Void>, Optimizer {
         /// T: 1 samples the posterior; smaller values sharpen it ("cold" posteriors).
         public var temperature: Double
 
+        /// Options for N = `datasetSize` examples.
         public init(learningRate: Double, datasetSize: Int, priorPrecision: Double = 1, temperature: Double = 1) {
             tensorCheck(learningRate > 0 && datasetSize > 0 && priorPrecision >= 0 && temperature >= 0,
                         "[SGLD] needs a positive learning rate and dataset size, non-negative prior precision and temperature")
@@ -26,10 +29,12 @@ public final class SGLD: GroupedOptimizer<SGLD.Options, Void>, Optimizer {
         }
     }
 
+    /// The seed of the noise stream.
     public let seed: UInt64
     /// Steps taken (the noise stream's position).
     public private(set) var steps: UInt64 = 0
 
+    /// SGLD over one group of `parameters`.
     public init(parameters: [Parameter], learningRate: Double, datasetSize: Int, priorPrecision: Double = 1,
                 temperature: Double = 1, seed: UInt64) {
         self.seed = seed
@@ -37,6 +42,7 @@ public final class SGLD: GroupedOptimizer<SGLD.Options, Void>, Optimizer {
             learningRate: learningRate, datasetSize: datasetSize, priorPrecision: priorPrecision, temperature: temperature))])
     }
 
+    /// One Langevin step of every parameter with a gradient.
     public func step() {
         withoutGradients {
             for (i, p, o) in indexedParameters where p.requiresGrad {

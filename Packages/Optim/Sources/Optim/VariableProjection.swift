@@ -6,6 +6,7 @@ import TensorCore
 /// through the least-squares solve (the exact VarPro Jacobian, not an approximation).
 /// Fewer unknowns and a better-conditioned problem than fitting (θ, c) jointly.
 public enum VariableProjection {
+    /// A separable fit: θ, c(θ) and the Gauss–Newton record.
     public struct Fit {
         /// The nonlinear parameters θ.
         public var parameters: Tensor

@@ -10,10 +10,19 @@ import TensorCore
 /// variance `x² σ²ᵀ + σ_b²` are exact, and one Gaussian draw per activation replaces one per
 /// weight (lower-variance gradients, a batch-sized draw).
 public final class BayesianLinear: Module {
-    public let weightMean: Parameter, weightRho: Parameter, biasMean: Parameter, biasRho: Parameter
+    /// The posterior means of the weights `[out, in]`.
+    public let weightMean: Parameter
+    /// The weights' pre-softplus scales: σ = softplus(ρ).
+    public let weightRho: Parameter
+    /// The posterior means of the biases `[out]`.
+    public let biasMean: Parameter
+    /// The biases' pre-softplus scales.
+    public let biasRho: Parameter
+    /// The prior N(0, σ_p²) on every weight and bias.
     public let priorStandardDeviation: Double
     let generator: RandomGenerator
 
+    /// A layer whose posterior starts at PyTorch-like uniform means and standard deviation `initialStandardDeviation`.
     public init(inputSize: Int, outputSize: Int, priorStandardDeviation: Double = 0.1, initialStandardDeviation: Double = 1e-3,
                 dtype: DType = .float32, generator: RandomGenerator) {
         tensorCheck(inputSize > 0 && outputSize > 0 && priorStandardDeviation > 0,
@@ -49,8 +58,10 @@ public final class BayesianLinear: Module {
 
 /// A ReLU MLP of `BayesianLinear` layers.
 public final class BayesianMLP: Module {
+    /// The layers, input first.
     public let layers: [BayesianLinear]
 
+    /// Layers of `sizes[0] -> sizes[1] -> …`, ReLU between them.
     public init(sizes: [Int], priorStandardDeviation: Double = 0.1, generator: RandomGenerator) {
         tensorCheck(sizes.count >= 2, "[BayesianMLP] needs at least input and output sizes, got \(sizes)")
         layers = (0..<(sizes.count - 1)).map {
@@ -70,6 +81,7 @@ public final class BayesianMLP: Module {
         return h
     }
 
+    /// The KL divergence of the whole network's posterior from its prior.
     public func klDivergence() -> Tensor {
         layers.dropFirst().reduce(layers[0].klDivergence()) { $0 + $1.klDivergence() }
     }
@@ -125,9 +137,17 @@ public enum BayesianTraining {
 
 /// Calibration and uncertainty measures of predictive distributions.
 public enum Uncertainty {
+    /// One bin of a reliability diagram.
     public struct CalibrationBin {
-        public var lower: Double, upper: Double
-        public var meanConfidence: Double, accuracy: Double
+        /// The bin's lower confidence edge (excluded).
+        public var lower: Double
+        /// The bin's upper confidence edge (included).
+        public var upper: Double
+        /// The mean confidence of the predictions in the bin.
+        public var meanConfidence: Double
+        /// The fraction of them that are right.
+        public var accuracy: Double
+        /// How many predictions fell in the bin.
         public var count: Int
     }
 

@@ -7,6 +7,7 @@ public struct Clustering {
     public var labels: Tensor
     /// `[k, d]` (for spectral clustering: the centres in the embedding).
     public var centroids: Tensor
+    /// The sum of squared distances of the points to their centres.
     public var inertia: Double
     /// Lloyd iterations of the best restart.
     public var iterations: Int
@@ -15,6 +16,7 @@ public struct Clustering {
 /// k-means (Lloyd's algorithm with k-means++ seeding, the best of `restarts` by inertia, as
 /// scikit-learn's `KMeans`).
 public enum KMeans {
+    /// Clusters the rows of `x [n, d]` into `k`.
     public static func fit(_ x: Tensor, k: Int, restarts: Int = 10, maxIterations: Int = 300, tolerance: Double = 1e-8,
                            generator: RandomGenerator) -> Clustering {
         tensorCheck(x.rank == 2 && x.shape[0] >= k && k >= 1,
@@ -93,6 +95,7 @@ public enum KMeans {
 /// length, and k-means on those rows. Finds the two moons and concentric circles, where
 /// k-means on the points cannot (its clusters are convex).
 public enum SpectralClustering {
+    /// Clusters the rows of `x [n, d]` into `k` through a graph of each point's `neighbors` nearest.
     public static func fit(_ x: Tensor, k: Int, neighbors: Int = 10, generator: RandomGenerator) -> Clustering {
         tensorCheck(x.rank == 2 && x.shape[0] > neighbors && neighbors >= 1,
                     "[SpectralClustering] needs points [n, d] with n > neighbors ≥ 1, got \(shapeText(x.shape)), \(neighbors)")

@@ -3,16 +3,29 @@ import TensorCore
 /// The experiments behind `tessera course …`, as library calls: each takes its data and
 /// settings and returns the figures the course asks for.
 public enum CourseExperiments {
+    /// One regularisation of the L-curve with its norms and test accuracy.
     public struct LeastSquaresPoint {
-        public var regularization: Double, residualNorm: Double, solutionNorm: Double, testAccuracy: Double
+        /// λ.
+        public var regularization: Double
+        /// ‖A W − Y‖_F.
+        public var residualNorm: Double
+        /// ‖W‖_F.
+        public var solutionNorm: Double
+        /// Test accuracy at λ.
+        public var testAccuracy: Double
     }
 
+    /// What `leastSquares` measured.
     public struct LeastSquaresReport {
+        /// Test accuracy of the normal-equations solution.
         public var normalEquationsAccuracy: Double
+        /// Test accuracy of the CGLS solution.
         public var cglsAccuracy: Double
+        /// CGLS iterations to its tolerance.
         public var cglsIterations: Int
         /// ‖W_cgls − W_normal‖ / ‖W_normal‖.
         public var relativeDifference: Double
+        /// Training accuracy of the normal-equations solution.
         public var trainAccuracy: Double
         /// One point per regularisation, for the L-curve.
         public var lCurve: [LeastSquaresPoint]
@@ -57,6 +70,7 @@ public enum CourseExperiments {
 }
 
 extension CourseExperiments {
+    /// What `neuralODE` measured.
     public struct NeuralODEReport {
         /// max over (y0, W, b) of ‖g_adjoint − g_backprop‖ / ‖g_backprop‖, at each tolerance.
         public var gradientGaps: [(tolerance: Double, gap: Double, functionEvaluations: Int)]

@@ -9,9 +9,12 @@ import TensorCore
 /// Predictions average the softmax over samples of it: less confident away from the data
 /// than the point estimate.
 public struct LastLayerLaplace {
+    /// The trained (MAP) weights `[d, c]`, float64.
     public let weights: Tensor
-    /// Cholesky factors of the row and column covariances.
-    public let rowFactor: Tensor, columnFactor: Tensor
+    /// The Cholesky factor of the row (feature) covariance.
+    public let rowFactor: Tensor
+    /// The Cholesky factor of the column (class) covariance.
+    public let columnFactor: Tensor
 
     /// Fits the curvature at `weights` `[d, c]` from training `features` `[n, d]` (append a
     /// column of ones for a bias); `priorPrecision` λ is the Gaussian prior's.

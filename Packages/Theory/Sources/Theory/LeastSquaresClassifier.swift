@@ -4,6 +4,7 @@ import TensorCore
 /// `W = argmin ‖[X 1] W − Y‖²_F + λ ‖W‖²_F`, predicting the largest score (the linear
 /// least-squares classifier of a numerical-methods course; ≈ 85 % on MNIST pixels).
 public enum LeastSquaresClassifier {
+    /// How the regularised least-squares problem is solved.
     public enum Solver: Equatable, Sendable {
         /// `(AᵀA + λI) W = AᵀY` by Cholesky: one pass over the data, `d³/3` flops.
         case normalEquations
@@ -12,6 +13,7 @@ public enum LeastSquaresClassifier {
         case cgls(tolerance: Double = 1e-6, maxIterations: Int = 500)
     }
 
+    /// A fitted classifier.
     public struct Fit {
         /// `[d + 1, classes]`, the last row the bias.
         public var weights: Tensor
@@ -19,6 +21,7 @@ public enum LeastSquaresClassifier {
         public var iterations: Int
         /// ‖A W − Y‖_F and ‖W‖_F: a point of the L-curve.
         public var residualNorm: Double
+        /// ‖W‖_F.
         public var solutionNorm: Double
     }
 
@@ -70,10 +73,14 @@ public enum LeastSquaresClassifier {
 /// `tanh(x Wᵀ + b)` with standard-normal weights scaled by 1/√d, and only the output layer
 /// fitted, by regularised least squares.
 public struct ExtremeLearningMachine {
+    /// The random hidden layer: weights `[hidden, inputSize]`.
     public let inputWeights: Tensor
+    /// The random hidden layer: biases `[hidden]`.
     public let inputBias: Tensor
+    /// The fitted output layer (nil before `fit`).
     public private(set) var output: LeastSquaresClassifier.Fit?
 
+    /// A machine with `hidden` random features drawn from `generator`.
     public init(inputSize: Int, hidden: Int, dtype: DType = .float64, generator: RandomGenerator) {
         tensorCheck(inputSize > 0 && hidden > 0, "[ExtremeLearningMachine] needs positive sizes, got \(inputSize), \(hidden)")
         inputWeights = Tensor.randn([hidden, inputSize], standardDeviation: 1 / Double(inputSize).squareRoot(), dtype: dtype,
@@ -86,12 +93,14 @@ public struct ExtremeLearningMachine {
         withoutGradients { x.cast(to: inputWeights.dtype).linear(weight: inputWeights, bias: inputBias).tanh() }
     }
 
+    /// Fits the output layer to `labels` by regularised least squares on the random features.
     public mutating func fit(_ x: Tensor, labels: Tensor, classes: Int, regularization: Double,
                              solver: LeastSquaresClassifier.Solver = .normalEquations) throws {
         output = try LeastSquaresClassifier.fit(features(x), labels: labels, classes: classes, regularization: regularization,
                                                 solver: solver)
     }
 
+    /// The fraction of `labels` predicted.
     public func accuracy(_ x: Tensor, labels: Tensor) -> Double {
         guard let output else { tensorFailure("[ExtremeLearningMachine] fit before predicting") }
         return LeastSquaresClassifier.accuracy(output, features(x), labels: labels)

@@ -6,17 +6,25 @@ import TensorCore
 /// adaptive Dormand–Prince 5(4) with error control to `relativeTolerance` and
 /// `absoluteTolerance` (as `torchdiffeq`'s `dopri5`).
 public enum ODESolver: Equatable, Sendable {
+    /// Forward Euler with `steps` equal steps (first order).
     case euler(steps: Int)
+    /// Classical Runge–Kutta with `steps` equal steps (fourth order).
     case rungeKutta4(steps: Int)
+    /// Adaptive Dormand–Prince 5(4), stopping after `maxSteps` steps.
     case dormandPrince(relativeTolerance: Double = 1e-6, absoluteTolerance: Double = 1e-8, maxSteps: Int = 10_000)
 }
 
 /// An integration's end state, the accepted times and states along the way, and its cost.
 public struct ODESolution {
+    /// The state at the end time.
     public var final: Tensor
+    /// The start and every accepted step's end time.
     public var times: [Double]
+    /// The state at each of `times`.
     public var states: [Tensor]
+    /// Evaluations of the right-hand side.
     public var functionEvaluations: Int
+    /// Adaptive steps rejected by the error control.
     public var rejectedSteps: Int
 }
 
@@ -135,13 +143,20 @@ public enum ODE {
 /// where unconstrained `K_l` can amplify them exponentially. With `tied`, every layer shares
 /// one `K` and `b`: the time-invariant ODE, whose eigenvalues then decide stability directly.
 public final class EulerResNet: Module {
+    /// The layers' W (one when tied), `[width, width]`.
     public let weights: [Parameter]
+    /// The layers' b (one when tied), `[width]`.
     public let biases: [Parameter]
+    /// Layers (Euler steps).
     public let steps: Int
+    /// The integration time T; each step is T / steps.
     public let horizon: Double
+    /// Whether K = W − Wᵀ − γ I.
     public let antisymmetric: Bool
+    /// γ of the antisymmetric form.
     public let damping: Double
 
+    /// A network of `steps` layers with standard-normal weights scaled by `weightScale` and zero biases.
     public init(width: Int, steps: Int, horizon: Double = 1, antisymmetric: Bool = false, damping: Double = 0.1,
                 tied: Bool = false, weightScale: Double = 1, dtype: DType = .float64, generator: RandomGenerator) {
         tensorCheck(width > 0 && steps > 0, "[EulerResNet] needs positive width and steps")

@@ -7,7 +7,9 @@ import TensorCore
 /// the linear output), no biases, one output. As the width grows its empirical NTK tends to
 /// `NeuralTangentKernel.reluNetwork` and stays there during training.
 public final class NTKPerceptron: Module {
+    /// The hidden layers' weights, `[width, fan_in]`, standard normal.
     public let hidden: [Parameter]
+    /// The output weights `[1, width]`.
     public let output: Parameter
 
     /// `depth` hidden layers of `width` units on `inputSize` inputs.

@@ -3,18 +3,37 @@ import Foundation
 /// An x–y chart as SVG, with optional logarithmic axes: L-curves, convergence slopes,
 /// errors against width, scatter plots of 2-D points. Lines, points or both per series.
 public struct XYChart {
+    /// One set of points.
     public struct Series {
-        public var name: String, x: [Double], y: [Double], color: String
+        /// The legend name.
+        public var name: String
+        /// The x values.
+        public var x: [Double]
+        /// The y values, one per x.
+        public var y: [Double]
+        /// A CSS colour.
+        public var color: String
         /// Join the points with a line (else only dots).
         public var line: Bool
+        /// A series of the points (x[i], y[i]).
         public init(name: String, x: [Double], y: [Double], color: String, line: Bool = true) {
             self.name = name; self.x = x; self.y = y; self.color = color; self.line = line
         }
     }
-    public var title: String, xLabel: String, yLabel: String
-    public var logX: Bool, logY: Bool
+    /// The chart's title.
+    public var title: String
+    /// The x axis's name.
+    public var xLabel: String
+    /// The y axis's name.
+    public var yLabel: String
+    /// Whether the x axis is logarithmic (non-positive x values are left out).
+    public var logX: Bool
+    /// Whether the y axis is logarithmic (non-positive y values are left out).
+    public var logY: Bool
+    /// The series drawn.
     public var series: [Series]
 
+    /// A chart of `series`.
     public init(title: String, xLabel: String, yLabel: String, logX: Bool = false, logY: Bool = false, series: [Series]) {
         self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.logX = logX; self.logY = logY; self.series = series
     }

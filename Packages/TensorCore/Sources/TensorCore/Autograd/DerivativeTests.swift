@@ -5,8 +5,11 @@ import Foundation
 /// (O(h²) when the gradient is right), and the slopes of their logs against log h: ≈ 1 and
 /// ≈ 2 for a correct gradient, a first-order slope ≈ 1 for a wrong one.
 public struct TaylorReport: CustomStringConvertible {
+    /// The steps h, largest first.
     public var steps: [Double]
+    /// E₀(h) = |f(x + h v) − f(x)| at each step.
     public var zerothOrderErrors: [Double]
+    /// E₁(h) = |f(x + h v) − f(x) − h ∇f(x)·v| at each step.
     public var firstOrderErrors: [Double]
     /// The least-squares slope of log E₀ against log h over the smaller half of the steps.
     public var zerothOrderSlope: Double
@@ -28,7 +31,9 @@ public struct TaylorReport: CustomStringConvertible {
 /// `uᵀ(J v)` against `vᵀ(Jᵀ u)`: equal for every u, v when the transpose is the adjoint of
 /// the forward derivative.
 public struct AdjointReport {
+    /// uᵀ(J v).
     public var forward: Double
+    /// vᵀ(Jᵀ u).
     public var adjoint: Double
     /// |forward − adjoint| / max(|forward|, |adjoint|, tiny).
     public var relativeError: Double

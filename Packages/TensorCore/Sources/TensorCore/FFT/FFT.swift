@@ -2,7 +2,12 @@
 /// forward transform unscaled and divides the inverse by n, `.forward` the reverse, `.ortho`
 /// scales both by 1/√n (unitary).
 public enum FFTNormalization: Sendable {
-    case backward, forward, ortho
+    /// Forward unscaled, inverse divided by n (the default, NumPy's and PyTorch's).
+    case backward
+    /// Forward divided by n, inverse unscaled.
+    case forward
+    /// Both scaled by 1/√n.
+    case ortho
 
     func scale(_ n: Int, inverse: Bool) -> Double {
         switch self {

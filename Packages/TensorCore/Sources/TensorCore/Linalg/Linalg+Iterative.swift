@@ -1,10 +1,13 @@
 /// What an iterative solver returns: the solution, how many iterations it took, the residual
 /// norm before each iteration and after the last, and whether it met its tolerance.
 public struct IterativeSolution {
+    /// The approximate solution.
     public var x: Tensor
+    /// Iterations taken.
     public var iterations: Int
     /// `residualNorms[0]` is the starting residual; one more per iteration.
     public var residualNorms: [Double]
+    /// Whether the residual met the tolerance.
     public var converged: Bool
 }
 

@@ -22,6 +22,7 @@ public enum Linalg {}
 
 /// A value-dependent failure of a `Linalg` function.
 public struct LinalgError: Error, CustomStringConvertible, Equatable {
+    /// What went wrong.
     public enum Reason: Equatable, Sendable {
         /// LU found an exactly zero pivot: `U[pivot, pivot] = 0` (0-based).
         case singular(pivot: Int)
@@ -36,6 +37,7 @@ public struct LinalgError: Error, CustomStringConvertible, Equatable {
     public let batchIndex: Int
     /// The leading axes the batch index counts over.
     public let batchShape: [Int]
+    /// What went wrong, with LAPACK's index.
     public let reason: Reason
 
     public var description: String {
