@@ -84,3 +84,27 @@ struct LastLayerLaplaceTests {
         #expect(laplace.rowFactor.diagonal().min().item(as: Double.self) > 0)
     }
 }
+
+@Suite("MC dropout")
+struct MCDropoutTests {
+    @Test func predictiveAveragesStochasticPassesInTrainingMode() {
+        let g = RandomGenerator(seed: 11)
+        let model = Sequential(Linear(inputSize: 4, outputSize: 32, dtype: .float64, generator: g), ReLU(),
+                               Dropout(p: 0.5, generator: g), Linear(inputSize: 32, outputSize: 3, dtype: .float64, generator: g))
+        let x = Tensor.randn([8, 4], dtype: .float64, generator: RandomGenerator(seed: 12))
+        // Evaluation mode: dropout off, every pass the same, the predictive is the plain softmax.
+        _ = model.eval()
+        let deterministic = withoutGradients { model(x).softmax(axis: -1) }
+        let evaluated = BayesianTraining.predictive(model, x, samples: 5)
+        #expect((evaluated - deterministic).abs().max().item(as: Double.self) < 1e-12)
+        // Training mode: dropout on, passes differ, and their average is a distribution.
+        _ = model.train()
+        let a = withoutGradients { model(x) }, b = withoutGradients { model(x) }
+        #expect((a - b).abs().max().item(as: Double.self) > 1e-6)
+        let mc = BayesianTraining.predictive(model, x, samples: 200)
+        #expect((mc.sum(axes: [1]) - 1).abs().max().item(as: Double.self) < 1e-12)
+        #expect((mc - deterministic).abs().max().item(as: Double.self) > 1e-4)
+        // MC dropout's average is less confident than one deterministic pass on average.
+        #expect(mc.max(axes: [1]).mean().item(as: Double.self) < deterministic.max(axes: [1]).mean().item(as: Double.self) + 1e-9)
+    }
+}
