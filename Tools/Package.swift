@@ -19,6 +19,7 @@ let package = Package(
         .package(path: "../Packages/CUDABackend"),
         .package(path: "../Packages/Generative"),
         .package(path: "../Packages/Theory"),
+        .package(path: "../Packages/Zlib"),
     ],
     targets: [
         .target(name: "TesseraCLI", dependencies: [
@@ -44,6 +45,7 @@ let package = Package(
             .product(name: "Safetensors", package: "Safetensors"),
             .product(name: "Vision", package: "Vision"),
             .product(name: "Generative", package: "Generative"),
+            .product(name: "Zlib", package: "Zlib"),
         ]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Training
+import Zlib
 @testable import TesseraCLI
 
 extension CommandTests {
@@ -30,6 +31,26 @@ extension CommandTests {
             let plain = try #require(final["euler_resnet_amplification_unconstrained"]?.numberValue)
             let antisymmetric = try #require(final["euler_resnet_amplification_antisymmetric"]?.numberValue)
             #expect(plain > 10 && antisymmetric < 2, "amplification \(plain), \(antisymmetric)")
+        }
+
+        /// Bayes by backprop on the synthetic digits, with the same images gzipped as a stand-in
+        /// Fashion-MNIST (the command reads its test split for the entropy AUROC).
+        @Test func bayesByBackpropReportsCalibrationAndAUROC() throws {
+            let root = TrainCommandTests().syntheticRoot()
+            try FileManager.default.createDirectory(atPath: root + "/fashion-mnist", withIntermediateDirectories: true)
+            for name in ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"] {
+                let raw = try [UInt8](Data(contentsOf: URL(fileURLWithPath: root + "/mnist/" + name)))
+                try Data(Zlib.deflate(raw, format: .gzip)).write(to: URL(fileURLWithPath: root + "/fashion-mnist/" + name + ".gz"))
+            }
+            let results = try run(["bnn", "--data", root, "--epochs", "2", "--samples", "3"])
+            let final = try #require(results["final"])
+            #expect(try #require(final["test_accuracy"]?.numberValue) > 0.5)
+            let ece = try #require(final["ece"]?.numberValue)
+            #expect(ece >= 0 && ece <= 1)
+            // The same images in and out of distribution: the AUROC sits near chance.
+            #expect(Swift.abs(try #require(final["fashion_mnist_entropy_auroc"]?.numberValue) - 0.5) < 0.1)
+            guard case .array(let epochs)? = results["epochs"] else { Issue.record("results.json has no epochs array"); return }
+            #expect(epochs.count == 2)
         }
 
         @Test func spectralClusteringBeatsKMeans() throws {
