@@ -9,6 +9,8 @@ int openblas_get_num_threads(void);
 // LAPACK (Fortran ABI, 32-bit integers as in Debian's OpenBLAS; every character argument
 // carries a hidden length after all the others, as gfortran passes them). OpenBLAS exports
 // these; Debian ships no lapack.h beside cblas.h, so the few used are declared here.
+void slaswp_(const int *n, float *a, const int *lda, const int *k1, const int *k2, const int *ipiv, const int *incx);
+void dlaswp_(const int *n, double *a, const int *lda, const int *k1, const int *k2, const int *ipiv, const int *incx);
 void sgetrf_(const int *m, const int *n, float *a, const int *lda, int *ipiv, int *info);
 void dgetrf_(const int *m, const int *n, double *a, const int *lda, int *ipiv, int *info);
 void sgetrs_(const char *trans, const int *n, const int *nrhs, const float *a, const int *lda, const int *ipiv,

@@ -220,6 +220,31 @@ struct LinalgTests {
         #expect(throws: LinalgError.self) { try Linalg.solveTriangular(zeroDiagonal, Tensor.eye(2, dtype: .float64), upper: true) }
     }
 
+    @Test func blockedParallelLUMatchesLAPACK() throws {
+        // Above `blockedThreshold` with several threads, LU runs blocked with a parallel
+        // trailing update; with one thread, LAPACK's getrf. Same pivots, same answers.
+        let n = 300
+        let a = Tensor.randn([n, n], dtype: .float64, generator: RandomGenerator(seed: 21))
+        let b = Tensor.randn([n, 2], dtype: .float64, generator: RandomGenerator(seed: 22))
+        let saved = CPUThreads.count
+        defer { CPUThreads.count = saved }
+        CPUThreads.count = 2
+        let blocked = try Linalg.solve(a, b), blockedDet = Linalg.slogdet(a)
+        CPUThreads.count = 1
+        let plain = try Linalg.solve(a, b), plainDet = Linalg.slogdet(a)
+        Self.expectNear(blocked, plain, relative: 1e-10)
+        #expect(blockedDet.sign.item(as: Double.self) == plainDet.sign.item(as: Double.self))
+        #expect(Swift.abs(blockedDet.logAbs.item(as: Double.self) - plainDet.logAbs.item(as: Double.self)) < 1e-9)
+        func inf(_ t: Tensor) -> Double { Linalg.norm(t, ord: .infinity).item(as: Double.self) }
+        let backwardError = inf(a.matmul(blocked) - b) / (inf(a) * inf(blocked) + inf(b))
+        #expect(backwardError < 1e-14, "backward error \(backwardError)")
+        // An exactly singular matrix (a zero row gives an exactly zero pivot) is still reported.
+        var rows = a.scalars(as: Double.self)
+        for j in 0..<n { rows[250 * n + j] = 0 }
+        CPUThreads.count = 2
+        #expect(throws: LinalgError.self) { try Linalg.solve(Tensor(rows, shape: [n, n]), b) }
+    }
+
     @Test func nonFiniteInputGivesNaNNotACrash() {
         let bad = Tensor([1, .nan, 3, 4] as [Double], shape: [2, 2])
         #expect(Linalg.svd(bad).s.isNaN().any().item(as: Bool.self))

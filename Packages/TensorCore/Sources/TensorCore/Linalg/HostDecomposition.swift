@@ -1,3 +1,6 @@
+import COpenBLAS
+import Dispatch
+
 /// LAPACK over row-major batches in host memory. LAPACK is column-major, so each matrix is
 /// transposed into a column-major scratch and its results transposed back: O(n²) moves against
 /// the factorisation's O(n³). Every routine returns LAPACK's `info` per batch element.
@@ -44,11 +47,54 @@ enum HostDecomposition {
         guard n > 0 else { return [Int32](repeating: 0, count: batch) }
         var n32 = Int32(n)
         lu.update(from: a, count: batch * n * n)
+        let threads = CPUThreads.count
+        if n >= blockedThreshold && threads > 1 {
+            return (0..<batch).map { b in blockedLU(lu + b * n * n, n: n, pivots: pivots + b * n, threads: threads) }
+        }
         return (0..<batch).map { b in
             var info: Int32 = 0
             T.getrf(&n32, &n32, lu + b * n * n, &n32, pivots + b * n, &info)
             return info
         }
+    }
+
+    /// From this order, LU runs `blockedLU` on several cores.
+    static let blockedThreshold = 192
+
+    /// Right-looking blocked LU of a column-major n × n matrix in place, with the trailing
+    /// update split by columns over `threads` workers running single-threaded BLAS: LAPACK's
+    /// own algorithm (same pivots, same factors to rounding), parallelised where OpenBLAS's
+    /// threaded `getrf` spends two cores spinning (`sched_yield`): 3.6 ms against 2.1 ms at
+    /// n = 512 on two cores here. Panels of 64 columns go through `getrf` itself.
+    static func blockedLU<T: LAPACKScalar>(_ a: UnsafeMutablePointer<T>, n: Int, pivots: UnsafeMutablePointer<Int32>,
+                                           threads: Int) -> Int32 {
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(Int32(CPUThreads.count)) }
+        let nb = 64
+        var n32 = Int32(n), one: Int32 = 1, info: Int32 = 0
+        for j in stride(from: 0, to: n, by: nb) {
+            let jb = Swift.min(nb, n - j)
+            var rows = Int32(n - j), cols = Int32(jb), panelInfo: Int32 = 0
+            T.getrf(&rows, &cols, a + j + j * n, &n32, pivots + j, &panelInfo)
+            if panelInfo > 0 && info == 0 { info = panelInfo + Int32(j) }
+            for i in j..<(j + jb) { pivots[i] += Int32(j) }
+            var k1 = Int32(j + 1), k2 = Int32(j + jb)
+            if j > 0 { var left = Int32(j); T.laswp(&left, a, &n32, &k1, &k2, pivots, &one) }
+            let rest = n - j - jb
+            guard rest > 0 else { continue }
+            var right = Int32(rest)
+            T.laswp(&right, a + (j + jb) * n, &n32, &k1, &k2, pivots, &one)
+            T.trsm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasUnit, Int32(jb), Int32(rest), 1,
+                   a + j + j * n, n32, a + j + (j + jb) * n, n32)
+            let workers = Swift.min(threads, Swift.max(1, rest / 32))
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                let c0 = rest * w / workers, c1 = rest * (w + 1) / workers
+                guard c1 > c0 else { return }
+                T.gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, Int32(rest), Int32(c1 - c0), Int32(jb), -1,
+                       a + (j + jb) + j * n, n32, a + j + (j + jb + c0) * n, n32, 1, a + (j + jb) + (j + jb + c0) * n, n32)
+            }
+        }
+        return info
     }
 
     /// Solves `A X = B` from `luFactor`'s output (the factors of Aᵀ, so `getrs` solves with

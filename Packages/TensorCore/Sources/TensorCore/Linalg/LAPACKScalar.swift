@@ -18,6 +18,11 @@ protocol LAPACKScalar: TensorFloat {
     static var gesdd: (C, I, I, P, I, P, P, I, P, I, P, I, W, W, Int) -> Void { get }
     static var syevd: (C, C, I, P, I, P, P, I, W, I, W, Int, Int) -> Void { get }
     static var gelsd: (I, I, I, P, I, P, I, P, Q, W, P, I, W, W) -> Void { get }
+    static var laswp: (I, P, I, I, I, I, I) -> Void { get }
+    static var gemm: (CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, Int32, Int32, Int32, Self, Q, Int32, Q, Int32, Self, P,
+                      Int32) -> Void { get }
+    static var trsm: (CBLAS_ORDER, CBLAS_SIDE, CBLAS_UPLO, CBLAS_TRANSPOSE, CBLAS_DIAG, Int32, Int32, Self, Q, Int32, P,
+                      Int32) -> Void { get }
 }
 
 extension Float: LAPACKScalar {
@@ -30,6 +35,11 @@ extension Float: LAPACKScalar {
     static var gesdd: (C, I, I, P, I, P, P, I, P, I, P, I, W, W, Int) -> Void { sgesdd_ }
     static var syevd: (C, C, I, P, I, P, P, I, W, I, W, Int, Int) -> Void { ssyevd_ }
     static var gelsd: (I, I, I, P, I, P, I, P, Q, W, P, I, W, W) -> Void { sgelsd_ }
+    static var laswp: (I, P, I, I, I, I, I) -> Void { slaswp_ }
+    static var gemm: (CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, Int32, Int32, Int32, Float, Q, Int32, Q, Int32, Float, P,
+                      Int32) -> Void { cblas_sgemm }
+    static var trsm: (CBLAS_ORDER, CBLAS_SIDE, CBLAS_UPLO, CBLAS_TRANSPOSE, CBLAS_DIAG, Int32, Int32, Float, Q, Int32, P,
+                      Int32) -> Void { cblas_strsm }
 }
 
 extension Double: LAPACKScalar {
@@ -42,4 +52,9 @@ extension Double: LAPACKScalar {
     static var gesdd: (C, I, I, P, I, P, P, I, P, I, P, I, W, W, Int) -> Void { dgesdd_ }
     static var syevd: (C, C, I, P, I, P, P, I, W, I, W, Int, Int) -> Void { dsyevd_ }
     static var gelsd: (I, I, I, P, I, P, I, P, Q, W, P, I, W, W) -> Void { dgelsd_ }
+    static var laswp: (I, P, I, I, I, I, I) -> Void { dlaswp_ }
+    static var gemm: (CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, Int32, Int32, Int32, Double, Q, Int32, Q, Int32, Double, P,
+                      Int32) -> Void { cblas_dgemm }
+    static var trsm: (CBLAS_ORDER, CBLAS_SIDE, CBLAS_UPLO, CBLAS_TRANSPOSE, CBLAS_DIAG, Int32, Int32, Double, Q, Int32, P,
+                      Int32) -> Void { cblas_dtrsm }
 }
