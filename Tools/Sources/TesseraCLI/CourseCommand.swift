@@ -33,6 +33,8 @@ public struct CourseCommand {
             OptionSpec("depth", "L", "ntk: hidden layers (default 1)"),
             OptionSpec("epochs", "N", "bnn: passes over MNIST (default 10)"),
             OptionSpec("samples", "S", "bnn: posterior samples averaged per prediction (default 10)"),
+            OptionSpec("prior", "X", "bnn: the prior's standard deviation (default 0.1)"),
+            OptionSpec("lr", "X", "bnn: Adam learning rate (default 1e-3)"),
         ] + OptionSpec.runOptions(out: "runs/course-EXPERIMENT"))
     public static var usage: String { spec.help }
 
@@ -44,6 +46,8 @@ public struct CourseCommand {
     public var depth = 1
     public var epochs = 10
     public var samples = 10
+    public var prior = 0.1
+    public var learningRate = 1e-3
     public var options: RunOptions
     var arguments: [String]
 
@@ -70,6 +74,8 @@ public struct CourseCommand {
         depth = try args.value("depth", default: 1, where: { $0 >= 1 && $0 <= 4 }, expected: "an integer in 1...4")
         epochs = try args.value("epochs", default: 10, where: { $0 >= 1 && $0 <= 1000 }, expected: "an integer in 1...1000")
         samples = try args.value("samples", default: 10, where: { $0 >= 1 && $0 <= 1000 }, expected: "an integer in 1...1000")
+        prior = try args.value("prior", default: 0.1, where: { $0 > 0 && $0.isFinite }, expected: "a positive number")
+        learningRate = try args.value("lr", default: 1e-3, where: { $0 > 0 && $0.isFinite }, expected: "a positive number")
         options = try RunOptions(args)
     }
 
@@ -121,9 +127,11 @@ public struct CourseCommand {
             let used = Swift.min(trainSize, train.inputs.shape[0])
             let x = train.inputs.narrowed(axis: 0, start: 0, length: used), y = train.targets.narrowed(axis: 0, start: 0, length: used)
             configuration["epochs"] = .number(Double(epochs)); configuration["samples"] = .number(Double(samples))
-            configuration["sizes"] = .string("784-400-400-10"); configuration["prior_standard_deviation"] = .number(0.1)
-            let model = BayesianMLP(sizes: [784, 400, 400, 10], priorStandardDeviation: 0.1, generator: RandomGenerator(seed: options.seed))
-            let history = BayesianTraining.fit(model, inputs: x, labels: y, epochs: epochs, seed: options.seed) { epoch, loss, kl in
+            configuration["sizes"] = .string("784-400-400-10"); configuration["prior_standard_deviation"] = .number(prior)
+            configuration["learning_rate"] = .number(learningRate)
+            let model = BayesianMLP(sizes: [784, 400, 400, 10], priorStandardDeviation: prior, generator: RandomGenerator(seed: options.seed))
+            let history = BayesianTraining.fit(model, inputs: x, labels: y, epochs: epochs, learningRate: learningRate,
+                                               seed: options.seed) { epoch, loss, kl in
                 output(String(format: "epoch %d/%d  loss %.4f  kl per example %.4f", epoch, epochs, loss, kl))
             }
             records = history.enumerated().map { EpochRecord(epoch: $0.offset + 1, metrics: ["train_loss": $0.element.loss, "kl": $0.element.kl]) }
