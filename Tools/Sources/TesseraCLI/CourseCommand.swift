@@ -35,6 +35,7 @@ public struct CourseCommand {
             OptionSpec("samples", "S", "bnn: posterior samples averaged per prediction (default 10)"),
             OptionSpec("prior", "X", "bnn: the prior's standard deviation (default 0.1)"),
             OptionSpec("lr", "X", "bnn: Adam learning rate (default 1e-3)"),
+            OptionSpec("schedule", "NAME", "bnn: constant or cosine (the rate annealed to 0 over the run; default cosine)"),
         ] + OptionSpec.runOptions(out: "runs/course-EXPERIMENT"))
     public static var usage: String { spec.help }
 
@@ -48,6 +49,7 @@ public struct CourseCommand {
     public var samples = 10
     public var prior = 0.1
     public var learningRate = 1e-3
+    public var annealed = true
     public var options: RunOptions
     var arguments: [String]
 
@@ -76,6 +78,11 @@ public struct CourseCommand {
         samples = try args.value("samples", default: 10, where: { $0 >= 1 && $0 <= 1000 }, expected: "an integer in 1...1000")
         prior = try args.value("prior", default: 0.1, where: { $0 > 0 && $0.isFinite }, expected: "a positive number")
         learningRate = try args.value("lr", default: 1e-3, where: { $0 > 0 && $0.isFinite }, expected: "a positive number")
+        switch args.values["schedule"] ?? "cosine" {
+        case "cosine": annealed = true
+        case "constant": annealed = false
+        case let other: throw UsageError("invalid value '\(other)' for --schedule; expected constant or cosine")
+        }
         options = try RunOptions(args)
     }
 
@@ -129,9 +136,10 @@ public struct CourseCommand {
             configuration["epochs"] = .number(Double(epochs)); configuration["samples"] = .number(Double(samples))
             configuration["sizes"] = .string("784-400-400-10"); configuration["prior_standard_deviation"] = .number(prior)
             configuration["learning_rate"] = .number(learningRate)
+            configuration["schedule"] = .string(annealed ? "cosine" : "constant")
             let model = BayesianMLP(sizes: [784, 400, 400, 10], priorStandardDeviation: prior, generator: RandomGenerator(seed: options.seed))
             let history = BayesianTraining.fit(model, inputs: x, labels: y, epochs: epochs, learningRate: learningRate,
-                                               seed: options.seed) { epoch, loss, kl in
+                                               annealed: annealed, seed: options.seed) { epoch, loss, kl in
                 output(String(format: "epoch %d/%d  loss %.4f  kl per example %.4f", epoch, epochs, loss, kl))
             }
             records = history.enumerated().map { EpochRecord(epoch: $0.offset + 1, metrics: ["train_loss": $0.element.loss, "kl": $0.element.kl]) }

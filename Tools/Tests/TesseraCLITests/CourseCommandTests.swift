@@ -73,6 +73,9 @@ extension CommandTests {
             let large = try #require(ntk["final"]?["ntk_relative_error_256"]?.numberValue)
             #expect(large < small / 2, "\(small) -> \(large)")
             #expect(throws: UsageError.self) { _ = try CourseCommand(arguments: ["bnnx"]) }
+            #expect(throws: UsageError.self) { _ = try CourseCommand(arguments: ["bnn", "--schedule", "step"]) }
+            #expect(try CourseCommand(arguments: ["bnn"]).annealed)
+            #expect(try !CourseCommand(arguments: ["bnn", "--schedule", "constant"]).annealed)
         }
     }
 }

@@ -91,12 +91,16 @@ public final class BayesianMLP: Module {
 public enum BayesianTraining {
     /// Bayes by backprop: minimises the negative ELBO per example,
     /// `E_q[−log p(y|x, w)] + KL(q ‖ p) / N`, with Adam over shuffled minibatches. Returns the
-    /// per-epoch mean loss and mean KL per example.
+    /// per-epoch mean loss and mean KL per example. With `annealed`, the learning rate follows a
+    /// half cosine from `learningRate` to 0 over the run's batches (the posterior means settle
+    /// instead of wandering with the gradient noise of a sampled objective).
     public static func fit(_ model: BayesianMLP, inputs: Tensor, labels: Tensor, epochs: Int, batchSize: Int = 128,
-                           learningRate: Double = 1e-3, seed: UInt64,
+                           learningRate: Double = 1e-3, annealed: Bool = false, seed: UInt64,
                            report: (Int, Double, Double) -> Void = { _, _, _ in }) -> [(loss: Double, kl: Double)] {
         let n = inputs.shape[0]
         let optimizer = Adam(parameters: model.parameters(), learningRate: learningRate)
+        let batchesPerEpoch = (n + batchSize - 1) / batchSize
+        let schedule = annealed ? CosineAnnealingSchedule(optimizer, maxSteps: Swift.max(1, epochs * batchesPerEpoch)) : nil
         let sampler = RandomSampler(seed: seed)
         var history: [(Double, Double)] = []
         for epoch in 0..<epochs {
@@ -110,6 +114,7 @@ public enum BayesianTraining {
                 optimizer.zeroGradients()
                 loss.backward()
                 optimizer.step()
+                schedule?.step()
                 total += loss.item(as: Double.self); klTotal += kl.item(as: Double.self); batches += 1
             }
             history.append((total / Double(batches), klTotal / Double(batches)))

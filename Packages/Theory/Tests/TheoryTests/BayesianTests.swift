@@ -57,6 +57,13 @@ struct BayesianTests {
         let p = BayesianTraining.predictive(model, x, samples: 10)
         let accuracy = (p.argmax(axis: 1) .== labels).cast(to: .float32).mean().item(as: Double.self)
         #expect(accuracy > 0.95)
+        // Annealed to 0 along a cosine, the same run takes other (smaller) steps and still fits.
+        let annealedModel = BayesianMLP(sizes: [2, 32, 3], priorStandardDeviation: 1, generator: RandomGenerator(seed: 4))
+        let annealed = BayesianTraining.fit(annealedModel, inputs: x, labels: labels, epochs: 30, batchSize: 64, learningRate: 1e-2,
+                                            annealed: true, seed: 5)
+        #expect(annealed.last!.loss != history.last!.loss)
+        let q = BayesianTraining.predictive(annealedModel, x, samples: 10)
+        #expect((q.argmax(axis: 1) .== labels).cast(to: .float32).mean().item(as: Double.self) > 0.95)
     }
 }
 

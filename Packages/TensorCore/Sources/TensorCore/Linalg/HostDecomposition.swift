@@ -61,41 +61,62 @@ enum HostDecomposition {
     /// From this order, LU runs `blockedLU` on several cores.
     static let blockedThreshold = 192
 
-    /// Right-looking blocked LU of a column-major n × n matrix in place, with the trailing
-    /// update split by columns over `threads` workers running single-threaded BLAS: LAPACK's
-    /// own algorithm (same pivots, same factors to rounding), parallelised where OpenBLAS's
-    /// threaded `getrf` spends two cores spinning (`sched_yield`): 3.6 ms against 2.1 ms at
-    /// n = 512 on two cores here. Panels of 64 columns go through `getrf` itself.
+    /// Right-looking blocked LU of a column-major n × n matrix in place with look-ahead: at
+    /// each step the trailing columns are split over `threads` workers running single-threaded
+    /// BLAS (row interchanges, triangular solve, GEMM update of their columns), and worker 0,
+    /// whose share starts with the next panel and is smaller by `lookAheadShare`, factors that
+    /// panel (`getrf`) while the others are still updating. LAPACK's own algorithm (same pivots,
+    /// same factors to rounding), parallelised where OpenBLAS's threaded `getrf` spends two
+    /// cores spinning (`sched_yield`): at n = 512 on two cores here 2.1 ms against its 3.6 ms
+    /// (2.8 ms without the look-ahead, whose panels ran on one core while the other waited).
     static func blockedLU<T: LAPACKScalar>(_ a: UnsafeMutablePointer<T>, n: Int, pivots: UnsafeMutablePointer<Int32>,
                                            threads: Int) -> Int32 {
         openblas_set_num_threads(1)
         defer { openblas_set_num_threads(Int32(CPUThreads.count)) }
-        let nb = 64
-        var n32 = Int32(n), one: Int32 = 1, info: Int32 = 0
-        for j in stride(from: 0, to: n, by: nb) {
-            let jb = Swift.min(nb, n - j)
-            var rows = Int32(n - j), cols = Int32(jb), panelInfo: Int32 = 0
-            T.getrf(&rows, &cols, a + j + j * n, &n32, pivots + j, &panelInfo)
-            if panelInfo > 0 && info == 0 { info = panelInfo + Int32(j) }
-            for i in j..<(j + jb) { pivots[i] += Int32(j) }
-            var k1 = Int32(j + 1), k2 = Int32(j + jb)
-            if j > 0 { var left = Int32(j); T.laswp(&left, a, &n32, &k1, &k2, pivots, &one) }
-            let rest = n - j - jb
-            guard rest > 0 else { continue }
-            var right = Int32(rest)
-            T.laswp(&right, a + (j + jb) * n, &n32, &k1, &k2, pivots, &one)
-            T.trsm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasUnit, Int32(jb), Int32(rest), 1,
-                   a + j + j * n, n32, a + j + (j + jb) * n, n32)
+        let nb = 96, panels = (n + nb - 1) / nb
+        // Each panel's info (its first exactly zero pivot, 1-based over the whole matrix).
+        let infos = UnsafeMutablePointer<Int32>.allocate(capacity: panels)
+        defer { infos.deallocate() }
+        func factorPanel(_ j: Int) {
+            var n32 = Int32(n), rows = Int32(n - j), cols = Int32(Swift.min(nb, n - j)), info: Int32 = 0
+            T.getrf(&rows, &cols, a + j + j * n, &n32, pivots + j, &info)
+            for i in j..<(j + Int(cols)) { pivots[i] += Int32(j) }
+            infos[j / nb] = info > 0 ? info + Int32(j) : 0
+        }
+        factorPanel(0)
+        for j in stride(from: nb, to: n, by: nb) {
+            // Columns from j on take panel (j − nb)'s interchanges and update; worker 0's
+            // share starts with panel j, which it then factors.
+            let previous = j - nb, rest = n - j, next = Swift.min(nb, rest)
             let workers = Swift.min(threads, Swift.max(1, rest / 32))
+            let spread = rest - next, first = next + Int(Double(spread) * lookAheadShare / Double(workers))
             DispatchQueue.concurrentPerform(iterations: workers) { w in
-                let c0 = rest * w / workers, c1 = rest * (w + 1) / workers
+                let c0 = w == 0 ? 0 : first + (spread - (first - next)) * (w - 1) / (workers - 1)
+                let c1 = w == 0 ? (workers == 1 ? rest : first) : first + (spread - (first - next)) * w / (workers - 1)
                 guard c1 > c0 else { return }
-                T.gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, Int32(rest), Int32(c1 - c0), Int32(jb), -1,
-                       a + (j + jb) + j * n, n32, a + j + (j + jb + c0) * n, n32, 1, a + (j + jb) + (j + jb + c0) * n, n32)
+                var n32 = Int32(n), cols = Int32(c1 - c0), k1 = Int32(previous + 1), k2 = Int32(j), one: Int32 = 1
+                let c = a + (j + c0) * n
+                T.laswp(&cols, c, &n32, &k1, &k2, pivots, &one)
+                T.trsm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasUnit, Int32(nb), cols, 1,
+                       a + previous + previous * n, n32, c + previous, n32)
+                T.gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, Int32(rest), cols, Int32(nb), -1,
+                       a + j + previous * n, n32, c + previous, n32, 1, c + j, n32)
+                if w == 0 { factorPanel(j) }
             }
         }
-        return info
+        // The interchanges of each later panel, applied to the columns left of it.
+        var n32 = Int32(n), one: Int32 = 1
+        for j in stride(from: nb, to: n, by: nb) {
+            var left = Int32(j), k1 = Int32(j + 1), k2 = Int32(Swift.min(j + nb, n))
+            T.laswp(&left, a, &n32, &k1, &k2, pivots, &one)
+        }
+        return (0..<panels).lazy.map { infos[$0] }.first { $0 != 0 } ?? 0
     }
+
+    /// The fraction of an even share of the trailing update worker 0 takes besides the next
+    /// panel, whose factorisation it also runs (0.6 of an even share was fastest at n = 512 on
+    /// two cores, over 0.4–1).
+    static let lookAheadShare = 0.6
 
     /// Solves `A X = B` from `luFactor`'s output (the factors of Aᵀ, so `getrs` solves with
     /// their transpose); `b` and `x` are `[batch, n, k]`, reordered only when k > 1.
