@@ -39,6 +39,7 @@ public struct GANCommand {
             OptionSpec("lr", "X", "generator Adam learning rate (default 2e-4; wgan-gp on images 1e-4)"),
             OptionSpec("d-lr", "X", "discriminator Adam learning rate (default: --lr)"),
             OptionSpec("schedule", "NAME", "both learning rates' schedule over the generator updates: \(ScheduleChoice.choices) (wgan-gp linear to 0, otherwise constant)"),
+            OptionSpec("average", "DECAY", "decay of the generator weights' moving average that samples come from; 0 for none (default 0)"),
             OptionSpec("samples", "N", "generated samples the final figures are measured on (default 1000; toys 2000)"),
             OptionSpec("classifier", "FILE", "a LeNet-5 checkpoint (tessera train lenet) to label generated images; default: train one for 3 epochs"),
         ] + OptionSpec.runOptions(out: "runs/MODEL-DATASET"),
@@ -127,6 +128,8 @@ public struct GANCommand {
             throw UsageError("invalid value '\(scheduleName)' for --schedule; expected \(ScheduleChoice.choices)")
         }
         self.schedule = schedule
+        let averageDecay = try args.value("average", default: 0.0, where: { $0 >= 0 && $0 < 1 }, expected: "a number in [0, 1)")
+        configuration.averageDecay = averageDecay > 0 ? averageDecay : nil
         samples = try args.value("samples", default: isToy ? 2000 : 1000, where: { $0 > 1 && $0 <= 1_000_000 }, expected: "an integer in 2...1000000")
         if isToy && args.values["classifier"] != nil { throw UsageError("--classifier labels generated images; \(dataset) is a 2-D toy") }
     }

@@ -79,7 +79,7 @@ public struct DiffusionTraining {
         trainer.log = log
         trainer.progressUnit = "images"
         trainer.randomGenerators = ["diffusion_noise": noise]
-        trainer.callbacks.append(AverageUpdate(model: model))
+        trainer.callbacks.append(AverageUpdate(model.updateAverage(step:)))
         var recordedConfiguration = recorded
         recordedConfiguration["model"] = try JSONValue(encoding: configuration)
         recordedConfiguration["epochs"] = .number(Double(epochs))
@@ -111,11 +111,12 @@ public struct DiffusionTraining {
     }
 }
 
-/// Updates the moving average after every optimizer step.
+/// Updates a model's moving average of weights after every optimizer step (the diffusion
+/// network's, a GAN generator's), given the steps taken.
 final class AverageUpdate: TrainingCallback {
-    let model: Diffusion
-    init(model: Diffusion) { self.model = model }
-    func batchDidEnd(_ trainer: Trainer, step: Int, loss: Double) { model.updateAverage(step: step) }
+    let update: (Int?) -> Void
+    init(_ update: @escaping (Int?) -> Void) { self.update = update }
+    func batchDidEnd(_ trainer: Trainer, step: Int, loss: Double) { update(step) }
 }
 
 /// The classifier's verdict on the final samples.

@@ -120,6 +120,7 @@ public struct GANTraining {
         recordedConfiguration["seed"] = .number(Double(seed))
         trainer.recordedConfiguration = recordedConfiguration
         trainer.callbacks.append(GANFinalFigures(training: self, generator: RandomGenerator(seed: seed &+ 4)))
+        if configuration.averageDecay != nil { trainer.callbacks.append(AverageUpdate(model.updateAverage(step:))) }
         let history = try trainer.fit(batchesPerEpoch: loader.batchCount, batches: { loader.batches(epoch: $0) }, manualStep: { batch in
             let real = modelData(batch.input), labels = conditional ? batch.target : nil
             var figures = ["discriminator_loss": 0.0, "real_score": 0, "fake_score": 0]

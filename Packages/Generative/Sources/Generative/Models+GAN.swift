@@ -1,4 +1,5 @@
 import NN
+import Optim
 import TensorCore
 import Vision
 
@@ -35,10 +36,14 @@ public struct GANConfiguration: Codable, Equatable, Sendable {
     /// Batch normalisation in the DCGAN discriminator (off for a gradient penalty, which is
     /// defined per sample, and with spectral normalisation).
     public var discriminatorBatchNorm: Bool
+    /// Decay of an exponential moving average of the generator's weights (Yazıcı et al. 2019),
+    /// which sampling then uses; nil for none (files written before it have none).
+    public var averageDecay: Double?
 
     /// A configuration; the defaults are the DCGAN for MNIST.
     public init(architecture: Architecture = .dcgan, dataShape: [Int] = [1, 28, 28], latentSize: Int = 64, width: Int = 32,
-                classCount: Int? = nil, loss: GANLoss = .nonSaturating, spectralNorm: Bool = false, discriminatorBatchNorm: Bool = true) {
+                classCount: Int? = nil, loss: GANLoss = .nonSaturating, spectralNorm: Bool = false, discriminatorBatchNorm: Bool = true,
+                averageDecay: Double? = nil) {
         self.architecture = architecture
         self.dataShape = dataShape
         self.latentSize = latentSize
@@ -47,6 +52,7 @@ public struct GANConfiguration: Codable, Equatable, Sendable {
         self.loss = loss
         self.spectralNorm = spectralNorm
         self.discriminatorBatchNorm = discriminatorBatchNorm
+        self.averageDecay = averageDecay
     }
 
     /// Whether samples are images (`[C, H, W]`).
@@ -56,6 +62,7 @@ public struct GANConfiguration: Codable, Equatable, Sendable {
     func validate() {
         tensorCheck((dataShape.count == 1 || dataShape.count == 3) && dataShape.allSatisfy { $0 > 0 },
                     "[GAN] dataShape \(dataShape) should be [D] or [C, H, W]")
+        tensorCheck(averageDecay.map { $0 >= 0 && $0 < 1 } ?? true, "[GAN] averageDecay \(averageDecay ?? 0) must be in [0, 1)")
         tensorCheck(latentSize > 0 && width > 0, "[GAN] latentSize \(latentSize) and width \(width) must be positive")
         tensorCheck(classCount.map { $0 > 1 } ?? true, "[GAN] classCount \(classCount ?? 0) must be at least 2")
         if architecture == .dcgan {
@@ -165,6 +172,10 @@ public final class GAN: Module {
     public let generator: GANGenerator
     /// Samples (and labels) to scores.
     public let discriminator: GANDiscriminator
+    /// The moving average of the generator's weights (frozen), what sampling uses, when
+    /// `configuration.averageDecay` is set.
+    public let averageGenerator: GANGenerator?
+    let average: ExponentialMovingAverage?
 
     /// A GAN initialised from `generator` (the global stream when nil).
     public init(_ configuration: GANConfiguration, generator: RandomGenerator? = nil) {
@@ -172,8 +183,35 @@ public final class GAN: Module {
         self.configuration = configuration
         self.generator = GANGenerator(configuration, generator: generator)
         self.discriminator = GANDiscriminator(configuration, generator: generator)
+        if let decay = configuration.averageDecay {
+            let copy = GANGenerator(configuration, generator: nil)
+            averageGenerator = copy
+            // With the warm-up (decay min(d, (1 + n) / (10 + n)) at update n) the average
+            // forgets the random initialisation within the first few hundred updates.
+            average = ExponentialMovingAverage(source: self.generator.parameters(), average: copy.parameters(), decay: decay, warmup: true)
+        } else {
+            averageGenerator = nil
+            average = nil
+        }
         super.init()
     }
+
+    /// One update of the generator's moving average (after each generator step; nothing
+    /// without one). `step`, the generator updates taken (1 after the first), sets the
+    /// warm-up's position, so a resumed run continues it where it was. Batch norm's running
+    /// statistics are copied, not averaged (as StyleGAN2's G_ema): they describe activations,
+    /// not weights.
+    public func updateAverage(step: Int? = nil) {
+        guard let average, let averageGenerator else { return }
+        if let step { average.updateCount = Swift.max(0, step - 1) }
+        average.update()
+        withoutGradients {
+            for ((_, live), (_, copy)) in zip(generator.namedBuffers(), averageGenerator.namedBuffers()) { copy.value = live.value.copied() }
+        }
+    }
+
+    /// The generator samples come from: the average when there is one.
+    public var samplingGenerator: GANGenerator { averageGenerator ?? generator }
 
     /// The device the parameters live on.
     var parameterDevice: Device { generator.parameters()[0].value.device }
@@ -201,6 +239,6 @@ public final class GAN: Module {
         let wasTraining = isTraining
         eval()
         defer { train(wasTraining) }
-        return withoutGradients { fromModel(self.generator(z, labels: labels)) }
+        return withoutGradients { fromModel(self.samplingGenerator(z, labels: labels)) }
     }
 }

@@ -184,6 +184,43 @@ struct GANTests {
         #expect(rates.count == 2 && abs(rates[0] - 5e-4) < 1e-12 && abs(rates[1]) < 1e-12, "\(rates)")
     }
 
+    /// The generator's moving average: each update blends the weights with the warm-up's decay,
+    /// copies batch norm's running statistics, samples come from the average (not the live
+    /// generator), it travels in checkpoints, and configurations written before it still load.
+    @Test func theGeneratorAverageBlendsWeightsAndIsWhatSamplesComeFrom() throws {
+        let model = GAN(GANConfiguration(width: 4, averageDecay: 0.9), generator: RandomGenerator(seed: 1))
+        let average = try #require(model.averageGenerator)
+        let live = model.generator.parameters(), copies = average.parameters()
+        #expect(copies.allSatisfy { !$0.requiresGrad } && live.count == copies.count)
+        #expect(Set(model.generator.parameters().map(ObjectIdentifier.init)).isDisjoint(with: copies.map(ObjectIdentifier.init)))
+        let before = copies.map { $0.value.copied() }
+        withoutGradients { for p in live { p.value = p.value + 1 } }
+        // Training-mode forward passes move the live running statistics.
+        _ = model.generator(model.noise(8, generator: RandomGenerator(seed: 2)), labels: nil)
+        model.updateAverage(step: 1)
+        // Update 0 of the warm-up decays by min(0.9, 1 / 10) = 0.1: average = 0.1 · before + 0.9 · live.
+        for (b, (a, l)) in zip(before, zip(copies, live)) {
+            expectClose(a.value, b * 0.1 + l.value * 0.9, tolerance: Tolerance(absolute: 1e-6, relative: 1e-6))
+        }
+        for ((_, l), (_, a)) in zip(model.generator.namedBuffers(), average.namedBuffers()) {
+            #expect(a.value.scalars(as: Float.self) == l.value.scalars(as: Float.self))
+        }
+        // Samples come from the average: changing the live generator leaves them as they were.
+        let z = model.noise(4, generator: RandomGenerator(seed: 3))
+        let first = model.sample(noise: z, labels: nil)
+        withoutGradients { for p in live { p.value = p.value * 0 } }
+        #expect(model.sample(noise: z, labels: nil).scalars(as: Float.self) == first.scalars(as: Float.self))
+        // The average is part of the model's state; a configuration without the key decodes to none.
+        #expect(model.stateDict().keys.contains { $0.hasPrefix("averageGenerator.") })
+        let reloaded = GAN(model.configuration)
+        try reloaded.loadStateDict(model.stateDict())
+        #expect(reloaded.sample(noise: z, labels: nil).scalars(as: Float.self) == first.scalars(as: Float.self))
+        var old = try JSONSerialization.jsonObject(with: JSONEncoder().encode(GANConfiguration())) as! [String: Any]
+        old.removeValue(forKey: "averageDecay")
+        let decoded = try JSONDecoder().decode(GANConfiguration.self, from: JSONSerialization.data(withJSONObject: old))
+        #expect(decoded == GANConfiguration() && decoded.averageDecay == nil && GAN(decoded).averageGenerator == nil)
+    }
+
     @Test func sampleClassificationCountsConfidenceClassesAndConditions() {
         /// Logits that put sample i in class i % 3, confidently for even i.
         final class Stub: Module {
