@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "Safetensors", targets: ["Safetensors"]),
         .library(name: "Generative", targets: ["Generative"]),
         .library(name: "Theory", targets: ["Theory"]),
+        .library(name: "Reinforcement", targets: ["Reinforcement"]),
     ],
     targets: [
         .systemLibrary(name: "COpenBLAS", path: "Packages/TensorCore/Sources/COpenBLAS", pkgConfig: "openblas",
@@ -49,6 +50,7 @@ let package = Package(
         .target(name: "Safetensors", dependencies: ["TensorCore"], path: "Packages/Safetensors/Sources/Safetensors"),
         .target(name: "Generative", dependencies: ["TensorCore", "NN", "Vision", "Optim", "Training", "CheckpointHDF5"], path: "Packages/Generative/Sources/Generative"),
         .target(name: "Theory", dependencies: ["TensorCore", "NN", "Optim"], path: "Packages/Theory/Sources/Theory"),
+        .target(name: "Reinforcement", dependencies: ["TensorCore"], path: "Packages/Reinforcement/Sources/Reinforcement"),
     ],
     swiftLanguageModes: [.v5]
 )
