@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "Safetensors", dependencies: ["TensorCore"], path: "Packages/Safetensors/Sources/Safetensors"),
         .target(name: "Generative", dependencies: ["TensorCore", "NN", "Vision", "Optim", "Training", "CheckpointHDF5"], path: "Packages/Generative/Sources/Generative"),
         .target(name: "Theory", dependencies: ["TensorCore", "NN", "Optim"], path: "Packages/Theory/Sources/Theory"),
-        .target(name: "Reinforcement", dependencies: ["TensorCore"], path: "Packages/Reinforcement/Sources/Reinforcement"),
+        .target(name: "Reinforcement", dependencies: ["TensorCore", "NN", "Optim"], path: "Packages/Reinforcement/Sources/Reinforcement"),
     ],
     swiftLanguageModes: [.v5]
 )

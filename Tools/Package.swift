@@ -19,6 +19,7 @@ let package = Package(
         .package(path: "../Packages/CUDABackend"),
         .package(path: "../Packages/Generative"),
         .package(path: "../Packages/Theory"),
+        .package(path: "../Packages/Reinforcement"),
         .package(path: "../Packages/Zlib"),
     ],
     targets: [
@@ -35,6 +36,7 @@ let package = Package(
             .product(name: "CUDABackend", package: "CUDABackend"),
             .product(name: "Generative", package: "Generative"),
             .product(name: "Theory", package: "Theory"),
+            .product(name: "Reinforcement", package: "Reinforcement"),
         ]),
         .executableTarget(name: "tessera", dependencies: ["TesseraCLI"]),
         .testTarget(name: "TesseraCLITests", dependencies: [

@@ -26,6 +26,33 @@ public enum Space: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Entries of an observation as networks take it: n for a discrete space (one-hot), the
+    /// vector's length for a box.
+    public var encodedSize: Int {
+        switch self {
+        case .discrete(let n): return n
+        case .box(let low, _): return low.count
+        }
+    }
+
+    /// Observations `[[Float]]` as a float32 tensor `[count, encodedSize]`: one-hot rows for a
+    /// discrete space (whose observations are `[index]`), the vectors for a box.
+    public func encode(_ observations: [[Float]]) -> Tensor {
+        switch self {
+        case .discrete(let n):
+            var rows = [Float](repeating: 0, count: observations.count * n)
+            for (i, o) in observations.enumerated() {
+                let k = Int(o[0])
+                tensorCheck(o.count == 1 && k >= 0 && k < n, "[Space.encode] observation \(o) is not in Discrete(\(n))")
+                rows[i * n + k] = 1
+            }
+            return Tensor(rows, shape: [observations.count, n])
+        case .box(let low, _):
+            tensorCheck(observations.allSatisfy { $0.count == low.count }, "[Space.encode] observations should have \(low.count) entries")
+            return Tensor(observations.flatMap { $0 }, shape: [observations.count, low.count])
+        }
+    }
+
     /// Whether an environment takes `action`: a discrete one in range, or a finite vector of
     /// the box's length (out-of-range values are the environment's to clip, as Gymnasium's
     /// Pendulum clips its torque).
