@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "Generative", targets: ["Generative"]),
         .library(name: "Theory", targets: ["Theory"]),
         .library(name: "Reinforcement", targets: ["Reinforcement"]),
+        .library(name: "GraphNetworks", targets: ["GraphNetworks"]),
     ],
     targets: [
         .systemLibrary(name: "COpenBLAS", path: "Packages/TensorCore/Sources/COpenBLAS", pkgConfig: "openblas",
@@ -51,6 +52,7 @@ let package = Package(
         .target(name: "Generative", dependencies: ["TensorCore", "NN", "Vision", "Optim", "Training", "CheckpointHDF5"], path: "Packages/Generative/Sources/Generative"),
         .target(name: "Theory", dependencies: ["TensorCore", "NN", "Optim"], path: "Packages/Theory/Sources/Theory"),
         .target(name: "Reinforcement", dependencies: ["TensorCore", "NN", "Optim"], path: "Packages/Reinforcement/Sources/Reinforcement"),
+        .target(name: "GraphNetworks", dependencies: ["TensorCore", "NN", "Optim"], path: "Packages/Graph/Sources/GraphNetworks"),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -20,6 +20,7 @@ let package = Package(
         .package(path: "../Packages/Generative"),
         .package(path: "../Packages/Theory"),
         .package(path: "../Packages/Reinforcement"),
+        .package(path: "../Packages/Graph"),
         .package(path: "../Packages/Zlib"),
     ],
     targets: [
@@ -37,6 +38,7 @@ let package = Package(
             .product(name: "Generative", package: "Generative"),
             .product(name: "Theory", package: "Theory"),
             .product(name: "Reinforcement", package: "Reinforcement"),
+            .product(name: "GraphNetworks", package: "Graph"),
         ]),
         .executableTarget(name: "tessera", dependencies: ["TesseraCLI"]),
         .testTarget(name: "TesseraCLITests", dependencies: [
