@@ -18,6 +18,7 @@ public struct GraphCommand {
         """,
         options: [
             OptionSpec("dataset", "NAME", "karate (gcn's default), sbm (gat's and sage's), or cycles (gin's, the only one it takes)"),
+            OptionSpec("task", "NAME", "gcn: nodes (default) or links (held-out edge prediction, final.link_auc)"),
             OptionSpec("epochs", "N", "full-batch epochs (default 200; gin 30 epochs of minibatches)"),
             OptionSpec("lr", "X", "Adam learning rate (default 0.01; gat 0.005)"),
             OptionSpec("weight-decay", "X", "node models: Adam's L2 weight decay (default 5e-4)"),
@@ -31,6 +32,7 @@ public struct GraphCommand {
     public var epochs = 200
     public var learningRate = 0.01
     public var weightDecay = 5e-4
+    public var task = "nodes"
     public var inside = 0.15
     public var across = 0.01
     public var options: RunOptions
@@ -50,6 +52,9 @@ public struct GraphCommand {
         } else if GraphExperiments.NodeDataset(rawValue: dataset) == nil {
             throw UsageError("invalid value '\(dataset)' for --dataset; expected karate or sbm")
         }
+        task = args.values["task"] ?? "nodes"
+        guard ["nodes", "links"].contains(task) else { throw UsageError("invalid value '\(task)' for --task; expected nodes or links") }
+        if task == "links" && model != "gcn" { throw UsageError("--task links trains a GCN encoder: tessera train gcn --task links") }
         epochs = try args.value("epochs", default: model == "gin" ? 30 : 200, where: { $0 >= 1 && $0 <= 100_000 }, expected: "an integer in 1...100000")
         learningRate = try args.value("lr", default: model == "gat" ? 0.005 : 0.01, where: { $0 > 0 && $0.isFinite }, expected: "a positive number")
         inside = try args.value("p-in", default: 0.15, where: { $0 >= 0 && $0 <= 1 }, expected: "a probability in [0, 1]")
@@ -65,12 +70,17 @@ public struct GraphCommand {
         let out = try options.prepare(defaultOut: "runs/\(model)-\(dataset)")
         let configuration: [String: JSONValue] = [
             "command": .string("tessera " + (["train"] + arguments).joined(separator: " ")), "model": .string(model),
-            "dataset": .string(dataset), "epochs": .number(Double(epochs)), "learning_rate": .number(learningRate),
+            "dataset": .string(dataset), "task": .string(task), "epochs": .number(Double(epochs)), "learning_rate": .number(learningRate),
             "weight_decay": .number(weightDecay), "p_in": .number(inside), "p_out": .number(across),
             "seed": .number(Double(options.seed)),
         ]
         let losses: [Double], final: [String: Double]
-        if model == "gin" {
+        if task == "links" {
+            let report = GraphExperiments.linkPrediction(on: GraphExperiments.NodeDataset(rawValue: dataset)!, epochs: epochs,
+                                                         learningRate: learningRate, inside: inside, across: across, seed: options.seed)
+            losses = report.losses
+            final = ["link_auc": report.auc]
+        } else if model == "gin" {
             let report = GraphExperiments.cyclesAgainstTrees(epochs: epochs, learningRate: learningRate, seed: options.seed)
             losses = report.losses
             final = ["test_accuracy": report.testAccuracy, "train_accuracy": report.trainAccuracy]

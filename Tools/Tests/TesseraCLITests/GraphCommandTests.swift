@@ -20,13 +20,15 @@ extension CommandTests {
             #expect(FileManager.default.fileExists(atPath: out + "/embeddings.svg"))
             let (sage, _) = try run(["sage", "--epochs", "50"])
             #expect(try #require(sage["final"]?["test_accuracy"]?.numberValue) > 0.5)
+            let (links, _) = try run(["gcn", "--task", "links", "--dataset", "sbm", "--epochs", "50"])
+            #expect(try #require(links["final"]?["link_auc"]?.numberValue) > 0.6)
             let (gin, _) = try run(["gin", "--epochs", "5"])
             #expect(try #require(gin["final"]?["test_accuracy"]?.numberValue) > 0.7)
         }
 
         @Test func misuseIsAUsageError() {
             for bad in [["gin", "--dataset", "karate"], ["gcn", "--dataset", "cora"], ["gat", "--dataset", "karate", "--p-in", "0.2"],
-                        ["sage", "--p-in", "2"], ["gcn", "--epochs", "0"]] {
+                        ["sage", "--p-in", "2"], ["gcn", "--epochs", "0"], ["gat", "--task", "links"], ["gcn", "--task", "edges"]] {
                 #expect(throws: UsageError.self, "\(bad)") { _ = try GraphCommand(arguments: bad) }
             }
         }
