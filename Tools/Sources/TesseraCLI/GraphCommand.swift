@@ -64,6 +64,9 @@ public struct GraphCommand {
         }
         weightDecay = try args.value("weight-decay", default: 5e-4, where: { $0 >= 0 && $0.isFinite }, expected: "a non-negative number")
         options = try RunOptions(args)
+        if options.checkpointDirectory != nil || options.resume {
+            throw UsageError("--checkpoint-dir and --resume: graph runs take seconds and are not checkpointed")
+        }
     }
 
     public func run(print output: (String) -> Void = { Swift.print($0) }) throws {

@@ -65,6 +65,11 @@ public struct RLCommand {
         checkpoint = args.values["checkpoint"]
         if let checkpoint, !FileManager.default.fileExists(atPath: checkpoint) { throw UsageError("--checkpoint \(checkpoint) does not exist") }
         options = try RunOptions(args)
+        if options.resume {
+            // The environments' states and the replay buffer are not saved, so a resumed run
+            // could not continue the same experiment.
+            throw UsageError("--resume: tessera rl saves policy snapshots in --checkpoint-dir but cannot resume a run; evaluate one with --checkpoint")
+        }
     }
 
     /// The policy network for the environment.
@@ -106,6 +111,19 @@ public struct RLCommand {
             return
         }
         let started = Date()
+        // With --checkpoint-dir, a snapshot of the network about every tenth of the run (the last 3 kept).
+        let snapshotDirectory = options.checkpointDirectory, environmentName = environment.rawValue
+        var nextSnapshot = 0, snapshotError: Error?
+        let snapshot = { (module: Module, steps: Int, total: Int) in
+            guard let snapshotDirectory, steps >= nextSnapshot, snapshotError == nil else { return }
+            nextSnapshot = steps + Swift.max(1, total / 10)
+            do {
+                _ = try CheckpointFile.save(Checkpoint(model: module.stateDict(), step: steps,
+                                                       metadata: ["kind": .string(module is QNetwork ? "q-network" : "actor-critic"),
+                                                                  "environment": .string(environmentName)]),
+                                            inDirectory: snapshotDirectory, keepLast: 3)
+            } catch { snapshotError = error }
+        }
         let report: (AgentRecord) -> Void = { record in
             if let mean = record.figures["mean_return"] {
                 output(String(format: "steps %8d  episodes %6.0f  mean return (last 100) %8.2f", record.steps, record.figures["episodes"] ?? 0, mean))
@@ -124,28 +142,32 @@ public struct RLCommand {
             let network = QNetwork(observationSize: env.observationSpace.encodedSize, actions: actions, hidden: dqn.hidden,
                                    generator: RandomGenerator(seed: options.seed))
             qNetwork = network
-            (records, statistics) = dqn.train(network, seed: options.seed, make: environment.make, report: report)
+            (records, statistics) = dqn.train(network, seed: options.seed, make: environment.make) { report($0); snapshot(network, $0.steps, dqn.totalSteps) }
         case "reinforce":
             var reinforce = REINFORCE()
             if let steps { reinforce.totalSteps = steps }
             configuration["agent"] = try JSONValue(encoding: reinforce)
             let result = reinforce.train(policy, seed: options.seed, make: environment.make) { record in
                 if record.figures["episodes"].map({ Int($0) % 400 == 0 }) == true { report(record) }
+                snapshot(policy, record.steps, reinforce.totalSteps)
             }
             (records, statistics) = (result.records, result.statistics)
         case "a2c":
             var a2c = A2C()
             if let steps { a2c.totalSteps = steps }
             configuration["agent"] = try JSONValue(encoding: a2c)
-            let result = a2c.train(policy, seed: options.seed, reportEvery: 500, make: environment.make, report: report)
+            let result = a2c.train(policy, seed: options.seed, reportEvery: 500, make: environment.make) {
+                report($0); snapshot(policy, $0.steps, a2c.totalSteps)
+            }
             (records, statistics) = (result.records, result.collector.statistics)
         default:
             var ppo = PPO.recommended(for: environment)
             if let steps { ppo.totalSteps = steps }
             configuration["agent"] = try JSONValue(encoding: ppo)
-            let result = ppo.train(policy, seed: options.seed, make: environment.make, report: report)
+            let result = ppo.train(policy, seed: options.seed, make: environment.make) { report($0); snapshot(policy, $0.steps, ppo.totalSteps) }
             (records, statistics) = (result.records, result.collector.statistics)
         }
+        if let snapshotError { throw snapshotError }
         let seconds = Date().timeIntervalSince(started)
         configuration["algorithm"] = .string(algorithm)
         let evaluationSeed = options.seed &+ 1_000_003

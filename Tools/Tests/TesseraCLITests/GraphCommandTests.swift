@@ -28,7 +28,8 @@ extension CommandTests {
 
         @Test func misuseIsAUsageError() {
             for bad in [["gin", "--dataset", "karate"], ["gcn", "--dataset", "cora"], ["gat", "--dataset", "karate", "--p-in", "0.2"],
-                        ["sage", "--p-in", "2"], ["gcn", "--epochs", "0"], ["gat", "--task", "links"], ["gcn", "--task", "edges"]] {
+                        ["sage", "--p-in", "2"], ["gcn", "--epochs", "0"], ["gat", "--task", "links"], ["gcn", "--task", "edges"],
+                        ["gcn", "--checkpoint-dir", NSTemporaryDirectory()]] {
                 #expect(throws: UsageError.self, "\(bad)") { _ = try GraphCommand(arguments: bad) }
             }
         }

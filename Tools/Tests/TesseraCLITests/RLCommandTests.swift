@@ -14,7 +14,10 @@ extension CommandTests {
         }
 
         @Test func trainsEvaluatesAndReloadsAPolicy() throws {
-            let (results, out) = try run(["cartpole", "--steps", "4096", "--episodes", "5"])
+            let snapshots = NSTemporaryDirectory() + "tessera-rl-snapshots-\(UInt64.random(in: 0..<UInt64.max))"
+            let (results, out) = try run(["cartpole", "--steps", "4096", "--episodes", "5", "--checkpoint-dir", snapshots])
+            // Snapshots about every tenth of the run, the last three kept.
+            #expect(try FileManager.default.contentsOfDirectory(atPath: snapshots).filter { $0.hasSuffix(".h5") }.count == 3)
             let final = try #require(results["final"])
             #expect(try #require(final["mean_return"]?.numberValue) > 5)
             #expect(final["environment_steps"]?.numberValue == 4096)
@@ -33,7 +36,8 @@ extension CommandTests {
 
         @Test func misuseIsAUsageError() {
             for bad in [["pong"], ["cartpole", "--algorithm", "sarsa"], ["pendulum", "--algorithm", "dqn"],
-                        ["cartpole", "--double"], ["cartpole", "--steps", "10"], ["cartpole", "--checkpoint", "/nonexistent.h5"]] {
+                        ["cartpole", "--double"], ["cartpole", "--steps", "10"], ["cartpole", "--checkpoint", "/nonexistent.h5"],
+                        ["cartpole", "--resume"]] {
                 #expect(throws: UsageError.self, "\(bad)") { _ = try RLCommand(arguments: bad) }
             }
         }
