@@ -87,17 +87,21 @@ public final class GridWorld: Environment {
     }
 }
 
-/// A k-armed bandit (Sutton & Barto's testbed): each episode draws the arms' mean rewards from
-/// N(0, 1); pulling arm a pays N(mean_a, 1). One pull a step, truncated after `pulls`; the
-/// observation is always `[0]`. Gaussian draws come from `random` by the Box–Muller transform
-/// (Gymnasium has no bandit to match).
+/// A k-armed bandit (Sutton & Barto's testbed problem): the arms' mean rewards are drawn from
+/// N(0, 1) by `problemSeed` when the bandit is made, so every copy `make()` builds (a vector
+/// environment's, an evaluation's) is the same problem; pulling arm a pays N(mean_a, 1), the
+/// noise from the episode's stream. One pull a step, truncated after `pulls`; the observation
+/// is always `[0]`. Gaussian draws use the Box–Muller transform (Gymnasium has no bandit to
+/// match); the testbed's many problems are many `problemSeed`s.
 public final class MultiArmedBandit: Environment {
-    /// The arms' mean rewards in this episode.
-    public private(set) var means: [Double] = []
+    /// The arms' mean rewards.
+    public let means: [Double]
 
-    /// A bandit of `arms` arms and `pulls` pulls an episode.
-    public init(arms: Int = 10, pulls: Int = 1000) {
+    /// A bandit of `arms` arms and `pulls` pulls an episode, its means drawn from `problemSeed`.
+    public init(arms: Int = 10, pulls: Int = 1000, problemSeed: UInt64 = 0) {
         tensorCheck(arms >= 2 && pulls >= 1, "[MultiArmedBandit] needs at least 2 arms and 1 pull, got \(arms) and \(pulls)")
+        var problem = NumPyRandom(seed: problemSeed)
+        means = (0..<arms).map { _ in Self.normal(&problem) }
         super.init(id: "Bandit-v0", observationSpace: .box(low: [0], high: [0]), actionSpace: .discrete(arms), maxEpisodeSteps: pulls)
     }
 
@@ -105,19 +109,15 @@ public final class MultiArmedBandit: Environment {
     public var bestArm: Int { means.indices.max { means[$0] < means[$1] }! }
 
     /// A standard normal draw (Box–Muller on two uniforms; 1 − u keeps the logarithm finite).
-    private func normal() -> Double {
+    static func normal(_ random: inout NumPyRandom) -> Double {
         let u = 1 - random.nextDouble(), v = random.nextDouble()
         return (-2 * Foundation.log(u)).squareRoot() * Foundation.cos(2 * Double.pi * v)
     }
 
-    public override func startEpisode() -> [Float] {
-        guard case .discrete(let arms) = actionSpace else { fatalError("unreachable") }
-        means = (0..<arms).map { _ in normal() }
-        return [0]
-    }
+    public override func startEpisode() -> [Float] { [0] }
 
     public override func advance(_ action: Action) -> (observation: [Float], reward: Double, terminated: Bool) {
         guard case .discrete(let a) = action else { fatalError("unreachable: checked against the space") }
-        return ([0], means[a] + normal(), false)
+        return ([0], means[a] + Self.normal(&random), false)
     }
 }

@@ -122,7 +122,7 @@ struct AgentLearningTests {
     /// UCB and ε-greedy pull the best arm most over an episode of the 10-armed testbed.
     @Test(arguments: [BanditAgent.Rule.upperConfidenceBound(2), .epsilonGreedy(0.1)])
     func aBanditAgentFindsTheBestArm(_ rule: BanditAgent.Rule) {
-        let bandit = MultiArmedBandit(arms: 10, pulls: 2000)
+        let bandit = MultiArmedBandit(arms: 10, pulls: 2000, problemSeed: 3)
         var agent = BanditAgent(arms: 10, rule: rule, seed: 1)
         _ = agent.play(bandit, seed: 3)
         #expect(agent.counts.indices.max { agent.counts[$0] < agent.counts[$1] } == bandit.bestArm, "\(agent.counts) best \(bandit.bestArm)")

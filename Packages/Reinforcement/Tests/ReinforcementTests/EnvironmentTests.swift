@@ -139,5 +139,7 @@ struct VectorEnvironmentTests {
         // 2000 unit-variance draws: the average is within 4 standard errors (0.09) of the mean.
         #expect(Swift.abs(total / 2000 - mean) < 0.09, "\(total / 2000) vs \(mean)")
         #expect(bandit.elapsedSteps == 2000)
+        // Every bandit of a problem seed is the same problem; another seed is another.
+        #expect(MultiArmedBandit(arms: 10, pulls: 5).means == bandit.means && MultiArmedBandit(problemSeed: 1).means != bandit.means)
     }
 }
