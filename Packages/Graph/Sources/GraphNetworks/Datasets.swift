@@ -30,7 +30,7 @@ public enum GraphDatasets {
                                             featureSize: Int = 16, signal: Double = 0.5, seed: UInt64 = 0) -> Graph {
         tensorCheck(blocks >= 2 && blockSize >= 1 && featureSize >= blocks && (0...1).contains(inside) && (0...1).contains(across),
                     "[GraphDatasets.stochasticBlockModel] blocks \(blocks), size \(blockSize), features \(featureSize), probabilities \(inside), \(across)")
-        var random = SplitMix(seed: seed)
+        var random = UniformStream(seed: seed)
         let n = blocks * blockSize
         var pairs: [(Int, Int)] = []
         for i in 0..<n {
@@ -50,27 +50,34 @@ public enum GraphDatasets {
     /// nodes, with constant node features: only the structure tells them apart.
     public static func cyclesAndTrees(count: Int, maxNodes: Int = 16, seed: UInt64 = 0) -> [Graph] {
         tensorCheck(count > 0 && maxNodes >= 6, "[GraphDatasets.cyclesAndTrees] count \(count) and maxNodes \(maxNodes) (≥ 6)")
-        var random = SplitMix(seed: seed)
+        var random = UniformStream(seed: seed)
         return (0..<count).map { k in
-            let n = 6 + Int(random.next() % UInt64(maxNodes - 5))
+            let n = 6 + random.below(maxNodes - 5)
             let pairs: [(Int, Int)] = k % 2 == 0
                 ? (0..<n).map { ($0, ($0 + 1) % n) }
-                : (1..<n).map { ($0, Int(random.next() % UInt64($0))) }  // each node joins an earlier one: a tree
+                : (1..<n).map { ($0, random.below($0)) }  // each node joins an earlier one: a tree
             return Graph.undirected(nodeCount: n, pairs: pairs, features: Tensor.ones([n, 1]), labels: Tensor([Int64(k % 2)], shape: [1]))
         }
     }
 }
 
-/// SplitMix64: a small seeded stream for generating graphs.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+/// Uniform draws on [0, 1) from a TensorCore generator, taken 4,096 at a time.
+struct UniformStream {
+    let generator: RandomGenerator
+    var buffer: [Double] = []
+    var position = 0
+
+    init(seed: UInt64) { generator = RandomGenerator(seed: seed) }
+
+    mutating func nextDouble() -> Double {
+        if position == buffer.count {
+            buffer = Tensor.rand([4096], dtype: .float64, generator: generator).scalars(as: Double.self)
+            position = 0
+        }
+        defer { position += 1 }
+        return buffer[position]
     }
-    mutating func nextDouble() -> Double { Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0) }
+
+    /// An integer uniform on 0..<n.
+    mutating func below(_ n: Int) -> Int { Swift.min(n - 1, Int(nextDouble() * Double(n))) }
 }

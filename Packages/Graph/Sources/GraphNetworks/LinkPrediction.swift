@@ -21,16 +21,16 @@ public enum LinkPrediction {
     public static func split(_ graph: Graph, fraction: Double = 0.1, seed: UInt64 = 0) -> Split {
         tensorCheck(fraction > 0 && fraction < 1, "[LinkPrediction.split] fraction \(fraction) must be in (0, 1)")
         let s = graph.sources.scalars(as: Int64.self).map(Int.init), t = graph.targets.scalars(as: Int64.self).map(Int.init)
-        var random = SplitMix(seed: seed)
+        var random = UniformStream(seed: seed)
         let pairs = Array(Set(zip(s, t).filter { $0 < $1 }.map { Pair($0.0, $0.1) })).sorted { ($0.a, $0.b) < ($1.a, $1.b) }
         var shuffled = pairs
-        for i in stride(from: shuffled.count - 1, to: 0, by: -1) { shuffled.swapAt(i, Int(random.next() % UInt64(i + 1))) }
+        for i in stride(from: shuffled.count - 1, to: 0, by: -1) { shuffled.swapAt(i, random.below(i + 1)) }
         let held = Swift.max(1, Int(Double(pairs.count) * fraction))
         let positives = Array(shuffled.prefix(held)), kept = Array(shuffled.dropFirst(held))
         let edges = Set(pairs)
         var negatives: [Pair] = []
         while negatives.count < held {
-            let u = Int(random.next() % UInt64(graph.nodeCount)), v = Int(random.next() % UInt64(graph.nodeCount))
+            let u = random.below(graph.nodeCount), v = random.below(graph.nodeCount)
             let p = Pair(Swift.min(u, v), Swift.max(u, v))
             if u != v && !edges.contains(p) { negatives.append(p) }
         }
@@ -60,11 +60,11 @@ public enum LinkPrediction {
         let positives = zip(s, t).filter { $0 < $1 }
         tensorCheck(!positives.isEmpty && epochs > 0, "[LinkPrediction.fit] needs training edges and epochs")
         let optimizer = Adam(parameters: encoder.parameters(), learningRate: learningRate)
-        var random = SplitMix(seed: seed &+ 17)
+        var random = UniformStream(seed: seed &+ 17)
         encoder.train()
         defer { encoder.eval() }
         return (0..<epochs).map { _ in
-            let negatives = positives.map { _ in (Int(random.next() % UInt64(graph.nodeCount)), Int(random.next() % UInt64(graph.nodeCount))) }
+            let negatives = positives.map { _ in (random.below(graph.nodeCount), random.below(graph.nodeCount)) }
             let z = encoder(graph).logits
             let logits = Tensor.concatenated([scores(z, positives), scores(z, negatives)], axis: 0)
             let labels = Tensor((0..<(2 * positives.count)).map { Float($0 < positives.count ? 1 : 0) }, shape: [2 * positives.count])

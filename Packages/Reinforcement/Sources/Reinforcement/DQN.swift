@@ -170,10 +170,9 @@ public struct DQN: Codable, Equatable, Sendable {
             }
             if t % targetUpdateInterval == 0 { try! target.loadStateDict(network.stateDict()) }
             if (t + 1) % reportEvery == 0 || t + 1 == totalSteps {
-                var figures = ["epsilon": epsilon(at: t), "episodes": Double(statistics.returns.count)]
+                var figures = ["epsilon": epsilon(at: t)]
                 if losses > 0 { figures["td_loss"] = lossSum / Double(losses) }
-                if let mean = statistics.meanReturn() { figures["mean_return"] = mean }
-                let record = AgentRecord(steps: t + 1, figures: figures)
+                let record = AgentRecord(steps: t + 1, figures: figures, statistics: statistics)
                 records.append(record)
                 report(record)
                 lossSum = 0; losses = 0

@@ -38,6 +38,15 @@ public struct AgentRecord: Sendable {
     public var steps: Int
     /// Mean return of the last 100 finished episodes, losses and diagnostics.
     public var figures: [String: Double]
+
+    /// A record of `figures` with `episodes` (finished so far) and, once there is one,
+    /// `mean_return` (of the last 100) from `statistics`.
+    public init(steps: Int, figures: [String: Double], statistics: EpisodeStatistics) {
+        self.steps = steps
+        self.figures = figures
+        self.figures["episodes"] = Double(statistics.returns.count)
+        if let mean = statistics.meanReturn() { self.figures["mean_return"] = mean }
+    }
 }
 
 /// Proximal policy optimisation (Schulman et al. 2017) with the defaults of CleanRL's `ppo.py`
@@ -124,9 +133,7 @@ public struct PPO: Codable, Equatable, Sendable {
             }
             var figures = sums.mapValues { $0 / count }
             figures["learning_rate"] = optimizer.learningRates[0]
-            if let mean = collector.statistics.meanReturn() { figures["mean_return"] = mean }
-            figures["episodes"] = Double(collector.statistics.returns.count)
-            let record = AgentRecord(steps: collector.steps, figures: figures)
+            let record = AgentRecord(steps: collector.steps, figures: figures, statistics: collector.statistics)
             records.append(record)
             report(record)
         }
@@ -194,10 +201,7 @@ public struct A2C: Codable, Equatable, Sendable {
             sums["policy_loss"]! += policyLoss.item(as: Double.self); sums["value_loss"]! += valueLoss.item(as: Double.self)
             sums["entropy"]! += entropy.item(as: Double.self); count += 1
             if update % reportEvery == 0 || update == totalSteps / batch {
-                var figures = sums.mapValues { $0 / count }
-                if let mean = collector.statistics.meanReturn() { figures["mean_return"] = mean }
-                figures["episodes"] = Double(collector.statistics.returns.count)
-                let record = AgentRecord(steps: collector.steps, figures: figures)
+                let record = AgentRecord(steps: collector.steps, figures: sums.mapValues { $0 / count }, statistics: collector.statistics)
                 records.append(record)
                 report(record)
                 sums = sums.mapValues { _ in 0 }; count = 0

@@ -57,10 +57,8 @@ public struct REINFORCE: Codable, Equatable, Sendable {
             optimizer.zeroGradients()
             (policyLoss + valueCoefficient * valueLoss).backward()
             optimizer.step()
-            var figures = ["policy_loss": policyLoss.item(as: Double.self), "value_loss": valueLoss.item(as: Double.self),
-                           "episodes": Double(statistics.returns.count)]
-            if let mean = statistics.meanReturn() { figures["mean_return"] = mean }
-            let record = AgentRecord(steps: steps, figures: figures)
+            let record = AgentRecord(steps: steps, figures: ["policy_loss": policyLoss.item(as: Double.self),
+                                                             "value_loss": valueLoss.item(as: Double.self)], statistics: statistics)
             records.append(record)
             report(record)
         }
