@@ -29,6 +29,7 @@ let package = Package(
         .library(name: "Theory", targets: ["Theory"]),
         .library(name: "Reinforcement", targets: ["Reinforcement"]),
         .library(name: "GraphNetworks", targets: ["GraphNetworks"]),
+        .library(name: "Baselines", targets: ["Baselines"]),
     ],
     targets: [
         .systemLibrary(name: "COpenBLAS", path: "Packages/TensorCore/Sources/COpenBLAS", pkgConfig: "openblas",
@@ -53,6 +54,7 @@ let package = Package(
         .target(name: "Theory", dependencies: ["TensorCore", "NN", "Optim"], path: "Packages/Theory/Sources/Theory"),
         .target(name: "Reinforcement", dependencies: ["TensorCore", "NN", "Optim"], path: "Packages/Reinforcement/Sources/Reinforcement"),
         .target(name: "GraphNetworks", dependencies: ["TensorCore", "NN", "Optim"], path: "Packages/Graph/Sources/GraphNetworks"),
+        .target(name: "Baselines", dependencies: ["TensorCore", "NN", "Optim"], path: "Packages/Baselines/Sources/Baselines"),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -21,6 +21,7 @@ let package = Package(
         .package(path: "../Packages/Theory"),
         .package(path: "../Packages/Reinforcement"),
         .package(path: "../Packages/Graph"),
+        .package(path: "../Packages/Baselines"),
         .package(path: "../Packages/Zlib"),
     ],
     targets: [
@@ -39,6 +40,7 @@ let package = Package(
             .product(name: "Theory", package: "Theory"),
             .product(name: "Reinforcement", package: "Reinforcement"),
             .product(name: "GraphNetworks", package: "Graph"),
+            .product(name: "Baselines", package: "Baselines"),
         ]),
         .executableTarget(name: "tessera", dependencies: ["TesseraCLI"]),
         .testTarget(name: "TesseraCLITests", dependencies: [

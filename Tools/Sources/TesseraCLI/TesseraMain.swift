@@ -13,6 +13,7 @@ public enum TesseraMain {
       attack   FGSM/PGD accuracy of LeNet: tessera attack --model lenet --dataset mnist
       curve    fit a small MLP to a synthetic curve with TensorCore alone
       course   numerical-methods and theory experiments: tessera course lstsq|elm|spectral|ntk|taylor|newton
+      baseline classic baselines on MNIST: tessera baseline knn|svm|logistic
       rl       reinforcement learning: tessera rl cartpole|mountaincar|acrobot|pendulum|gridworld|bandit --algorithm ppo|a2c
       help     show this help
 
@@ -75,6 +76,9 @@ public enum TesseraMain {
             case "rl":
                 try RLCommand(arguments: rest).run(print: output)
                 return 0
+            case "baseline":
+                try BaselineCommand(arguments: rest).run(print: output)
+                return 0
             case "convert":
                 try ConvertCommand(arguments: rest).run(print: output)
                 return 0
@@ -105,7 +109,7 @@ public enum TesseraMain {
             let commandUsage = ["demo": DemoCommand.usage, "curve": CurveCommand.usage, "train": trainUsage,
                                 "inspect": InspectCommand.usage, "attack": AttackCommand.usage,
                                 "sample": ["vae", "gan", "dcgan", "wgan-gp", "ddpm", "score", "flow"].contains(rest.first ?? "") ? GenerativeSampleCommand.usage : SampleCommand.usage, "eval": EvalCommand.usage, "convert": ConvertCommand.usage,
-                                "course": CourseCommand.usage, "rl": RLCommand.usage][command] ?? usage
+                                "course": CourseCommand.usage, "rl": RLCommand.usage, "baseline": BaselineCommand.usage][command] ?? usage
             errorOutput("tessera: \(usageError.message)\n\n" + commandUsage)
             return 2
         } catch {
