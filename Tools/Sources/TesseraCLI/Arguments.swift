@@ -69,6 +69,16 @@ public struct Arguments {
         return a.isEmpty ? b.count : row[b.count]
     }
 
+    /// The one positional argument, which must be one of `choices` (the usage error names the
+    /// command line `usage`, e.g. "tessera rl").
+    public func onlyPositional(from choices: [String], usage: String, what: String = "a model") throws -> String {
+        guard let first = positional.first, choices.contains(first) else {
+            throw UsageError("expected \(what): \(usage) " + choices.joined(separator: "|"))
+        }
+        guard positional.count == 1 else { throw UsageError("unexpected argument '\(positional[1])'") }
+        return first
+    }
+
     /// A parsed value, its default when absent, or a usage error naming the option.
     public func value<T: LosslessStringConvertible>(_ name: String, default defaultValue: T,
                                                     where valid: (T) -> Bool = { _ in true },

@@ -36,11 +36,7 @@ public struct BaselineCommand {
     public init(arguments: [String]) throws {
         self.arguments = arguments
         let args = try Self.spec.parse(arguments)
-        guard let first = args.positional.first, Self.models.contains(first) else {
-            throw UsageError("expected a model: tessera baseline " + Self.models.joined(separator: "|"))
-        }
-        guard args.positional.count == 1 else { throw UsageError("unexpected argument '\(args.positional[1])'") }
-        model = first
+        model = try args.onlyPositional(from: Self.models, usage: "tessera baseline")
         dataset = args.values["dataset"] ?? "mnist"
         guard ["mnist", "fashion-mnist"].contains(dataset) else { throw UsageError("invalid value '\(dataset)' for --dataset; expected mnist or fashion-mnist") }
         if let text = args.values["k"] {

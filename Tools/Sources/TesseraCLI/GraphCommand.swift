@@ -41,11 +41,7 @@ public struct GraphCommand {
     public init(arguments: [String]) throws {
         self.arguments = arguments
         let args = try Self.spec.parse(arguments)
-        guard let first = args.positional.first, Self.models.contains(first) else {
-            throw UsageError("expected a model: tessera train " + Self.models.joined(separator: "|"))
-        }
-        guard args.positional.count == 1 else { throw UsageError("unexpected argument '\(args.positional[1])'") }
-        model = first
+        model = try args.onlyPositional(from: Self.models, usage: "tessera train")
         dataset = args.values["dataset"] ?? (model == "gin" ? "cycles" : model == "gcn" ? "karate" : "sbm")
         if model == "gin" {
             guard dataset == "cycles" else { throw UsageError("invalid value '\(dataset)' for --dataset; gin classifies graphs: cycles") }

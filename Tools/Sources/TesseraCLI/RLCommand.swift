@@ -44,11 +44,8 @@ public struct RLCommand {
     public init(arguments: [String]) throws {
         self.arguments = arguments
         let args = try Self.spec.parse(arguments)
-        guard let first = args.positional.first, let environment = EnvironmentName(rawValue: first) else {
-            throw UsageError("expected an environment: tessera rl " + EnvironmentName.allCases.map(\.rawValue).joined(separator: "|"))
-        }
-        guard args.positional.count == 1 else { throw UsageError("unexpected argument '\(args.positional[1])'") }
-        self.environment = environment
+        environment = EnvironmentName(rawValue: try args.onlyPositional(from: EnvironmentName.allCases.map(\.rawValue), usage: "tessera rl",
+                                                                        what: "an environment"))!
         algorithm = args.values["algorithm"] ?? "ppo"
         guard Self.algorithms.contains(algorithm) else {
             throw UsageError("invalid value '\(algorithm)' for --algorithm; expected " + Self.algorithms.joined(separator: " or "))
