@@ -17,6 +17,8 @@ public struct Graph {
     public let graphIndex: Tensor
     /// Graphs in the batch.
     public let graphCount: Int
+    /// The edges with one self-loop per node (what GCN and GAT propagate over), made once.
+    private let looped: (sources: Tensor, targets: Tensor)
 
     /// A single graph.
     public init(nodeCount: Int, edges: Tensor, features: Tensor, labels: Tensor? = nil) {
@@ -31,6 +33,10 @@ public struct Graph {
                     "[Graph] features \(shapeText(features.shape)) should be [\(nodeCount), F]")
         let e = edges.cast(to: .int64).scalars(as: Int64.self)
         tensorCheck(e.allSatisfy { $0 >= 0 && $0 < Int64(nodeCount) }, "[Graph] edge endpoints must be in 0..<\(nodeCount)")
+        let count = e.count / 2, s = Array(e[..<count]), t = Array(e[count...])
+        let kept = s.indices.filter { s[$0] != t[$0] }, loops = (0..<nodeCount).map(Int64.init)
+        looped = (Tensor(kept.map { s[$0] } + loops, shape: [kept.count + nodeCount]),
+                  Tensor(kept.map { t[$0] } + loops, shape: [kept.count + nodeCount]))
         self.nodeCount = nodeCount
         self.edges = edges.cast(to: .int64)
         self.features = features
@@ -54,12 +60,7 @@ public struct Graph {
 
     /// The edges with a self-loop on every node added (existing self-loops dropped first, as
     /// PyTorch Geometric's `add_remaining_self_loops` keeps one per node).
-    public func edgesWithSelfLoops() -> (sources: Tensor, targets: Tensor) {
-        let s = sources.scalars(as: Int64.self), t = targets.scalars(as: Int64.self)
-        let kept = s.indices.filter { s[$0] != t[$0] }, loops = (0..<nodeCount).map(Int64.init)
-        return (Tensor(kept.map { s[$0] } + loops, shape: [kept.count + nodeCount]),
-                Tensor(kept.map { t[$0] } + loops, shape: [kept.count + nodeCount]))
-    }
+    public func edgesWithSelfLoops() -> (sources: Tensor, targets: Tensor) { looped }
 
     /// Disjoint graphs as one (PyTorch Geometric's `Batch.from_data_list`): node indices
     /// offset, features concatenated, per-graph labels stacked.
