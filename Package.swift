@@ -30,6 +30,7 @@ let package = Package(
         .library(name: "Reinforcement", targets: ["Reinforcement"]),
         .library(name: "GraphNetworks", targets: ["GraphNetworks"]),
         .library(name: "Baselines", targets: ["Baselines"]),
+        .library(name: "DistributedTraining", targets: ["DistributedTraining"]),
     ],
     targets: [
         .systemLibrary(name: "COpenBLAS", path: "Packages/TensorCore/Sources/COpenBLAS", pkgConfig: "openblas",
@@ -55,6 +56,10 @@ let package = Package(
         .target(name: "Reinforcement", dependencies: ["TensorCore", "NN", "Optim"], path: "Packages/Reinforcement/Sources/Reinforcement"),
         .target(name: "GraphNetworks", dependencies: ["TensorCore", "NN", "Optim"], path: "Packages/Graph/Sources/GraphNetworks"),
         .target(name: "Baselines", dependencies: ["TensorCore", "NN", "Optim"], path: "Packages/Baselines/Sources/Baselines"),
+        .systemLibrary(name: "CMPI", path: "Packages/Distributed/Sources/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev"])]),
+        .target(name: "DistributedTraining", dependencies: ["CMPI", "TensorCore", "NN", "Optim", "Training"],
+                path: "Packages/Distributed/Sources/DistributedTraining"),
     ],
     swiftLanguageModes: [.v5]
 )

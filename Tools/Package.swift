@@ -22,6 +22,7 @@ let package = Package(
         .package(path: "../Packages/Reinforcement"),
         .package(path: "../Packages/Graph"),
         .package(path: "../Packages/Baselines"),
+        .package(path: "../Packages/Distributed"),
         .package(path: "../Packages/Zlib"),
     ],
     targets: [
@@ -41,6 +42,7 @@ let package = Package(
             .product(name: "Reinforcement", package: "Reinforcement"),
             .product(name: "GraphNetworks", package: "Graph"),
             .product(name: "Baselines", package: "Baselines"),
+            .product(name: "DistributedTraining", package: "Distributed"),
         ]),
         .executableTarget(name: "tessera", dependencies: ["TesseraCLI"]),
         .testTarget(name: "TesseraCLITests", dependencies: [

@@ -15,6 +15,7 @@ public enum TesseraMain {
       course   numerical-methods and theory experiments: tessera course lstsq|elm|spectral|ntk|taylor|newton
       baseline classic baselines on MNIST: tessera baseline knn|svm|logistic
       rl       reinforcement learning: tessera rl cartpole|mountaincar|acrobot|pendulum|gridworld|bandit --algorithm ppo|a2c
+      launch   data-parallel training in N processes: tessera launch --nproc 2 -- train mlp
       help     show this help
 
     Run 'tessera <command> --help' for a command's options.
@@ -91,6 +92,8 @@ public enum TesseraMain {
             case "sample":
                 try SampleCommand(arguments: rest).run(print: output)
                 return 0
+            case "launch":
+                return try LaunchCommand(arguments: rest).run(print: output)
             case "help", "--help", "-h":
                 output(usage)
                 return 0
@@ -109,7 +112,8 @@ public enum TesseraMain {
             let commandUsage = ["demo": DemoCommand.usage, "curve": CurveCommand.usage, "train": trainUsage,
                                 "inspect": InspectCommand.usage, "attack": AttackCommand.usage,
                                 "sample": ["vae", "gan", "dcgan", "wgan-gp", "ddpm", "score", "flow"].contains(rest.first ?? "") ? GenerativeSampleCommand.usage : SampleCommand.usage, "eval": EvalCommand.usage, "convert": ConvertCommand.usage,
-                                "course": CourseCommand.usage, "rl": RLCommand.usage, "baseline": BaselineCommand.usage][command] ?? usage
+                                "course": CourseCommand.usage, "rl": RLCommand.usage, "baseline": BaselineCommand.usage,
+                                "launch": LaunchCommand.usage][command] ?? usage
             errorOutput("tessera: \(usageError.message)\n\n" + commandUsage)
             return 2
         } catch {

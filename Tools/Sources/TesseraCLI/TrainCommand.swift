@@ -1,5 +1,6 @@
 import CheckpointHDF5
 import Datasets
+import DistributedTraining
 import Foundation
 import NN
 import Optim
@@ -37,6 +38,8 @@ public struct TrainCommand {
             OptionSpec("stop-after-epoch", "K", "stop after epoch K of --epochs (time-boxed jobs; --resume later)"),
             .data,
             .device,
+            OptionSpec("distributed", nil, "data-parallel over the ranks mpirun started (tessera launch --nproc N -- train ...): "
+                       + "--batch-size is each rank's; rank 0 logs and writes --out"),
         ],
         footer: "Missing data: run Datasets/fetch NAME first.")
     public static var usage: String { spec.help }
@@ -60,6 +63,7 @@ public struct TrainCommand {
     public var stopAfterEpoch: Int?
     public var threads: Int?
     public var device = "cpu"
+    public var distributed = false
 
     public init() {}
 
@@ -120,6 +124,10 @@ public struct TrainCommand {
         device = args.values["device"] ?? device
         _ = try DeviceOption.parse(device)
         resume = try CommandChecks.resume(args, checkpointDirectory: checkpointDirectory)
+        distributed = args.flag("distributed")
+        if distributed && device != "cpu" {
+            throw UsageError("--distributed runs over MPI on host memory; leave out --device \(device) (NCCL for GPUs is not built yet)")
+        }
         if args.values["stop-after-epoch"] != nil {
             stopAfterEpoch = try args.value("stop-after-epoch", default: 1, where: { [epochs] in $0 > 0 && $0 <= epochs },
                                             expected: "an epoch from 1 to --epochs (\(epochs))")
@@ -154,9 +162,25 @@ public struct TrainCommand {
     }
 
     private func train(print output: @escaping (String) -> Void) throws -> TrainingHistory {
+        guard distributed else { return try train(group: nil, print: output) }
+        let group = try MPIProcessGroup.world()
+        do {
+            return try train(group: group, print: group.isMainProcess ? output : { _ in })
+        } catch {
+            // One rank's error ends every rank (the others would wait in a collective).
+            guard group.worldSize > 1 else { throw error }
+            TesseraMain.printError("tessera: rank \(group.rank) of \(group.worldSize): \(error)")
+            MPIProcessGroup.abort(code: 1)
+        }
+    }
+
+    private func train(group: ProcessGroup?, print output: @escaping (String) -> Void) throws -> TrainingHistory {
         if let threads { CPUThreads.count = threads }
-        try CommandChecks.prepareDirectory(outDirectory ?? "runs/\(self.model)-\(dataset)", option: "out")
-        if let checkpointDirectory { try CommandChecks.prepareDirectory(checkpointDirectory, option: "checkpoint-dir") }
+        let isMain = group?.isMainProcess ?? true
+        if isMain {
+            try CommandChecks.prepareDirectory(outDirectory ?? "runs/\(self.model)-\(dataset)", option: "out")
+            if let checkpointDirectory { try CommandChecks.prepareDirectory(checkpointDirectory, option: "checkpoint-dir") }
+        }
         var (train, test) = try loadData()
         if let n = trainSubset, n < train.count {
             train = TensorDataset(inputs: train.inputs[0..<n], targets: train.targets[0..<n])
@@ -169,16 +193,25 @@ public struct TrainCommand {
         let choice = OptimizerChoice(rawValue: optimizer)!
         let lr = learningRate ?? choice.defaultLearningRate
         let opt = choice.make(parameters: model.parameters(), learningRate: lr, weightDecay: weightDecay)
-        let loader = DataLoader(train, batchSize: batchSize, sampler: RandomSampler(seed: seed))
+        // Distributed: every rank draws the same permutation and takes its own interleaved shard.
+        let sampler: any Sampler = group.map { DistributedSampler(rank: $0.rank, worldSize: $0.worldSize, seed: seed) }
+            ?? RandomSampler(seed: seed)
+        let loader = DataLoader(train, batchSize: batchSize, sampler: sampler)
+        let testLoader = DataLoader(test, batchSize: 1000, sampler: group.map {
+            DistributedSampler(rank: $0.rank, worldSize: $0.worldSize, shuffle: false, equalShards: false)
+        } ?? SequentialSampler())
         let scheduler = ScheduleChoice(rawValue: schedule)!.make(opt, totalSteps: epochs * loader.batchCount)
+        let world = group?.worldSize ?? 1
         output("training \(description) on \(dataset) "
-               + "(\(train.count) train, \(test.count) test), \(optimizer) lr \(lr) (\(schedule)), batch \(batchSize), \(model.parameterCount) parameters")
+               + "(\(train.count) train, \(test.count) test), \(optimizer) lr \(lr) (\(schedule)), batch \(batchSize)"
+               + (world > 1 ? " per rank × \(world) ranks" : "") + ", \(model.parameterCount) parameters")
         let out = outDirectory ?? "runs/\(self.model)-\(dataset)"
         let trainer = Trainer(model: model, optimizer: opt, schedule: scheduler, configuration: TrainerConfiguration(
             epochs: epochs, outputDirectory: out, checkpointDirectory: checkpointDirectory, resume: resume,
             stopAfterEpoch: stopAfterEpoch))
         trainer.log = output
         defer { trainer.log = { _ in } }   // `output` does not escape `run`
+        if let group { trainer.distribution = try DistributedDataParallel(model, group: group) }
         trainer.recordedConfiguration = [
             "command": .string((["tessera", "train"] + arguments).joined(separator: " ")),
             "model": .string(self.model), "dataset": .string(dataset), "optimizer": .string(optimizer),
@@ -186,8 +219,11 @@ public struct TrainCommand {
             "weight_decay": .number(weightDecay), "seed": .number(Double(seed)), "parameters": .number(Double(model.parameterCount)),
             "hidden": .array(hidden.map { .number(Double($0)) }), "depth": .number(Double(depth)),
             "train_examples": .number(Double(train.count)), "test_examples": .number(Double(test.count)),
+            "global_batch_size": .number(Double(batchSize * world)),
         ]
-        let history = try trainer.fit(loader, evaluating: DataLoader(test, batchSize: 1000), as: "test")
+        let history = try trainer.fit(loader, evaluating: testLoader, as: "test")
+        // The ranks end with the same weights: rank 0 alone writes the model and the reports.
+        guard isMain else { return history }
         guard let last = history.epochs.last else {
             output("nothing to do: the checkpoint already covers \(epochs) epochs")
             return history

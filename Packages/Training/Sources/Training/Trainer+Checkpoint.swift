@@ -18,6 +18,10 @@ extension Trainer {
 
     func saveCheckpoint(completedEpoch: Int, batchesDone: Int = 0, totals: EpochTotals = EpochTotals()) throws {
         guard let directory = configuration.checkpointDirectory else { return }
+        // Every rank sums a mid-epoch checkpoint's running figures (a collective); rank 0 writes
+        // them with the world size, so a run resumed on another world size skips as many examples.
+        let totals = batchesDone > 0 ? try summedOverRanks(totals) : totals
+        guard distribution?.isMainProcess ?? true else { return }
         let state = optimizer.stateDict()
         var metadata: [String: MetadataValue] = [
             "history": .string(history.csv),
@@ -25,6 +29,7 @@ extension Trainer {
             "loss_sum": .number(totals.lossSum), "correct": .number(Double(totals.correct)),
             "seen": .number(Double(totals.seen)), "partial_batches": .number(Double(totals.batches)),
             "has_accuracy": .number(totals.hasAccuracy ? 1 : 0),
+            "world_size": .number(Double(distribution?.worldSize ?? 1)),
         ]
         for (name, sum) in totals.figureSums { metadata["figure_sum." + name] = .number(sum) }
         // Strings: a 64-bit seed does not survive a Double.
@@ -89,8 +94,16 @@ extension Trainer {
         for case let (key, .number(sum)) in saved.metadata where key.hasPrefix("figure_sum.") {
             totals.figureSums[String(key.dropFirst("figure_sum.".count))] = sum
         }
-        let batchesDone = Int(number("batches_done"))
-        log("resumed from \(latest) after epoch \(completed)\(batchesDone > 0 ? " and \(batchesDone) batches" : ""), step \(step)")
+        var batchesDone = Int(number("batches_done"))
+        let savedWorld = Swift.max(Int(number("world_size")), 1), world = distribution?.worldSize ?? 1
+        if savedWorld != world {
+            // Each of the saved run's ranks had done batchesDone batches: as many examples are
+            // skipped here (to a whole batch of this world's).
+            batchesDone = batchesDone * savedWorld / world
+        }
+        // The saved sums are the world's: rank 0 carries them on, the other ranks add their own.
+        if !(distribution?.isMainProcess ?? true) { totals = EpochTotals() }
+        say("resumed from \(latest) after epoch \(completed)\(batchesDone > 0 ? " and \(batchesDone) batches" : ""), step \(step)")
         return ResumePoint(epoch: completed + 1, batchesDone: batchesDone, totals: batchesDone > 0 ? totals : EpochTotals())
     }
 }

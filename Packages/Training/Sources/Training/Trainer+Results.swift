@@ -7,6 +7,7 @@ extension Trainer {
     public func writeResults(to directory: String, final: [String: Double]) throws {
         var configurationJSON = recordedConfiguration
         if let trainer = try? JSONValue(encoding: configuration) { configurationJSON["trainer"] = trainer }
+        if let distribution { configurationJSON["world_size"] = .number(Double(distribution.worldSize)) }
         try Self.writeResults(history: history, configuration: configurationJSON, final: final, to: directory)
     }
 

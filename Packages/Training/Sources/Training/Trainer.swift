@@ -75,6 +75,10 @@ public final class Trainer {
     /// Generators besides the global stream whose positions checkpoints record and a resume
     /// restores (the sampler of a step-based run's random batches), by a stable name.
     public var randomGenerators: [String: RandomGenerator] = [:]
+    /// Data-parallel training across processes (nil: this process trains alone). Every rank
+    /// runs the same `fit` on its own shard of the data (a `DistributedSampler`'s loader);
+    /// rank 0 alone logs, shows progress and writes checkpoints and results.
+    public var distribution: TrainingDistribution?
     /// When the current `fit` began (the time budget counts from here).
     var started = Date()
     /// Examples (or tokens) trained on in the current `fit`, and their rate over it (training
@@ -130,9 +134,9 @@ public final class Trainer {
             let output = self.model(input)
             return TrainingStepOutput(loss: self.loss(output, target), count: target.shape.first ?? 1,
                                       correct: Self.correctCount(output, target))
-        }, evaluate: evaluation.map { data -> () -> [String: Double] in
+        }, evaluate: evaluation.map { data -> () throws -> [String: Double] in
             {
-                let result = self.evaluate(data)
+                let result = try self.summedOverRanks(self.evaluate(data))
                 var figures = ["\(name)_loss": result.loss]
                 if let accuracy = result.accuracy { figures["\(name)_accuracy"] = accuracy }
                 return figures
@@ -228,6 +232,7 @@ public final class Trainer {
             resumed = nil
             try trainEpoch(batches(epochNumber), count: batchCount(epochNumber), label: label(epochNumber), skipping: skip,
                            totals: &totals, step: step)
+            totals = try summedOverRanks(totals)
             var record = EpochRecord(epoch: epochNumber)
             if recordsSteps { record["step"] = Double(self.step) }
             if case .automatic = step { record["train_loss"] = totals.lossSum / Double(Swift.max(totals.seen, 1)) }
@@ -244,15 +249,16 @@ public final class Trainer {
             record["seconds"] = Date().timeIntervalSince(epochStarted)
             for callback in callbacks { callback.epochDidEnd(self, record: &record) }
             history.epochs.append(record)
-            log(Self.line(record))
+            say(Self.line(record))
             if epochNumber % Swift.max(configuration.checkpointEveryEpochs, 1) == 0 || epochNumber == lastEpoch || shouldStop {
                 try saveCheckpoint(completedEpoch: epochNumber)
             }
             epochNumber += 1
         }
-        throughput = Double(processed) / Swift.max(Date().timeIntervalSince(started), 1e-9)
+        let worldProcessed = try distribution.map { try $0.sumAcrossRanks([Double(processed)])[0] } ?? Double(processed)
+        throughput = worldProcessed / Swift.max(Date().timeIntervalSince(started), 1e-9)
         callbacks.forEach { $0.trainingDidEnd(self, history: history) }
-        if let directory = configuration.outputDirectory, !history.epochs.isEmpty {
+        if let directory = configuration.outputDirectory, !history.epochs.isEmpty, distribution?.isMainProcess ?? true {
             try writeResults(to: directory, final: finalFigures())
         }
         return history
@@ -263,7 +269,7 @@ public final class Trainer {
                                          totals: inout EpochTotals, step body: StepBody<S.Element>) throws {
         model.train()
         callbacks.forEach { $0.epochWillBegin(self, epoch: epoch) }
-        let bar = configuration.showsProgress ? ProgressBar(total: batchCount, label: label, unit: progressUnit) : nil
+        let bar = configuration.showsProgress && distribution?.isMainProcess ?? true ? ProgressBar(total: batchCount, label: label, unit: progressUnit) : nil
         let accumulation = configuration.accumulationSteps
         var pending = 0, index = 0
         for batch in batches {
@@ -276,10 +282,13 @@ public final class Trainer {
                 continue
             }
             guard case .automatic(let computeLoss) = body else { continue }
+            try distribution?.prepareForward()
             let output = try computeLoss(batch)
             let value = output.loss.item(as: Double.self)
             guard value.isFinite else { throw TrainingError.nonFiniteLoss(step: step + 1, epoch: epoch, value: value, figure: "train_loss") }
             if pending == 0 { optimizer.zeroGradients() }
+            let endsWindow = pending + 1 == accumulation || index == batchCount
+            distribution?.synchronizesGradients = endsWindow
             (accumulation > 1 ? output.loss * (1 / Double(accumulation)) : output.loss).backward()
             pending += 1
             totals.lossSum += value * Double(output.count)
@@ -290,7 +299,8 @@ public final class Trainer {
                 totals.correct += correct
                 totals.hasAccuracy = true
             }
-            if pending == accumulation || index == batchCount {
+            if endsWindow {
+                try distribution?.finishGradientSynchronization()
                 if let maxNorm = configuration.gradientClipNorm { clipGradientNorm(model.parameters(), maxNorm: maxNorm) }
                 optimizer.step()
                 pending = 0
@@ -384,8 +394,8 @@ public final class Trainer {
         if let every = configuration.checkpointEverySteps, step % every == 0, index < batchCount {
             try saveCheckpoint(completedEpoch: epoch - 1, batchesDone: index, totals: totals)
         }
-        if let budget = configuration.timeBudget, Date().timeIntervalSince(started) >= budget {
-            log("time budget of \(budget) s reached after step \(step)")
+        if let budget = configuration.timeBudget, try agreed(Date().timeIntervalSince(started) >= budget) {
+            say("time budget of \(budget) s reached after step \(step)")
             shouldStop = true
         }
     }
@@ -431,5 +441,50 @@ extension Trainer {
             }
         }
         return matrix
+    }
+}
+
+extension Trainer {
+    /// `log`, on rank 0 only when training is distributed.
+    func say(_ line: String) {
+        if distribution?.isMainProcess ?? true { log(line) }
+    }
+
+    /// An epoch's (or a checkpoint's) running figures summed over the ranks; the same totals
+    /// when training alone. Figure names are summed in sorted order, the same on every rank.
+    func summedOverRanks(_ totals: EpochTotals) throws -> EpochTotals {
+        guard let distribution, distribution.worldSize > 1 else { return totals }
+        let names = totals.figureSums.keys.sorted()
+        let values = [totals.lossSum, Double(totals.correct), Double(totals.seen), Double(totals.batches),
+                      totals.hasAccuracy ? 1 : 0] + names.map { totals.figureSums[$0]! }
+        let sums = try distribution.sumAcrossRanks(values)
+        var result = totals
+        result.lossSum = sums[0]
+        result.correct = Int(sums[1].rounded())
+        result.seen = Int(sums[2].rounded())
+        result.batches = Int(sums[3].rounded())
+        result.hasAccuracy = sums[4] > 0
+        for (k, name) in names.enumerated() { result.figureSums[name] = sums[5 + k] }
+        return result
+    }
+
+    /// Whether any rank says `condition` (every rank stops at the same step, so none waits in
+    /// a collective the others have left).
+    func agreed(_ condition: Bool) throws -> Bool {
+        guard let distribution, distribution.worldSize > 1 else { return condition }
+        return try distribution.sumAcrossRanks([condition ? 1 : 0])[0] > 0
+    }
+}
+
+extension Trainer {
+    /// An evaluation of this rank's shard of the data made the world's: count-weighted means
+    /// over every rank's examples (each rank evaluates its own `DistributedSampler` shard).
+    func summedOverRanks(_ evaluation: Evaluation) throws -> Evaluation {
+        guard let distribution, distribution.worldSize > 1 else { return evaluation }
+        let n = Double(evaluation.count)
+        let sums = try distribution.sumAcrossRanks([evaluation.loss * n, (evaluation.accuracy ?? 0) * n,
+                                                    evaluation.accuracy == nil ? 0 : 1, n])
+        let total = Swift.max(sums[3], 1)
+        return Evaluation(loss: sums[0] / total, accuracy: sums[2] > 0 ? sums[1] / total : nil, count: Int(sums[3].rounded()))
     }
 }

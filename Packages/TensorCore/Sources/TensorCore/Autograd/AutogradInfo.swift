@@ -21,6 +21,11 @@ public final class AutogradInfo {
     /// into k views then costs one zero-filled buffer and k region adds, not k zero-padded
     /// copies and k - 1 full-size sums (a GPT block's q, k, v split of its fused projection).
     var region: (items: [TensorIndex], shape: [Int])?
+    /// Run after a backward pass has added this leaf's gradient into `grad`, in registration
+    /// order (PyTorch's post-accumulate-grad hooks): data-parallel training starts a bucket's
+    /// all-reduce as soon as its last gradient is final, while the rest of backward runs.
+    /// Nil, not empty, when there are none: the engine checks one optional per leaf.
+    var accumulationHooks: [(id: Int, hook: () -> Void)]?
 
     /// A leaf.
     init() {

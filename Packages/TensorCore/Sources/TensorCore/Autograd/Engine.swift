@@ -46,6 +46,7 @@ enum AutogradEngine {
                 if targets == nil && (node.isLeaf || node.retainsGrad) {
                     let g = createGraph ? gradient : gradient.detached()
                     node.grad = node.grad.map { $0 + g } ?? g
+                    if let hooks = node.accumulationHooks { for entry in hooks { entry.hook() } }
                 }
                 guard let backward = node.backward else { continue }
                 if let region = node.region, !createGraph, let input = node.inputs[0] {

@@ -1,0 +1,138 @@
+import Foundation
+import Testing
+
+/// Runs `distributed-checks` (built beside this test binary) under mpirun and reads the
+/// ranks' reports.
+enum Ranks {
+    static let mpirun: String? = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    static var available: Bool { mpirun != nil && FileManager.default.isExecutableFile(atPath: checks) }
+
+    static let checks: String = {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("distributed-checks").path
+    }()
+
+    struct Run {
+        let status: Int32
+        let output: String
+        let seconds: Double
+        let reports: [[String: Any]]
+    }
+
+    static func directory() -> String {
+        NSTemporaryDirectory() + "tessera-distributed-\(UInt64.random(in: 0..<UInt64.max))"
+    }
+
+    /// `mpirun -np ranks distributed-checks scenario OUT arguments`.
+    static func run(_ ranks: Int, _ scenario: String, _ arguments: [String] = [], out: String = directory()) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: mpirun!)
+        process.arguments = ["--allow-run-as-root", "--oversubscribe", "-np", "\(ranks)", checks, scenario, out] + arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["OMP_NUM_THREADS"] = "1"
+        environment["TESSERA_THREADS"] = "1"
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        let started = Date()
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let reports: [[String: Any]] = (0..<ranks).compactMap { rank in
+            guard let data = FileManager.default.contents(atPath: "\(out)/rank\(rank).json") else { return nil }
+            return try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        }
+        return Run(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self),
+                   seconds: Date().timeIntervalSince(started), reports: reports)
+    }
+}
+
+@Suite("Two ranks under mpirun", .enabled(if: Ranks.available, "needs mpirun (CI/setup installs Open MPI) and distributed-checks"),
+       .serialized)
+struct MultiProcessTests {
+    /// All-reduce (sum, average, max, min), its asynchronous form, broadcast, all-gather,
+    /// reduce-scatter and barrier, for every dtype and sizes 1, 7, 1000 and 100,003, against
+    /// their definitions on each rank.
+    @Test(arguments: [2, 3])
+    func collectivesAgreeWithTheirDefinitions(ranks: Int) throws {
+        let run = try Ranks.run(ranks, "collectives")
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.reports.count == ranks)
+        for report in run.reports {
+            #expect((report["checks"] as? Int ?? 0) > 400)
+            #expect((report["failures"] as? [String])?.isEmpty == true, "\(report["failures"] ?? "")")
+        }
+    }
+
+    /// Two ranks with batch 32 end where one process with batch 64 does after 20 SGD and 20
+    /// Adam steps (float32 tolerance), and bit-identical with each other: one bucket, small
+    /// buckets (gradients in flight while backward runs), and two accumulated half-batches.
+    @Test(arguments: [[], ["--bucket-bytes", "300"], ["--bucket-bytes", "300", "--accumulate"]])
+    func twoRanksMatchOneProcessWithTheWholeBatch(arguments: [String]) throws {
+        let run = try Ranks.run(2, "equivalence", arguments)
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.reports.count == 2)
+        for report in run.reports {
+            for optimizer in ["sgd", "adam"] {
+                let figures = try #require(report[optimizer] as? [String: Any])
+                let difference = try #require(figures["max_difference"] as? Double)
+                #expect(difference < 2e-6, "\(optimizer): \(difference)")
+                #expect(figures["ranks_identical"] as? Bool == true)
+                #expect((figures["buckets"] as? Int ?? 0) >= (arguments.isEmpty ? 1 : 3))
+            }
+        }
+    }
+
+    /// The Trainer over DistributedSampler shards: 1 rank × batch 64 checkpointed after 2
+    /// epochs and resumed on 2 ranks × 32 ends where 4 uninterrupted epochs on 1 rank do, and
+    /// the reverse (2 ranks, then 1); rank 0 alone writes results.json with world_size.
+    @Test(arguments: [(1, 2), (2, 1)])
+    func resumesOnAnotherWorldSize(first: Int, second: Int) throws {
+        let checkpoints = Ranks.directory()
+        let start = try Ranks.run(first, "trainer", ["--epochs", "2", "--checkpoints", checkpoints])
+        #expect(start.status == 0, "\(start.output)")
+        let out = Ranks.directory()
+        let resumed = try Ranks.run(second, "trainer", ["--epochs", "4", "--checkpoints", checkpoints, "--resume"], out: out)
+        #expect(resumed.status == 0, "\(resumed.output)")
+        let whole = try Ranks.run(first, "trainer", ["--epochs", "4"])
+        #expect(whole.status == 0, "\(whole.output)")
+        let a = try #require(resumed.reports.first?["parameters"] as? [Double])
+        let b = try #require(whole.reports.first?["parameters"] as? [Double])
+        #expect(a.count == b.count && a.count > 0)
+        #expect(zip(a, b).map { abs($0 - $1) }.max() ?? 1 < 1e-5)
+        #expect(resumed.reports.first?["epochs"] as? Int == 4)
+        let results = try #require(FileManager.default.contents(atPath: "\(out)/run/results.json"))
+        let json = try #require(try JSONSerialization.jsonObject(with: results) as? [String: Any])
+        let configuration = try #require(json["configuration"] as? [String: Any])
+        #expect(configuration["world_size"] as? Double == Double(second))
+        #expect((json["final"] as? [String: Any])?["validation_accuracy"] != nil)
+    }
+
+    /// A rank killed mid-training ends the whole job, with a message naming it, well within
+    /// the collective timeout.
+    @Test func aKilledRankEndsTheJob() throws {
+        let run = try Ranks.run(2, "fail", ["--timeout", "60"])
+        #expect(run.status != 0)
+        #expect(run.seconds < 50, "took \(run.seconds) s")
+        #expect(run.output.contains("rank 1"), "\(run.output)")
+    }
+
+    /// A rank that stops calling collectives makes the other's time out with an error naming
+    /// the collective and the rank, and the job ends (MPI_Abort), never hangs.
+    @Test func aStalledRankTimesOut() throws {
+        let run = try Ranks.run(2, "stall", ["--timeout", "2", "--sleep", "60"])
+        #expect(run.status != 0)
+        #expect(run.seconds < 40, "took \(run.seconds) s")
+        #expect(run.output.contains("allReduce (collective #1) timed out after 2.0 s on rank 0"), "\(run.output)")
+    }
+
+    /// Models that differ across ranks are refused when DistributedDataParallel is made, on
+    /// every rank, naming the rank, the parameter and both shapes.
+    @Test func mismatchedModelsAreRefused() throws {
+        let run = try Ranks.run(2, "mismatch")
+        #expect(run.status != 0)
+        #expect(run.output.contains("rank 1's model differs from rank 0's at 'layers.0.weight': [16, 10] against [32, 10]"),
+                "\(run.output)")
+    }
+}
