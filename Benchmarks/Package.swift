@@ -12,6 +12,7 @@ let package = Package(
         .package(path: "../Packages/Sequence"),
         .package(path: "../Packages/Generative"),
         .package(path: "../Packages/CUDABackend"),
+        .package(path: "../Packages/Distributed"),
     ],
     targets: [
         .executableTarget(name: "tessera-bench", dependencies: [
@@ -22,6 +23,14 @@ let package = Package(
             .product(name: "Vision", package: "Vision"),
             .product(name: "SequenceModels", package: "Sequence"),
             .product(name: "Generative", package: "Generative"),
+        ]),
+        // Data-parallel steps under mpirun (Benchmarks/compare-distributed).
+        .executableTarget(name: "tessera-ddp-bench", dependencies: [
+            .product(name: "DistributedTraining", package: "Distributed"),
+            .product(name: "TensorCore", package: "TensorCore"),
+            .product(name: "NN", package: "NN"),
+            .product(name: "Optim", package: "Optim"),
+            .product(name: "Vision", package: "Vision"),
         ]),
         // GPU workloads; built by CI/gpu-bundle for a GPU machine (no HDF5 there, so none here).
         .executableTarget(name: "tessera-gpu-bench", dependencies: [

@@ -1,6 +1,7 @@
 // MPI's handles (MPI_COMM_WORLD, MPI_FLOAT, MPI_SUM, MPI_IN_PLACE, ...) are macros over
 // implementation globals that Swift cannot import; these inline functions hand them over.
 #include <mpi.h>
+#include <sys/prctl.h>
 
 static inline MPI_Comm tessera_mpi_comm_world(void) { return MPI_COMM_WORLD; }
 static inline MPI_Comm tessera_mpi_comm_null(void) { return MPI_COMM_NULL; }
@@ -28,4 +29,9 @@ static inline MPI_Op tessera_mpi_op(int code) {
     case 1: return MPI_MAX;
     default: return MPI_MIN;
     }
+}
+
+/// This thread's timer slack (prctl is variadic, which Swift does not import).
+static inline int tessera_set_timer_slack(unsigned long nanoseconds) {
+    return prctl(PR_SET_TIMERSLACK, nanoseconds, 0, 0, 0);
 }

@@ -1,3 +1,4 @@
+import CMPI
 import Foundation
 
 /// A collective in flight (PyTorch's `Work`): `wait()` returns when it completed on this rank
@@ -119,6 +120,9 @@ final class CommunicationQueue: @unchecked Sendable {
     }
 
     private func serve() {
+        // Polling sleeps of a few microseconds: without this, Linux stretches each to at least
+        // its default 50 µs timer slack, which would add to every collective's latency.
+        _ = tessera_set_timer_slack(1000)
         while true {
             condition.lock()
             while items.isEmpty && !stopping { condition.wait() }

@@ -170,8 +170,12 @@ public final class DistributedDataParallel: TrainingDistribution {
         var index = 0
         let scale = 1 / Double(group.worldSize)
         for bucket in buckets {
-            let averaged = bucket.buffer * scale
-            averaged.withOperand { operand in
+            // Averaged in place; the gradients become views of the bucket. The next launch
+            // writes into it again without a copy once the optimizer has dropped them (copy on
+            // write keeps any gradient a caller still holds).
+            let averaged = bucket.buffer.uniqueOperand()
+            averaged.storage.backend.binary(.multiply, averaged, scalar: scale, scalarIsLeft: false, into: averaged)
+            bucket.buffer.withOperand { operand in
                 for slot in bucket.slots {
                     defer { index += 1 }
                     guard used[index] > 0 else { slot.parameter.grad = nil; continue }

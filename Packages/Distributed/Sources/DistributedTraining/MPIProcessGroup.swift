@@ -151,7 +151,7 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
             guard code == MPI_SUCCESS else { throw Self.mpiError(operation, code) }
             if flag != 0 { return }
             spins += 1
-            if spins < 64 { continue }
+            if spins < 64 || Self.spinOnly { continue }
             if DispatchTime.now().uptimeNanoseconds > deadline {
                 let error = DistributedError.timeout(operation: operation, seconds: timeout, rank: rank, sequence: sequence)
                 lock.withLock { broken = error }
@@ -162,6 +162,9 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
         }
     }
 
+    static let blocking = ProcessInfo.processInfo.environment["TESSERA_MPI_BLOCKING"] == "1"
+    static let spinOnly = ProcessInfo.processInfo.environment["TESSERA_MPI_SPIN"] == "1"
+
     /// MPI counts are 32-bit: larger buffers go in chunks.
     private static let chunkElements = 1 << 30
 
@@ -170,6 +173,14 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
         precondition(operation != .average, "[allReduce] the buffer primitive takes sum, max or min")
         let op = tessera_mpi_op(operation == .sum ? 0 : operation == .max ? 1 : 2)
         let datatype = tessera_mpi_datatype(Int32(type.rawValue))
+        if count <= Self.chunkElements && Self.blocking {
+            let work = CollectiveWork(owner: owner)
+            queue.enqueue(work) {
+                let code = MPI_Allreduce(tessera_mpi_in_place(), buffer, Int32(count), datatype, op, tessera_mpi_comm_world())
+                guard code == MPI_SUCCESS else { throw Self.mpiError("allReduce", code) }
+            }
+            return work
+        }
         if count <= Self.chunkElements {
             return submit("allReduce", owner: owner) { request in
                 MPI_Iallreduce(tessera_mpi_in_place(), buffer, Int32(count), datatype, op, tessera_mpi_comm_world(), &request)
