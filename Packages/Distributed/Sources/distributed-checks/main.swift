@@ -155,6 +155,69 @@ func equivalence(_ group: ProcessGroup, accumulate: Bool) throws -> [String: Any
     return report
 }
 
+/// A trunk and three heads: each rank uses head `a` or `b` by step, `spare` never.
+final class Branching: Module {
+    let trunk: Linear, a: Linear, b: Linear, spare: Linear
+
+    init(seed: UInt64) {
+        let g = RandomGenerator(seed: seed)
+        trunk = Linear(inputSize: 10, outputSize: 16, generator: g)
+        a = Linear(inputSize: 16, outputSize: 4, generator: g)
+        b = Linear(inputSize: 16, outputSize: 4, generator: g)
+        spare = Linear(inputSize: 16, outputSize: 4, generator: g)
+    }
+
+    func callAsFunction(_ x: Tensor, usesB: Bool) -> Tensor {
+        let h = trunk(x).relu()
+        return usesB ? b(h) : a(h)
+    }
+}
+
+/// findUnusedParameters: 10 SGD steps where rank r uses head b at steps s with
+/// (s + r) % 3 == 0, against one process averaging both ranks' losses; `spare` keeps no
+/// gradient anywhere. Without findUnusedParameters the first step throws.
+func unused(_ group: ProcessGroup) throws -> [String: Any] {
+    let (x, y) = data(count: 64 * 10)
+    let world = group.worldSize, rank = group.rank
+    let distributed = Branching(seed: 9), reference = Branching(seed: 9)
+    var report: [String: Any] = [:]
+    do {
+        let strict = try DistributedDataParallel(Branching(seed: 9), group: group)
+        crossEntropy(logits: (strict.module as! Branching)(x, usesB: false), targets: y).backward()
+        try strict.finishGradientSynchronization()
+        report["strict_error"] = "none"
+    } catch {
+        report["strict_error"] = "\(error)"
+    }
+    let ddp = try DistributedDataParallel(distributed, group: group, findUnusedParameters: true)
+    let optimizer = SGD(parameters: distributed.parameters(), learningRate: 0.1)
+    let referenceOptimizer = SGD(parameters: reference.parameters(), learningRate: 0.1)
+    var spareUntouched = true
+    for step in 0..<10 {
+        func rows(_ r: Int) -> Tensor {
+            Tensor(stride(from: step * 64 + r, to: step * 64 + 64, by: world).map(Int64.init), shape: [64 / world])
+        }
+        optimizer.zeroGradients()
+        crossEntropy(logits: distributed(x.indexSelect(axis: 0, indices: rows(rank)), usesB: (step + rank) % 3 == 0),
+                     targets: y.indexSelect(axis: 0, indices: rows(rank))).backward()
+        try ddp.finishGradientSynchronization()
+        spareUntouched = spareUntouched && distributed.spare.parameters().allSatisfy { $0.grad == nil }
+        optimizer.step()
+        referenceOptimizer.zeroGradients()
+        var total: Tensor?
+        for r in 0..<world {
+            let loss = crossEntropy(logits: reference(x.indexSelect(axis: 0, indices: rows(r)), usesB: (step + r) % 3 == 0),
+                                    targets: y.indexSelect(axis: 0, indices: rows(r))) * (1 / Double(world))
+            total = total.map { $0 + loss } ?? loss
+        }
+        total!.backward()
+        referenceOptimizer.step()
+    }
+    report["max_difference"] = zip(flat(distributed), flat(reference)).map { abs($0 - $1) }.max() ?? 1
+    report["spare_without_gradient"] = spareUntouched
+    return report
+}
+
 /// A Trainer run over DistributedSampler shards (batch 64 / world per rank): writes results
 /// (rank 0), checkpoints each epoch, resumes when asked; reports the parameters.
 func trainer(_ group: ProcessGroup) throws -> [String: Any] {
@@ -163,12 +226,13 @@ func trainer(_ group: ProcessGroup) throws -> [String: Any] {
     let directory = option("--checkpoints")
     let m = model(seed: 5)
     let ddp = try DistributedDataParallel(m, group: group)
-    let loader = DataLoader(TensorDataset(inputs: x, targets: y), batchSize: 64 / group.worldSize,
+    let accumulation = Int(option("--accumulate") ?? "1")!
+    let loader = DataLoader(TensorDataset(inputs: x, targets: y), batchSize: 64 / group.worldSize / accumulation,
                             sampler: DistributedSampler(rank: group.rank, worldSize: group.worldSize, seed: 3))
     let evaluation = DataLoader(TensorDataset(inputs: x, targets: y), batchSize: 100,
                                 sampler: DistributedSampler(rank: group.rank, worldSize: group.worldSize, shuffle: false,
                                                             equalShards: false))
-    let configuration = TrainerConfiguration(epochs: epochs, outputDirectory: "\(out)/run", checkpointDirectory: directory,
+    let configuration = TrainerConfiguration(epochs: epochs, accumulationSteps: accumulation, outputDirectory: "\(out)/run", checkpointDirectory: directory,
                                              resume: options.contains("--resume"), showsProgress: false)
     let t = Trainer(model: m, optimizer: SGD(parameters: m.parameters(), learningRate: 0.1, momentum: 0.9),
                     configuration: configuration)
@@ -195,6 +259,8 @@ do {
         report.merge(try collectives(group)) { $1 }
     case "equivalence":
         report.merge(try equivalence(group, accumulate: options.contains("--accumulate"))) { $1 }
+    case "unused":
+        report.merge(try unused(group)) { $1 }
     case "trainer":
         report.merge(try trainer(group)) { $1 }
     case "fail":

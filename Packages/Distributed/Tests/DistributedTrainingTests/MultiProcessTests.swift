@@ -109,6 +109,35 @@ struct MultiProcessTests {
         #expect((json["final"] as? [String: Any])?["validation_accuracy"] != nil)
     }
 
+    /// With findUnusedParameters, a head one rank leaves out still gets the other rank's
+    /// gradient (averaged as one process averaging both losses would), and a head no rank
+    /// uses keeps no gradient; without it, the left-out parameter is named in the error.
+    @Test func unusedParametersAreFoundWhenAsked() throws {
+        let run = try Ranks.run(2, "unused")
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.reports.count == 2)
+        for report in run.reports {
+            #expect((report["max_difference"] as? Double ?? 1) < 2e-6, "\(report)")
+            #expect(report["spare_without_gradient"] as? Bool == true)
+            #expect((report["strict_error"] as? String ?? "").contains("parameter 'spare.bias' received no gradient"), "\(report)")
+        }
+    }
+
+    /// The Trainer's gradient accumulation skips synchronisation inside a window: 2 ranks ×
+    /// 2 accumulated batches of 16 end where 1 process with batches of 64 does.
+    @Test func trainerAccumulationMatchesTheWholeBatch() throws {
+        let accumulated = try Ranks.run(2, "trainer", ["--epochs", "2", "--accumulate", "2"])
+        #expect(accumulated.status == 0, "\(accumulated.output)")
+        let whole = try Ranks.run(1, "trainer", ["--epochs", "2"])
+        #expect(whole.status == 0, "\(whole.output)")
+        let a = try #require(accumulated.reports.first?["parameters"] as? [Double])
+        let b = try #require(whole.reports.first?["parameters"] as? [Double])
+        #expect(a.count == b.count && !a.isEmpty)
+        #expect(zip(a, b).map { abs($0 - $1) }.max() ?? 1 < 1e-5)
+        let losses = [accumulated, whole].compactMap { $0.reports.first?["train_loss"] as? Double }
+        #expect(losses.count == 2 && abs(losses[0] - losses[1]) < 1e-5, "\(losses)")
+    }
+
     /// A rank killed mid-training ends the whole job, with a message naming it, well within
     /// the collective timeout.
     @Test func aKilledRankEndsTheJob() throws {
