@@ -118,11 +118,14 @@ func equivalence(_ group: ProcessGroup, accumulate: Bool) throws -> [String: Any
         // Ranks start from different weights: DDP copies rank 0's.
         let distributed = model(seed: 100 + UInt64(rank)), reference = model(seed: 100)
         let ddp = try DistributedDataParallel(distributed, group: group, bucketCapacityBytes: bucketBytes)
-        func makeOptimizer(_ m: Module) -> Optimizer {
-            optimizerName == "sgd" ? SGD(parameters: m.parameters(), learningRate: 0.05, momentum: 0.9)
-                : Adam(parameters: m.parameters(), learningRate: 0.01)
+        func makeOptimizer(_ parameters: [Parameter]) -> Optimizer {
+            optimizerName == "sgd" ? SGD(parameters: parameters, learningRate: 0.05, momentum: 0.9)
+                : Adam(parameters: parameters, learningRate: 0.01)
         }
-        let optimizer = makeOptimizer(distributed), referenceOptimizer = makeOptimizer(reference)
+        let zero = options.contains("--zero")
+            ? ZeroRedundancyOptimizer(distributed.parameters(), group: group, makeOptimizer: makeOptimizer) : nil
+        let optimizer: Optimizer = zero ?? makeOptimizer(distributed.parameters())
+        let referenceOptimizer = makeOptimizer(reference.parameters())
         let offset = optimizerName == "sgd" ? 0 : 20
         for step in 0..<20 {
             let start = (offset + step) * 64
@@ -145,12 +148,35 @@ func equivalence(_ group: ProcessGroup, accumulate: Bool) throws -> [String: Any
         let mine = flat(distributed), want = flat(reference)
         let gathered = try group.allGather(Tensor(mine, shape: [mine.count]))
         let identical = gathered.allSatisfy { $0.scalars(as: Double.self) == mine }
-        report[optimizerName] = [
+        var figures: [String: Any] = [:]
+        if let zero {
+            // The shards gathered onto rank 0 are the unsharded optimizer's state; a fresh
+            // sharded optimizer loading that state gathers back to it.
+            func difference(_ a: OptimizerStateDict, _ b: OptimizerStateDict) -> Double {
+                guard Set(a.tensors.keys) == Set(b.tensors.keys), Set(a.scalars.keys) == Set(b.scalars.keys) else { return .infinity }
+                let tensors = a.tensors.keys.map { key in
+                    zip(a.tensors[key]!.cast(to: .float64).scalars(as: Double.self), b.tensors[key]!.cast(to: .float64).scalars(as: Double.self))
+                        .map { abs($0 - $1) }.max() ?? 0
+                }
+                return max(tensors.max() ?? 0, a.scalars.keys.map { abs(a.scalars[$0]! - b.scalars[$0]!) }.max() ?? 0)
+            }
+            try zero.consolidateState(onto: 0)
+            let whole = referenceOptimizer.stateDict()
+            let reloaded = ZeroRedundancyOptimizer(model(seed: 100).parameters(), group: group, makeOptimizer: makeOptimizer)
+            try reloaded.load(stateDict: whole)
+            try reloaded.consolidateState(onto: 0)
+            if rank == 0 {
+                figures["state_difference"] = difference(zero.stateDict(), whole)
+                figures["reloaded_state_difference"] = difference(reloaded.stateDict(), whole)
+            }
+            figures["local_fraction"] = Double(zero.localParameterCount) / Double(mine.count)
+        }
+        report[optimizerName] = figures.merging([
             "max_difference": zip(mine, want).map { abs($0 - $1) }.max() ?? 0,
             "max_parameter": want.map(abs).max() ?? 0,
             "ranks_identical": identical,
             "buckets": ddp.bucketCount,
-        ] as [String: Any]
+        ] as [String: Any]) { $1 }
     }
     return report
 }
@@ -234,8 +260,10 @@ func trainer(_ group: ProcessGroup) throws -> [String: Any] {
                                                             equalShards: false))
     let configuration = TrainerConfiguration(epochs: epochs, accumulationSteps: accumulation, outputDirectory: "\(out)/run", checkpointDirectory: directory,
                                              resume: options.contains("--resume"), showsProgress: false)
-    let t = Trainer(model: m, optimizer: SGD(parameters: m.parameters(), learningRate: 0.1, momentum: 0.9),
-                    configuration: configuration)
+    let makeOptimizer = { (parameters: [Parameter]) -> Optimizer in SGD(parameters: parameters, learningRate: 0.1, momentum: 0.9) }
+    let optimizer: Optimizer = options.contains("--zero")
+        ? ZeroRedundancyOptimizer(m.parameters(), group: group, makeOptimizer: makeOptimizer) : makeOptimizer(m.parameters())
+    let t = Trainer(model: m, optimizer: optimizer, configuration: configuration)
     t.distribution = ddp
     t.log = { _ in }
     let history = try t.fit(loader, evaluating: evaluation)

@@ -68,7 +68,7 @@ struct MultiProcessTests {
     /// Two ranks with batch 32 end where one process with batch 64 does after 20 SGD and 20
     /// Adam steps (float32 tolerance), and bit-identical with each other: one bucket, small
     /// buckets (gradients in flight while backward runs), and two accumulated half-batches.
-    @Test(arguments: [[], ["--bucket-bytes", "300"], ["--bucket-bytes", "300", "--accumulate"]])
+    @Test(arguments: [[], ["--bucket-bytes", "300"], ["--bucket-bytes", "300", "--accumulate"], ["--zero"]])
     func twoRanksMatchOneProcessWithTheWholeBatch(arguments: [String]) throws {
         let run = try Ranks.run(2, "equivalence", arguments)
         #expect(run.status == 0, "\(run.output)")
@@ -79,7 +79,16 @@ struct MultiProcessTests {
                 let difference = try #require(figures["max_difference"] as? Double)
                 #expect(difference < 2e-6, "\(optimizer): \(difference)")
                 #expect(figures["ranks_identical"] as? Bool == true)
-                #expect((figures["buckets"] as? Int ?? 0) >= (arguments.isEmpty ? 1 : 3))
+                #expect((figures["buckets"] as? Int ?? 0) >= (arguments.contains("--bucket-bytes") ? 3 : 1))
+                guard arguments.contains("--zero") else { continue }
+                // ZeRO-1: each rank keeps part of the state; gathered onto rank 0 it is the
+                // unsharded optimizer's, and loading that state shards it again.
+                let fraction = try #require(figures["local_fraction"] as? Double)
+                #expect(fraction > 0 && fraction < 1)
+                if report["rank"] as? Int == 0 {
+                    #expect((figures["state_difference"] as? Double ?? 1) < 2e-6, "\(figures)")
+                    #expect(figures["reloaded_state_difference"] as? Double == 0, "\(figures)")
+                }
             }
         }
     }
@@ -136,6 +145,22 @@ struct MultiProcessTests {
         #expect(zip(a, b).map { abs($0 - $1) }.max() ?? 1 < 1e-5)
         let losses = [accumulated, whole].compactMap { $0.reports.first?["train_loss"] as? Double }
         #expect(losses.count == 2 && abs(losses[0] - losses[1]) < 1e-5, "\(losses)")
+    }
+
+    /// ZeRO-1 through the Trainer: 2 ranks sharding SGD's momentum checkpoint after 2 epochs
+    /// (the shards gathered onto rank 0), and 1 process with a plain SGD resumes from it and
+    /// ends where 4 uninterrupted epochs do.
+    @Test func shardedOptimizerStateCheckpointsWhole() throws {
+        let checkpoints = Ranks.directory()
+        let start = try Ranks.run(2, "trainer", ["--epochs", "2", "--checkpoints", checkpoints, "--zero"])
+        #expect(start.status == 0, "\(start.output)")
+        let resumed = try Ranks.run(1, "trainer", ["--epochs", "4", "--checkpoints", checkpoints, "--resume"])
+        #expect(resumed.status == 0, "\(resumed.output)")
+        let whole = try Ranks.run(2, "trainer", ["--epochs", "4"])
+        let a = try #require(resumed.reports.first?["parameters"] as? [Double])
+        let b = try #require(whole.reports.first?["parameters"] as? [Double])
+        #expect(a.count == b.count && !a.isEmpty)
+        #expect(zip(a, b).map { abs($0 - $1) }.max() ?? 1 < 1e-5)
     }
 
     /// A rank killed mid-training ends the whole job, with a message naming it, well within

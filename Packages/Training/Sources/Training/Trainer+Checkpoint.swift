@@ -21,6 +21,7 @@ extension Trainer {
         // Every rank sums a mid-epoch checkpoint's running figures (a collective); rank 0 writes
         // them with the world size, so a run resumed on another world size skips as many examples.
         let totals = batchesDone > 0 ? try summedOverRanks(totals) : totals
+        if let sharded = optimizer as? ShardedOptimizerState { try sharded.consolidateState(onto: 0) }
         guard distribution?.isMainProcess ?? true else { return }
         let state = optimizer.stateDict()
         var metadata: [String: MetadataValue] = [

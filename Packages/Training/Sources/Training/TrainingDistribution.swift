@@ -30,3 +30,12 @@ extension TrainingDistribution {
     /// Whether this process writes logs, checkpoints and results (rank 0).
     public var isMainProcess: Bool { rank == 0 }
 }
+
+/// An optimizer whose state is split across the ranks (ZeRO stage 1): before rank 0 writes a
+/// checkpoint, every rank calls `consolidateState(onto: 0)` (a collective), after which rank
+/// 0's `stateDict()` holds the whole state, as PyTorch's `consolidate_state_dict`. Loading a
+/// whole state dict on any number of ranks keeps each rank's share.
+public protocol ShardedOptimizerState: AnyObject {
+    /// Gathers every rank's share of the state onto `rank` (every rank calls it).
+    func consolidateState(onto rank: Int) throws
+}
