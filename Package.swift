@@ -58,7 +58,8 @@ let package = Package(
         .target(name: "Baselines", dependencies: ["TensorCore", "NN", "Optim"], path: "Packages/Baselines/Sources/Baselines"),
         .systemLibrary(name: "CMPI", path: "Packages/Distributed/Sources/CMPI", pkgConfig: "ompi-c",
                        providers: [.apt(["libopenmpi-dev"])]),
-        .target(name: "DistributedTraining", dependencies: ["CMPI", "TensorCore", "NN", "Optim", "Training"],
+        .target(name: "CNCCL", path: "Packages/Distributed/Sources/CNCCL"),
+        .target(name: "DistributedTraining", dependencies: ["CMPI", "CNCCL", "TensorCore", "NN", "Optim", "Training", "CUDABackend"],
                 path: "Packages/Distributed/Sources/DistributedTraining"),
     ],
     swiftLanguageModes: [.v5]

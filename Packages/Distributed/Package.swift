@@ -15,11 +15,15 @@ let package = Package(
         .package(path: "../NN"),
         .package(path: "../Optim"),
         .package(path: "../Training"),
+        .package(path: "../CUDABackend"),
     ],
     targets: [
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+        // NCCL's types for calls through dlsym'd pointers (NCCL itself is loaded at run time).
+        .target(name: "CNCCL"),
         .target(name: "DistributedTraining", dependencies: [
-            "CMPI",
+            "CMPI", "CNCCL",
+            .product(name: "CUDABackend", package: "CUDABackend"),
             .product(name: "TensorCore", package: "TensorCore"),
             .product(name: "NN", package: "NN"),
             .product(name: "Optim", package: "Optim"),
@@ -27,7 +31,7 @@ let package = Package(
         ]),
         // The ranks' side of the multi-process tests: the tests start it under mpirun.
         .executableTarget(name: "distributed-checks", dependencies: [
-            "DistributedTraining",
+            "DistributedTraining", "CNCCL",
             .product(name: "TensorCore", package: "TensorCore"),
             .product(name: "NN", package: "NN"),
             .product(name: "Optim", package: "Optim"),

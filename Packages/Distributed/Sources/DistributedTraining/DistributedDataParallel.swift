@@ -66,11 +66,11 @@ public final class DistributedDataParallel: TrainingDistribution {
         var readyCount = 0
         var work: CollectiveWork?
 
-        init(wire: WireType, slots: [Slot], count: Int) {
+        init(wire: WireType, slots: [Slot], count: Int, device: Device) {
             self.wire = wire
             self.slots = slots
             self.count = count
-            buffer = Tensor.zeros([count], dtype: wire.dtype)
+            buffer = Tensor.zeros([count], dtype: wire.dtype, device: device)
         }
     }
 
@@ -95,8 +95,9 @@ public final class DistributedDataParallel: TrainingDistribution {
         self.broadcastsBuffers = broadcastsBuffers
         let named = module.namedParameters().filter { $0.1.requiresGrad }
         for (name, p) in named {
-            tensorCheck(p.value.device == .cpu || group.backendName != "mpi",
-                        "[DistributedDataParallel] parameter '\(name)' is on \(p.value.device); the MPI group moves host memory")
+            tensorCheck(p.value.device == group.device,
+                        "[DistributedDataParallel] parameter '\(name)' is on \(p.value.device); the \(group.backendName) group moves "
+                        + "memory of \(group.device)")
         }
         try verifySameModel(named)
         try broadcastState()
@@ -165,7 +166,7 @@ public final class DistributedDataParallel: TrainingDistribution {
         exposedSeconds += Double(DispatchTime.now().uptimeNanoseconds - waitStarted) / 1e9
         communicationSeconds += buckets.reduce(0) { $0 + ($1.work?.seconds ?? 0) }
         // One more collective, only when parameters may go unused: which ones some rank used.
-        let used = findUnusedParameters ? try group.allReduce(Tensor(locallyUsed, shape: [locallyUsed.count]), .max)
+        let used = findUnusedParameters ? try group.allReduce(Tensor(locallyUsed, shape: [locallyUsed.count]).moved(to: group.device), .max)
             .scalars(as: Double.self) : locallyUsed.map { _ in 1 }
         var index = 0
         let scale = 1 / Double(group.worldSize)
@@ -201,7 +202,7 @@ public final class DistributedDataParallel: TrainingDistribution {
         var currentWire: WireType?
         var elements = 0
         func close() {
-            if let wire = currentWire, !current.isEmpty { buckets.append(Bucket(wire: wire, slots: current, count: elements)) }
+            if let wire = currentWire, !current.isEmpty { buckets.append(Bucket(wire: wire, slots: current, count: elements, device: group.device)) }
             current = []
             elements = 0
         }
@@ -271,7 +272,8 @@ public final class DistributedDataParallel: TrainingDistribution {
     private func verifySameModel(_ named: [(String, Parameter)]) throws {
         guard group.worldSize > 1 else { return }
         let width = 8
-        let longest = Int(try group.allReduce(Tensor([Int64(named.count)], shape: [1]), .max).scalars(as: Int64.self)[0])
+        let longest = Int(try group.allReduce(Tensor([Int64(named.count)], shape: [1]).moved(to: group.device), .max)
+            .scalars(as: Int64.self)[0])
         var rows = [Int64](repeating: -1, count: max(longest, 1) * width)
         for (i, (_, p)) in named.enumerated() {
             let shape = p.shape
@@ -280,7 +282,8 @@ public final class DistributedDataParallel: TrainingDistribution {
             for (d, size) in shape.prefix(width - 2).enumerated() { rows[i * width + 2 + d] = Int64(size) }
             if shape.count > width - 2 { rows[i * width + width - 1] = Int64(shape.dropFirst(width - 3).reduce(1, *)) }
         }
-        let all = try group.allGatherStacked(Tensor(rows, shape: [max(longest, 1), width])).scalars(as: Int64.self)
+        let all = try group.allGatherStacked(Tensor(rows, shape: [max(longest, 1), width]).moved(to: group.device))
+            .scalars(as: Int64.self)
         let stride = max(longest, 1) * width
         func shape(_ rank: Int, _ i: Int) -> [Int] {
             let row = Array(all[(rank * stride + i * width)..<(rank * stride + (i + 1) * width)])

@@ -2,6 +2,8 @@
 public enum DistributedError: Error, CustomStringConvertible, Equatable {
     /// The MPI library reported an error.
     case mpi(operation: String, code: Int32, message: String)
+    /// An NCCL call failed.
+    case nccl(call: String, code: Int32, message: String)
     /// A collective did not complete within the timeout: another rank died, raised, or stopped
     /// calling collectives.
     case timeout(operation: String, seconds: Double, rank: Int, sequence: Int)
@@ -18,6 +20,8 @@ public enum DistributedError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .mpi(let operation, let code, let message):
             "\(operation): MPI error \(code): \(message)"
+        case .nccl(let call, let code, let message):
+            "\(call): NCCL error \(code): \(message)"
         case .timeout(let operation, let seconds, let rank, let sequence):
             "\(operation) (collective #\(sequence)) timed out after \(seconds) s on rank \(rank): another rank died, raised "
                 + "an error or stopped calling collectives (every rank must call the same collectives in the same order)"

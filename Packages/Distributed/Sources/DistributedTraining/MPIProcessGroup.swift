@@ -1,5 +1,6 @@
 import CMPI
 import Foundation
+import TensorCore
 
 /// The ranks `mpirun` started, over Open MPI (MPI_COMM_WORLD): collectives on host memory.
 ///
@@ -18,6 +19,7 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
     public let rank: Int
     public let worldSize: Int
     public var backendName: String { "mpi" }
+    public var device: Device { .cpu }
     /// Seconds a collective waits for the other ranks (default 300, or `TESSERA_COLLECTIVE_TIMEOUT`).
     public var timeout: Double {
         get { lock.withLock { storedTimeout } }

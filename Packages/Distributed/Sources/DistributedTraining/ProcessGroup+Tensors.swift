@@ -20,12 +20,12 @@ public final class PendingTensor {
     }
 }
 
-/// A contiguous host tensor of `dtype` holding `tensor`'s values that no other tensor shares:
+/// A contiguous tensor on `device` of `dtype` holding `tensor`'s values that no other tensor shares:
 /// a buffer a collective may write into.
-func wireBuffer(_ tensor: Tensor, dtype: DType, operation: String) -> Tensor {
-    tensorCheck(tensor.device == .cpu,
-                "[\(operation)] this process group moves host memory; the tensor is on \(tensor.device) (move it to .cpu)")
-    var buffer = Tensor.empty(tensor.shape, dtype: dtype)
+func wireBuffer(_ tensor: Tensor, dtype: DType, on device: Device, operation: String) -> Tensor {
+    tensorCheck(tensor.device == device,
+                "[\(operation)] this process group moves memory of \(device); the tensor is on \(tensor.device) (move it to \(device))")
+    var buffer = Tensor.empty(tensor.shape, dtype: dtype, device: device)
     let target = buffer.uniqueOperand()
     tensor.withOperand { buffer.backend.copy($0, into: target) }
     return buffer
@@ -49,7 +49,7 @@ extension ProcessGroup {
         tensorCheck(operation != .average || tensor.dtype.isFloatingPoint,
                     "[allReduce] average needs a floating-point tensor, got \(tensor.dtype)")
         let wire = WireType(tensor.dtype)
-        var buffer = wireBuffer(tensor, dtype: wire.dtype, operation: "allReduce")
+        var buffer = wireBuffer(tensor, dtype: wire.dtype, on: device, operation: "allReduce")
         let primitive: ReduceOperation = operation == .average ? .sum : (tensor.dtype == .bool && operation == .sum ? .max : operation)
         let storageOwner = buffer.withOperand { $0.storage }
         let work = buffer.withUniqueBytes { pointer in
@@ -69,7 +69,7 @@ extension ProcessGroup {
 
     /// Rank `root`'s `tensor` on every rank (each passes a tensor of the same shape and dtype).
     public func broadcast(_ tensor: Tensor, from root: Int = 0) throws -> Tensor {
-        var buffer = wireBuffer(tensor, dtype: tensor.dtype, operation: "broadcast")
+        var buffer = wireBuffer(tensor, dtype: tensor.dtype, on: device, operation: "broadcast")
         try buffer.withUniqueBytes { try broadcast($0, byteCount: tensor.elementCount * tensor.dtype.byteSize, from: root) }
         return buffer
     }
@@ -82,8 +82,8 @@ extension ProcessGroup {
 
     /// Every rank's `tensor` stacked along a new first axis (`[worldSize] + shape`).
     public func allGatherStacked(_ tensor: Tensor) throws -> Tensor {
-        let source = wireBuffer(tensor, dtype: tensor.dtype, operation: "allGather")
-        var gathered = Tensor.empty([worldSize] + tensor.shape, dtype: tensor.dtype)
+        let source = wireBuffer(tensor, dtype: tensor.dtype, on: device, operation: "allGather")
+        var gathered = Tensor.empty([worldSize] + tensor.shape, dtype: tensor.dtype, device: device)
         let bytes = tensor.elementCount * tensor.dtype.byteSize
         try source.withOperand { operand in
             let pointer = UnsafeRawPointer(operand.storage.pointer + operand.layout.offset * tensor.dtype.byteSize)
@@ -100,8 +100,8 @@ extension ProcessGroup {
         tensorCheck(operation != .average || tensor.dtype.isFloatingPoint,
                     "[reduceScatter] average needs a floating-point tensor, got \(tensor.dtype)")
         let wire = WireType(tensor.dtype)
-        let source = wireBuffer(tensor, dtype: wire.dtype, operation: "reduceScatter")
-        var block = Tensor.empty([tensor.shape[0] / worldSize] + tensor.shape.dropFirst(), dtype: wire.dtype)
+        let source = wireBuffer(tensor, dtype: wire.dtype, on: device, operation: "reduceScatter")
+        var block = Tensor.empty([tensor.shape[0] / worldSize] + tensor.shape.dropFirst(), dtype: wire.dtype, device: device)
         let primitive: ReduceOperation = operation == .average ? .sum : (tensor.dtype == .bool && operation == .sum ? .max : operation)
         try source.withOperand { operand in
             let pointer = UnsafeRawPointer(operand.storage.pointer + operand.layout.offset * wire.byteSize)
@@ -116,6 +116,6 @@ extension ProcessGroup {
     /// Element-wise sums of `values` over the ranks, in float64 (metrics, counts).
     public func sum(_ values: [Double]) throws -> [Double] {
         guard !values.isEmpty else { return [] }
-        return try allReduce(Tensor(values, shape: [values.count]), .sum).scalars(as: Double.self)
+        return try allReduce(Tensor(values, shape: [values.count]).moved(to: device), .sum).scalars(as: Double.self)
     }
 }

@@ -73,8 +73,10 @@ public protocol ProcessGroup: AnyObject {
     var rank: Int { get }
     /// The number of ranks.
     var worldSize: Int { get }
-    /// The transport (`mpi`, `single`).
+    /// The transport (`mpi`, `nccl`, `single`).
     var backendName: String { get }
+    /// Where the tensors it moves live (`.cpu` for MPI, the GPU for NCCL).
+    var device: Device { get }
     /// Seconds a collective waits for the other ranks before throwing.
     var timeout: Double { get set }
 

@@ -1,9 +1,11 @@
+import TensorCore
 /// A world of one process: every collective returns its input (a sum over one rank is the
 /// rank's value). Code written for data-parallel training runs unchanged in one process.
 public final class SingleProcessGroup: ProcessGroup {
     public var rank: Int { 0 }
     public var worldSize: Int { 1 }
     public var backendName: String { "single" }
+    public var device: Device { .cpu }
     public var timeout: Double = 300
 
     /// The group of this process alone.

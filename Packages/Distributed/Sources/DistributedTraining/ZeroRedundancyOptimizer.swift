@@ -139,8 +139,10 @@ public final class ZeroRedundancyOptimizer: Optimizer, ShardedOptimizerState {
                                                               "shape": mine.tensors[$0]!.shape] as [String: Any] },
             ] : [:]
             let bytes = rank == group.rank ? [UInt8](try JSONSerialization.data(withJSONObject: description)) : []
-            let length = try group.broadcast(Tensor([Int64(bytes.count)], shape: [1]), from: rank).scalars(as: Int64.self)[0]
-            let payload = rank == group.rank ? Tensor(bytes, shape: [bytes.count]) : Tensor.zeros([Int(length)], dtype: .uint8)
+            let length = try group.broadcast(Tensor([Int64(bytes.count)], shape: [1]).moved(to: group.device), from: rank)
+                .scalars(as: Int64.self)[0]
+            let payload = (rank == group.rank ? Tensor(bytes, shape: [bytes.count]) : Tensor.zeros([Int(length)], dtype: .uint8))
+                .moved(to: group.device)
             let received = try group.broadcast(payload, from: rank).scalars(as: UInt8.self)
             guard let json = try JSONSerialization.jsonObject(with: Data(received)) as? [String: Any],
                   let scalars = json["scalars"] as? [String: Double], let tensors = json["tensors"] as? [[String: Any]] else {
@@ -152,7 +154,8 @@ public final class ZeroRedundancyOptimizer: Optimizer, ShardedOptimizerState {
                       let shape = entry["shape"] as? [Int] else {
                     throw DistributedError.unavailable(reason: "consolidateState: rank \(rank) sent an unreadable tensor entry")
                 }
-                let tensor = rank == group.rank ? mine.tensors[key]! : Tensor.zeros(shape, dtype: dtype)
+                let tensor = rank == group.rank ? mine.tensors[key]!.moved(to: group.device)
+                    : Tensor.zeros(shape, dtype: dtype, device: group.device)
                 let value = try group.broadcast(tensor, from: rank)
                 if group.rank == root { whole.tensors[key] = value }
             }

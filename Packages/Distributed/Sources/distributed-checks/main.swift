@@ -287,6 +287,16 @@ do {
         report.merge(try collectives(group)) { $1 }
     case "equivalence":
         report.merge(try equivalence(group, accumulate: options.contains("--accumulate"))) { $1 }
+    case "nccl":
+        // The NCCL process group over the stand-in library: its calls, then the collectives
+        // and data-parallel training through it.
+        let nccl = try FakeNCCL.group(group)
+        let setup = FakeNCCL.log
+        report["setup_calls"] = setup
+        report.merge(try collectives(nccl)) { $1 }
+        report["equivalence"] = try equivalence(nccl, accumulate: false)
+        report["calls"] = Array(FakeNCCL.log.dropFirst(setup.count).prefix(400))
+        report["call_count"] = FakeNCCL.log.count
     case "unused":
         report.merge(try unused(group)) { $1 }
     case "trainer":

@@ -163,6 +163,44 @@ struct MultiProcessTests {
         #expect(zip(a, b).map { abs($0 - $1) }.max() ?? 1 < 1e-5)
     }
 
+    /// The NCCL path where no GPU exists: NCCLProcessGroup over a stand-in libnccl that logs
+    /// every call and carries it out through MPI on host memory. Rank 0 alone draws the unique
+    /// id, both ranks join one communicator with it, every call names the group's stream and
+    /// communicator, all-reduces are in place with NCCL's datatype and operation codes; the
+    /// collectives and two-rank training through it agree with their definitions.
+    @Test func ncclCallSequenceAgainstAStandIn() throws {
+        let run = try Ranks.run(2, "nccl")
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.reports.count == 2)
+        var identities: Set<String> = []
+        for report in run.reports {
+            let rank = try #require(report["rank"] as? Int)
+            let setup = try #require(report["setup_calls"] as? [String])
+            #expect(setup.first == (rank == 0 ? "ncclGetUniqueId" : setup.first) && setup.filter { $0 == "ncclGetUniqueId" }.count == (rank == 0 ? 1 : 0))
+            let initialize = try #require(setup.last)
+            #expect(initialize.hasPrefix("ncclCommInitRank nranks=2 rank=\(rank) id="), "\(initialize)")
+            identities.insert(String(initialize.split(separator: "=").last!))
+            #expect((report["failures"] as? [String])?.isEmpty == true, "\(report["failures"] ?? "")")
+            #expect((report["checks"] as? Int ?? 0) > 400)
+            let calls = try #require(report["calls"] as? [String])
+            let reduces = calls.filter { $0.hasPrefix("ncclAllReduce") }
+            #expect(!reduces.isEmpty && reduces.allSatisfy { $0.hasSuffix("inplace=true") })
+            let datatypes = Set(reduces.compactMap { $0.split(separator: " ").first { $0.hasPrefix("datatype=") } })
+            #expect(datatypes == ["datatype=1", "datatype=2", "datatype=4", "datatype=7", "datatype=8"], "\(datatypes)")
+            let operations = Set(reduces.compactMap { $0.split(separator: " ").first { $0.hasPrefix("op=") } })
+            #expect(operations == ["op=0", "op=2", "op=3"], "\(operations)")
+            #expect(calls.contains { $0.hasPrefix("ncclBroadcast") } && calls.contains { $0.hasPrefix("ncclAllGather") }
+                    && calls.contains { $0.hasPrefix("ncclReduceScatter") })
+            let training = try #require(report["equivalence"] as? [String: Any])
+            for optimizer in ["sgd", "adam"] {
+                let figures = try #require(training[optimizer] as? [String: Any])
+                #expect((figures["max_difference"] as? Double ?? 1) < 2e-6)
+                #expect(figures["ranks_identical"] as? Bool == true)
+            }
+        }
+        #expect(identities.count == 1, "the ranks joined with different ids: \(identities)")
+    }
+
     /// A rank killed mid-training ends the whole job, with a message naming it, well within
     /// the collective timeout.
     @Test func aKilledRankEndsTheJob() throws {

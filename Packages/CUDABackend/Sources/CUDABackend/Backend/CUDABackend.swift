@@ -82,6 +82,14 @@ public final class CUDABackend: Backend {
 
     // MARK: synchronisation and timing
 
+    /// The stream every kernel, copy and product of this backend is queued on (a `CUstream`),
+    /// for libraries that queue their own work in order with it (NCCL's collectives).
+    public var streamHandle: OpaquePointer? { stream }
+
+    /// Makes this backend's context current on the calling thread (before calling a CUDA
+    /// library that uses the current context).
+    public func makeContextCurrent() { makeCurrent() }
+
     /// Waits until every queued kernel and copy has finished.
     public func synchronize() {
         makeCurrent()
