@@ -1,4 +1,5 @@
 import CheckpointHDF5
+import CUDABackend
 import Datasets
 import DistributedTraining
 import Foundation
@@ -39,7 +40,7 @@ public struct TrainCommand {
             .data,
             .device,
             OptionSpec("distributed", nil, "data-parallel over the ranks mpirun started (tessera launch --nproc N -- train ...): "
-                       + "--batch-size is each rank's; rank 0 logs and writes --out"),
+                       + "--batch-size is each rank's; rank 0 logs and writes --out; with --device cuda, one GPU per rank over NCCL"),
         ],
         footer: "Missing data: run Datasets/fetch NAME first.")
     public static var usage: String { spec.help }
@@ -125,9 +126,6 @@ public struct TrainCommand {
         _ = try DeviceOption.parse(device)
         resume = try CommandChecks.resume(args, checkpointDirectory: checkpointDirectory)
         distributed = args.flag("distributed")
-        if distributed && device != "cpu" {
-            throw UsageError("--distributed runs over MPI on host memory; leave out --device \(device) (NCCL for GPUs is not built yet)")
-        }
         if args.values["stop-after-epoch"] != nil {
             stopAfterEpoch = try args.value("stop-after-epoch", default: 1, where: { [epochs] in $0 > 0 && $0 <= epochs },
                                             expected: "an epoch from 1 to --epochs (\(epochs))")
@@ -163,13 +161,27 @@ public struct TrainCommand {
 
     private func train(print output: @escaping (String) -> Void) throws -> TrainingHistory {
         guard distributed else { return try train(group: nil, print: output) }
-        let group = try MPIProcessGroup.world()
+        let mpi = try MPIProcessGroup.world()
         do {
-            return try train(group: group, print: group.isMainProcess ? output : { _ in })
+            let group: ProcessGroup
+            if try DeviceOption.parse(device) != nil {
+                // One GPU per rank (`--device cuda` takes rank mod the GPU count), over NCCL.
+                guard case .available(_, let gpus) = CUDABackend.register(), !gpus.isEmpty else {
+                    throw DeviceOption.Unavailable(device: device, reason: CUDABackend.register().description)
+                }
+                let ordinal = device == "cuda" ? mpi.rank % gpus.count : try DeviceOption.parse(device)!
+                guard let backend = Backends.backendIfAvailable(for: .cuda(ordinal)) as? CUDABackend else {
+                    throw DeviceOption.Unavailable(device: device, reason: "cuda:\(ordinal) could not be initialised")
+                }
+                group = try NCCLProcessGroup(bootstrap: mpi, backend: backend)
+            } else {
+                group = mpi
+            }
+            return try train(group: group, print: mpi.isMainProcess ? output : { _ in })
         } catch {
             // One rank's error ends every rank (the others would wait in a collective).
-            guard group.worldSize > 1 else { throw error }
-            TesseraMain.printError("tessera: rank \(group.rank) of \(group.worldSize): \(error)")
+            guard mpi.worldSize > 1 else { throw error }
+            TesseraMain.printError("tessera: rank \(mpi.rank) of \(mpi.worldSize): \(error)")
             MPIProcessGroup.abort(code: 1)
         }
     }
@@ -189,7 +201,7 @@ public struct TrainCommand {
         let (network, description) = Self.makeNetwork(model: self.model, depth: depth, hidden: hidden, features: features,
                                                       generator: RandomGenerator(seed: seed))
         let model = network
-        model.move(to: try DeviceOption.resolve(device))
+        model.move(to: try group.map { $0.device } ?? DeviceOption.resolve(device))
         let choice = OptimizerChoice(rawValue: optimizer)!
         let lr = learningRate ?? choice.defaultLearningRate
         let opt = choice.make(parameters: model.parameters(), learningRate: lr, weightDecay: weightDecay)
