@@ -1,5 +1,6 @@
 import CMPI
 import Foundation
+import Synchronization
 
 /// A collective in flight (PyTorch's `Work`): `wait()` returns when it completed on this rank
 /// and throws what made it fail.
@@ -12,9 +13,13 @@ public final class CollectiveWork: @unchecked Sendable {
     /// When the communication thread began and ended it (uptime nanoseconds; 0 before).
     private var began: UInt64 = 0, ended: UInt64 = 0
 
+    /// Threads blocked in `wait()` on this group's works (the poller spins while one waits).
+    private let waiters: Waiters?
+
     /// A work that completes when `complete(throwing:)` is called.
-    init(owner: AnyObject?) {
+    init(owner: AnyObject?, waiters: Waiters? = nil) {
         self.owner = owner
+        self.waiters = waiters
     }
 
     /// A work that has already completed.
@@ -62,6 +67,8 @@ public final class CollectiveWork: @unchecked Sendable {
 
     /// Returns when the collective completed; throws its error.
     public func wait() throws {
+        waiters?.count.add(1, ordering: .relaxed)
+        defer { waiters?.count.subtract(1, ordering: .relaxed) }
         condition.lock()
         while !done { condition.wait() }
         let failure = self.failure
@@ -141,4 +148,13 @@ final class CommunicationQueue: @unchecked Sendable {
             }
         }
     }
+}
+
+/// How many threads wait for a process group's collectives: while one does, the collective in
+/// flight is on its critical path and the poller tests it without sleeping; while none does
+/// (an all-reduce overlapping backward), it sleeps between tests and leaves the core to the
+/// computation.
+final class Waiters: Sendable {
+    let count = Atomic<Int>(0)
+    var any: Bool { count.load(ordering: .relaxed) > 0 }
 }

@@ -27,6 +27,7 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
     }
 
     private let queue: CommunicationQueue
+    private let waiters = Waiters()
     private let lock = NSLock()
     private var storedTimeout: Double
     /// Collectives started so far (named in timeout errors).
@@ -122,7 +123,7 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
     /// and polls it on the communication thread.
     private func submit(_ operation: String, owner: AnyObject?,
                         _ start: @escaping (inout MPI_Request?) -> Int32) -> CollectiveWork {
-        let work = CollectiveWork(owner: owner)
+        let work = CollectiveWork(owner: owner, waiters: waiters)
         let (number, failure, limit): (Int, Error?, Double) = lock.withLock {
             sequence += 1
             return (sequence, finalized ? DistributedError.finalized(operation: operation) : broken, storedTimeout)
@@ -153,19 +154,20 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
             guard code == MPI_SUCCESS else { throw Self.mpiError(operation, code) }
             if flag != 0 { return }
             spins += 1
-            if spins < 64 || Self.spinOnly { continue }
+            // Someone waits for this group: the collective is on the critical path; test it
+            // again at once (checking the deadline now and then).
+            if spins < 64 || (waiters.any && spins % 4096 != 0) { continue }
             if DispatchTime.now().uptimeNanoseconds > deadline {
                 let error = DistributedError.timeout(operation: operation, seconds: timeout, rank: rank, sequence: sequence)
                 lock.withLock { broken = error }
                 throw error
             }
+            if waiters.any { continue }
             usleep(pause)
             pause = min(pause * 2, 100)
         }
     }
 
-    static let blocking = ProcessInfo.processInfo.environment["TESSERA_MPI_BLOCKING"] == "1"
-    static let spinOnly = ProcessInfo.processInfo.environment["TESSERA_MPI_SPIN"] == "1"
 
     /// MPI counts are 32-bit: larger buffers go in chunks.
     private static let chunkElements = 1 << 30
@@ -175,14 +177,6 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
         precondition(operation != .average, "[allReduce] the buffer primitive takes sum, max or min")
         let op = tessera_mpi_op(operation == .sum ? 0 : operation == .max ? 1 : 2)
         let datatype = tessera_mpi_datatype(Int32(type.rawValue))
-        if count <= Self.chunkElements && Self.blocking {
-            let work = CollectiveWork(owner: owner)
-            queue.enqueue(work) {
-                let code = MPI_Allreduce(tessera_mpi_in_place(), buffer, Int32(count), datatype, op, tessera_mpi_comm_world())
-                guard code == MPI_SUCCESS else { throw Self.mpiError("allReduce", code) }
-            }
-            return work
-        }
         if count <= Self.chunkElements {
             return submit("allReduce", owner: owner) { request in
                 MPI_Iallreduce(tessera_mpi_in_place(), buffer, Int32(count), datatype, op, tessera_mpi_comm_world(), &request)
