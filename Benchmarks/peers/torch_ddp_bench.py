@@ -1,7 +1,7 @@
 """The tessera-ddp-bench workloads in PyTorch DistributedDataParallel (gloo), printing the
 same JSON lines from rank 0:
 
-    .venv-peers/bin/python -m torch.distributed.run --nproc-per-node 2 Benchmarks/peers/torch_ddp_bench.py [--rounds R]
+    .venv-peers/bin/python -m torch.distributed.run --standalone --nproc-per-node 2 Benchmarks/peers/torch_ddp_bench.py [--rounds R]
 
 Each rank trains on its own batch (weak scaling); one process alone runs the same loop
 without a process group when WORLD_SIZE is unset or 1.
