@@ -1,5 +1,5 @@
 import CNCCL
-import Foundation
+import CUDABackend
 import TensorCore
 
 /// NCCL's functions, resolved at run time (`libnccl.so.2` with dlopen, as the CUDA backend
@@ -21,19 +21,14 @@ public struct NCCLLibrary {
     let reduceScatter: @convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer?, Int, Int32, Int32, Comm?, Stream?) -> Result
     let errorString: @convention(c) (Result) -> UnsafePointer<CChar>?
 
-    /// NCCL from the loader's path (`libnccl.so.2`, or `$TESSERA_CUDA_LIBRARY_PATH` first).
+    /// NCCL from the loader's path (`libnccl.so.2`, or `$TESSERA_CUDA_LIBRARY_PATH` first, as
+    /// the CUDA backend looks for its libraries).
     public static func load() throws -> NCCLLibrary {
-        var failures: [String] = []
-        let directory = ProcessInfo.processInfo.environment["TESSERA_CUDA_LIBRARY_PATH"]
-        let names = ["libnccl.so.2", "libnccl.so"]
-        for path in (directory.map { d in names.map { d + "/" + $0 } } ?? []) + names {
-            guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
-                failures.append(dlerror().map { String(cString: $0) } ?? path)
-                continue
-            }
-            return try NCCLLibrary(path: path) { dlsym(handle, $0) }
+        let (library, failures) = DynamicLibrary.open(CUDALibraryNames.candidates("nccl", versions: ["2"]))
+        guard let library else {
+            throw DistributedError.unavailable(reason: "NCCL (libnccl.so.2) was not found: \(failures.first ?? "no candidates")")
         }
-        throw DistributedError.unavailable(reason: "NCCL (libnccl.so.2) was not found: \(failures.first ?? "no candidates")")
+        return try NCCLLibrary(path: library.path) { library.symbol($0, as: UnsafeMutableRawPointer.self) }
     }
 
     /// The functions resolved through `symbol` (dlsym, or a test's stand-ins).

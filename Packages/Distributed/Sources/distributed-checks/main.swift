@@ -258,7 +258,9 @@ func trainer(_ group: ProcessGroup) throws -> [String: Any] {
     let evaluation = DataLoader(TensorDataset(inputs: x, targets: y), batchSize: 100,
                                 sampler: DistributedSampler(rank: group.rank, worldSize: group.worldSize, shuffle: false,
                                                             equalShards: false))
-    let configuration = TrainerConfiguration(epochs: epochs, accumulationSteps: accumulation, outputDirectory: "\(out)/run", checkpointDirectory: directory,
+    let configuration = TrainerConfiguration(epochs: epochs, accumulationSteps: accumulation, outputDirectory: "\(out)/run",
+                                             checkpointDirectory: directory,
+                                             checkpointEverySteps: option("--every-steps").flatMap { Int($0) }, keepLastCheckpoints: 10,
                                              resume: options.contains("--resume"), showsProgress: false)
     let makeOptimizer = { (parameters: [Parameter]) -> Optimizer in SGD(parameters: parameters, learningRate: 0.1, momentum: 0.9) }
     let optimizer: Optimizer = options.contains("--zero")
@@ -297,6 +299,24 @@ do {
         report["equivalence"] = try equivalence(nccl, accumulate: false)
         report["calls"] = Array(FakeNCCL.log.dropFirst(setup.count).prefix(400))
         report["call_count"] = FakeNCCL.log.count
+    case "buffers":
+        // BatchNorm's running statistics follow each rank's own batches until prepareForward
+        // sends rank 0's.
+        let g = RandomGenerator(seed: 4)
+        let m = Sequential(Linear(inputSize: 10, outputSize: 8, generator: g), BatchNorm1d(featureCount: 8), ReLU(),
+                           Linear(inputSize: 8, outputSize: 4, generator: g))
+        let ddp = try DistributedDataParallel(m, group: group)
+        let (x, y) = data(count: 64)
+        let mine = x.indexSelect(axis: 0, indices: Tensor((0..<32).map { Int64($0 + 32 * group.rank) }, shape: [32]))
+        func runningMeans() throws -> [[Double]] {
+            try group.allGather(m.namedBuffers().first { $0.0.hasSuffix("runningMean") || $0.0.hasSuffix("running_mean") }!.1.value).map { $0.scalars(as: Double.self) }
+        }
+        crossEntropy(logits: ddp(mine), targets: y[0..<32]).backward()
+        let diverged = try runningMeans()
+        try ddp.prepareForward()
+        let synchronised = try runningMeans()
+        report["diverged"] = diverged[0] != diverged[1]
+        report["synchronised"] = synchronised[0] == synchronised[1]
     case "unused":
         report.merge(try unused(group)) { $1 }
     case "trainer":

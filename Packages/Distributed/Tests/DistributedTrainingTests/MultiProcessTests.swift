@@ -201,6 +201,37 @@ struct MultiProcessTests {
         #expect(identities.count == 1, "the ranks joined with different ids: \(identities)")
     }
 
+    /// A checkpoint written mid-epoch by 1 rank (after 3 of 8 batches) resumes on 2 ranks at
+    /// the same point of the epoch: the run ends where 2 uninterrupted epochs on 1 rank do.
+    @Test func resumesMidEpochOnAnotherWorldSize() throws {
+        let checkpoints = Ranks.directory()
+        let start = try Ranks.run(1, "trainer", ["--epochs", "1", "--checkpoints", checkpoints, "--every-steps", "3"])
+        #expect(start.status == 0, "\(start.output)")
+        let saved = try FileManager.default.contentsOfDirectory(atPath: checkpoints).sorted()
+        #expect(saved.contains("step-000000003.h5"), "\(saved)")
+        for name in saved where name != "step-000000003.h5" { try FileManager.default.removeItem(atPath: checkpoints + "/" + name) }
+        let resumed = try Ranks.run(2, "trainer", ["--epochs", "2", "--checkpoints", checkpoints, "--resume"])
+        #expect(resumed.status == 0, "\(resumed.output)")
+        let whole = try Ranks.run(1, "trainer", ["--epochs", "2"])
+        let a = try #require(resumed.reports.first?["parameters"] as? [Double])
+        let b = try #require(whole.reports.first?["parameters"] as? [Double])
+        #expect(a.count == b.count && !a.isEmpty)
+        #expect(zip(a, b).map { abs($0 - $1) }.max() ?? 1 < 1e-5)
+        let losses = [resumed, whole].compactMap { $0.reports.first?["train_loss"] as? Double }
+        #expect(losses.count == 2 && abs(losses[0] - losses[1]) < 1e-5, "\(losses)")
+    }
+
+    /// BatchNorm's running statistics, updated by each rank's own batch, are rank 0's again
+    /// after prepareForward (PyTorch's broadcast_buffers).
+    @Test func buffersFollowRankZero() throws {
+        let run = try Ranks.run(2, "buffers")
+        #expect(run.status == 0, "\(run.output)")
+        for report in run.reports {
+            #expect(report["diverged"] as? Bool == true)
+            #expect(report["synchronised"] as? Bool == true)
+        }
+    }
+
     /// A rank killed mid-training ends the whole job, with a message naming it, well within
     /// the collective timeout.
     @Test func aKilledRankEndsTheJob() throws {

@@ -16,7 +16,8 @@ extension Trainer {
         var totals: EpochTotals
     }
 
-    func saveCheckpoint(completedEpoch: Int, batchesDone: Int = 0, totals: EpochTotals = EpochTotals()) throws {
+    func saveCheckpoint(completedEpoch: Int, batchesDone: Int = 0, of epochBatches: Int = 0,
+                        totals: EpochTotals = EpochTotals()) throws {
         guard let directory = configuration.checkpointDirectory else { return }
         // Every rank sums a mid-epoch checkpoint's running figures (a collective); rank 0 writes
         // them with the world size, so a run resumed on another world size skips as many examples.
@@ -31,6 +32,7 @@ extension Trainer {
             "seen": .number(Double(totals.seen)), "partial_batches": .number(Double(totals.batches)),
             "has_accuracy": .number(totals.hasAccuracy ? 1 : 0),
             "world_size": .number(Double(distribution?.worldSize ?? 1)),
+            "epoch_batches": .number(Double(epochBatches)),
         ]
         for (name, sum) in totals.figureSums { metadata["figure_sum." + name] = .number(sum) }
         // Strings: a 64-bit seed does not survive a Double.
@@ -51,8 +53,9 @@ extension Trainer {
     }
 
     /// Loads the newest checkpoint when `configuration.resume` asks for it (throwing when the
-    /// folder holds none); nil when resuming is off.
-    func resumeIfAsked() throws -> ResumePoint? {
+    /// folder holds none); nil when resuming is off. `batchCount(epoch)` is this run's number
+    /// of batches in an epoch (this world's, when resuming on another number of ranks).
+    func resumeIfAsked(batchCount: (Int) -> Int) throws -> ResumePoint? {
         guard configuration.resume, let directory = configuration.checkpointDirectory else { return nil }
         // Asked to continue but nothing is there: say so rather than silently start afresh
         // (a mistyped folder would otherwise retrain from scratch).
@@ -97,10 +100,11 @@ extension Trainer {
         }
         var batchesDone = Int(number("batches_done"))
         let savedWorld = Swift.max(Int(number("world_size")), 1), world = distribution?.worldSize ?? 1
-        if savedWorld != world {
-            // Each of the saved run's ranks had done batchesDone batches: as many examples are
-            // skipped here (to a whole batch of this world's).
-            batchesDone = batchesDone * savedWorld / world
+        let savedBatches = Int(number("epoch_batches"))
+        if savedWorld != world && batchesDone > 0 && savedBatches > 0 {
+            // The saved ranks had done this fraction of the epoch's batches (the sampler shares
+            // one order among the ranks): skip as much of it, in this world's batches.
+            batchesDone = Int((Double(batchesDone) / Double(savedBatches) * Double(batchCount(completed + 1))).rounded())
         }
         // The saved sums are the world's: rank 0 carries them on, the other ranks add their own.
         if !(distribution?.isMainProcess ?? true) { totals = EpochTotals() }

@@ -220,7 +220,7 @@ public final class Trainer {
         started = Date()
         processed = 0
         throughput = nil
-        var resumed = try resumeIfAsked()
+        var resumed = try resumeIfAsked(batchCount: batchCount)
         callbacks.forEach { $0.trainingWillBegin(self) }
         let lastEpoch = Swift.min(intervals, configuration.stopAfterEpoch ?? intervals)
         var epochNumber = resumed?.epoch ?? history.epochs.count + 1
@@ -392,7 +392,7 @@ public final class Trainer {
     private func stepDidEnd(batchesDone index: Int, of batchCount: Int, loss value: Double, totals: EpochTotals) throws {
         for callback in callbacks { callback.batchDidEnd(self, step: step, loss: value) }
         if let every = configuration.checkpointEverySteps, step % every == 0, index < batchCount {
-            try saveCheckpoint(completedEpoch: epoch - 1, batchesDone: index, totals: totals)
+            try saveCheckpoint(completedEpoch: epoch - 1, batchesDone: index, of: batchCount, totals: totals)
         }
         if let budget = configuration.timeBudget, try agreed(Date().timeIntervalSince(started) >= budget) {
             say("time budget of \(budget) s reached after step \(step)")

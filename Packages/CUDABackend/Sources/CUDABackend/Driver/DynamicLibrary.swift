@@ -10,7 +10,7 @@ public struct DynamicLibrary {
 
     /// The first of `candidates` that opens, or nil with the reasons `dlerror` gave.
     /// `global`: make its symbols available to libraries loaded later (cuBLAS needs cuBLASLt's).
-    static func open(_ candidates: [String], global: Bool = false) -> (library: DynamicLibrary?, failures: [String]) {
+    public static func open(_ candidates: [String], global: Bool = false) -> (library: DynamicLibrary?, failures: [String]) {
         var failures: [String] = []
         for path in candidates {
             if let handle = dlopen(path, RTLD_NOW | (global ? RTLD_GLOBAL : RTLD_LOCAL)) {
@@ -22,7 +22,7 @@ public struct DynamicLibrary {
     }
 
     /// A C function of the library as `T` (a `@convention(c)` function type), or nil.
-    func symbol<T>(_ name: String, as type: T.Type) -> T? {
+    public func symbol<T>(_ name: String, as type: T.Type) -> T? {
         guard let pointer = dlsym(handle, name) else { return nil }
         return unsafeBitCast(pointer, to: type)
     }
