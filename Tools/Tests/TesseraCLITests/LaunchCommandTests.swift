@@ -8,10 +8,8 @@ extension CommandTests {
     struct LaunchCommandTests {
         static let mpirun = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { FileManager.default.isExecutableFile(atPath: $0) }
         /// The tessera binary `swift test` built beside this test bundle.
-        static let tessera: String = {
-            let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-            return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("tessera").path
-        }()
+        static let tessera = URL(fileURLWithPath: LaunchCommand.selfPath).deletingLastPathComponent()
+            .appendingPathComponent("tessera").path
         static var canLaunch: Bool { mpirun != nil && FileManager.default.isExecutableFile(atPath: tessera) }
 
         /// The mpirun line: N ranks of this binary, --distributed added, the cores shared out.

@@ -56,6 +56,14 @@ public final class DistributedDataParallel: TrainingDistribution {
         let name: String
         let offset: Int
         var ready = false
+
+        /// This parameter's elements in the bucket's flat `buffer`, shaped as the parameter.
+        func region(of buffer: Operand) -> Operand {
+            let shape = parameter.shape
+            return Operand(storage: buffer.storage,
+                           layout: Layout(shape: shape, strides: Layout.contiguousStrides(for: shape), offset: buffer.layout.offset + offset),
+                           dtype: buffer.dtype)
+        }
     }
 
     private final class Bucket {
@@ -180,12 +188,7 @@ public final class DistributedDataParallel: TrainingDistribution {
                 for slot in bucket.slots {
                     defer { index += 1 }
                     guard used[index] > 0 else { slot.parameter.grad = nil; continue }
-                    let shape = slot.parameter.shape
-                    let view = Tensor(operand: Operand(storage: operand.storage,
-                                                       layout: Layout(shape: shape, strides: Layout.contiguousStrides(for: shape),
-                                                                      offset: operand.layout.offset + slot.offset),
-                                                       dtype: operand.dtype))
-                    slot.parameter.grad = view.cast(to: slot.parameter.dtype)
+                    slot.parameter.grad = Tensor(operand: slot.region(of: operand)).cast(to: slot.parameter.dtype)
                 }
             }
         }
@@ -241,19 +244,14 @@ public final class DistributedDataParallel: TrainingDistribution {
     private func launch(_ bucket: Bucket) {
         let target = bucket.buffer.uniqueOperand()
         for slot in bucket.slots {
-            let shape = slot.parameter.shape
-            let region = Operand(storage: target.storage,
-                                 layout: Layout(shape: shape, strides: Layout.contiguousStrides(for: shape),
-                                                offset: target.layout.offset + slot.offset),
-                                 dtype: target.dtype)
+            let region = slot.region(of: target)
             if let grad = slot.parameter.grad {
                 grad.withOperand { target.storage.backend.copy($0, into: region) }
             } else {
                 target.storage.backend.fill(region, with: 0)
             }
         }
-        let pointer = target.storage.pointer + target.layout.offset * bucket.wire.byteSize
-        bucket.work = group.startAllReduce(pointer, count: bucket.count, type: bucket.wire, .sum, owner: target.storage)
+        bucket.work = group.startAllReduce(target.firstElement, count: bucket.count, type: bucket.wire, .sum, owner: target.storage)
     }
 
     private func reset() {

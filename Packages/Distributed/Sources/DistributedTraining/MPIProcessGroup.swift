@@ -175,13 +175,8 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
     public func startAllReduce(_ buffer: UnsafeMutableRawPointer, count: Int, type: WireType, _ operation: ReduceOperation,
                                owner: AnyObject?) -> CollectiveWork {
         precondition(operation != .average, "[allReduce] the buffer primitive takes sum, max or min")
-        let op = tessera_mpi_op(operation == .sum ? 0 : operation == .max ? 1 : 2)
+        let op = Self.mpiOperation(operation)
         let datatype = tessera_mpi_datatype(Int32(type.rawValue))
-        if count <= Self.chunkElements {
-            return submit("allReduce", owner: owner) { request in
-                MPI_Iallreduce(tessera_mpi_in_place(), buffer, Int32(count), datatype, op, tessera_mpi_comm_world(), &request)
-            }
-        }
         var last = CollectiveWork.completed()
         for start in stride(from: 0, to: count, by: Self.chunkElements) {
             let n = min(Self.chunkElements, count - start)
@@ -220,7 +215,7 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
                               _ operation: ReduceOperation) throws {
         precondition(operation != .average, "[reduceScatter] the buffer primitive takes sum, max or min")
         try checkCount(count * worldSize, "reduceScatter")
-        let op = tessera_mpi_op(operation == .sum ? 0 : operation == .max ? 1 : 2)
+        let op = Self.mpiOperation(operation)
         try submit("reduceScatter", owner: nil) { request in
             MPI_Ireduce_scatter_block(source, destination, Int32(count), tessera_mpi_datatype(Int32(type.rawValue)), op,
                                       tessera_mpi_comm_world(), &request)
@@ -231,6 +226,11 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
         try submit("barrier", owner: nil) { request in
             MPI_Ibarrier(tessera_mpi_comm_world(), &request)
         }.wait()
+    }
+
+    /// MPI_SUM, MPI_MAX or MPI_MIN (an average is a sum divided by the caller).
+    private static func mpiOperation(_ operation: ReduceOperation) -> MPI_Op? {
+        tessera_mpi_op(operation == .sum ? 0 : operation == .max ? 1 : 2)
     }
 
     private func checkRoot(_ root: Int, _ operation: String) throws {

@@ -31,13 +31,24 @@ func wireBuffer(_ tensor: Tensor, dtype: DType, on device: Device, operation: St
     return buffer
 }
 
+extension Operand {
+    /// The address of the first element (host memory, or a device address for a GPU's storage).
+    var firstElement: UnsafeMutableRawPointer { storage.pointer + layout.offset * dtype.byteSize }
+}
+
 extension Tensor {
     /// Runs `body` with this tensor's bytes (contiguous, owned by this tensor alone).
     mutating func withUniqueBytes<R>(_ body: (UnsafeMutableRawPointer) throws -> R) rethrows -> R {
         let operand = uniqueOperand()
         precondition(operand.layout.isContiguous, "[collective] wire buffers are contiguous")
-        return try body(operand.storage.pointer + operand.layout.offset * dtype.byteSize)
+        return try body(operand.firstElement)
     }
+}
+
+/// The buffer primitive that carries `operation` on `dtype`: an average is a sum divided
+/// afterwards, and a sum of booleans is their maximum (a logical or).
+func primitive(_ operation: ReduceOperation, on dtype: DType) -> ReduceOperation {
+    operation == .average ? .sum : (dtype == .bool && operation == .sum ? .max : operation)
 }
 
 extension ProcessGroup {
@@ -50,10 +61,9 @@ extension ProcessGroup {
                     "[allReduce] average needs a floating-point tensor, got \(tensor.dtype)")
         let wire = WireType(tensor.dtype)
         var buffer = wireBuffer(tensor, dtype: wire.dtype, on: device, operation: "allReduce")
-        let primitive: ReduceOperation = operation == .average ? .sum : (tensor.dtype == .bool && operation == .sum ? .max : operation)
         let storageOwner = buffer.withOperand { $0.storage }
         let work = buffer.withUniqueBytes { pointer in
-            startAllReduce(pointer, count: tensor.elementCount, type: wire, primitive, owner: storageOwner)
+            startAllReduce(pointer, count: tensor.elementCount, type: wire, primitive(operation, on: tensor.dtype), owner: storageOwner)
         }
         let dtype = tensor.dtype, worldSize = self.worldSize
         return PendingTensor(work: work) {
@@ -86,7 +96,7 @@ extension ProcessGroup {
         var gathered = Tensor.empty([worldSize] + tensor.shape, dtype: tensor.dtype, device: device)
         let bytes = tensor.elementCount * tensor.dtype.byteSize
         try source.withOperand { operand in
-            let pointer = UnsafeRawPointer(operand.storage.pointer + operand.layout.offset * tensor.dtype.byteSize)
+            let pointer = UnsafeRawPointer(operand.firstElement)
             try gathered.withUniqueBytes { try allGather(pointer, into: $0, byteCount: bytes) }
         }
         return gathered
@@ -102,11 +112,10 @@ extension ProcessGroup {
         let wire = WireType(tensor.dtype)
         let source = wireBuffer(tensor, dtype: wire.dtype, on: device, operation: "reduceScatter")
         var block = Tensor.empty([tensor.shape[0] / worldSize] + tensor.shape.dropFirst(), dtype: wire.dtype, device: device)
-        let primitive: ReduceOperation = operation == .average ? .sum : (tensor.dtype == .bool && operation == .sum ? .max : operation)
         try source.withOperand { operand in
-            let pointer = UnsafeRawPointer(operand.storage.pointer + operand.layout.offset * wire.byteSize)
+            let pointer = UnsafeRawPointer(operand.firstElement)
             try block.withUniqueBytes {
-                try reduceScatter(pointer, into: $0, count: tensor.elementCount / worldSize, type: wire, primitive)
+                try reduceScatter(pointer, into: $0, count: tensor.elementCount / worldSize, type: wire, primitive(operation, on: tensor.dtype))
             }
         }
         let combined = operation == .average ? block * (1 / Double(worldSize)) : block
