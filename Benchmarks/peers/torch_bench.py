@@ -309,6 +309,24 @@ def workloads():
         return step
     w["conv2d_fwd_bwd_resnet20_b32"] = ("GFLOP/s", 3 * 2 * 32 * 16 * 16 * 9 * 32 * 32 / 1e9, conv)
 
+    # Kept in step with `convolutionShapes` in tessera-bench's Workloads.swift:
+    # (name, n, c, h, o, k, stride, groups), padding k // 2.
+    conv_shapes = [("resnet20_s2_b32", 32, 16, 32, 32, 3, 2, 1), ("resnet20_c32_b32", 32, 32, 16, 32, 3, 1, 1),
+                   ("resnet20_c64_b32", 32, 64, 8, 64, 3, 1, 1), ("pointwise_b32", 32, 64, 16, 128, 1, 1, 1),
+                   ("depthwise_b32", 32, 64, 32, 64, 3, 1, 64)]
+    for name, n, c, h, o, k, stride, groups in conv_shapes:
+        def shaped(n=n, c=c, h=h, o=o, k=k, stride=stride, groups=groups):
+            x = randn(n, c, h, h).requires_grad_()
+            wt = (randn(o, c // groups, k, k) * 0.1).requires_grad_()
+
+            def step():
+                torch.nn.functional.conv2d(x, wt, stride=stride, padding=k // 2, groups=groups).sum().backward()
+                x.grad = None
+                wt.grad = None
+            return step
+        out = (h + 2 * (k // 2) - k) // stride + 1
+        w["conv2d_fwd_bwd_" + name] = ("GFLOP/s", 3 * 2 * n * o * out * out * (c // groups) * k * k / 1e9, shaped)
+
     def lstm_layer():
         lstm = torch.nn.LSTM(256, 256, batch_first=True)
         x = randn(32, 64, 256).requires_grad_()

@@ -116,6 +116,20 @@ func allWorkloads() -> [Workload] {
             sgd.step()
         }
     })
+    // The other convolution shapes of ResNet/MobileNet (issue 18): ResNet-20's stride-2 and
+    // wider stages, a bottleneck's 1×1 and a MobileNet depthwise 3×3. Forward and both
+    // gradients; the peer runs the same shapes.
+    for c in convolutionShapes {
+        list.append(Workload(name: "conv2d_fwd_bwd_\(c.name)", unit: "GFLOP/s", workPerStep: c.gflopPerStep) {
+            let x = Tensor.randn([c.n, c.c, c.h, c.h], generator: g).requiringGrad()
+            let w = Tensor.randn([c.o, c.c / c.groups, c.k, c.k], standardDeviation: 0.1, generator: g).requiringGrad()
+            return {
+                x.conv2d(weight: w, stride: (c.stride, c.stride), padding: .explicit(c.k / 2, c.k / 2), groups: c.groups).sum().backward()
+                x.grad = nil
+                w.grad = nil
+            }
+        })
+    }
     list.append(Workload(name: "conv2d_fwd_bwd_resnet20_b32", unit: "GFLOP/s", workPerStep: 3 * 2 * 32 * 16 * 16 * 9 * 32 * 32 / 1e9) {
         let x = Tensor.randn([32, 16, 32, 32], generator: g).requiringGrad()
         let w = Tensor.randn([16, 16, 3, 3], standardDeviation: 0.1, generator: g).requiringGrad()
@@ -147,3 +161,22 @@ func allWorkloads() -> [Workload] {
 }
 
 func pow3(_ n: Int) -> Double { Double(n) * Double(n) * Double(n) }
+
+/// A convolution workload's shape: `[n, c, h, h]` by `[o, c / groups, k, k]`, padding `k / 2`.
+struct ConvolutionShape {
+    var name: String
+    var n, c, h, o, k, stride, groups: Int
+    var gflopPerStep: Double {
+        let out = (h + 2 * (k / 2) - k) / stride + 1
+        return 3 * 2 * Double(n * o * out * out * (c / groups) * k * k) / 1e9
+    }
+}
+
+/// Kept in step with `conv_shapes` in peers/torch_bench.py.
+let convolutionShapes = [
+    ConvolutionShape(name: "resnet20_s2_b32", n: 32, c: 16, h: 32, o: 32, k: 3, stride: 2, groups: 1),
+    ConvolutionShape(name: "resnet20_c32_b32", n: 32, c: 32, h: 16, o: 32, k: 3, stride: 1, groups: 1),
+    ConvolutionShape(name: "resnet20_c64_b32", n: 32, c: 64, h: 8, o: 64, k: 3, stride: 1, groups: 1),
+    ConvolutionShape(name: "pointwise_b32", n: 32, c: 64, h: 16, o: 128, k: 1, stride: 1, groups: 1),
+    ConvolutionShape(name: "depthwise_b32", n: 32, c: 64, h: 32, o: 64, k: 3, stride: 1, groups: 64),
+]

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TensorCore
+import CTesseraKernels
 import TensorCoreTesting
 
 @Suite("Convolution and pooling")
@@ -103,25 +104,32 @@ struct ConvolutionTests {
                 (y * weighting).sum().backward()
                 return [y, xp.grad!, wp.grad!]
             }
-            let direct = CPUBackend.$directWeightGradient.withValue(true) { run() }
-            let reference = CPUBackend.$directConvolutionEnabled.withValue(false) { run() }
+            let (direct, reference) = CPUBackend.$tapConvolutionEnabled.withValue(false) {
+                (CPUBackend.$directWeightGradient.withValue(true) { run() }, CPUBackend.$directConvolutionEnabled.withValue(false) { run() })
+            }
             for (name, (a, b)) in zip(["output", "input gradient", "weight gradient"], zip(direct, reference)) {
                 expectClose(a, b, tolerance: Tolerance(absolute: 1e-4, relative: 1e-4), "case \(i) \(name)")
             }
         }
     }
 
-    /// The float32 per-sample products (CPUBackend+SampleConvolution) and the batched
-    /// float32 GEMM both give float64's results (the path checked against PyTorch above),
-    /// forward and both gradients: groups, strides, dilation, padding, 1×1 (no patch matrix),
-    /// more samples than threads and fewer, channel counts past the direct kernels'.
-    @Test func perSampleConvolutionMatchesFloat64() {
+    /// Every float32 path — the tap kernels (CPUBackend+TapConvolution) at each vector width
+    /// the CPU has, the per-sample products (CPUBackend+SampleConvolution) and the batched
+    /// GEMM — gives float64's results (the path checked against PyTorch above), forward and
+    /// both gradients: groups, depthwise, strides (stride phases that no tap reaches: 1×1
+    /// stride 2), dilation, padding past the kernel, 1×1 (no patch matrix), more samples than
+    /// threads and fewer, channel counts off multiples of 8 and past the direct kernels'.
+    @Test func everyFloat32ConvolutionPathMatchesFloat64() {
         let cases: [(n: Int, c: Int, o: Int, h: Int, w: Int, k: (Int, Int), stride: (Int, Int), padding: (Int, Int),
                      dilation: (Int, Int), groups: Int)] = [
             (3, 32, 24, 9, 9, (3, 3), (1, 1), (1, 1), (1, 1), 1), (5, 20, 40, 8, 6, (3, 3), (2, 2), (1, 1), (1, 1), 1),
             (2, 24, 18, 7, 7, (1, 1), (1, 1), (0, 0), (1, 1), 1), (1, 18, 36, 6, 5, (1, 1), (2, 1), (0, 0), (1, 1), 3),
             (4, 8, 8, 10, 10, (3, 3), (1, 1), (1, 1), (1, 1), 8), (3, 6, 33, 11, 9, (3, 2), (1, 2), (2, 0), (2, 1), 1),
             (7, 17, 19, 5, 5, (5, 5), (1, 1), (2, 2), (1, 1), 1),
+            (3, 16, 32, 13, 12, (3, 3), (2, 2), (1, 1), (1, 1), 1), (2, 12, 12, 9, 10, (3, 3), (1, 1), (1, 1), (1, 1), 12),
+            (2, 10, 14, 7, 9, (1, 1), (2, 2), (0, 0), (1, 1), 1), (1, 6, 16, 14, 14, (5, 5), (1, 1), (0, 0), (1, 1), 1),
+            (2, 3, 16, 8, 8, (3, 3), (3, 2), (2, 3), (1, 1), 1), (2, 8, 4, 9, 7, (3, 3), (2, 1), (1, 1), (2, 2), 2),
+            (2, 5, 9, 4, 6, (1, 1), (1, 1), (1, 1), (1, 1), 1), (1, 1, 3, 30, 33, (3, 3), (1, 1), (1, 1), (1, 1), 1),
         ]
         for (i, t) in cases.enumerated() {
             let g = RandomGenerator(seed: UInt64(80 + i))
@@ -136,11 +144,18 @@ struct ConvolutionTests {
                 return [y, xp.grad!, wp.grad!].map { $0.cast(to: .float64) }
             }
             let reference = run(.float64)
-            let perSample = CPUBackend.$directConvolutionEnabled.withValue(false) { run(.float32) }
-            let batched = CPUBackend.$directConvolutionEnabled.withValue(false) {
-                CPUBackend.$perSampleConvolutionEnabled.withValue(false) { run(.float32) }
+            var paths = [("taps \(tessera_sgemm_kernel())-bit", run(.float32))]
+            if tessera_sgemm_kernel() == 512 && tessera_sgemm_force_kernel(256) != 0 {
+                paths.append(("taps 256-bit", run(.float32)))
+                tessera_sgemm_force_kernel(0)
             }
-            for (path, result) in [("per sample", perSample), ("batched", batched)] {
+            CPUBackend.$tapConvolutionEnabled.withValue(false) {
+                paths.append(("per sample", CPUBackend.$directConvolutionEnabled.withValue(false) { run(.float32) }))
+                paths.append(("batched", CPUBackend.$directConvolutionEnabled.withValue(false) {
+                    CPUBackend.$perSampleConvolutionEnabled.withValue(false) { run(.float32) }
+                }))
+            }
+            for (path, result) in paths {
                 for (name, (a, b)) in zip(["output", "input gradient", "weight gradient"], zip(result, reference)) {
                     expectClose(a, b, tolerance: Tolerance(absolute: 1e-3, relative: 1e-4), "case \(i) \(path) \(name)")
                 }

@@ -42,6 +42,32 @@ void tessera_conv2d_direct_f32(const float *xp, int c, int hp, int wp, const flo
 void tessera_conv2d_weight_gradient_f32(const float *xp, int n, int c, int hp, int wp, const float *gt, int o,
                                         int ho, int wo, int kh, int kw, int sh, int sw, int c0, int c1, float *dw);
 
+/// Tap convolutions (tap_convolution.c; AVX2/FMA, `bits` 512 for the AVX-512 kernels where
+/// `tessera_sgemm_kernel_available(512)`). Every position q of a padded output grid reads
+/// tap t at `x[q + offsets[t]]`; callers pad and phase-split the input so that holds.
+/// Positions a forward tile covers: grid lengths are rounded up to a multiple of it, and the
+/// input must be readable (any values) up to the largest offset plus that length.
+long tessera_conv_taps_tile(int bits);
+
+/// Eight output rows: `out[r·ld + q] = Σ_t w[t·8 + r] · x[q + offsets[t]]` for r < 8 and
+/// q < positions (a multiple of the tile).
+void tessera_conv_taps_f32(int bits, const float *x, const long *offsets, long taps, const float *w, float *out,
+                           long ld, long positions);
+
+/// One output row: `out[q] = Σ_t w[t] · x[q + offsets[t]]` (depthwise convolutions).
+void tessera_conv_taps_row_f32(int bits, const float *x, const long *offsets, long taps, const float *w, float *out,
+                               long positions);
+
+/// `dw[r·ld_dw + t] += Σ_images Σ_q g[r·ld_g + q] · x[q + offsets[t]]` (image i's operands at
+/// `x + i·x_image`, `g + i·g_image`); rows a multiple of 4, taps of 6, positions of 16.
+void tessera_conv_taps_gradient_f32(int bits, const float *x, long x_image, const float *g, long ld_g, long g_image,
+                                    long images, const long *offsets, long taps, long rows, long positions, float *dw,
+                                    long ld_dw);
+
+/// One row of the above: `dw[t] += Σ_images Σ_q g[q] · x[q + offsets[t]]`; taps a multiple of 3.
+void tessera_conv_taps_gradient_row_f32(int bits, const float *x, long x_image, const float *g, long g_image, long images,
+                                        const long *offsets, long taps, long positions, float *dw);
+
 /// 2×2 stride-2 max pooling without padding over `planes` planes `[h][w]` into `[ho][wo]`,
 /// with the flat `h·w` index of each maximum (AVX2; callers check `tessera_kernels_have_avx2`).
 void tessera_max_pool_2x2_f32(const float *x, float *out, int64_t *indices, ptrdiff_t planes, int h, int w, int ho, int wo);

@@ -62,6 +62,20 @@ extension CPUBackend {
         while i < count { destination[i] += source[i]; i += 1 }
     }
 
+    /// `destination[i] = source[i]` eight lanes at a time: the rows convolutions copy are often
+    /// 8-32 floats, where a `memmove` call costs more than the copy.
+    @inline(__always)
+    static func copyRow<T: BLASScalar>(_ destination: UnsafeMutablePointer<T>, _ source: UnsafePointer<T>, _ count: Int) {
+        let d = UnsafeMutableRawPointer(destination), s = UnsafeRawPointer(source)
+        let stride = MemoryLayout<T>.stride
+        var i = 0
+        while i + 8 <= count {
+            d.storeBytes(of: s.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<T>.self), toByteOffset: i * stride, as: SIMD8<T>.self)
+            i += 8
+        }
+        while i < count { destination[i] = source[i]; i += 1 }
+    }
+
     /// The output columns `ox` whose input column `ox · stride - pad + offset` lies in `0..<width`.
     @inline(__always)
     private func validRange(_ outSize: Int, _ stride: Int, _ pad: Int, _ offset: Int, _ width: Int) -> Range<Int> {
@@ -135,6 +149,7 @@ extension CPUBackend {
 
     public func conv2d(_ x: Operand, weight: Operand, geometry: ConvolutionGeometry, into out: Operand) {
         let dtype = floatType("conv2d", x, weight, out)
+        if dtype == .float32 && tapConvolution { return conv2dTaps(x, weight, geometry, out) }
         if directConvolutionApplies(.forward, dtype, geometry, outputChannels: weight.shape[0], inputChannels: x.shape[1]) {
             return conv2dDirect(x, weight, geometry, out)
         }
@@ -173,6 +188,7 @@ extension CPUBackend {
 
     public func conv2dInputGradient(_ gradient: Operand, weight: Operand, geometry: ConvolutionGeometry, into out: Operand) {
         let dtype = floatType("conv2dInputGradient", gradient, weight, out)
+        if dtype == .float32 && tapConvolution { return conv2dInputGradientTaps(gradient, weight, geometry, out) }
         if directConvolutionApplies(.inputGradient, dtype, geometry, outputChannels: weight.shape[0], inputChannels: out.shape[1]) {
             return conv2dInputGradientDirect(gradient, weight, geometry, out)
         }
@@ -202,6 +218,7 @@ extension CPUBackend {
 
     public func conv2dWeightGradient(_ x: Operand, gradient: Operand, geometry: ConvolutionGeometry, into out: Operand) {
         let dtype = floatType("conv2dWeightGradient", x, gradient, out)
+        if dtype == .float32 && tapConvolution { return conv2dWeightGradientTaps(x, gradient, geometry, out) }
         if directConvolutionApplies(.weightGradient, dtype, geometry, outputChannels: out.shape[0], inputChannels: x.shape[1]) {
             return conv2dWeightGradientDirect(x, gradient, geometry, out)
         }

@@ -20,14 +20,14 @@ extension CPUBackend {
     }
 
     /// `n` samples in contiguous chunks, one per thread at most, none empty.
-    private func chunking(_ n: Int) -> (chunks: Int, per: Int) {
+    func chunking(_ n: Int) -> (chunks: Int, per: Int) {
         let per = Swift.max(1, (n + CPUThreads.count - 1) / CPUThreads.count)
         return (Swift.max(1, (n + per - 1) / per), per)
     }
 
     /// Runs `body(samples, chunk, scratch)` on every chunk of `chunking(n)` concurrently, each
     /// with its own `floats` of scratch.
-    private func sampleChunks(_ n: Int, scratch floats: Int, _ body: (Range<Int>, Int, UnsafeMutablePointer<Float>) -> Void) {
+    func sampleChunks(_ n: Int, scratch floats: Int, _ body: (Range<Int>, Int, UnsafeMutablePointer<Float>) -> Void) {
         let (chunks, per) = chunking(n)
         withScratch(chunks * floats, Float.self) { scratch in
             parallelTasks(count: chunks) { chunk in
