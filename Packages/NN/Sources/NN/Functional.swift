@@ -45,53 +45,17 @@ public func batchNorm(_ x: Tensor, runningMean: Tensor?, runningVariance: Tensor
     return y
 }
 
-/// Batch normalisation of `[N, C, *]` with the batch's statistics, as one autograd node:
-/// returns the output and the per-channel batch mean and biased variance `[C]` (detached,
-/// for running estimates). The same function as `batchNorm(training: true)`, with fewer
-/// passes over `x`: the forward centres once and applies `scale = w/σ` and `b` in two
-/// element-wise passes; the backward is the closed form
-/// `dx = (w/σ)(g - mean(g) - x̂ mean(g x̂))` (three reductions, four passes) instead of
-/// the chain of a dozen broadcast ops. Under `createGraph` the gradient is recomputed
-/// through the composed formula, so second derivatives stay exact.
+/// Batch normalisation of `[N, C, *]` with the batch's statistics, as one autograd node on
+/// the backend's fused kernels (`Tensor.batchNormalized`): returns the output and the
+/// per-channel batch mean and biased variance `[C]` (detached, for running estimates). The
+/// same function as `batchNorm(training: true)`, in two passes over `x` each way.
 public func batchNormTraining(_ x: Tensor, weight: Tensor? = nil, bias: Tensor? = nil, epsilon: Double = 1e-5)
     -> (output: Tensor, mean: Tensor, variance: Tensor) {
     tensorCheck(x.rank >= 2, "[batchNorm] input \(shapeText(x.shape)) needs [N, C, ...]")
     let c = x.shape[1]
-    let statShape = [1, c] + [Int](repeating: 1, count: x.rank - 2)
-    let axes = [0] + Array(2..<x.rank)
-    let count = Double(x.elementCount / Swift.max(c, 1))
-    for (name, t) in [("weight", weight), ("bias", bias)] {
-        if let t { tensorCheck(t.shape == [c], "[batchNorm] \(name) \(shapeText(t.shape)) should be [\(c)]") }
-    }
     let w = weight ?? Tensor.ones([c], dtype: x.dtype, device: x.device)
     let b = bias ?? Tensor.zeros([c], dtype: x.dtype, device: x.device)
-    // Saved by the forward for the backward (plain values: the custom node's forward runs
-    // without recording).
-    var centered = x, mean = x, variance = x, invStd = x
-    let output = Tensor.custom([x, w, b], forward: { inputs in
-        mean = inputs[0].mean(axes: axes, keepDims: true)
-        centered = inputs[0] - mean
-        variance = centered.squared().mean(axes: axes, keepDims: true)
-        invStd = (variance + epsilon).rsqrt()
-        return centered * (invStd * inputs[1].reshaped(to: statShape)) + inputs[2].reshaped(to: statShape)
-    }, backward: { g, inputs, _ in
-        if isRecordingGradients {
-            // createGraph: differentiate the composed formula so the gradient has a graph.
-            let composed = batchNorm(inputs[0], runningMean: nil, runningVariance: nil, weight: inputs[1], bias: inputs[2],
-                                     training: true, epsilon: epsilon)
-            return gradients(of: [composed], withRespectTo: inputs, seeds: [g], createGraph: true)
-        }
-        let sumG = g.sum(axes: axes, keepDims: true)
-        let sumGC = (g * centered).sum(axes: axes, keepDims: true)
-        let wv = inputs[1].reshaped(to: statShape)
-        let scale = wv * invStd
-        // dx = g·s1 + centred·s2 + s3, all s per channel.
-        let s2 = -(scale * invStd.squared() * sumGC) / count
-        let s3 = -(scale * sumG) / count
-        let dx = g * scale + centered * s2 + s3
-        return [dx, (sumGC * invStd).reshaped(to: [c]), sumG.reshaped(to: [c])]
-    })
-    return (output, mean.reshaped(to: [c]), variance.reshaped(to: [c]))
+    return x.batchNormalized(weight: w, bias: b, epsilon: epsilon)
 }
 
 /// Group normalisation of `[N, C, *]` into `groups` groups.

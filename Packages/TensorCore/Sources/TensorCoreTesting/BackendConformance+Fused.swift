@@ -60,6 +60,30 @@ extension BackendConformance {
         }
     }
 
+    /// Batch norm forward (output, mean, variance) and backward (three gradients), on
+    /// `[N, C, H, W]` with spatial runs shorter and longer than a vector, and on `[N, C]`.
+    func batchNorm(_ loc: SourceLocation) {
+        for shape in [[3, 4, 2, 5], [2, 3, 4, 7], [9, 5]] {
+            let count = shape.reduce(1, *), c = shape[1]
+            let x = (Self.values(count, seed: 31).map { $0 * 3 + 1 }, shape, DType?.none)
+            let g = (Self.values(count, seed: 32), shape, DType?.none)
+            let w = (Self.values(c, seed: 33).map { $0 + 1.5 }, [c], DType?.none), bias = (Self.values(c, seed: 34), [c], DType?.none)
+            agree("batchNorm \(shape) and its backward", inputs: [x, w, bias, g],
+                  outputs: [(shape, nil), ([c], nil), ([c], nil), (shape, nil), ([c], nil), ([c], nil)],
+                  tolerance: Tolerance(absolute: 1e-4, relative: 1e-4), loc) { b, reference, i, o in
+                if reference {
+                    b.composedBatchNorm(i[0], weight: i[1], bias: i[2], epsilon: 1e-5, into: o[0], mean: o[1], variance: o[2])
+                    b.composedBatchNormBackward(i[0], gradient: i[3], weight: i[1], epsilon: 1e-5, into: o[3],
+                                                weightGradient: o[4], biasGradient: o[5])
+                } else {
+                    b.batchNorm(i[0], weight: i[1], bias: i[2], epsilon: 1e-5, into: o[0], mean: o[1], variance: o[2])
+                    b.batchNormBackward(i[0], gradient: i[3], mean: o[1], variance: o[2], weight: i[1], epsilon: 1e-5,
+                                        into: o[3], weightGradient: o[4], biasGradient: o[5])
+                }
+            }
+        }
+    }
+
     /// Attention forward and backward, causal and not, more keys than queries and fewer.
     func attention(_ loc: SourceLocation) {
         for (l, s, causal) in [(5, 7, false), (6, 4, true), (5, 5, true)] {

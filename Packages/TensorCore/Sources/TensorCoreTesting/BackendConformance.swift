@@ -120,6 +120,7 @@ public struct BackendConformance {
         indexing(sourceLocation)
         fused(sourceLocation)
         fusedBackward(sourceLocation)
+        batchNorm(sourceLocation)
         attention(sourceLocation)
         recurrent(sourceLocation)
         convolution(sourceLocation)

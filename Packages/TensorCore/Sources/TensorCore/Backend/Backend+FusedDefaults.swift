@@ -19,6 +19,35 @@ extension FusedOps {
         composedLayerNormBackward(x, normalized: y, gradient: g, epsilon: epsilon, into: out)
     }
 
+    public func batchNorm(_ x: Operand, weight: Operand, bias: Operand, epsilon: Double, into out: Operand,
+                          mean: Operand, variance: Operand) {
+        composedBatchNorm(x, weight: weight, bias: bias, epsilon: epsilon, into: out, mean: mean, variance: variance)
+    }
+
+    public func batchNormBackward(_ x: Operand, gradient g: Operand, mean: Operand, variance: Operand, weight: Operand,
+                                  epsilon: Double, into inputGradient: Operand, weightGradient: Operand, biasGradient: Operand) {
+        composedBatchNormBackward(x, gradient: g, weight: weight, epsilon: epsilon, into: inputGradient,
+                                  weightGradient: weightGradient, biasGradient: biasGradient)
+    }
+
+    /// Batch norm from `Tensor.batchNormFormula` on the primitives.
+    public func composedBatchNorm(_ x: Operand, weight: Operand, bias: Operand, epsilon: Double, into out: Operand,
+                                  mean: Operand, variance: Operand) {
+        evaluateReferenceFormula([x, weight, bias], into: [out, mean, variance]) {
+            Tensor.batchNormFormula($0[0], weight: $0[1], bias: $0[2], epsilon: epsilon)
+        }
+    }
+
+    /// The vector-Jacobian product of `batchNormFormula`'s output (the statistics are recomputed;
+    /// the bias only matters through its gradient, so zeros stand in for it).
+    public func composedBatchNormBackward(_ x: Operand, gradient g: Operand, weight: Operand, epsilon: Double,
+                                          into inputGradient: Operand, weightGradient: Operand, biasGradient: Operand) {
+        let bias = Tensor.zeros(like: Tensor(operand: weight))
+        evaluateReferenceGradients([x, weight, bias.operand], seeds: [g], into: [inputGradient, weightGradient, biasGradient]) {
+            [Tensor.batchNormFormula($0[0], weight: $0[1], bias: $0[2], epsilon: epsilon)[0]]
+        }
+    }
+
     /// Softmax (or log-softmax) from `Tensor.softmaxFormula` on the primitives.
     public func composedSoftmax(_ x: Operand, axis: Int, log: Bool, into out: Operand) {
         evaluateReferenceFormula([x], into: [out]) { [Tensor.softmaxFormula($0[0], axis: axis, log: log)] }

@@ -101,6 +101,15 @@ public protocol FusedOps: MemoryOps, ElementwiseOps, ReductionOps, IndexingOps {
     func layerNormBackward(_ x: Operand, normalized y: Operand, gradient g: Operand, epsilon: Double, into out: Operand)
     /// Per-row cross-entropy of `logits [n, c]` against int64 `targets [n]`, into `out [n]`.
     func crossEntropy(logits: Operand, targets: Operand, into out: Operand)
+    /// Batch normalisation with the batch's statistics over axis 1 of `x [N, C, *]`: the
+    /// per-channel `mean [C]` and biased `variance [C]`, and
+    /// `out = (x - mean) / sqrt(variance + epsilon) · weight + bias` (`weight`, `bias` `[C]`).
+    func batchNorm(_ x: Operand, weight: Operand, bias: Operand, epsilon: Double, into out: Operand,
+                   mean: Operand, variance: Operand)
+    /// The backward of `batchNorm` from the output gradient `g` and the forward's `mean` and
+    /// `variance`: the input gradient (shaped as `x`) and those of `weight` and `bias` (`[C]`).
+    func batchNormBackward(_ x: Operand, gradient g: Operand, mean: Operand, variance: Operand, weight: Operand,
+                           epsilon: Double, into inputGradient: Operand, weightGradient: Operand, biasGradient: Operand)
 }
 
 /// Everything a device needs to run Tensor operations.
