@@ -29,6 +29,12 @@ static inline float hsum256(__m256 v) {
 #define ZERO() _mm256_setzero_ps()
 #define FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define HSUM(v) hsum256(v)
+#define HV __m128
+#define HLOADU(p) _mm_loadu_ps(p)
+#define HSTOREU(p, v) _mm_storeu_ps(p, v)
+#define HSET1(x) _mm_set1_ps(x)
+#define HZERO() _mm_setzero_ps()
+#define HFMA(a, b, c) _mm_fmadd_ps(a, b, c)
 // 4 × 2 (8 accumulators: 4 × 3 spilled out of the sixteen ymm registers); 2 × 6.
 #define FWD_ROWS 4
 #define FWD_VECS 2
@@ -44,6 +50,12 @@ static inline float hsum256(__m256 v) {
 #undef ZERO
 #undef FMA
 #undef HSUM
+#undef HV
+#undef HLOADU
+#undef HSTOREU
+#undef HSET1
+#undef HZERO
+#undef HFMA
 #undef FWD_ROWS
 #undef FWD_VECS
 #undef GRAD_ROWS
@@ -58,18 +70,24 @@ static inline float hsum256(__m256 v) {
 #define ZERO() _mm512_setzero_ps()
 #define FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define HSUM(v) _mm512_reduce_add_ps(v)
+#define HV __m256
+#define HLOADU(p) _mm256_loadu_ps(p)
+#define HSTOREU(p, v) _mm256_storeu_ps(p, v)
+#define HSET1(x) _mm256_set1_ps(x)
+#define HZERO() _mm256_setzero_ps()
+#define HFMA(a, b, c) _mm256_fmadd_ps(a, b, c)
 // 8 × 2 (16 accumulators, the broadcasts folded into the FMAs); 4 × 6 (24 accumulators).
 #define FWD_ROWS 8
 #define FWD_VECS 2
 #define GRAD_ROWS 4
 #include "tap_convolution_body.inc"
 
-long tessera_conv_taps_tile(int bits) { return bits == 512 ? 32 : 16; }
+long tessera_conv_taps_tile(int bits, int narrow) { return (bits == 512 ? 16 : 8) * (narrow ? 1 : 2); }
 
-void tessera_conv_taps_f32(int bits, const float *x, const long *offsets, long taps, const float *w, float *out,
+void tessera_conv_taps_f32(int bits, int narrow, const float *x, const long *offsets, long taps, const float *w, float *out,
                            long ld, long positions) {
-    if (bits == 512) taps_forward_512(x, offsets, taps, w, out, ld, positions);
-    else taps_forward_256(x, offsets, taps, w, out, ld, positions);
+    if (bits == 512) (narrow ? taps_forward_narrow_512 : taps_forward_wide_512)(x, offsets, taps, w, out, ld, positions);
+    else (narrow ? taps_forward_narrow_256 : taps_forward_wide_256)(x, offsets, taps, w, out, ld, positions);
 }
 
 void tessera_conv_taps_row_f32(int bits, const float *x, const long *offsets, long taps, const float *w, float *out,
@@ -91,8 +109,8 @@ void tessera_conv_taps_gradient_row_f32(int bits, const float *x, long x_image, 
     else taps_gradient_row_256(x, x_image, g, 0, g_image, images, offsets, taps, 1, positions, dw, 0);
 }
 #else
-long tessera_conv_taps_tile(int bits) { return 32; }
-void tessera_conv_taps_f32(int bits, const float *x, const long *offsets, long taps, const float *w, float *out,
+long tessera_conv_taps_tile(int bits, int narrow) { return 32; }
+void tessera_conv_taps_f32(int bits, int narrow, const float *x, const long *offsets, long taps, const float *w, float *out,
                            long ld, long positions) {}
 void tessera_conv_taps_row_f32(int bits, const float *x, const long *offsets, long taps, const float *w, float *out,
                                long positions) {}

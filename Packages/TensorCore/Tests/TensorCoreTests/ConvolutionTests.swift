@@ -104,7 +104,7 @@ struct ConvolutionTests {
                 (y * weighting).sum().backward()
                 return [y, xp.grad!, wp.grad!]
             }
-            let (direct, reference) = CPUBackend.$tapConvolutionEnabled.withValue(false) {
+            let (direct, reference) = CPUBackend.$tapConvolutionForced.withValue(false) {
                 (CPUBackend.$directWeightGradient.withValue(true) { run() }, CPUBackend.$directConvolutionEnabled.withValue(false) { run() })
             }
             for (name, (a, b)) in zip(["output", "input gradient", "weight gradient"], zip(direct, reference)) {
@@ -118,7 +118,8 @@ struct ConvolutionTests {
     /// GEMM — gives float64's results (the path checked against PyTorch above), forward and
     /// both gradients: groups, depthwise, strides (stride phases that no tap reaches: 1×1
     /// stride 2), dilation, padding past the kernel, 1×1 (no patch matrix), more samples than
-    /// threads and fewer, channel counts off multiples of 8 and past the direct kernels'.
+    /// threads and fewer, channel counts off multiples of 8 and past the direct kernels', 8×8
+    /// images (the narrow tile).
     @Test func everyFloat32ConvolutionPathMatchesFloat64() {
         let cases: [(n: Int, c: Int, o: Int, h: Int, w: Int, k: (Int, Int), stride: (Int, Int), padding: (Int, Int),
                      dilation: (Int, Int), groups: Int)] = [
@@ -130,6 +131,7 @@ struct ConvolutionTests {
             (2, 10, 14, 7, 9, (1, 1), (2, 2), (0, 0), (1, 1), 1), (1, 6, 16, 14, 14, (5, 5), (1, 1), (0, 0), (1, 1), 1),
             (2, 3, 16, 8, 8, (3, 3), (3, 2), (2, 3), (1, 1), 1), (2, 8, 4, 9, 7, (3, 3), (2, 1), (1, 1), (2, 2), 2),
             (2, 5, 9, 4, 6, (1, 1), (1, 1), (1, 1), (1, 1), 1), (1, 1, 3, 30, 33, (3, 3), (1, 1), (1, 1), (1, 1), 1),
+            (3, 16, 24, 8, 8, (3, 3), (1, 1), (1, 1), (1, 1), 1), (2, 8, 8, 8, 8, (3, 3), (1, 1), (1, 1), (1, 1), 8),
         ]
         for (i, t) in cases.enumerated() {
             let g = RandomGenerator(seed: UInt64(80 + i))
@@ -144,12 +146,17 @@ struct ConvolutionTests {
                 return [y, xp.grad!, wp.grad!].map { $0.cast(to: .float64) }
             }
             let reference = run(.float64)
-            var paths = [("taps \(tessera_sgemm_kernel())-bit", run(.float32))]
-            if tessera_sgemm_kernel() == 512 && tessera_sgemm_force_kernel(256) != 0 {
-                paths.append(("taps 256-bit", run(.float32)))
-                tessera_sgemm_force_kernel(0)
+            var paths = [(String, [Tensor])]()
+            if tessera_kernels_have_avx2() != 0 {
+                CPUBackend.$tapConvolutionForced.withValue(true) {
+                    paths.append(("taps \(tessera_sgemm_kernel())-bit", run(.float32)))
+                    if tessera_sgemm_kernel() == 512 && tessera_sgemm_force_kernel(256) != 0 {
+                        paths.append(("taps 256-bit", run(.float32)))
+                        tessera_sgemm_force_kernel(0)
+                    }
+                }
             }
-            CPUBackend.$tapConvolutionEnabled.withValue(false) {
+            CPUBackend.$tapConvolutionForced.withValue(false) {
                 paths.append(("per sample", CPUBackend.$directConvolutionEnabled.withValue(false) { run(.float32) }))
                 paths.append(("batched", CPUBackend.$directConvolutionEnabled.withValue(false) {
                     CPUBackend.$perSampleConvolutionEnabled.withValue(false) { run(.float32) }

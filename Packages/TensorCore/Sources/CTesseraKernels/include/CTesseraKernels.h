@@ -45,13 +45,14 @@ void tessera_conv2d_weight_gradient_f32(const float *xp, int n, int c, int hp, i
 /// Tap convolutions (tap_convolution.c; AVX2/FMA, `bits` 512 for the AVX-512 kernels where
 /// `tessera_sgemm_kernel_available(512)`). Every position q of a padded output grid reads
 /// tap t at `x[q + offsets[t]]`; callers pad and phase-split the input so that holds.
-/// Positions a forward tile covers: grid lengths are rounded up to a multiple of it, and the
-/// input must be readable (any values) up to the largest offset plus that length.
-long tessera_conv_taps_tile(int bits);
+/// Positions a forward tile covers (`narrow`: one vector instead of two): grid lengths are
+/// rounded up to a multiple of it, and the input must be readable (any values) up to the
+/// largest offset plus that length.
+long tessera_conv_taps_tile(int bits, int narrow);
 
 /// Eight output rows: `out[r·ld + q] = Σ_t w[t·8 + r] · x[q + offsets[t]]` for r < 8 and
-/// q < positions (a multiple of the tile).
-void tessera_conv_taps_f32(int bits, const float *x, const long *offsets, long taps, const float *w, float *out,
+/// q < positions (a multiple of the tile of the same `narrow`, or for `narrow` of half of it).
+void tessera_conv_taps_f32(int bits, int narrow, const float *x, const long *offsets, long taps, const float *w, float *out,
                            long ld, long positions);
 
 /// One output row: `out[q] = Σ_t w[t] · x[q + offsets[t]]` (depthwise convolutions).

@@ -19,15 +19,17 @@ import Glibc
 /// Any stride, padding, dilation and groups; the vector width follows the GEMM's choice on the
 /// calling thread (`tessera_sgemm_kernel`), passed down so pool threads agree with it.
 extension CPUBackend {
-    /// Off sends float32 convolutions back to the direct/per-sample GEMM paths. Internal: the
-    /// tests compare the paths; task-local, like `directConvolutionEnabled`.
-    @TaskLocal static var tapConvolutionEnabled = true
+    /// true or false forces the tap kernels on or off for float32 convolutions (nil: chosen as
+    /// below). Internal: the tests compare the paths, and force them on because a debug build's
+    /// unoptimised kernels lose the GEMM calibration; task-local, like `directConvolutionEnabled`.
+    @TaskLocal static var tapConvolutionForced: Bool? = nil
 
     /// The tap kernels run where our GEMM kernels won the calibration against OpenBLAS on this
     /// CPU (`GEMMChoice`: they stand or fall on the same FMA throughput, and where OpenBLAS is
     /// faster im2col + OpenBLAS stays), unless `TESSERA_CONV=taps` or `=gemm` decides.
     var tapConvolution: Bool {
-        guard CPUBackend.tapConvolutionEnabled, tessera_kernels_have_avx2() != 0 else { return false }
+        guard tessera_kernels_have_avx2() != 0 else { return false }
+        if let forced = CPUBackend.tapConvolutionForced { return forced }
         switch CPUBackend.convolutionSetting {
         case "taps": return true
         case "gemm": return false
@@ -39,24 +41,32 @@ extension CPUBackend {
 
     /// An image's channels padded and split into stride phases: padded pixel `(Y, X)` (source
     /// pixel `(Y - top, X - left)`, zero outside the source) of channel `c` sits at
-    /// `c · channelStride + ((Y % sh) · sw + X % sw) · plane + (Y / sh) · wq + X / sw`.
+    /// `lead + c · channelStride + ((Y % sh) · sw + X % sw) · plane + (Y / sh) · wq + X / sw - shift`.
+    ///
+    /// With `shared` (stride 1 in the columns) rows are `wq` apart and hold the source row then
+    /// zeros: a row's left padding is the previous row's right padding (`shift = left`, and
+    /// `lead = left` zeros before the first channel stand in for the first row's). A 3×3
+    /// convolution over 8×8 images then computes 9 grid columns per row instead of 10.
     struct TapLayout {
         let channels, h, w, top, left, sh, sw, hq, wq: Int
+        let shared: Bool
         /// Grid positions the kernels compute, rounded up to the tile.
         let positions: Int
         /// Where source row `y` starts in a channel (nil: cropped), and where source column `x`
         /// sits from there: worked out once, so that `fill` divides by no stride.
         let rowStart: [Int?], columnOffset: [Int?]
 
-        init(channels: Int, h: Int, w: Int, top: Int, left: Int, sh: Int, sw: Int, hq: Int, wq: Int, positions: Int) {
-            (self.channels, self.h, self.w, self.top, self.left, self.sh, self.sw, self.hq, self.wq, self.positions) =
-                (channels, h, w, top, left, sh, sw, hq, wq, positions)
-            let plane = hq * wq
+        init(channels: Int, h: Int, w: Int, top: Int, left: Int, sh: Int, sw: Int, hq: Int, wq: Int, shared: Bool = false,
+             positions: Int) {
+            (self.channels, self.h, self.w, self.top, self.left, self.sh, self.sw, self.hq, self.wq, self.shared, self.positions) =
+                (channels, h, w, top, left, sh, sw, hq, wq, shared, positions)
+            let plane = hq * wq, lead = shared ? left : 0
             rowStart = (0..<h).map { y in
                 let row = y + top
-                return row >= 0 && row < sh * hq ? (row % sh) * sw * plane + (row / sh) * wq : nil
+                return row >= 0 && row < sh * hq ? lead + (row % sh) * sw * plane + (row / sh) * wq : nil
             }
             columnOffset = (0..<w).map { x in
+                if shared { return x < wq ? x : nil }
                 let column = x + left
                 return column >= 0 && column < sw * wq ? (column % sw) * plane + column / sw : nil
             }
@@ -64,16 +74,17 @@ extension CPUBackend {
 
         var plane: Int { hq * wq }
         var channelStride: Int { sh * sw * plane }
-        /// Floats per image: every channel, then room for the reads of the last tile past it.
-        var imageStride: Int { channels * channelStride + positions + 64 }
+        var lead: Int { shared ? left : 0 }
+        /// Floats per image: the lead, every channel, then room for the reads of the last tile past it.
+        var imageStride: Int { lead + channels * channelStride + positions + 64 }
 
         func offset(channel: Int, row: Int, column: Int) -> Int {
-            channel * channelStride + ((row % sh) * sw + column % sw) * plane + (row / sh) * wq + column / sw
+            lead + channel * channelStride + ((row % sh) * sw + column % sw) * plane + (row / sh) * wq + column / sw - (shared ? left : 0)
         }
 
         /// Writes one image (`[channels][h][w]`) into `destination` (`imageStride` floats).
         func fill(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>) {
-            if sh == 1 && sw == 1 && top >= 0 && left >= 0 && top + h <= hq && left + w <= wq {
+            if sh == 1 && sw == 1 && top >= 0 && left >= 0 && top + h <= hq && (shared ? 0 : left) + w <= wq {
                 return fillPadded(source, into: destination)
             }
             destination.update(repeating: 0, count: imageStride)
@@ -98,36 +109,61 @@ extension CPUBackend {
         /// `fill` without strides or cropping: zeros written only around the copied rows (the
         /// buffer is written once, not zeroed and then copied over).
         private func fillPadded(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>) {
-            let right = wq - left - w
+            let before = shared ? 0 : left, after = wq - before - w
+            destination.update(repeating: 0, count: lead)
             for c in 0..<channels {
-                let plane = destination + c * channelStride
+                let plane = destination + lead + c * channelStride
                 plane.update(repeating: 0, count: top * wq)
                 for y in 0..<h {
                     let row = plane + (top + y) * wq
-                    row.update(repeating: 0, count: left)
-                    CPUBackend.copyRow(row + left, source + (c * h + y) * w, w)
-                    (row + left + w).update(repeating: 0, count: right)
+                    row.update(repeating: 0, count: before)
+                    CPUBackend.copyRow(row + before, source + (c * h + y) * w, w)
+                    (row + before + w).update(repeating: 0, count: after)
                 }
                 (plane + (top + h) * wq).update(repeating: 0, count: (hq - top - h) * wq)
             }
-            (destination + channels * channelStride).update(repeating: 0, count: imageStride - channels * channelStride)
+            let end = lead + channels * channelStride
+            (destination + end).update(repeating: 0, count: imageStride - end)
         }
     }
 
-    /// The vector width for this call's kernels and the grid rounding that goes with it.
-    private var tapKernel: (bits: Int32, tile: Int) {
-        let bits = Int32(tessera_sgemm_kernel())
-        return (bits, tessera_conv_taps_tile(bits))
+    /// The kernels for one convolution: the vector width the GEMM uses on this thread, and the
+    /// forward tile, two vectors of positions unless one wastes much less of a short grid
+    /// (ResNet's 8×8 stage: 80 positions are 96 in tiles of 32, 80 in tiles of 16).
+    struct TapTiling {
+        let bits: Int32
+        let narrow: Bool
+        var tile: Int { tessera_conv_taps_tile(bits, narrow ? 1 : 0) }
+
+        init(gridLength: Int) {
+            bits = Int32(tessera_sgemm_kernel())
+            let (wide, half) = (tessera_conv_taps_tile(bits, 0), tessera_conv_taps_tile(bits, 1) / 2)
+            let (w, n) = ((gridLength + wide - 1) / wide * wide, (gridLength + half - 1) / half * half)
+            narrow = Double(w) > 1.15 * Double(n)
+        }
+
+        /// Grid rows' length in the buffers: whole tiles.
+        func positions(_ gridLength: Int) -> Int { (gridLength + tile - 1) / tile * tile }
+
+        /// Positions the 8-row kernel computes: the narrow one stops at a half vector.
+        func computed(_ gridLength: Int) -> Int {
+            let unit = narrow ? tile / 2 : tile
+            return (gridLength + unit - 1) / unit * unit
+        }
     }
 
     private func roundUp(_ n: Int, _ unit: Int) -> Int { (n + unit - 1) / unit * unit }
 
     /// The forward layout of `x [n, c, h, w]` for output `[ho, wo]`.
-    private func forwardLayout(_ s: Shape2D, tile: Int) -> TapLayout {
+    private func forwardLayout(_ s: Shape2D) -> (TapLayout, TapTiling) {
         let (sh, sw) = s.g.stride, (ph, pw) = s.g.padding
-        let hq = (s.h + 2 * ph + sh - 1) / sh, wq = (s.w + 2 * pw + sw - 1) / sw
-        return TapLayout(channels: s.c, h: s.h, w: s.w, top: ph, left: pw, sh: sh, sw: sw, hq: hq, wq: wq,
-                         positions: roundUp(s.ho * wq, tile))
+        // Shared padding columns need stride 1 across and a padding within the kernel's span
+        // (then every read of a valid output lands on its row or the zeros after a row).
+        let shared = sw == 1 && pw <= (s.kw - 1) * s.g.dilation.1
+        let hq = (s.h + 2 * ph + sh - 1) / sh, wq = shared ? s.w + pw : (s.w + 2 * pw + sw - 1) / sw
+        let tiling = TapTiling(gridLength: s.ho * wq)
+        return (TapLayout(channels: s.c, h: s.h, w: s.w, top: ph, left: pw, sh: sh, sw: sw, hq: hq, wq: wq, shared: shared,
+                          positions: tiling.positions(s.ho * wq)), tiling)
     }
 
     /// Offsets of one group's taps `(c, i, j)` in weight order, relative to the group's first channel.
@@ -152,22 +188,22 @@ extension CPUBackend {
 
     /// Runs `rows` output rows of taps `offsets` over `input`: `weights` gives row `r`'s block
     /// (8-row kernel) or its `[taps]` row (row kernel); results land in `grid` rows `positions` apart.
-    private func runTaps(_ bits: Int32, input: UnsafePointer<Float>, offsets: UnsafePointer<Int>, taps: Int, rows: Int,
-                         positions: Int, grid: UnsafeMutablePointer<Float>, block: (Int) -> UnsafePointer<Float>,
+    private func runTaps(_ tiling: TapTiling, input: UnsafePointer<Float>, offsets: UnsafePointer<Int>, taps: Int, rows: Int,
+                         positions: Int, gridLength: Int, grid: UnsafeMutablePointer<Float>, block: (Int) -> UnsafePointer<Float>,
                          row: (Int) -> UnsafePointer<Float>) {
         if rowKernel(rows) {
-            for r in 0..<rows { tessera_conv_taps_row_f32(bits, input, offsets, taps, row(r), grid + r * positions, positions) }
+            for r in 0..<rows { tessera_conv_taps_row_f32(tiling.bits, input, offsets, taps, row(r), grid + r * positions, positions) }
         } else {
             for b in 0..<(rows + 7) / 8 {
-                tessera_conv_taps_f32(bits, input, offsets, taps, block(b), grid + b * 8 * positions, positions, positions)
+                tessera_conv_taps_f32(tiling.bits, tiling.narrow ? 1 : 0, input, offsets, taps, block(b), grid + b * 8 * positions, positions,
+                                      tiling.computed(gridLength))
             }
         }
     }
 
     func conv2dTaps(_ x: Operand, _ weight: Operand, _ g: ConvolutionGeometry, _ out: Operand) {
         let s = shape(x.shape, weight.shape, out.shape, g)
-        let (bits, tile) = tapKernel
-        let layout = forwardLayout(s, tile: tile)
+        let (layout, tiling) = forwardLayout(s)
         let offsets = forwardOffsets(s, layout)
         let (xp, wp, op) = (x.elements(Float.self), weight.elements(Float.self), out.elements(Float.self))
         let groupRows = roundUp(s.og, 8), blockSize = s.patch * 8
@@ -187,8 +223,8 @@ extension CPUBackend {
                         layout.fill(xp + n * s.c * s.h * s.w, into: input)
                         for group in 0..<g.groups {
                             let w0 = wp + group * s.og * s.patch, p0 = packed + group * packedPerGroup
-                            runTaps(bits, input: input + group * s.cg * layout.channelStride, offsets: offsets.baseAddress!,
-                                    taps: s.patch, rows: s.og, positions: layout.positions,
+                            runTaps(tiling, input: input + group * s.cg * layout.channelStride, offsets: offsets.baseAddress!,
+                                    taps: s.patch, rows: s.og, positions: layout.positions, gridLength: s.ho * layout.wq,
                                     grid: grid + group * groupRows * layout.positions,
                                     block: { UnsafePointer(p0 + $0 * blockSize) }, row: { UnsafePointer(w0 + $0 * s.patch) })
                         }
@@ -216,7 +252,6 @@ extension CPUBackend {
 
     func conv2dInputGradientTaps(_ gradient: Operand, _ weight: Operand, _ g: ConvolutionGeometry, _ out: Operand) {
         let s = shape(out.shape, weight.shape, gradient.shape, g)
-        let (bits, tile) = tapKernel
         let (sh, sw) = g.stride, (ph, pw) = g.padding, (dh, dw) = g.dilation
         // dx[c][sh·y + ry] gathers g[o][y + e] · W[o][c][i] for the taps i with
         // ry + ph - dh·i ≡ 0 (mod sh), e = (ry + ph - dh·i) / sh.
@@ -230,10 +265,12 @@ extension CPUBackend {
         let allRows = rowShifts.flatMap { $0.map(\.e) }, allColumns = columnShifts.flatMap { $0.map(\.e) }
         let top = Swift.max(0, -(allRows.min() ?? 0)), left = Swift.max(0, -(allColumns.min() ?? 0))
         let hsMax = (s.h + sh - 1) / sh, wsMax = (s.w + sw - 1) / sw
-        let wq = left + Swift.max(s.wo, wsMax + (allColumns.max() ?? 0))
+        // Shared padding columns: reads left of a row land in the previous row's zeros.
+        let wq = Swift.max(s.wo + left, wsMax + (allColumns.max() ?? 0))
         let hq = top + Swift.max(s.ho, hsMax + (allRows.max() ?? 0)) + 1
-        let positions = roundUp(hsMax * wq, tile)
-        let layout = TapLayout(channels: s.o, h: s.ho, w: s.wo, top: top, left: left, sh: 1, sw: 1, hq: hq, wq: wq, positions: positions)
+        let tiling = TapTiling(gridLength: hsMax * wq), positions = tiling.positions(hsMax * wq)
+        let layout = TapLayout(channels: s.o, h: s.ho, w: s.wo, top: top, left: left, sh: 1, sw: 1, hq: hq, wq: wq, shared: true,
+                               positions: positions)
         var phases = [GradientPhase]()
         for ry in 0..<sh {
             for rx in 0..<sw {
@@ -283,8 +320,9 @@ extension CPUBackend {
                         phase.offsets.withUnsafeBufferPointer { offsets in
                             for group in 0..<g.groups {
                                 let p0 = packed + (index * g.groups + group) * perGroup
-                                runTaps(bits, input: input + group * s.og * layout.channelStride, offsets: offsets.baseAddress!,
-                                        taps: taps, rows: s.cg, positions: positions, grid: grid + group * groupRows * positions,
+                                runTaps(tiling, input: input + group * s.og * layout.channelStride, offsets: offsets.baseAddress!,
+                                        taps: taps, rows: s.cg, positions: positions, gridLength: phase.hs * wq,
+                                        grid: grid + group * groupRows * positions,
                                         block: { UnsafePointer(p0 + $0 * 8 * taps) }, row: { UnsafePointer(p0 + $0 * taps) })
                             }
                         }
@@ -303,8 +341,8 @@ extension CPUBackend {
 
     func conv2dWeightGradientTaps(_ x: Operand, _ gradient: Operand, _ g: ConvolutionGeometry, _ out: Operand) {
         let s = shape(x.shape, out.shape, gradient.shape, g)
-        let (bits, tile) = tapKernel
-        let layout = forwardLayout(s, tile: tile)
+        let (layout, tiling) = forwardLayout(s)
+        let bits = tiling.bits
         let row = rowKernel(s.og)
         // Rows and taps rounded to the kernels' tiles; the extra taps read offset 0 and the
         // extra rows are zero gradients, and both are dropped.
