@@ -35,9 +35,11 @@ static inline float hsum256(__m256 v) {
 #define HSET1(x) _mm_set1_ps(x)
 #define HZERO() _mm_setzero_ps()
 #define HFMA(a, b, c) _mm_fmadd_ps(a, b, c)
-// 4 × 2 (8 accumulators: 4 × 3 spilled out of the sixteen ymm registers); 2 × 6.
+// 4 × 2 (8 accumulators: 4 × 3 spilled out of the sixteen ymm registers), tall 2 × 4; 2 × 6.
 #define FWD_ROWS 4
 #define FWD_VECS 2
+#define TALL_ROWS 2
+#define TALL_VECS 4
 #define GRAD_ROWS 2
 #include "tap_convolution_body.inc"
 #undef SUFFIX
@@ -58,6 +60,8 @@ static inline float hsum256(__m256 v) {
 #undef HFMA
 #undef FWD_ROWS
 #undef FWD_VECS
+#undef TALL_ROWS
+#undef TALL_VECS
 #undef GRAD_ROWS
 
 #define SUFFIX 512
@@ -76,9 +80,11 @@ static inline float hsum256(__m256 v) {
 #define HSET1(x) _mm256_set1_ps(x)
 #define HZERO() _mm256_setzero_ps()
 #define HFMA(a, b, c) _mm256_fmadd_ps(a, b, c)
-// 8 × 2 (16 accumulators, the broadcasts folded into the FMAs); 4 × 6 (24 accumulators).
+// 8 × 2 (16 accumulators, the broadcasts folded into the FMAs), tall 4 × 4; 4 × 6 (24 accumulators).
 #define FWD_ROWS 8
 #define FWD_VECS 2
+#define TALL_ROWS 4
+#define TALL_VECS 4
 #define GRAD_ROWS 4
 #include "tap_convolution_body.inc"
 
