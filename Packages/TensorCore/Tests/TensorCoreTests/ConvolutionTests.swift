@@ -87,39 +87,12 @@ struct ConvolutionTests {
         #expect(x64.grad!.scalars(as: Double.self) == x32.grad!.scalars(as: Double.self))
     }
 
-    /// The direct float32 kernels (few channels) give im2col + GEMM's results, forward and
-    /// both gradients, over strides, paddings, kernel sizes and channel counts off multiples of 8.
-    @Test func directConvolutionMatchesIm2col() {
-        let cases: [(n: Int, c: Int, o: Int, h: Int, w: Int, k: (Int, Int), stride: (Int, Int), padding: (Int, Int))] = [
-            (3, 1, 6, 28, 28, (5, 5), (1, 1), (2, 2)), (2, 6, 16, 14, 14, (5, 5), (1, 1), (0, 0)),
-            (2, 3, 5, 9, 11, (3, 3), (2, 2), (1, 1)), (1, 16, 9, 8, 7, (3, 2), (1, 2), (1, 0)), (2, 2, 3, 5, 5, (1, 1), (1, 1), (0, 0)),
-        ]
-        for (i, t) in cases.enumerated() {
-            let g = RandomGenerator(seed: UInt64(60 + i))
-            let x = Tensor.randn([t.n, t.c, t.h, t.w], generator: g), w = Tensor.randn([t.o, t.c, t.k.0, t.k.1], generator: g)
-            func run() -> [Tensor] {
-                let xp = x.requiringGrad(), wp = w.requiringGrad()
-                let y = xp.conv2d(weight: wp, stride: t.stride, padding: .explicit(t.padding.0, t.padding.1))
-                let weighting = Tensor.randn(y.shape, generator: RandomGenerator(seed: 99))
-                (y * weighting).sum().backward()
-                return [y, xp.grad!, wp.grad!]
-            }
-            let (direct, reference) = CPUBackend.$tapConvolutionForced.withValue(false) {
-                (CPUBackend.$directWeightGradient.withValue(true) { run() }, CPUBackend.$directConvolutionEnabled.withValue(false) { run() })
-            }
-            for (name, (a, b)) in zip(["output", "input gradient", "weight gradient"], zip(direct, reference)) {
-                expectClose(a, b, tolerance: Tolerance(absolute: 1e-4, relative: 1e-4), "case \(i) \(name)")
-            }
-        }
-    }
-
     /// Every float32 path — the tap kernels (CPUBackend+TapConvolution) at each vector width
     /// the CPU has, the per-sample products (CPUBackend+SampleConvolution) and the batched
     /// GEMM — gives float64's results (the path checked against PyTorch above), forward and
     /// both gradients: groups, depthwise, strides (stride phases that no tap reaches: 1×1
     /// stride 2), dilation, padding past the kernel, 1×1 (no patch matrix), more samples than
-    /// threads and fewer, channel counts off multiples of 8 and past the direct kernels', 8×8
-    /// images (the narrow tile).
+    /// threads and fewer, channel counts off multiples of 8, 8×8 images (the narrow tiling).
     @Test func everyFloat32ConvolutionPathMatchesFloat64() {
         let cases: [(n: Int, c: Int, o: Int, h: Int, w: Int, k: (Int, Int), stride: (Int, Int), padding: (Int, Int),
                      dilation: (Int, Int), groups: Int)] = [
@@ -157,10 +130,8 @@ struct ConvolutionTests {
                 }
             }
             CPUBackend.$tapConvolutionForced.withValue(false) {
-                paths.append(("per sample", CPUBackend.$directConvolutionEnabled.withValue(false) { run(.float32) }))
-                paths.append(("batched", CPUBackend.$directConvolutionEnabled.withValue(false) {
-                    CPUBackend.$perSampleConvolutionEnabled.withValue(false) { run(.float32) }
-                }))
+                paths.append(("per sample", run(.float32)))
+                paths.append(("batched", CPUBackend.$perSampleConvolutionEnabled.withValue(false) { run(.float32) }))
             }
             for (path, result) in paths {
                 for (name, (a, b)) in zip(["output", "input gradient", "weight gradient"], zip(result, reference)) {

@@ -28,20 +28,6 @@ void tessera_activation_f32(int kind, const float *x, float *out, ptrdiff_t n);
 /// out[i] = g[i] · GELU'(x[i]) for the tanh approximation.
 void tessera_gelu_tanh_backward_f32(const float *g, const float *x, float *out, ptrdiff_t n);
 
-/// Direct float32 convolution (AVX2/FMA; callers check `tessera_kernels_have_avx2`).
-/// Weights `[o][c][kh][kw]` packed as `[ceil(o/8)][c·kh·kw][8]`, channels zero-padded.
-void tessera_conv_pack_weight_f32(const float *w, float *packed, int o, int c, int kh, int kw);
-
-/// One image: `out [o][ho][wo]` from the padded input `xp [c][hp][wp]` (padding already
-/// applied), stride (sh, sw), no dilation.
-void tessera_conv2d_direct_f32(const float *xp, int c, int hp, int wp, const float *packed, int o, int kh, int kw,
-                               int sh, int sw, float *out, int ho, int wo);
-
-/// `dw [o][c][kh][kw]` for input channels c0..<c1 from padded inputs `xp [n][c][hp][wp]` and the
-/// output gradient transposed to `gt [n][ho·wo][ceil(o/8)·8]` (channels last, zero-padded).
-void tessera_conv2d_weight_gradient_f32(const float *xp, int n, int c, int hp, int wp, const float *gt, int o,
-                                        int ho, int wo, int kh, int kw, int sh, int sw, int c0, int c1, float *dw);
-
 /// Tap convolutions (tap_convolution.c; AVX2/FMA, `bits` 512 for the AVX-512 kernels where
 /// `tessera_sgemm_kernel_available(512)`). Every position q of a padded output grid reads
 /// tap t at `x[q + offsets[t]]`; callers pad and phase-split the input so that holds.

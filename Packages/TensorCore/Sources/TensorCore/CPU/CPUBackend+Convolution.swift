@@ -1,7 +1,9 @@
 import CTesseraKernels
 
-/// Convolutions by im2col + GEMM (one sample and group at a time): the column buffer holds
-/// `[C/g · kh · kw, Ho · Wo]` patches, and OpenBLAS does the arithmetic.
+/// Convolutions: float32 on the tap kernels (CPUBackend+TapConvolution) where they run, else
+/// per-sample products on our GEMM (CPUBackend+SampleConvolution), else — float64, or a CPU
+/// where OpenBLAS won the GEMM calibration — im2col + one OpenBLAS GEMM per group over the
+/// batch: the column buffer holds `[C/g · kh · kw, N · Ho · Wo]` patches.
 extension CPUBackend {
     struct Shape2D {
         let n, c, h, w, o, kh, kw, ho, wo: Int
@@ -150,9 +152,6 @@ extension CPUBackend {
     public func conv2d(_ x: Operand, weight: Operand, geometry: ConvolutionGeometry, into out: Operand) {
         let dtype = floatType("conv2d", x, weight, out)
         if dtype == .float32 && tapConvolution { return conv2dTaps(x, weight, geometry, out) }
-        if directConvolutionApplies(.forward, dtype, geometry, outputChannels: weight.shape[0], inputChannels: x.shape[1]) {
-            return conv2dDirect(x, weight, geometry, out)
-        }
         if dtype == .float32 && perSampleConvolution { return conv2dPerSample(x, weight, geometry, out) }
         if dtype == .float32 { conv2dTyped(x, weight, geometry, out, Float.self) }
         else { conv2dTyped(x, weight, geometry, out, Double.self) }
@@ -189,9 +188,6 @@ extension CPUBackend {
     public func conv2dInputGradient(_ gradient: Operand, weight: Operand, geometry: ConvolutionGeometry, into out: Operand) {
         let dtype = floatType("conv2dInputGradient", gradient, weight, out)
         if dtype == .float32 && tapConvolution { return conv2dInputGradientTaps(gradient, weight, geometry, out) }
-        if directConvolutionApplies(.inputGradient, dtype, geometry, outputChannels: weight.shape[0], inputChannels: out.shape[1]) {
-            return conv2dInputGradientDirect(gradient, weight, geometry, out)
-        }
         if dtype == .float32 && perSampleConvolution { return inputGradientPerSample(gradient, weight, geometry, out) }
         if dtype == .float32 { inputGradient(gradient, weight, geometry, out, Float.self) }
         else { inputGradient(gradient, weight, geometry, out, Double.self) }
@@ -219,9 +215,6 @@ extension CPUBackend {
     public func conv2dWeightGradient(_ x: Operand, gradient: Operand, geometry: ConvolutionGeometry, into out: Operand) {
         let dtype = floatType("conv2dWeightGradient", x, gradient, out)
         if dtype == .float32 && tapConvolution { return conv2dWeightGradientTaps(x, gradient, geometry, out) }
-        if directConvolutionApplies(.weightGradient, dtype, geometry, outputChannels: out.shape[0], inputChannels: x.shape[1]) {
-            return conv2dWeightGradientDirect(x, gradient, geometry, out)
-        }
         if dtype == .float32 && perSampleConvolution { return weightGradientPerSample(x, gradient, geometry, out) }
         if dtype == .float32 { weightGradient(x, gradient, geometry, out, Float.self) }
         else { weightGradient(x, gradient, geometry, out, Double.self) }

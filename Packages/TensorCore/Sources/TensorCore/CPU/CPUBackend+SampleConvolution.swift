@@ -9,7 +9,7 @@ import CTesseraKernels
 /// on OpenBLAS stays.
 extension CPUBackend {
     /// Off sends float32 convolutions through the batched GEMM. Internal: the tests compare the
-    /// two paths; task-local, like `directConvolutionEnabled`.
+    /// two paths; task-local, like `tapConvolutionForced`.
     @TaskLocal static var perSampleConvolutionEnabled = true
 
     var perSampleConvolution: Bool { CPUBackend.ownGEMM && CPUBackend.perSampleConvolutionEnabled }

@@ -20,8 +20,9 @@ import Glibc
 /// calling thread (`tessera_sgemm_kernel`), passed down so pool threads agree with it.
 extension CPUBackend {
     /// true or false forces the tap kernels on or off for float32 convolutions (nil: chosen as
-    /// below). Internal: the tests compare the paths, and force them on because a debug build's
-    /// unoptimised kernels lose the GEMM calibration; task-local, like `directConvolutionEnabled`.
+    /// below; off: the per-sample or batched GEMM paths). Internal: the tests compare the paths, and force them on because a debug build's
+    /// unoptimised kernels lose the GEMM calibration; task-local, so that a test switching it
+    /// changes no test running beside it.
     @TaskLocal static var tapConvolutionForced: Bool? = nil
 
     /// The tap kernels run where our GEMM kernels won the calibration against OpenBLAS on this
