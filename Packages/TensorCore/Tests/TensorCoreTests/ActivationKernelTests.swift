@@ -50,4 +50,22 @@ struct ActivationKernelTests {
         }
         GradientCheck.check([Tensor.randn([3, 5], dtype: .float64)], "layer norm, fused backward") { $0[0].layerNormalized() }
     }
+
+    /// The contiguous arithmetic loops, split over the threads from 256 K elements: every
+    /// element of a 300 001-element add, subtract, multiply, divide and ReLU backward equals
+    /// the same operation in float64 rounded to float32 (each is one correctly rounded step).
+    @Test func splitContiguousArithmeticIsExact() {
+        let n = 300_001, g = RandomGenerator(seed: 5)
+        let a = Tensor.randn([n], generator: g), b = Tensor.randn([n], generator: g) + 0.5
+        let (x, y) = (a.scalars(as: Double.self), b.scalars(as: Double.self))
+        let cases: [(String, Tensor, (Double, Double) -> Double)] = [
+            ("add", a + b, { $0 + $1 }), ("subtract", a - b, { $0 - $1 }), ("multiply", a * b, { $0 * $1 }),
+            ("divide", a / b, { $0 / $1 }), ("ReLU backward", a.passingWhere(positive: b), { $1 > 0 ? $0 : 0 }),
+        ]
+        for (name, result, f) in cases {
+            let got = result.scalars(as: Float.self)
+            let wrong = (0..<n).filter { got[$0] != Float(f(x[$0], y[$0])) }
+            #expect(wrong.isEmpty, "\(name): \(wrong.count) elements differ, the first at \(wrong.first ?? -1)")
+        }
+    }
 }

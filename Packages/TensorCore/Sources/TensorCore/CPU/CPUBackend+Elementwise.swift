@@ -30,6 +30,8 @@ extension CPUBackend {
             default: tensorFailure("[\(op)] needs floating-point operands, got \(a.dtype)")
             }
         }
+        if a.dtype == .float32 && contiguousArithmetic(op, a, b, out, Float.self) { return }
+        if a.dtype == .float64 && contiguousArithmetic(op, a, b, out, Double.self) { return }
         switch a.dtype {
         case .float32: binaryTyped(op, a, b, out, Float.self)
         case .float64: binaryTyped(op, a, b, out, Double.self)
@@ -80,6 +82,36 @@ extension CPUBackend {
     }
 
     /// `x op s` / `s op x` for the four arithmetic ops; false for anything else.
+    /// Same-shape contiguous float arithmetic (the residual adds, gradient sums and ReLU
+    /// backward of every training step): the operation is switched on once per chunk, so each
+    /// loop is concrete and vectorised, split over the threads above a size. Through
+    /// `zipElements` the operation is a closure value, which the threads' chunks call per
+    /// element: measured here, add_16M ran 2.5× slower on two threads than on one that way.
+    private func contiguousArithmetic<T: TensorFloat>(_ op: BinaryOp, _ a: Operand, _ b: Operand, _ out: Operand,
+                                                      _ t: T.Type) -> Bool {
+        guard out.dtype == a.dtype, b.dtype == a.dtype, a.shape == out.shape, b.shape == out.shape,
+              a.layout.isContiguous, b.layout.isContiguous, out.layout.isContiguous else { return false }
+        switch op {
+        case .add, .subtract, .multiply, .divide, .passWherePositive: break
+        default: return false
+        }
+        let (x, y, z) = (a.elements(T.self), b.elements(T.self), out.elements(T.self))
+        parallelChunks(count: out.elementCount, cost: CPUBackend.streamingCost) { r in
+            switch op {
+            case .add: for i in r { z[i] = x[i] + y[i] }
+            case .subtract: for i in r { z[i] = x[i] - y[i] }
+            case .multiply: for i in r { z[i] = x[i] * y[i] }
+            case .divide: for i in r { z[i] = x[i] / y[i] }
+            default: for i in r { z[i] = y[i] > 0 ? x[i] : 0 }
+            }
+        }
+        return true
+    }
+
+    /// The per-element cost `parallelChunks` is given for streaming loops (a read or two and a
+    /// write per element): at 4 they are split over the threads from 256 K elements.
+    static let streamingCost = 4
+
     private func scalarArithmetic<T: TensorFloat>(_ op: BinaryOp, _ x: Operand, _ scalar: Double, _ left: Bool,
                                                   _ out: Operand, _ t: T.Type) -> Bool {
         let s = T(scalar)
