@@ -341,6 +341,16 @@ static void gelu_tanh_backward_avx2(const float *g, const float *x, float *out, 
     }
     for (; i < n; i++) out[i] = gelu_tanh_backward_scalar(g[i], x[i]);
 }
+
+// g where x > 0 as a bit mask: no branch on the (random) signs.
+__attribute__((target("avx2,fma")))
+static void pass_where_positive_avx2(const float *g, const float *x, float *out, ptrdiff_t n) {
+    const __m256 zero = _mm256_setzero_ps();
+    ptrdiff_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(out + i, _mm256_and_ps(_mm256_loadu_ps(g + i), _mm256_cmp_ps(_mm256_loadu_ps(x + i), zero, _CMP_GT_OQ)));
+    for (; i < n; i++) out[i] = x[i] > 0 ? g[i] : 0;
+}
 #endif
 
 void tessera_activation_f32(int kind, const float *x, float *out, ptrdiff_t n) {
@@ -355,4 +365,11 @@ void tessera_gelu_tanh_backward_f32(const float *g, const float *x, float *out, 
     if (tessera_kernels_have_avx2()) { gelu_tanh_backward_avx2(g, x, out, n); return; }
 #endif
     for (ptrdiff_t i = 0; i < n; i++) out[i] = gelu_tanh_backward_scalar(g[i], x[i]);
+}
+
+void tessera_pass_where_positive_f32(const float *g, const float *x, float *out, ptrdiff_t n) {
+#if TESSERA_X86
+    if (tessera_kernels_have_avx2()) { pass_where_positive_avx2(g, x, out, n); return; }
+#endif
+    for (ptrdiff_t i = 0; i < n; i++) out[i] = x[i] > 0 ? g[i] : 0;
 }

@@ -28,6 +28,9 @@ void tessera_activation_f32(int kind, const float *x, float *out, ptrdiff_t n);
 /// out[i] = g[i] · GELU'(x[i]) for the tanh approximation.
 void tessera_gelu_tanh_backward_f32(const float *g, const float *x, float *out, ptrdiff_t n);
 
+/// out[i] = x[i] > 0 ? g[i] : 0 (ReLU's backward; a NaN x gives 0), without branches.
+void tessera_pass_where_positive_f32(const float *g, const float *x, float *out, ptrdiff_t n);
+
 /// Tap convolutions (tap_convolution.c; AVX2/FMA, `bits` 512 for the AVX-512 kernels where
 /// `tessera_sgemm_kernel_available(512)`). Every position q of a padded output grid reads
 /// tap t at `x[q + offsets[t]]`; callers pad and phase-split the input so that holds.
