@@ -140,21 +140,15 @@ extension CPUBackend {
         init(gridLength: Int) {
             bits = Int32(tessera_sgemm_kernel())
             let (wide, half) = (tessera_conv_taps_tile(bits, 0), tessera_conv_taps_tile(bits, 1) / 2)
-            let (w, n) = ((gridLength + wide - 1) / wide * wide, (gridLength + half - 1) / half * half)
-            narrow = Double(w) > 1.04 * Double(n)
+            narrow = Double(roundUp(gridLength, wide)) > 1.04 * Double(roundUp(gridLength, half))
         }
 
         /// Grid rows' length in the buffers: whole tiles.
-        func positions(_ gridLength: Int) -> Int { (gridLength + tile - 1) / tile * tile }
+        func positions(_ gridLength: Int) -> Int { roundUp(gridLength, tile) }
 
         /// Positions the 8-row kernel computes: the narrow one stops at a half vector.
-        func computed(_ gridLength: Int) -> Int {
-            let unit = narrow ? tile / 2 : tile
-            return (gridLength + unit - 1) / unit * unit
-        }
+        func computed(_ gridLength: Int) -> Int { roundUp(gridLength, narrow ? tile / 2 : tile) }
     }
-
-    private func roundUp(_ n: Int, _ unit: Int) -> Int { (n + unit - 1) / unit * unit }
 
     /// The forward layout of `x [n, c, h, w]` for output `[ho, wo]`.
     private func forwardLayout(_ s: Shape2D) -> (TapLayout, TapTiling) {
@@ -188,8 +182,9 @@ extension CPUBackend {
         for r in 0..<rows { for t in 0..<taps { packed[((r / 8) * taps + t) * 8 + r % 8] = weight(r, t) } }
     }
 
-    /// Runs `rows` output rows of taps `offsets` over `input`: `weights` gives row `r`'s block
-    /// (8-row kernel) or its `[taps]` row (row kernel); results land in `grid` rows `positions` apart.
+    /// Runs `rows` output rows of taps `offsets` over `input`: `block(b)` gives the packed block
+    /// of rows `8b..<8b+8` (8-row kernel), `row(r)` row `r`'s `[taps]` weights (row kernel);
+    /// results land in `grid` rows `positions` apart.
     private func runTaps(_ tiling: TapTiling, input: UnsafePointer<Float>, offsets: UnsafePointer<Int>, taps: Int, rows: Int,
                          positions: Int, gridLength: Int, grid: UnsafeMutablePointer<Float>, block: (Int) -> UnsafePointer<Float>,
                          row: (Int) -> UnsafePointer<Float>) {
@@ -357,35 +352,32 @@ extension CPUBackend {
         withScratch(chunks * partial, Float.self) { partials in
             partials.update(repeating: 0, count: chunks * partial)
             offsets.withUnsafeBufferPointer { offsets in
-                withScratch(chunks * per * (layout.imageStride + gridImage), Float.self) { scratch in
-                    parallelTasks(count: chunks) { chunk in
-                        let samples = Swift.min(s.n, chunk * per)..<Swift.min(s.n, (chunk + 1) * per)
-                        let inputs = scratch + chunk * per * (layout.imageStride + gridImage)
-                        let grids = inputs + per * layout.imageStride
-                        for (k, n) in samples.enumerated() {
-                            layout.fill(xp + n * s.c * s.h * s.w, into: inputs + k * layout.imageStride)
-                            let grid = grids + k * gridImage
-                            grid.update(repeating: 0, count: gridImage)
-                            for o in 0..<s.o {
-                                let line = grid + ((o / s.og) * groupRows + o % s.og) * layout.positions
-                                for oy in 0..<s.ho {
-                                    CPUBackend.copyRow(line + oy * layout.wq, gp + ((n * s.o + o) * s.ho + oy) * s.wo, s.wo)
-                                }
+                // Every image of a chunk at once: the kernel sums over them before reducing.
+                sampleChunks(s.n, scratch: per * (layout.imageStride + gridImage)) { samples, chunk, inputs in
+                    let grids = inputs + per * layout.imageStride
+                    for (k, n) in samples.enumerated() {
+                        layout.fill(xp + n * s.c * s.h * s.w, into: inputs + k * layout.imageStride)
+                        let grid = grids + k * gridImage
+                        grid.update(repeating: 0, count: gridImage)
+                        for o in 0..<s.o {
+                            let line = grid + ((o / s.og) * groupRows + o % s.og) * layout.positions
+                            for oy in 0..<s.ho {
+                                CPUBackend.copyRow(line + oy * layout.wq, gp + ((n * s.o + o) * s.ho + oy) * s.wo, s.wo)
                             }
                         }
-                        let dw = partials + chunk * partial
-                        for group in 0..<g.groups {
-                            let input = inputs + group * s.cg * layout.channelStride
-                            let grid = grids + group * groupRows * layout.positions, target = dw + group * groupRows * taps
-                            if row {
-                                for r in 0..<s.og {
-                                    tessera_conv_taps_gradient_row_f32(bits, input, layout.imageStride, grid + r * layout.positions, gridImage,
-                                                                       samples.count, offsets.baseAddress!, taps, layout.positions, target + r * taps)
-                                }
-                            } else {
-                                tessera_conv_taps_gradient_f32(bits, input, layout.imageStride, grid, layout.positions, gridImage,
-                                                               samples.count, offsets.baseAddress!, taps, groupRows, layout.positions, target, taps)
+                    }
+                    let dw = partials + chunk * partial
+                    for group in 0..<g.groups {
+                        let input = inputs + group * s.cg * layout.channelStride
+                        let grid = grids + group * groupRows * layout.positions, target = dw + group * groupRows * taps
+                        if row {
+                            for r in 0..<s.og {
+                                tessera_conv_taps_gradient_row_f32(bits, input, layout.imageStride, grid + r * layout.positions, gridImage,
+                                                                   samples.count, offsets.baseAddress!, taps, layout.positions, target + r * taps)
                             }
+                        } else {
+                            tessera_conv_taps_gradient_f32(bits, input, layout.imageStride, grid, layout.positions, gridImage,
+                                                           samples.count, offsets.baseAddress!, taps, groupRows, layout.positions, target, taps)
                         }
                     }
                 }
@@ -398,3 +390,6 @@ extension CPUBackend {
         }
     }
 }
+
+/// `n` rounded up to a multiple of `unit`.
+private func roundUp(_ n: Int, _ unit: Int) -> Int { (n + unit - 1) / unit * unit }
