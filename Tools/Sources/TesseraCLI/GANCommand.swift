@@ -30,9 +30,11 @@ public struct GANCommand {
             OptionSpec("loss", "KIND", "non-saturating, hinge or wasserstein (default: the model's)"),
             OptionSpec("spectral-norm", nil, "spectrally normalise every discriminator layer (no batch norm)"),
             OptionSpec("penalty", "L", "gradient-penalty weight λ (wgan-gp 10 on images, 0.1 on the toys as in Gulrajani et al.'s toy code; otherwise 0)"),
+            OptionSpec("r1", "G", "weight γ of the R1 penalty on real samples (Mescheder et al.; default 0)"),
             OptionSpec("critic-steps", "K", "discriminator updates per generator update (wgan-gp 5, otherwise 1)"),
             OptionSpec("latent", "L", "noise dimensions (images 64, toys 8)"),
             OptionSpec("width", "W", "MLP width or DCGAN base channels (toys 256, dcgan 32, gan on images 512)"),
+            OptionSpec("d-width", "W", "the discriminator's width or base channels (default: --width)"),
             OptionSpec("epochs", "N", "passes over the training data (dcgan 10, toys 40, wgan-gp on toys 80: 16,400 generator updates)"),
             OptionSpec("train-size", "N", "points drawn for a toy's training set (default 32768; wgan-gp 262144, five critic batches per generator update)"),
             OptionSpec("batch-size", "B", "real samples per discriminator update (images 64, toys 256)"),
@@ -55,6 +57,7 @@ public struct GANCommand {
     public var batchSize = 64
     public var criticSteps = 1
     public var penalty = 0.0
+    public var realPenalty = 0.0
     public var learningRate = 2e-4
     public var discriminatorLearningRate = 2e-4
     public var betas = (0.5, 0.999)
@@ -102,8 +105,9 @@ public struct GANCommand {
         // Gulrajani et al.'s toy code uses λ 0.1 ("smaller lambda seems to help for toy tasks"): at 10
         // the critic stays so smooth that samples blur between the 8 Gaussians' modes.
         penalty = try args.value("penalty", default: wgan ? (isToy ? 0.1 : 10.0) : 0, where: { $0 >= 0 && $0.isFinite }, expected: "a non-negative number")
-        // The penalty is per sample: batch norm would couple them (Gulrajani et al. drop it).
-        configuration.discriminatorBatchNorm = penalty == 0 && !configuration.spectralNorm
+        realPenalty = try args.value("r1", default: 0, where: { $0 >= 0 && $0.isFinite }, expected: "a non-negative number")
+        // The penalties are per sample: batch norm would couple them (Gulrajani et al. drop it).
+        configuration.discriminatorBatchNorm = penalty == 0 && realPenalty == 0 && !configuration.spectralNorm
         if configuration.loss == .wasserstein && penalty == 0 && !configuration.spectralNorm {
             throw UsageError("--loss wasserstein needs a Lipschitz critic: give --penalty (10 is WGAN-GP's) or --spectral-norm")
         }
@@ -111,11 +115,15 @@ public struct GANCommand {
         configuration.latentSize = try args.value("latent", default: isToy ? 8 : 64, where: positive, expected: "a positive integer")
         let defaultWidth = isToy ? 256 : (configuration.architecture == .dcgan ? 32 : 512)
         configuration.width = try args.value("width", default: defaultWidth, where: positive, expected: "a positive integer")
-        let w: CommandChecks.Factor = (configuration.width, "width"), l: CommandChecks.Factor = (configuration.latentSize, "latent")
-        if configuration.architecture == .dcgan {
-            try CommandChecks.fitsInMemory([[w, w, (16 * 3, nil)], [w, l, (49 * 2, nil)], [w, (49 * 2, nil)]], bytesPerElement: 16)
-        } else {
-            try CommandChecks.fitsInMemory([[w, w, (6, nil)], [w, l], [w, (784 * 2, nil)]], bytesPerElement: 16)
+        let criticWidth = try args.value("d-width", default: configuration.width, where: positive, expected: "a positive integer")
+        configuration.discriminatorWidth = criticWidth == configuration.width ? nil : criticWidth
+        let l: CommandChecks.Factor = (configuration.latentSize, "latent")
+        for w: CommandChecks.Factor in [(configuration.width, "width"), (criticWidth, "d-width")] {
+            if configuration.architecture == .dcgan {
+                try CommandChecks.fitsInMemory([[w, w, (16 * 3, nil)], [w, l, (49 * 2, nil)], [w, (49 * 2, nil)]], bytesPerElement: 16)
+            } else {
+                try CommandChecks.fitsInMemory([[w, w, (6, nil)], [w, l], [w, (784 * 2, nil)]], bytesPerElement: 16)
+            }
         }
         epochs = try args.value("epochs", default: isToy ? (wgan ? 80 : 40) : 10, where: positive, expected: "a positive integer")
         trainSize = try args.value("train-size", default: wgan ? 262_144 : 32768, where: { $0 > 1 && $0 <= 10_000_000 }, expected: "an integer in 2...10000000")
@@ -165,6 +173,7 @@ public struct GANCommand {
             run.batchSize = batchSize
             run.discriminatorSteps = criticSteps
             run.penaltyWeight = penalty
+            run.realPenaltyWeight = realPenalty
             run.generatorLearningRate = learningRate
             run.discriminatorLearningRate = discriminatorLearningRate
             run.betas = betas

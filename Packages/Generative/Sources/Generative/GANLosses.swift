@@ -55,3 +55,18 @@ public func gradientPenalty(critic: (Tensor) -> Tensor, real: Tensor, fake: Tens
     let norms = (slopes.reshaped(to: [n, -1]).squared().sum(axis: 1) + 1e-12).sqrt()
     return (norms - 1).squared().mean()
 }
+
+/// Mescheder et al.'s R1 penalty (2018): `mean(‖∇ₓ D(x)‖₂²)` at the real samples, with the
+/// critic's scores there, so one forward pass serves the adversarial loss and the penalty. The
+/// discriminator's loss adds `γ/2 ·` it; it keeps the discriminator flat on the data, which
+/// stabilises non-saturating GANs without a Lipschitz constraint. The gradient is taken with
+/// `createGraph` (double backward), as `torch.autograd.grad(..., create_graph=True)`.
+public func realGradientPenalty(critic: (Tensor) -> Tensor, real: Tensor) -> (penalty: Tensor, scores: Tensor) {
+    tensorCheck(real.rank >= 2 && real.shape[0] > 0, "[realGradientPenalty] real \(shapeText(real.shape)) must be a non-empty batch")
+    let points = real.detached().requiringGrad()
+    let scores = withGradients(enabled: true) { critic(points) }
+    let slopes = withGradients(enabled: true) {
+        gradients(of: [scores.sum()], withRespectTo: [points], createGraph: true)[0]
+    }
+    return (slopes.reshaped(to: [real.shape[0], -1]).squared().sum(axis: 1).mean(), scores)
+}

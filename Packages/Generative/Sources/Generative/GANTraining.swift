@@ -8,12 +8,13 @@ import Vision
 /// Trains a `GAN` through the `Trainer`'s manual optimisation, alternating the updates: on
 /// every step `discriminatorSteps` discriminator (critic) updates, each on its own chunk of
 /// `batchSize` real samples against as many generated ones (with the gradient penalty when
-/// `penaltyWeight` > 0, WGAN-GP), then one generator update. Each network has its own Adam
+/// `penaltyWeight` > 0, WGAN-GP; R1 on the real samples when `realPenaltyWeight` > 0), then
+/// one generator update on the last chunk's generated samples. Each network has its own Adam
 /// (β₁, β₂ as DCGAN's 0.5, 0.999 or WGAN-GP's 0.5, 0.9), together a `CombinedOptimizer` so
 /// checkpoints resume both.
 ///
 /// Per epoch: `train_discriminator_loss`, `train_generator_loss`, `train_real_score`,
-/// `train_fake_score` (mean raw scores) and `train_gradient_penalty`; a sample grid (images) or
+/// `train_fake_score` (mean raw scores), `train_gradient_penalty` and `train_r1_penalty`; a sample grid (images) or
 /// a scatter plot over the data (points) from fixed noise in `samples-epoch-NNN.png`; for
 /// points `mmd` against held-out data and, where the data has known modes, `mode_coverage` and
 /// `within_3_sigma`; for images with a `sampleClassifier`, what it says of `evaluationSamples`
@@ -31,6 +32,8 @@ public struct GANTraining {
     public var discriminatorSteps = 1
     /// λ of the gradient penalty (0: none; WGAN-GP uses 10).
     public var penaltyWeight = 0.0
+    /// γ of Mescheder et al.'s R1 penalty on the real samples (the loss adds γ/2 · R1; 0: none).
+    public var realPenaltyWeight = 0.0
     /// Adam's learning rate for the generator.
     public var generatorLearningRate = 2e-4
     /// Adam's learning rate for the discriminator.
@@ -81,6 +84,8 @@ public struct GANTraining {
         tensorCheck(epochs > 0 && batchSize > 0 && discriminatorSteps > 0 && evaluationSamples > 1,
                     "[GANTraining] epochs \(epochs), batch size \(batchSize), discriminator steps \(discriminatorSteps) and "
                     + "evaluation samples \(evaluationSamples) must be positive (samples at least 2)")
+        tensorCheck(realPenaltyWeight >= 0 && realPenaltyWeight.isFinite,
+                    "[GANTraining] R1 weight \(realPenaltyWeight) must be a non-negative number")
         tensorCheck(penaltyWeight >= 0 && generatorLearningRate > 0 && discriminatorLearningRate > 0,
                     "[GANTraining] penalty weight \(penaltyWeight) must be non-negative and learning rates "
                     + "(\(generatorLearningRate), \(discriminatorLearningRate)) positive")
@@ -113,6 +118,7 @@ public struct GANTraining {
         recordedConfiguration["batch_size"] = .number(Double(batchSize))
         recordedConfiguration["discriminator_steps"] = .number(Double(discriminatorSteps))
         recordedConfiguration["penalty_weight"] = .number(penaltyWeight)
+        recordedConfiguration["r1_weight"] = .number(realPenaltyWeight)
         recordedConfiguration["generator_learning_rate"] = .number(generatorLearningRate)
         recordedConfiguration["discriminator_learning_rate"] = .number(discriminatorLearningRate)
         recordedConfiguration["betas"] = .array([.number(betas.0), .number(betas.1)])
@@ -125,17 +131,39 @@ public struct GANTraining {
             let real = modelData(batch.input), labels = conditional ? batch.target : nil
             var figures = ["discriminator_loss": 0.0, "real_score": 0, "fake_score": 0]
             if penaltyWeight > 0 { figures["gradient_penalty"] = 0 }
+            if realPenaltyWeight > 0 { figures["r1_penalty"] = 0 }
             let n = real.shape[0], chunk = (n + discriminatorSteps - 1) / discriminatorSteps
             var chunks = 0
+            // The last chunk's samples are generated with recording and serve the generator's
+            // update too (as PyTorch's DCGAN example): one generator forward pass fewer a step.
+            var generated: (samples: Tensor, labels: Tensor?)? = nil
             for start in stride(from: 0, to: n, by: chunk) {
                 let length = Swift.min(chunk, n - start)
                 let x = real.narrowed(axis: 0, start: start, length: length)
                 let y = labels?.narrowed(axis: 0, start: start, length: length)
                 discriminatorOptimizer.zeroGradients()
-                let fake = withoutGradients { model.generator(model.noise(length, generator: noise), labels: y) }
-                let realScores = model.discriminator(x, labels: y), fakeScores = model.discriminator(fake, labels: y)
+                let z = model.noise(length, generator: noise)
+                let fake: Tensor
+                if start + length >= n {
+                    let live = model.generator(z, labels: y)
+                    generated = (live, y)
+                    fake = live.detached()
+                } else {
+                    fake = withoutGradients { model.generator(z, labels: y) }
+                }
+                let realScores: Tensor, r1: Tensor?
+                if realPenaltyWeight > 0 {
+                    (r1, realScores) = realGradientPenalty(critic: { model.discriminator($0, labels: y) }, real: x)
+                } else {
+                    (r1, realScores) = (nil, model.discriminator(x, labels: y))
+                }
+                let fakeScores = model.discriminator(fake, labels: y)
                 let adversarial = configuration.loss.discriminatorLoss(real: realScores, fake: fakeScores)
                 var loss = adversarial
+                if let r1 {
+                    loss = loss + r1 * (realPenaltyWeight / 2)
+                    figures["r1_penalty"]! += r1.item(as: Double.self)
+                }
                 if penaltyWeight > 0 {
                     let penalty = gradientPenalty(critic: { model.discriminator($0, labels: y) }, real: x, fake: fake, generator: noise)
                     loss = loss + penalty * penaltyWeight
@@ -150,8 +178,7 @@ public struct GANTraining {
             }
             for key in Array(figures.keys) { figures[key]! /= Double(chunks) }
             generatorOptimizer.zeroGradients()
-            let y = labels?.narrowed(axis: 0, start: 0, length: Swift.min(chunk, n))
-            let fake = model.generator(model.noise(Swift.min(chunk, n), generator: noise), labels: y)
+            let (fake, y) = generated!
             let generatorLoss = configuration.loss.generatorLoss(fake: model.discriminator(fake, labels: y))
             generatorLoss.backward()
             generatorOptimizer.step()

@@ -24,8 +24,12 @@ public struct GANConfiguration: Codable, Equatable, Sendable {
     public var dataShape: [Int]
     /// Dimensions of the generator's noise z.
     public var latentSize: Int
-    /// Hidden width of the MLPs, or the DCGAN's base channel count.
+    /// Hidden width of the MLPs, or the DCGAN's base channel count (the generator's, and the
+    /// discriminator's unless `discriminatorWidth` is set).
     public var width: Int
+    /// The discriminator's width when it differs from the generator's (nil: `width`; files
+    /// written before it have none).
+    public var discriminatorWidth: Int?
     /// Classes for a conditional GAN (the one-hot label joins the generator's noise and the
     /// discriminator's input, as maps for images); nil for an unconditional one.
     public var classCount: Int?
@@ -42,18 +46,22 @@ public struct GANConfiguration: Codable, Equatable, Sendable {
 
     /// A configuration; the defaults are the DCGAN for MNIST.
     public init(architecture: Architecture = .dcgan, dataShape: [Int] = [1, 28, 28], latentSize: Int = 64, width: Int = 32,
-                classCount: Int? = nil, loss: GANLoss = .nonSaturating, spectralNorm: Bool = false, discriminatorBatchNorm: Bool = true,
-                averageDecay: Double? = nil) {
+                discriminatorWidth: Int? = nil, classCount: Int? = nil, loss: GANLoss = .nonSaturating, spectralNorm: Bool = false,
+                discriminatorBatchNorm: Bool = true, averageDecay: Double? = nil) {
         self.architecture = architecture
         self.dataShape = dataShape
         self.latentSize = latentSize
         self.width = width
+        self.discriminatorWidth = discriminatorWidth
         self.classCount = classCount
         self.loss = loss
         self.spectralNorm = spectralNorm
         self.discriminatorBatchNorm = discriminatorBatchNorm
         self.averageDecay = averageDecay
     }
+
+    /// The discriminator's width.
+    public var criticWidth: Int { discriminatorWidth ?? width }
 
     /// Whether samples are images (`[C, H, W]`).
     public var isImage: Bool { dataShape.count == 3 }
@@ -63,7 +71,8 @@ public struct GANConfiguration: Codable, Equatable, Sendable {
         tensorCheck((dataShape.count == 1 || dataShape.count == 3) && dataShape.allSatisfy { $0 > 0 },
                     "[GAN] dataShape \(dataShape) should be [D] or [C, H, W]")
         tensorCheck(averageDecay.map { $0 >= 0 && $0 < 1 } ?? true, "[GAN] averageDecay \(averageDecay ?? 0) must be in [0, 1)")
-        tensorCheck(latentSize > 0 && width > 0, "[GAN] latentSize \(latentSize) and width \(width) must be positive")
+        tensorCheck(latentSize > 0 && width > 0 && criticWidth > 0,
+                    "[GAN] latentSize \(latentSize), width \(width) and discriminatorWidth \(criticWidth) must be positive")
         tensorCheck(classCount.map { $0 > 1 } ?? true, "[GAN] classCount \(classCount ?? 0) must be at least 2")
         if architecture == .dcgan {
             tensorCheck(isImage && dataShape[1] % 4 == 0 && dataShape[2] % 4 == 0,
@@ -120,7 +129,7 @@ public final class GANDiscriminator: Module {
 
     init(_ configuration: GANConfiguration, generator: RandomGenerator?) {
         self.configuration = configuration
-        let classes = configuration.classCount ?? 0, width = configuration.width, shape = configuration.dataShape
+        let classes = configuration.classCount ?? 0, width = configuration.criticWidth, shape = configuration.dataShape
         let normalized: (Module) -> Module = { configuration.spectralNorm ? SpectralNorm($0, generator: generator) : $0 }
         switch configuration.architecture {
         case .mlp:
@@ -183,6 +192,13 @@ public final class GAN: Module {
         self.configuration = configuration
         self.generator = GANGenerator(configuration, generator: generator)
         self.discriminator = GANDiscriminator(configuration, generator: generator)
+        // Radford et al.'s initialisation: with PyTorch's default (Kaiming-uniform) layers the
+        // width-32 DCGAN reached 60 % confident samples after 3 epochs and 63 % after 10; with
+        // N(0, 0.02) 60 % and 67 % (MNIST, seed 0).
+        if configuration.architecture == .dcgan {
+            Self.radfordInitialization(self.generator, generator: generator)
+            Self.radfordInitialization(self.discriminator, generator: generator)
+        }
         if let decay = configuration.averageDecay {
             let copy = GANGenerator(configuration, generator: nil)
             averageGenerator = copy
@@ -207,6 +223,26 @@ public final class GAN: Module {
         average.update()
         withoutGradients {
             for ((_, live), (_, copy)) in zip(generator.namedBuffers(), averageGenerator.namedBuffers()) { copy.value = live.value.copied() }
+        }
+    }
+
+    /// Radford et al.'s initialisation: convolution and dense weights N(0, 0.02), batch norm's
+    /// scales N(1, 0.02), biases 0.
+    static func radfordInitialization(_ network: Module, generator: RandomGenerator?) {
+        withoutGradients {
+            for (_, module) in network.namedModules() {
+                let weight: Parameter?, bias: Parameter?, mean: Double
+                if let m = module as? Conv2d { (weight, bias, mean) = (m.weight, m.bias, 0) }
+                else if let m = module as? ConvTranspose2d { (weight, bias, mean) = (m.weight, m.bias, 0) }
+                else if let m = module as? Linear { (weight, bias, mean) = (m.weight, m.bias, 0) }
+                else if let m = module as? BatchNorm2d { (weight, bias, mean) = (m.weight, m.bias, 1) }
+                else { continue }
+                if let weight {
+                    weight.value = Initializer.normal(weight.value.shape, mean: mean, standardDeviation: 0.02,
+                                                      dtype: weight.value.dtype, generator: generator)
+                }
+                if let bias { bias.value = Tensor.zeros(like: bias.value) }
+            }
         }
     }
 

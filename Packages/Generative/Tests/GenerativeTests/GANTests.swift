@@ -44,6 +44,34 @@ struct GANTests {
         }
     }
 
+    /// R1's value, the scores it returns and its gradient in the critic's parameters (double
+    /// backward) equal PyTorch's at the fixture's real points.
+    @Test func realGradientPenaltyAndItsParameterGradientsMatchPyTorch() {
+        let (critic, parameters) = fixtureCritic()
+        let (penalty, scores) = realGradientPenalty(critic: { critic($0) }, real: Fixtures.tensor("gradient_penalty", "real"))
+        #expect(abs(penalty.item(as: Double.self) - (Fixtures.value("r1_penalty", "penalty") as! Double)) < 1e-10)
+        expectClose(scores.reshaped(to: [-1]), Fixtures.tensor("r1_penalty", "scores"), tolerance: Tolerance(absolute: 1e-12, relative: 1e-10))
+        penalty.backward()
+        for (p, name) in zip(parameters, ["grad_w1", "grad_b1", "grad_w2", "grad_b2"]) {
+            expectClose(p.grad ?? Tensor.zeros(like: p.value), Fixtures.tensor("r1_penalty", name),
+                        tolerance: Tolerance(absolute: 1e-10, relative: 1e-8), "\(name)")
+        }
+    }
+
+    /// R1 of a convolutional critic with leaky ReLU, differentiated in its parameters through the
+    /// recorded backward pass, against central differences in float64 (second order).
+    @Test func realGradientPenaltyOfAConvolutionalCriticMatchesCentralDifferences() {
+        let g = RandomGenerator(seed: 12)
+        let conv = Conv2d(inputChannels: 1, outputChannels: 2, kernelSize: 4, stride: 2, padding: 1, generator: g)
+        let dense = Linear(inputSize: 2 * 3 * 3, outputSize: 1, dtype: .float64, generator: g)
+        let critic = Sequential([conv, LeakyReLU(negativeSlope: 0.2), Flatten(), dense, Tanh()])
+        for p in critic.parameters() { p.value = p.value.cast(to: .float64) }
+        let real = Tensor.randn([3, 1, 6, 6], dtype: .float64, generator: g)
+        GradientCheck.checkParameters(critic.parameters(), tolerance: Tolerance(absolute: 1e-6, relative: 1e-5)) {
+            realGradientPenalty(critic: { critic($0) }, real: real).penalty
+        }
+    }
+
     /// The penalty of a convolutional critic with leaky ReLU (the DCGAN discriminator's layers),
     /// differentiated in its parameters through the recorded backward pass, against central
     /// differences in float64: a second-order check of convolution and activation gradients.
@@ -182,6 +210,35 @@ struct GANTests {
                                                        targets: Tensor.zeros([128], dtype: .int64)))
         let rates = history.values(of: "learning_rate")
         #expect(rates.count == 2 && abs(rates[0] - 5e-4) < 1e-12 && abs(rates[1]) < 1e-12, "\(rates)")
+    }
+
+    /// The DCGAN's layers start from Radford et al.'s N(0, 0.02) (batch norm's scales N(1, 0.02),
+    /// biases 0), and the discriminator takes its own width when one is given (recorded in the
+    /// configuration; files without it keep the generator's).
+    @Test func theDCGANStartsFromRadfordsInitialisationAndCanWidenItsDiscriminator() throws {
+        let model = GAN(GANConfiguration(width: 8, discriminatorWidth: 16), generator: RandomGenerator(seed: 1))
+        var weights: [Float] = [], scales: [Float] = [], biases: [Float] = []
+        for (_, module) in model.namedModules() {
+            if let m = module as? Conv2d { weights += m.weight.value.scalars(as: Float.self); biases += m.bias?.value.scalars(as: Float.self) ?? [] }
+            if let m = module as? ConvTranspose2d { weights += m.weight.value.scalars(as: Float.self); biases += m.bias?.value.scalars(as: Float.self) ?? [] }
+            if let m = module as? Linear { weights += m.weight.value.scalars(as: Float.self); biases += m.bias?.value.scalars(as: Float.self) ?? [] }
+            if let m = module as? BatchNorm2d { scales += m.weight.value.scalars(as: Float.self); biases += m.bias.value.scalars(as: Float.self) }
+        }
+        func moments(_ v: [Float]) -> (mean: Double, deviation: Double) {
+            let mean = v.reduce(0.0) { $0 + Double($1) } / Double(v.count)
+            return (mean, (v.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(v.count)).squareRoot())
+        }
+        #expect(weights.count > 20_000 && abs(moments(weights).mean) < 1e-3 && abs(moments(weights).deviation - 0.02) < 1e-3)
+        #expect(scales.count == 16 + 8 + 32 && abs(moments(scales).mean - 1) < 0.02 && moments(scales).deviation < 0.04)
+        #expect(!biases.isEmpty && biases.allSatisfy { $0 == 0 })
+        // The discriminator is 16 wide (16 and 32 channels), the generator 8 (16 maps of 7×7, then 8).
+        let criticConvolutions = model.discriminator.namedModules().compactMap { $0.1 as? Conv2d }.map(\.weight.value.shape)
+        #expect(criticConvolutions == [[16, 1, 4, 4], [32, 16, 4, 4]])
+        let generatorConvolutions = model.generator.namedModules().compactMap { $0.1 as? ConvTranspose2d }.map(\.weight.value.shape)
+        #expect(generatorConvolutions == [[16, 8, 4, 4], [8, 1, 4, 4]])
+        let decoded = try JSONDecoder().decode(GANConfiguration.self, from: JSONEncoder().encode(model.configuration))
+        #expect(decoded == model.configuration && decoded.criticWidth == 16)
+        #expect(GANConfiguration(width: 8).criticWidth == 8)
     }
 
     /// The generator's moving average: each update blends the weights with the warm-up's decay,

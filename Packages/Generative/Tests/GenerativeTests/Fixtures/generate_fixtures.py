@@ -112,6 +112,17 @@ sig = np.exp(rng.normal(size=5))
 dsm = np.mean(0.5 * ((sig[:, None] ** 2) * ((score + z / sig[:, None]) ** 2)).sum(axis=1))
 cases["dsm"] = {"score": t(score), "noise": t(z), "sigma": t(sig), "loss": float(dsm)}
 
+# R1 (Mescheder et al. 2018) of the gradient-penalty case's critic at its real points: the mean
+# squared norm of the input gradient, and its gradient in the critic's parameters.
+points = xr.clone().requires_grad_(True)
+scores = critic(points)
+g = torch.autograd.grad(scores.sum(), points, create_graph=True)[0]
+r1 = g.pow(2).sum(dim=1).mean()
+grads = [gr if gr is not None else torch.zeros_like(p) for gr, p in
+         zip(torch.autograd.grad(r1, list(critic.parameters()), allow_unused=True), critic.parameters())]
+cases["r1_penalty"] = {"penalty": float(r1), "scores": t(scores.detach().reshape(-1)),
+                       "grad_w1": t(grads[0]), "grad_b1": t(grads[1]), "grad_w2": t(grads[2]), "grad_b2": t(grads[3])}
+
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "generative_fixtures.json")
 with open(out, "w") as f:
     json.dump({"generator": "generate_fixtures.py", "torch": torch.__version__, "cases": cases}, f)
