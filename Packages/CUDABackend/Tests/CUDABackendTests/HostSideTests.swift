@@ -59,8 +59,8 @@ struct HostSideTests {
         #expect(Set(unaries.map { CUDAOpCode.unary($0, dtype: .float32).code }) == Set(0...24))
         let binaries: [BinaryOp] = [.add, .subtract, .multiply, .divide, .pow, .maximum, .minimum, .equal, .notEqual, .less,
                                     .lessEqual, .greater, .greaterEqual, .logicalAnd, .logicalOr, .logicalXor,
-                                    .passWherePositive, .geluBackward, .geluTanhBackward]
-        #expect(Set(binaries.map(CUDAOpCode.binary)) == Set(0...18))
+                                    .passWherePositive, .geluBackward, .geluTanhBackward, .siluBackward]
+        #expect(Set(binaries.map(CUDAOpCode.binary)) == Set(0...19))
     }
 }
 

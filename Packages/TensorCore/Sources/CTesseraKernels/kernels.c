@@ -264,10 +264,16 @@ static float gelu_tanh_scalar(float v) {
     return 0.5f * v * (1.0f + tanh_scalar(gelu_k * (v + gelu_c * v * v * v)));
 }
 
+static float silu_backward_scalar(float g, float v) {
+    float s = sigmoid_scalar(v);
+    return g * s * (1.0f + v * (1.0f - s));
+}
+
 static float activation_scalar(int kind, float v) {
     switch (kind) {
     case TESSERA_TANH: return tanh_scalar(v);
     case TESSERA_SIGMOID: return sigmoid_scalar(v);
+    case TESSERA_SILU: return v * sigmoid_scalar(v);
     case TESSERA_EXP: return exp_scalar(v);
     default: return gelu_tanh_scalar(v);
     }
@@ -317,6 +323,7 @@ static void activation_avx2(int kind, const float *x, float *out, ptrdiff_t n) {
         case TESSERA_TANH: y = tanh_avx2(v); break;
         case TESSERA_SIGMOID: y = sigmoid_avx2(v); break;
         case TESSERA_EXP: y = exp_avx2(v); break;
+        case TESSERA_SILU: y = _mm256_mul_ps(v, sigmoid_avx2(v)); break;
         default: y = _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_add_ps(one, tanh_avx2(gelu_inner_avx2(v)))); break;
         }
         _mm256_storeu_ps(out + i, y);
@@ -342,6 +349,18 @@ static void gelu_tanh_backward_avx2(const float *g, const float *x, float *out, 
     for (; i < n; i++) out[i] = gelu_tanh_backward_scalar(g[i], x[i]);
 }
 
+__attribute__((target("avx2,fma")))
+static void silu_backward_avx2(const float *g, const float *x, float *out, ptrdiff_t n) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    ptrdiff_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i), s = sigmoid_avx2(v);
+        __m256 d = _mm256_mul_ps(s, _mm256_fmadd_ps(v, _mm256_sub_ps(one, s), one));
+        _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_loadu_ps(g + i), d));
+    }
+    for (; i < n; i++) out[i] = silu_backward_scalar(g[i], x[i]);
+}
+
 // g where x > 0 as a bit mask: no branch on the (random) signs.
 __attribute__((target("avx2,fma")))
 static void pass_where_positive_avx2(const float *g, const float *x, float *out, ptrdiff_t n) {
@@ -365,6 +384,13 @@ void tessera_gelu_tanh_backward_f32(const float *g, const float *x, float *out, 
     if (tessera_kernels_have_avx2()) { gelu_tanh_backward_avx2(g, x, out, n); return; }
 #endif
     for (ptrdiff_t i = 0; i < n; i++) out[i] = gelu_tanh_backward_scalar(g[i], x[i]);
+}
+
+void tessera_silu_backward_f32(const float *g, const float *x, float *out, ptrdiff_t n) {
+#if TESSERA_X86
+    if (tessera_kernels_have_avx2()) { silu_backward_avx2(g, x, out, n); return; }
+#endif
+    for (ptrdiff_t i = 0; i < n; i++) out[i] = silu_backward_scalar(g[i], x[i]);
 }
 
 void tessera_pass_where_positive_f32(const float *g, const float *x, float *out, ptrdiff_t n) {

@@ -64,6 +64,9 @@ extension BackendConformance {
             let k = (2 / Double.pi).squareRoot(), c = 0.044715
             let t = Glibc.tanh(k * (b + c * b * b * b))
             return a * (0.5 * (1 + t) + 0.5 * b * (1 - t * t) * k * (1 + 3 * c * b * b))
+        case .siluBackward:
+            let s = 1 / (1 + Glibc.exp(-b))
+            return a * s * (1 + b * (1 - s))
         }
     }
 

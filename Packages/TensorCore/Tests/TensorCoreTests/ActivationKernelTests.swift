@@ -36,6 +36,26 @@ struct ActivationKernelTests {
         }
     }
 
+    /// SiLU's float32 vector kernel against the float64 formula, and its fused backward
+    /// (float64 and the float32 vector kernel, odd length for the scalar tail) against the
+    /// composed derivative that double backward records.
+    @Test func siluAndItsFusedBackwardMatchTheFormulas() {
+        // One more than a multiple of 8: the vector loop and the scalar tail.
+        let values = grid + [2.5]
+        #expect(values.count % 8 == 1)
+        let x64 = Tensor(values)
+        expectClose(x64.cast(to: .float32).silu().cast(to: .float64), values.map { $0 / (1 + Foundation.exp(-$0)) },
+                    tolerance: Tolerance(absolute: 1e-6, relative: 1e-6), "silu float32")
+        let x = x64.requiringGrad(), g = Tensor(values.map { 0.3 + 0.01 * $0 })
+        let fused = gradients(of: [x.silu()], withRespectTo: [x], seeds: [g])[0]
+        let composed = gradients(of: [x.silu()], withRespectTo: [x], seeds: [g], createGraph: true)[0]
+        expectClose(fused, composed.detached(), tolerance: Tolerance(absolute: 1e-12, relative: 1e-10), "float64")
+        let x32 = x64.cast(to: .float32).requiringGrad()
+        let fused32 = gradients(of: [x32.silu()], withRespectTo: [x32], seeds: [g.cast(to: .float32)])[0]
+        expectClose(fused32.cast(to: .float64), fused, tolerance: Tolerance(absolute: 1e-6, relative: 1e-5), "float32")
+        #expect(Tensor([Float.nan]).silu().item(as: Float.self).isNaN)
+    }
+
     @Test func fusedLayerNormBackwardMatchesItsComposition() {
         for dtype in [DType.float64, .float32] {
             let x = (Tensor.randn([6, 37], dtype: .float64) * 3 + 1).cast(to: dtype)

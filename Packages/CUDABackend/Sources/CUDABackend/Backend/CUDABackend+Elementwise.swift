@@ -11,7 +11,7 @@ enum UnaryCode: Int32, CaseIterable {
 
 enum BinaryCode: Int32, CaseIterable {
     case add, subtract, multiply, divide, pow, maximum, minimum, equal, notEqual, less, lessEqual, greater, greaterEqual
-    case logicalAnd, logicalOr, logicalXor, passWherePositive, geluBackward, geluTanhBackward
+    case logicalAnd, logicalOr, logicalXor, passWherePositive, geluBackward, geluTanhBackward, siluBackward
 }
 
 /// `UNARY_LEAKY_RELU` for `leakyRelu`: the C macro of a code.
@@ -88,6 +88,7 @@ enum CUDAOpCode {
         case .passWherePositive: code = .passWherePositive
         case .geluBackward: code = .geluBackward
         case .geluTanhBackward: code = .geluTanhBackward
+        case .siluBackward: code = .siluBackward
         }
         return code.rawValue
     }

@@ -66,6 +66,9 @@ enum ElementwiseKernels {
         case BINARY_GELU_TANH_BACKWARD: { F x = (F)b, k = (F)0.79788456080286535588, c = (F)0.044715;
                    F t = tanh(k * (x + c * x * x * x));
                    return (C)((F)a * ((F)0.5 * ((F)1 + t) + (F)0.5 * x * ((F)1 - t * t) * k * ((F)1 + (F)3 * c * x * x))); }
+        // SiLU backward: a · σ(b)(1 + b(1 − σ(b))).
+        case BINARY_SILU_BACKWARD: { F x = (F)b, s = (F)1 / ((F)1 + exp(-x));
+                   return (C)((F)a * s * ((F)1 + x * ((F)1 - s))); }
     #else
         // Integer division floors (PyTorch's floor_divide semantics for `/` on integers here);
         // division by zero gives 0, as the CPU backend.

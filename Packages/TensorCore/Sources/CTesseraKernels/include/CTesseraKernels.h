@@ -19,14 +19,17 @@ float tessera_sum_f32(const float *x, ptrdiff_t n);
 void tessera_accumulate_f32(float *acc, const float *x, ptrdiff_t n);
 
 /// Element-wise activations for `tessera_activation_f32`.
-enum { TESSERA_TANH = 0, TESSERA_SIGMOID = 1, TESSERA_GELU_TANH = 2, TESSERA_EXP = 3 };
+enum { TESSERA_TANH = 0, TESSERA_SIGMOID = 1, TESSERA_GELU_TANH = 2, TESSERA_EXP = 3, TESSERA_SILU = 4 };
 
-/// out[i] = f(x[i]) for tanh, sigmoid, exp or tanh-approximated GELU, on the polynomial exp
+/// out[i] = f(x[i]) for tanh, sigmoid, exp, tanh-approximated GELU or SiLU, on the polynomial exp
 /// (relative error below 1e-6; NaN propagates). `out` may equal `x`.
 void tessera_activation_f32(int kind, const float *x, float *out, ptrdiff_t n);
 
 /// out[i] = g[i] · GELU'(x[i]) for the tanh approximation.
 void tessera_gelu_tanh_backward_f32(const float *g, const float *x, float *out, ptrdiff_t n);
+
+/// out[i] = g[i] · SiLU'(x[i]) = g[i] · σ(x[i])(1 + x[i](1 − σ(x[i]))).
+void tessera_silu_backward_f32(const float *g, const float *x, float *out, ptrdiff_t n);
 
 /// out[i] = x[i] > 0 ? g[i] : 0 (ReLU's backward; a NaN x gives 0), without branches.
 void tessera_pass_where_positive_f32(const float *g, const float *x, float *out, ptrdiff_t n);

@@ -37,7 +37,7 @@ extension BinaryOp {
     public static let allCases: [BinaryOp] = [
         .add, .subtract, .multiply, .divide, .pow, .maximum, .minimum, .equal, .notEqual, .less, .lessEqual,
         .greater, .greaterEqual, .logicalAnd, .logicalOr, .logicalXor, .passWherePositive, .geluBackward,
-        .geluTanhBackward,
+        .geluTanhBackward, .siluBackward,
     ]
 }
 
@@ -208,6 +208,15 @@ extension ElementwiseOps where Self: MemoryOps {
             binary(.add, slope, t, into: slope)
             binary(.add, slope, scalar: 1, scalarIsLeft: false, into: slope)
             binary(.multiply, slope, scalar: 0.5, scalarIsLeft: false, into: slope)
+            binary(.multiply, a, slope, into: out)
+        case .siluBackward:
+            // g · σ(x)(1 + x(1 − σ(x))).
+            let s = temporary(a.dtype), slope = temporary(a.dtype)
+            unary(.sigmoid, b, into: s)
+            binary(.subtract, s, scalar: 1, scalarIsLeft: true, into: slope)
+            binary(.multiply, slope, b, into: slope)
+            binary(.add, slope, scalar: 1, scalarIsLeft: false, into: slope)
+            binary(.multiply, slope, s, into: slope)
             binary(.multiply, a, slope, into: out)
         }
     }

@@ -101,9 +101,11 @@ public enum BinaryOp: Equatable, Sendable {
     /// `a · GELU'(b)` (exact, erf form) and `a · GELU'(b)` (tanh approximation): GELU's
     /// backward in one pass instead of a dozen (`a` the incoming gradient, `b` the input).
     case geluBackward, geluTanhBackward
+    /// `a · SiLU'(b) = a · σ(b)(1 + b(1 − σ(b)))`: SiLU's backward in one pass instead of six.
+    case siluBackward
 
     /// Ops defined only for floating-point operands.
-    public var isFloatOnly: Bool { self == .geluBackward || self == .geluTanhBackward }
+    public var isFloatOnly: Bool { self == .geluBackward || self == .geluTanhBackward || self == .siluBackward }
 
     /// Produces bool whatever the operand type.
     public var isComparison: Bool {

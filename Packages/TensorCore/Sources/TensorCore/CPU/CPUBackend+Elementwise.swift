@@ -72,6 +72,7 @@ extension CPUBackend {
         case .sigmoid: kind = Int32(TESSERA_SIGMOID)
         case .geluTanh: kind = Int32(TESSERA_GELU_TANH)
         case .exp: kind = Int32(TESSERA_EXP)
+        case .silu: kind = Int32(TESSERA_SILU)
         default: return false
         }
         let xp = x.elements(Float.self), yp = out.elements(Float.self)
@@ -157,6 +158,17 @@ extension CPUBackend {
             zipElements(a, b, out, T.self, T.self, T.self) { g, x in
                 let t = T.fastTanh(k * (x + c * x * x * x))
                 return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * c * x * x))
+            }
+        case .siluBackward:
+            if T.self == Float.self, [a, b, out].allSatisfy({ $0.layout.isContiguous && $0.shape == out.shape }) {
+                let gp = a.elements(Float.self), xp = b.elements(Float.self), yp = out.elements(Float.self)
+                return parallelChunks(count: out.elementCount, cost: 8) { r in
+                    tessera_silu_backward_f32(gp + r.lowerBound, xp + r.lowerBound, yp + r.lowerBound, r.count)
+                }
+            }
+            zipElements(a, b, out, T.self, T.self, T.self) { g, x in
+                let s = T.fastSigmoid(x)
+                return g * s * (1 + x * (1 - s))
             }
         default: tensorFailure("[\(op)] is not an activation backward")
         }
@@ -262,7 +274,7 @@ extension CPUBackend {
         case .logicalOr: compare { $0 != 0 || $1 != 0 }
         case .logicalXor: compare { ($0 != 0) != ($1 != 0) }
         case .passWherePositive: zip { $1 > 0 ? $0 : 0 }
-        case .geluBackward, .geluTanhBackward: tensorFailure("[\(op)] needs floating-point operands, got \(a.dtype)")
+        case .geluBackward, .geluTanhBackward, .siluBackward: tensorFailure("[\(op)] needs floating-point operands, got \(a.dtype)")
         }
     }
 

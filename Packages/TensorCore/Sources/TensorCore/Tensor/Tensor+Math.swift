@@ -150,6 +150,7 @@ extension Tensor {
     public func silu() -> Tensor {
         let x = self
         return unaryKernel(.silu, "silu").recorded("silu", x) { g, _ in
+            if !isRecordingGradients { return [g.binaryKernel(.siluBackward, x, "silu")] }
             let s = x.sigmoid()
             return [g * s * (x * (1 - s) + 1)]
         }
