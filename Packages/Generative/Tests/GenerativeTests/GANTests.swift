@@ -58,33 +58,22 @@ struct GANTests {
         }
     }
 
-    /// R1 of a convolutional critic with leaky ReLU, differentiated in its parameters through the
-    /// recorded backward pass, against central differences in float64 (second order).
-    @Test func realGradientPenaltyOfAConvolutionalCriticMatchesCentralDifferences() {
-        let g = RandomGenerator(seed: 12)
-        let conv = Conv2d(inputChannels: 1, outputChannels: 2, kernelSize: 4, stride: 2, padding: 1, generator: g)
-        let dense = Linear(inputSize: 2 * 3 * 3, outputSize: 1, dtype: .float64, generator: g)
-        let critic = Sequential([conv, LeakyReLU(negativeSlope: 0.2), Flatten(), dense, Tanh()])
-        for p in critic.parameters() { p.value = p.value.cast(to: .float64) }
-        let real = Tensor.randn([3, 1, 6, 6], dtype: .float64, generator: g)
-        GradientCheck.checkParameters(critic.parameters(), tolerance: Tolerance(absolute: 1e-6, relative: 1e-5)) {
-            realGradientPenalty(critic: { critic($0) }, real: real).penalty
-        }
-    }
-
-    /// The penalty of a convolutional critic with leaky ReLU (the DCGAN discriminator's layers),
-    /// differentiated in its parameters through the recorded backward pass, against central
-    /// differences in float64: a second-order check of convolution and activation gradients.
-    @Test func gradientPenaltyOfAConvolutionalCriticMatchesCentralDifferences() {
-        let g = RandomGenerator(seed: 11)
-        let conv = Conv2d(inputChannels: 1, outputChannels: 2, kernelSize: 3, stride: 2, padding: 1, generator: g)
+    /// WGAN-GP's penalty and R1 of a convolutional critic with leaky ReLU (the DCGAN
+    /// discriminator's layers), differentiated in its parameters through the recorded backward
+    /// pass, against central differences in float64: a second-order check of convolution and
+    /// activation gradients (3×3 and 4×4 kernels).
+    @Test(arguments: [false, true])
+    func penaltiesOfAConvolutionalCriticMatchCentralDifferences(r1: Bool) {
+        let g = RandomGenerator(seed: r1 ? 12 : 11)
+        let conv = Conv2d(inputChannels: 1, outputChannels: 2, kernelSize: r1 ? 4 : 3, stride: 2, padding: 1, generator: g)
         let dense = Linear(inputSize: 2 * 3 * 3, outputSize: 1, dtype: .float64, generator: g)
         let critic = Sequential([conv, LeakyReLU(negativeSlope: 0.2), Flatten(), dense, Tanh()])
         for p in critic.parameters() { p.value = p.value.cast(to: .float64) }
         let real = Tensor.randn([3, 1, 6, 6], dtype: .float64, generator: g), fake = Tensor.randn([3, 1, 6, 6], dtype: .float64, generator: g)
         let mixing = Tensor.rand([3], dtype: .float64, generator: g)
         GradientCheck.checkParameters(critic.parameters(), tolerance: Tolerance(absolute: 1e-6, relative: 1e-5)) {
-            gradientPenalty(critic: { critic($0) }, real: real, fake: fake, mixing: mixing)
+            r1 ? realGradientPenalty(critic: { critic($0) }, real: real).penalty
+               : gradientPenalty(critic: { critic($0) }, real: real, fake: fake, mixing: mixing)
         }
     }
 
