@@ -47,11 +47,7 @@ public func gradientPenalty(critic: (Tensor) -> Tensor, real: Tensor, fake: Tens
     let epsilon = mixing ?? Tensor.rand([n], dtype: real.dtype, generator: generator).moved(to: real.device)
     tensorCheck(epsilon.shape == [n], "[gradientPenalty] mixing \(shapeText(epsilon.shape)) must be [\(n)]")
     let e = epsilon.reshaped(to: [n] + Array(repeating: 1, count: real.rank - 1))
-    let points = (e * real.detached() + (1 - e) * fake.detached()).requiringGrad()
-    let scores = withGradients(enabled: true) { critic(points) }
-    let slopes = withGradients(enabled: true) {
-        gradients(of: [scores.sum()], withRespectTo: [points], createGraph: true)[0]
-    }
+    let (_, slopes) = scoresAndSlopes(critic, at: e * real.detached() + (1 - e) * fake.detached())
     let norms = (slopes.reshaped(to: [n, -1]).squared().sum(axis: 1) + 1e-12).sqrt()
     return (norms - 1).squared().mean()
 }
@@ -63,10 +59,17 @@ public func gradientPenalty(critic: (Tensor) -> Tensor, real: Tensor, fake: Tens
 /// `createGraph` (double backward), as `torch.autograd.grad(..., create_graph=True)`.
 public func realGradientPenalty(critic: (Tensor) -> Tensor, real: Tensor) -> (penalty: Tensor, scores: Tensor) {
     tensorCheck(real.rank >= 2 && real.shape[0] > 0, "[realGradientPenalty] real \(shapeText(real.shape)) must be a non-empty batch")
-    let points = real.detached().requiringGrad()
-    let scores = withGradients(enabled: true) { critic(points) }
-    let slopes = withGradients(enabled: true) {
-        gradients(of: [scores.sum()], withRespectTo: [points], createGraph: true)[0]
-    }
+    let (scores, slopes) = scoresAndSlopes(critic, at: real.detached())
     return (slopes.reshaped(to: [real.shape[0], -1]).squared().sum(axis: 1).mean(), scores)
+}
+
+/// The critic's scores at `points` and their input gradient, recorded (`createGraph`) so that
+/// a penalty on it differentiates in the critic's parameters: both penalties' shared step.
+private func scoresAndSlopes(_ critic: (Tensor) -> Tensor, at points: Tensor) -> (scores: Tensor, slopes: Tensor) {
+    let inputs = points.requiringGrad()
+    let scores = withGradients(enabled: true) { critic(inputs) }
+    let slopes = withGradients(enabled: true) {
+        gradients(of: [scores.sum()], withRespectTo: [inputs], createGraph: true)[0]
+    }
+    return (scores, slopes)
 }
