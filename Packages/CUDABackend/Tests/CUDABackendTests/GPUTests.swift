@@ -3,14 +3,22 @@ import TensorCore
 import TensorCoreTesting
 @testable import CUDABackend
 
-/// The CUDA backend on a real GPU, against the CPU backend. Skipped where there is none.
-@Suite("CUDA backend on a GPU", .enabled(if: GPU.available))
+extension OnTheCUDADevice {
+/// The CUDA backend against the CPU backend: on the machine's GPU, else on the CUDA emulator
+/// (the same kernels executed on the host). Skipped only where neither exists.
+@Suite("CUDA backend on a GPU, or on the CUDA emulator without one", .serialized, .enabled(if: GPU.available))
 struct GPUTests {
     var gpu: CUDABackend { GPU.backend! }
 
-    @Test(arguments: [DType.float32, .float64])
+    @Test(arguments: [DType.float32, .float64, .float16, .bfloat16])
     func conformanceSuitePasses(dtype: DType) {
-        BackendConformance(backend: gpu, dtype: dtype).run()
+        let launches = EmulatedDriver.launchCount
+        let tolerance: Tolerance? = dtype == .float16 ? Tolerance(absolute: 2e-3, relative: 2e-3)
+            : (dtype == .bfloat16 ? Tolerance(absolute: 1.6e-2, relative: 1.6e-2) : nil)
+        BackendConformance(backend: gpu, dtype: dtype, tolerance: tolerance).run()
+        if GPU.onEmulator {
+            print("[CUDABackendTests] conformance suite (\(dtype)) executed on the CUDA emulator: \(EmulatedDriver.launchCount - launches) kernel launches")
+        }
     }
 
     @Test func tensorsMoveBetweenDevicesAndComputeAsOnTheCPU() {
@@ -133,10 +141,11 @@ struct GPUTests {
 
     @Test func mixingDevicesInOneOpStopsWithAMessage() async {
         let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
-            CUDABackend.register()
+            CUDABackend.register(emulateWithoutGPU: true)
             _ = Tensor.ones([2]) + Tensor.ones([2], device: .cuda(0))
         }
         let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
         #expect(message.contains("cpu") && message.contains("cuda:0"), "\(message)")
     }
+}
 }

@@ -6,36 +6,44 @@ import TensorCore
 /// to host formulas; the rest to their composed defaults run on the CPU in float64.
 extension BackendConformance {
     func fused(_ loc: SourceLocation) {
-        let v = Self.values(12, seed: 8).map { $0 * 5 }
-        let x = upload(v, shape: [3, 4])
-        let out = backend.makeOperand(shape: [3, 4], dtype: dtype)
+        // Short rows, and long ones that spread over every thread of a GPU block (a row per
+        // block: its warps' partial results must all reach the block's reduction).
+        for (rows, length) in [(3, 4), (2, 600)] {
+            fusedRows(rows, length, loc)
+        }
+    }
+
+    private func fusedRows(_ rows: Int, _ length: Int, _ loc: SourceLocation) {
+        let v = Self.values(rows * length, seed: 8).map { $0 * 5 }
+        let x = upload(v, shape: [rows, length])
+        let out = backend.makeOperand(shape: [rows, length], dtype: dtype)
+        func row(_ r: Int) -> ArraySlice<Double> { v[(r * length)..<((r + 1) * length)] }
+        let shape = "[\(rows), \(length)]"
         backend.softmax(x, axis: 1, log: false, into: out)
         var expected: [Double] = []
-        for r in 0..<3 {
-            let row = v[(r * 4)..<(r * 4 + 4)]
-            let m = row.max()!
-            let total = row.reduce(0.0) { $0 + Foundation_exp($1 - m) }
-            expected += row.map { Foundation_exp($0 - m) / total }
+        for r in 0..<rows {
+            let m = row(r).max()!
+            let total = row(r).reduce(0.0) { $0 + Foundation_exp($1 - m) }
+            expected += row(r).map { Foundation_exp($0 - m) / total }
         }
-        expect(out, expected, "softmax", sourceLocation: loc)
+        expect(out, expected, "softmax \(shape)", sourceLocation: loc)
         backend.layerNorm(x, epsilon: 1e-5, into: out)
         expected = []
-        for r in 0..<3 {
-            let row = Array(v[(r * 4)..<(r * 4 + 4)])
-            let mean = row.reduce(0, +) / 4
-            let variance = row.reduce(0.0) { $0 + ($1 - mean) * ($1 - mean) } / 4
-            expected += row.map { ($0 - mean) / (variance + 1e-5).squareRoot() }
+        for r in 0..<rows {
+            let mean = row(r).reduce(0, +) / Double(length)
+            let variance = row(r).reduce(0.0) { $0 + ($1 - mean) * ($1 - mean) } / Double(length)
+            expected += row(r).map { ($0 - mean) / (variance + 1e-5).squareRoot() }
         }
-        expect(out, expected, "layerNorm", tolerance: Tolerance(absolute: 1e-4, relative: 1e-4), sourceLocation: loc)
-        let targets = upload([1, 3, 0], shape: [3], type: .int64)
-        let losses = backend.makeOperand(shape: [3], dtype: dtype)
+        expect(out, expected, "layerNorm \(shape)", tolerance: Tolerance(absolute: 1e-4, relative: 1e-4), sourceLocation: loc)
+        let classes = (0..<rows).map { ($0 * 2 + 1) % length }
+        let targets = upload(classes.map(Double.init), shape: [rows], type: .int64)
+        let losses = backend.makeOperand(shape: [rows], dtype: dtype)
         backend.crossEntropy(logits: x, targets: targets, into: losses)
-        expected = (0..<3).map { r in
-            let row = v[(r * 4)..<(r * 4 + 4)]
-            let m = row.max()!
-            return Foundation_log(row.reduce(0.0) { $0 + Foundation_exp($1 - m) }) + m - v[r * 4 + [1, 3, 0][r]]
+        expected = (0..<rows).map { r in
+            let m = row(r).max()!
+            return Foundation_log(row(r).reduce(0.0) { $0 + Foundation_exp($1 - m) }) + m - v[r * length + classes[r]]
         }
-        expect(losses, expected, "crossEntropy", sourceLocation: loc)
+        expect(losses, expected, "crossEntropy \(shape)", tolerance: Tolerance(absolute: 1e-4, relative: 1e-5), sourceLocation: loc)
     }
 
     /// Log-softmax over a middle axis and the layer-norm backward, against the composed

@@ -45,9 +45,17 @@ extension CUDABackend {
     /// Registers the CUDA backend with TensorCore (the same public call any backend uses) so
     /// that `Device.cuda(i)` works, and returns what this machine has. Where there is no usable
     /// GPU, asking for `.cuda(i)` stops with the reason returned here.
+    ///
+    /// `emulateWithoutGPU` (by default: `TESSERA_CUDA_EMULATOR=1`): where there is no GPU,
+    /// `Device.cuda(0)` is the emulated device (`CUDABackend.emulated()`), the same kernels
+    /// executed on the host.
     @discardableResult
-    public static func register() -> CUDAAvailability {
+    public static func register(emulateWithoutGPU: Bool = CUDAEmulator.requested) -> CUDAAvailability {
         let availability = CUDADriver.probe()
+        if !availability.isAvailable && emulateWithoutGPU, let emulated = try? CUDABackend.emulated() {
+            Backends.register(.cuda, unavailableReason: "the CUDA emulator has one device, cuda:0") { index in index == 0 ? emulated : nil }
+            return .available(driverVersion: 12000, devices: [EmulatedDriver.deviceName])
+        }
         let reason: String
         switch availability {
         case .available(_, let devices): reason = "this machine has \(devices.count) CUDA device\(devices.count == 1 ? "" : "s")"

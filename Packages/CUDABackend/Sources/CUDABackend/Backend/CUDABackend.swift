@@ -36,6 +36,8 @@ public final class CUDABackend: Backend {
     /// Sees every launch of the backend's own kernels with the byte size of each argument, in
     /// order: tests compare them with the kernels' PTX signatures.
     nonisolated(unsafe) static var launchObserver: ((DriverAPI.Handle, [Int]) -> Void)?
+    /// A module's source in place of the package's (tests mutate kernels to see the checks fail).
+    var sourceOverride: ((KernelModule, DType?) -> String)?
 
     init(driver: DriverAPI, ordinal: Int) throws {
         self.driver = driver
@@ -130,7 +132,8 @@ public final class CUDABackend: Backend {
         if let table = functionTables[key] { return table[kernel.slot]! }
         let module = kernel.module
         do {
-            let byName = try kernels.functions(source: module.source(for: dtype), name: module.fileName(for: dtype),
+            let source = sourceOverride?(module, dtype) ?? module.source(for: dtype)
+            let byName = try kernels.functions(source: source, name: module.fileName(for: dtype),
                                                names: CUDAKernelNames.names(in: module))
             let table = BuiltinKernel.allCases.map { $0.module == module ? byName[$0.rawValue] : nil }
             functionTables[key] = table

@@ -62,7 +62,14 @@ final class KernelCache {
         defer { pthread_mutex_unlock(&lock) }
         let cacheKey = name + "#" + Self.fingerprint(source)
         if let loaded = modules[cacheKey] { return loaded }
-        let text = try ptx(for: source, name: name)
+        let text: String
+        if driver.loadsSource {
+            // Compiled here first so a source error throws with the compiler's messages.
+            _ = try CUDAEmulator.module(source: source, name: name)
+            text = source
+        } else {
+            text = try ptx(for: source, name: name)
+        }
         var module: DriverAPI.Handle?
         try text.withCString { try driver.check(driver.cuModuleLoadData(&module, $0), "cuModuleLoadData(\(name))") }
         var table: [String: DriverAPI.Handle] = [:]
@@ -75,7 +82,7 @@ final class KernelCache {
         return table
     }
 
-    private static func read(_ path: String) -> String? {
+    static func read(_ path: String) -> String? {
         guard let f = fopen(path, "rb") else { return nil }
         defer { fclose(f) }
         var bytes: [UInt8] = []
@@ -88,13 +95,17 @@ final class KernelCache {
         return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Writes through a temporary name and renames, so a concurrent reader never sees half a file.
-    private static func write(_ text: String, to path: String) {
+    /// Writes through a temporary name and renames, so a concurrent reader never sees half a
+    /// file; whether it was written.
+    @discardableResult
+    static func write(_ text: String, to path: String) -> Bool {
         let temporary = path + ".\(getpid()).tmp"
-        guard let f = fopen(temporary, "wb") else { return }
+        guard let f = fopen(temporary, "wb") else { return false }
         let bytes = Array(text.utf8)
         let written = fwrite(bytes, 1, bytes.count, f)
         fclose(f)
-        if written == bytes.count { rename(temporary, path) } else { unlink(temporary) }
+        if written == bytes.count { return rename(temporary, path) == 0 }
+        unlink(temporary)
+        return false
     }
 }

@@ -23,7 +23,7 @@ public enum CUDAError: Error, CustomStringConvertible, Equatable {
         case let .missingSymbol(library, symbol): return "\(library) has no function \(symbol)"
         case let .driver(call, code, name): return "\(call) failed with CUDA error \(code) (\(name))"
         case let .cublas(call, status): return "\(call) failed with cuBLAS status \(status)"
-        case let .compilation(kernel, log): return "NVRTC could not compile \(kernel):\n\(log)"
+        case let .compilation(kernel, log): return "could not compile \(kernel):\n\(log)"
         case let .nvrtc(call, code): return "\(call) failed with NVRTC error \(code)"
         case let .outOfMemory(requested, inUse, cached):
             return "out of GPU memory allocating \(requested) bytes (\(inUse) bytes in use, \(cached) cached)"

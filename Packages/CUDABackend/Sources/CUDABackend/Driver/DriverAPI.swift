@@ -7,6 +7,8 @@ final class DriverAPI {
     typealias DevicePointer = UInt64
 
     let path: String
+    /// Module images are CUDA C source, not PTX (the emulated driver compiles them itself).
+    let loadsSource: Bool
     let cuInit: @convention(c) (UInt32) -> Int32
     let cuDeviceGet: @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
     let cuDeviceGetCount: @convention(c) (UnsafeMutablePointer<Int32>) -> Int32
@@ -44,8 +46,9 @@ final class DriverAPI {
     }
 
     /// Resolves every function through `symbol` (dlsym, or a test's stand-ins), then `cuInit`.
-    init(path: String, symbol: (String) -> UnsafeMutableRawPointer?) throws {
+    init(path: String, loadsSource: Bool = false, symbol: (String) -> UnsafeMutableRawPointer?) throws {
         self.path = path
+        self.loadsSource = loadsSource
         func load<T>(_ name: String) throws -> T {
             guard let f = symbol(name) else { throw CUDAError.missingSymbol(library: path, symbol: name) }
             return unsafeBitCast(f, to: T.self)

@@ -27,12 +27,18 @@ enum KernelPrelude {
         return offset;
     }
 
+    #ifdef TESSERA_EMULATOR
+    // The host's IEEE half conversions (round to nearest even, as PTX's cvt.rn).
+    __device__ __forceinline__ float half_to_float(unsigned short h) { _Float16 v; memcpy(&v, &h, 2); return (float)v; }
+    __device__ __forceinline__ unsigned short float_to_half(float f) { _Float16 v = (_Float16)f; unsigned short h; memcpy(&h, &v, 2); return h; }
+    #else
     __device__ __forceinline__ float half_to_float(unsigned short h) {
         float f; asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h)); return f;
     }
     __device__ __forceinline__ unsigned short float_to_half(float f) {
         unsigned short h; asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f)); return h;
     }
+    #endif
     __device__ __forceinline__ float bf16_to_float(unsigned short h) { return __uint_as_float(((u32)h) << 16); }
     // Round to nearest even, NaN stays NaN (as the CPU's BFloat16 conversion).
     __device__ __forceinline__ unsigned short float_to_bf16(float f) {
