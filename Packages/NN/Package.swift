@@ -8,13 +8,16 @@ let package = Package(
     ],
     dependencies: [
         .package(path: "../TensorCore"),
+        // Tests only: the device tests also run on cuda:0 (a GPU, or the CUDA emulator).
+        .package(path: "../CUDABackend"),
     ],
     targets: [
         .target(name: "NN", dependencies: [.product(name: "TensorCore", package: "TensorCore")]),
         .testTarget(
             name: "NNTests",
             dependencies: ["NN", .product(name: "TensorCore", package: "TensorCore"),
-                           .product(name: "TensorCoreTesting", package: "TensorCore")],
+                           .product(name: "TensorCoreTesting", package: "TensorCore"),
+                           .product(name: "CUDABackend", package: "CUDABackend")],
             exclude: ["Fixtures"]
         ),
     ],

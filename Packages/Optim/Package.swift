@@ -9,13 +9,16 @@ let package = Package(
     ],
     dependencies: [
         .package(path: "../TensorCore"),
+        // Tests only: the device tests also run on cuda:0 (a GPU, or the CUDA emulator).
+        .package(path: "../CUDABackend"),
     ],
     targets: [
         .target(name: "Optim", dependencies: [.product(name: "TensorCore", package: "TensorCore")]),
         .testTarget(
             name: "OptimTests",
             dependencies: ["Optim", .product(name: "TensorCore", package: "TensorCore"),
-                           .product(name: "TensorCoreTesting", package: "TensorCore")],
+                           .product(name: "TensorCoreTesting", package: "TensorCore"),
+                           .product(name: "CUDABackend", package: "CUDABackend")],
             exclude: ["Fixtures"]
         ),
     ],

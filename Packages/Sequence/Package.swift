@@ -10,6 +10,8 @@ let package = Package(
     ],
     dependencies: [
         .package(path: "../TensorCore"),
+        // Tests only: the device tests also run on cuda:0 (a GPU, or the CUDA emulator).
+        .package(path: "../CUDABackend"),
         .package(path: "../NN"),
         // Tests only: training loops in the seq2seq test.
         .package(path: "../Optim"),
@@ -21,6 +23,7 @@ let package = Package(
         .testTarget(name: "SequenceTests", dependencies: [
             "SequenceModels", .product(name: "TensorCore", package: "TensorCore"), .product(name: "NN", package: "NN"),
             .product(name: "TensorCoreTesting", package: "TensorCore"), .product(name: "Optim", package: "Optim"),
+            .product(name: "CUDABackend", package: "CUDABackend"),
         ], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]

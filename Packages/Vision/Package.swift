@@ -8,6 +8,8 @@ let package = Package(
     ],
     dependencies: [
         .package(path: "../TensorCore"),
+        // Tests only: the device tests also run on cuda:0 (a GPU, or the CUDA emulator).
+        .package(path: "../CUDABackend"),
         .package(path: "../NN"),
         .package(path: "../Zlib"),
     ],
@@ -18,7 +20,7 @@ let package = Package(
         ]),
         .testTarget(name: "VisionTests", dependencies: [
             "Vision", .product(name: "TensorCore", package: "TensorCore"), .product(name: "NN", package: "NN"),
-            .product(name: "TensorCoreTesting", package: "TensorCore"),
+            .product(name: "TensorCoreTesting", package: "TensorCore"), .product(name: "CUDABackend", package: "CUDABackend"),
         ], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]

@@ -21,6 +21,34 @@ struct GPUTests {
         }
     }
 
+    /// Every dtype through the element-wise, reduction, scan, sort and indexing kernels (large
+    /// enough for several blocks and strided views), against the CPU exactly for integers and
+    /// within the storage's precision for float16/bfloat16.
+    @Test(arguments: [DType.int32, .int64, .uint8, .bool, .float16, .bfloat16, .float32])
+    func everyDtypeComputesAsOnTheCPU(dtype: DType) {
+        let g = RandomGenerator(seed: 13)
+        let x = Tensor.randint(0, 9, shape: [37, 300], generator: g).cast(to: dtype)
+        let y = Tensor.randint(1, 7, shape: [37, 300], generator: g).cast(to: dtype)
+        let index = Tensor.randint(0, 300, shape: [37, 5], generator: g)
+        let rows = Tensor([Int64(3), 0, 36, 3])
+        func compute(_ x: Tensor, _ y: Tensor, _ index: Tensor, _ rows: Tensor) -> [Tensor] {
+            let t = x.transposed()
+            var out = [x.maximum(y), x.minimum(y), x .> y, x .== y, x.sum(axes: [1]), x.sum(axes: [0]), t.max(axes: [1]),
+                       x.argmax(axis: 1), x.cumulativeSum(axis: 1), t.contiguous(), x.gather(axis: 1, index: index),
+                       x.indexSelect(axis: 0, indices: rows), x.sorted(axis: 1).values, x.sorted(axis: 0, descending: true).values]
+            if dtype != .bool { out += [x + y, x * y, x - y.minimum(x), (x + y)[.all, 7..<200].sum(axes: [1])] }
+            if dtype != .uint8 && dtype != .bool { out.append(x.scatterAdding(axis: 1, index: index, source: y[.all, 0..<5])) }
+            return out.map { $0.dtype == .bool ? $0.cast(to: .int32) : $0 }
+        }
+        let cpu = compute(x, y, index, rows)
+        let device = compute(x.moved(to: GPU.device), y.moved(to: GPU.device), index.moved(to: GPU.device), rows.moved(to: GPU.device))
+        let tolerance = dtype.byteSize == 2 ? Tolerance(absolute: 0.05, relative: 1e-2) : Tolerance(absolute: 0, relative: 0)
+        for (i, (a, b)) in zip(cpu, device).enumerated() {
+            #expect(b.device == GPU.device && a.dtype == b.dtype, "result \(i)")
+            expectClose(b.moved(to: .cpu).cast(to: .float64), a.cast(to: .float64), tolerance: tolerance)
+        }
+    }
+
     @Test func tensorsMoveBetweenDevicesAndComputeAsOnTheCPU() {
         let g = RandomGenerator(seed: 3)
         let x = Tensor.randn([33, 70], generator: g), w = Tensor.randn([70, 19], generator: g)

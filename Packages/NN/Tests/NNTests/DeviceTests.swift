@@ -2,12 +2,19 @@ import Testing
 import TensorCore
 import TensorCoreTesting
 @testable import NN
+import CUDABackend
 
-/// Layers and losses on a device other than the CPU (TensorCoreTesting's emulation of
-/// `emulated:0`): every tensor they make must be on the device, and the numbers the CPU's.
-/// On a real GPU a CPU-made mask or constant would stop the op; here it does the same.
-@Suite("NN on an emulated device")
+/// Layers and losses on devices other than the CPU: TensorCoreTesting's `emulated:0` (CPU
+/// kernels under another device's label: every tensor made must be on the device) and
+/// `cuda:0` (the CUDA backend's own kernels, on a GPU or the CUDA emulator): the numbers must
+/// be the CPU's. A CPU-made mask or constant stops the op on either.
+@Suite("NN on other devices")
 struct DeviceTests {
+    static let devices: [Device] = {
+        EmulatedDevice.register()
+        return [EmulatedDevice.device] + [CUDABackend.deviceForTesting()].compactMap { $0 }
+    }()
+
     final class Net: Module {
         let embedding: Embedding
         let linear: Linear
@@ -36,19 +43,19 @@ struct DeviceTests {
         }
     }
 
-    /// Runs `body` on the CPU and on the emulated device and compares what it returns.
-    func agree(_ body: (Device) -> [Tensor], sourceLocation: SourceLocation = #_sourceLocation) {
-        EmulatedDevice.register()
-        let cpu = body(.cpu), device = body(EmulatedDevice.device)
+    /// Runs `body` on the CPU and on `target` and compares what it returns.
+    func agree(on target: Device, _ body: (Device) -> [Tensor], sourceLocation: SourceLocation = #_sourceLocation) {
+        let cpu = body(.cpu), device = body(target)
         #expect(cpu.count == device.count)
         for (i, (a, b)) in zip(cpu, device).enumerated() {
-            #expect(b.device == EmulatedDevice.device, "result \(i) is on \(b.device)", sourceLocation: sourceLocation)
+            #expect(b.device == target, "result \(i) is on \(b.device)", sourceLocation: sourceLocation)
             expectClose(b.moved(to: .cpu), a, tolerance: Tolerance(absolute: 1e-5, relative: 1e-5), sourceLocation: sourceLocation)
         }
     }
 
-    @Test func layersTrainOnTheDevice() {
-        agree { device in
+    @Test(arguments: DeviceTests.devices)
+    func layersTrainOnTheDevice(on device: Device) {
+        agree(on: device) { device in
             let model = Net(RandomGenerator(seed: 3))
             model.move(to: device)
             let tokens = Tensor([Int64(1), 0, 4, 9, 2, 2, 7, 5]).moved(to: device)
@@ -61,14 +68,15 @@ struct DeviceTests {
         }
     }
 
-    @Test func lossesKeepTheirConstantsOnTheDevice() {
+    @Test(arguments: DeviceTests.devices)
+    func lossesKeepTheirConstantsOnTheDevice(on device: Device) {
         let g = RandomGenerator(seed: 4)
         let logits = Tensor.randn([6, 4], generator: g), targets = Tensor([Int64(0), 3, -100, 1, 2, 3])
         let probabilities = Tensor.rand([6, 4], low: 0.05, high: 0.95, generator: g)
         let weights = Tensor([0.5, 1, 2, 1.5])
         let other = Tensor.randn([6, 4], generator: g)
         let signs = Tensor([1.0, -1, 1, 1, -1, -1])
-        agree { d in
+        agree(on: device) { d in
             let x = logits.moved(to: d).requiringGrad()
             let (t, p, w, o, s) = (targets.moved(to: d), probabilities.moved(to: d), weights.moved(to: d), other.moved(to: d), signs.moved(to: d))
             let tClamped = t.clamped(min: 0)
@@ -91,8 +99,9 @@ struct DeviceTests {
         }
     }
 
-    @Test func functionalFormsAndInitialisersOnTheDevice() {
-        agree { d in
+    @Test(arguments: DeviceTests.devices)
+    func functionalFormsAndInitialisersOnTheDevice(on device: Device) {
+        agree(on: device) { d in
             let x = Tensor.randn([4, 6], generator: RandomGenerator(seed: 5)).moved(to: d)
             let dropped = dropout(Tensor.ones([1000], device: d), p: 0.5, training: true, generator: RandomGenerator(seed: 1))
             return [x.gelu(), x.softmax(axis: 1), dropped.mean(), Tensor.oneHot(Tensor([Int64(1), 3]).moved(to: d), classCount: 4)]
@@ -100,14 +109,14 @@ struct DeviceTests {
     }
 
     /// A state dict read on the CPU loads into a model on the device without moving it back.
-    @Test func stateDictsLoadOntoTheModelsDevice() throws {
-        EmulatedDevice.register()
+    @Test(arguments: DeviceTests.devices)
+    func stateDictsLoadOntoTheModelsDevice(on device: Device) throws {
         let source = Net(RandomGenerator(seed: 8)), target = Net(RandomGenerator(seed: 9))
-        target.move(to: EmulatedDevice.device)
+        target.move(to: device)
         try target.loadStateDict(source.stateDict())
-        for (name, p) in target.namedParameters() { #expect(p.value.device == EmulatedDevice.device, "\(name)") }
-        #expect(target.batchNorm.runningMean!.value.device == EmulatedDevice.device)
-        #expect(target.device == EmulatedDevice.device && source.device == .cpu)
+        for (name, p) in target.namedParameters() { #expect(p.value.device == device, "\(name)") }
+        #expect(target.batchNorm.runningMean!.value.device == device)
+        #expect(target.device == device && source.device == .cpu)
         expectClose(target.linear.weight.value.moved(to: .cpu), source.linear.weight.value)
     }
 }

@@ -1,12 +1,20 @@
 import Testing
 import TensorCore
 import TensorCoreTesting
+import CUDABackend
 @testable import Optim
 
-/// Every optimizer, schedule-free, on parameters living on an emulated device (`emulated:0`): states
-/// are made on the parameters' device and the trajectories are the CPU's.
-@Suite("Optimizers on an emulated device")
+/// Every optimizer, schedule-free, on parameters living on other devices: states are made on
+/// the parameters' device and the trajectories are the CPU's.
+@Suite("Optimizers on other devices")
 struct DeviceTests {
+    /// TensorCoreTesting's `emulated:0` (CPU kernels under another label), and `cuda:0` (the
+    /// CUDA backend's kernels, on a GPU or the CUDA emulator) where either exists.
+    static let devices: [Device] = {
+        EmulatedDevice.register()
+        return [EmulatedDevice.device] + [CUDABackend.deviceForTesting()].compactMap { $0 }
+    }()
+
     /// Three steps of `makeOptimizer` on a small least-squares problem; the final parameters.
     func trajectory(on device: Device, _ makeOptimizer: ([Parameter]) -> (() -> Void)) -> [Tensor] {
         let g = RandomGenerator(seed: 12)
@@ -24,8 +32,8 @@ struct DeviceTests {
         return [w.value, b.value]
     }
 
-    @Test func everyOptimizerStepsOnTheDeviceAsOnTheCPU() {
-        EmulatedDevice.register()
+    @Test(arguments: DeviceTests.devices)
+    func everyOptimizerStepsOnTheDeviceAsOnTheCPU(on target: Device) {
         let optimizers: [(String, ([Parameter]) -> (() -> Void))] = [
             ("SGD", { let o = SGD(parameters: $0, learningRate: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.01); return o.step }),
             ("Adam", { let o = Adam(parameters: $0, learningRate: 0.05, weightDecay: 0.01, amsgrad: true); return o.step }),
@@ -34,32 +42,32 @@ struct DeviceTests {
             ("Adagrad", { let o = Adagrad(parameters: $0, learningRate: 0.1, learningRateDecay: 0.01); return o.step }),
         ]
         for (name, make) in optimizers {
-            let cpu = trajectory(on: .cpu, make), device = trajectory(on: EmulatedDevice.device, make)
+            let cpu = trajectory(on: .cpu, make), device = trajectory(on: target, make)
             for (a, b) in zip(cpu, device) {
-                #expect(b.device == EmulatedDevice.device, "\(name) moved a parameter to \(b.device)")
+                #expect(b.device == target, "\(name) moved a parameter to \(b.device)")
                 expectClose(b.moved(to: .cpu), a, tolerance: Tolerance(absolute: 1e-6, relative: 1e-5))
             }
         }
     }
 
-    @Test func lbfgsKeepsParametersOnTheDevice() {
-        EmulatedDevice.register()
-        let target = Tensor([1.5, -2]).moved(to: EmulatedDevice.device)
-        let p = Parameter(Tensor.zeros([2]).moved(to: EmulatedDevice.device))
+    @Test(arguments: DeviceTests.devices)
+    func lbfgsKeepsParametersOnTheDevice(on target: Device) {
+        let goal = Tensor([1.5, -2]).moved(to: target)
+        let p = Parameter(Tensor.zeros([2]).moved(to: target))
         let optimizer = LBFGS(parameters: [p], lineSearch: .strongWolfe)
         _ = optimizer.step {
             p.grad = nil
-            let loss = (p.value - target).squared().sum()
+            let loss = (p.value - goal).squared().sum()
             loss.backward()
             return Double(loss.item())
         }
-        #expect(p.value.device == EmulatedDevice.device)
+        #expect(p.value.device == target)
         expectClose(p.value.moved(to: .cpu), [1.5, -2], tolerance: Tolerance(absolute: 1e-4, relative: 0))
     }
 
     /// A state dict saved on the CPU resumes on the device: the moments move with it.
-    @Test func stateSavedOnTheCPUResumesOnTheDevice() throws {
-        EmulatedDevice.register()
+    @Test(arguments: DeviceTests.devices)
+    func stateSavedOnTheCPUResumesOnTheDevice(on target: Device) throws {
         func problem(_ device: Device) -> (Parameter, () -> Void) {
             let p = Parameter(Tensor([1.0, -2, 3]).moved(to: device))
             let target = Tensor([0.5, 0.5, 0.5]).moved(to: device)
@@ -70,7 +78,7 @@ struct DeviceTests {
                                               SGD(parameters: [cpuParameter], learningRate: 0.1, momentum: 0.9),
                                               RMSprop(parameters: [cpuParameter], momentum: 0.5, centered: true),
                                               Adagrad(parameters: [cpuParameter])]
-        let (deviceParameter, deviceGradient) = problem(EmulatedDevice.device)
+        let (deviceParameter, deviceGradient) = problem(target)
         let deviceOptimizers: [any Optimizer] = [Adam(parameters: [deviceParameter], learningRate: 0.1, amsgrad: true),
                                                  SGD(parameters: [deviceParameter], learningRate: 0.1, momentum: 0.9),
                                                  RMSprop(parameters: [deviceParameter], momentum: 0.5, centered: true),
@@ -78,10 +86,10 @@ struct DeviceTests {
         for (cpu, device) in zip(cpuOptimizers, deviceOptimizers) {
             cpuGradient(); cpu.step()
             try device.load(stateDict: cpu.stateDict())
-            deviceParameter.value = cpuParameter.value.moved(to: EmulatedDevice.device)
+            deviceParameter.value = cpuParameter.value.moved(to: target)
             cpuGradient(); cpu.step()
             deviceGradient(); device.step()
-            #expect(deviceParameter.value.device == EmulatedDevice.device)
+            #expect(deviceParameter.value.device == target)
             expectClose(deviceParameter.value.moved(to: .cpu), cpuParameter.value, tolerance: Tolerance(absolute: 1e-6, relative: 1e-6))
         }
     }

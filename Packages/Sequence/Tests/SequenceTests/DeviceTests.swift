@@ -1,25 +1,34 @@
 import Testing
 import NN
+import Optim
 import TensorCore
 import TensorCoreTesting
+import CUDABackend
 @testable import SequenceModels
 
-/// Recurrent layers, attention, Transformers and the language models on an emulated
-/// device (`emulated:0`), training and generating: nothing may be made on the CPU, and the numbers
-/// (and sampled tokens) are the CPU's.
-@Suite("Sequence on an emulated device")
+/// Recurrent layers, attention, Transformers and the language models on other devices,
+/// training and generating: nothing may be made on the CPU, and the numbers (and sampled
+/// tokens) are the CPU's.
+@Suite("Sequence on other devices")
 struct DeviceTests {
-    func agree(_ body: (Device) -> [Tensor], sourceLocation: SourceLocation = #_sourceLocation) {
+    /// TensorCoreTesting's `emulated:0` (CPU kernels under another label), and `cuda:0` (the
+    /// CUDA backend's kernels, on a GPU or the CUDA emulator) where either exists.
+    static let devices: [Device] = {
         EmulatedDevice.register()
-        let cpu = body(.cpu), device = body(EmulatedDevice.device)
+        return [EmulatedDevice.device] + [CUDABackend.deviceForTesting()].compactMap { $0 }
+    }()
+
+    func agree(on target: Device, _ body: (Device) -> [Tensor], sourceLocation: SourceLocation = #_sourceLocation) {
+        let cpu = body(.cpu), device = body(target)
         for (i, (a, b)) in zip(cpu, device).enumerated() {
-            #expect(b.device == EmulatedDevice.device, "result \(i) is on \(b.device)", sourceLocation: sourceLocation)
+            #expect(b.device == target, "result \(i) is on \(b.device)", sourceLocation: sourceLocation)
             expectClose(b.moved(to: .cpu), a, tolerance: Tolerance(absolute: 1e-4, relative: 1e-4), sourceLocation: sourceLocation)
         }
     }
 
-    @Test func recurrentLayersAndCells() {
-        agree { d in
+    @Test(arguments: DeviceTests.devices)
+    func recurrentLayersAndCells(on target: Device) {
+        agree(on: target) { d in
             let g = RandomGenerator(seed: 1)
             let lstm = LSTM(inputSize: 3, hiddenSize: 4, numLayers: 2, batchFirst: true, bidirectional: true, generator: g)
             let gru = GRU(inputSize: 3, hiddenSize: 4, generator: g)
@@ -34,8 +43,9 @@ struct DeviceTests {
         }
     }
 
-    @Test func attentionAndTransformers() {
-        agree { d in
+    @Test(arguments: DeviceTests.devices)
+    func attentionAndTransformers(on target: Device) {
+        agree(on: target) { d in
             let g = RandomGenerator(seed: 3)
             let mha = MultiheadAttention(embedDim: 8, numHeads: 2, batchFirst: true, generator: g)
             let encoder = TransformerEncoderLayer(width: 8, heads: 2, feedForwardWidth: 16, dropout: 0, generator: g)
@@ -58,8 +68,8 @@ struct DeviceTests {
         }
     }
 
-    @Test func languageModelsTrainAndGenerate() {
-        EmulatedDevice.register()
+    @Test(arguments: DeviceTests.devices)
+    func languageModelsTrainAndGenerate(on target: Device) {
         func run(_ d: Device) -> ([Tensor], [[Int]]) {
             let g = RandomGenerator(seed: 5)
             let gpt = GPT(GPTConfiguration(vocabularySize: 11, blockSize: 8, layers: 1, heads: 2, width: 8, dropout: 0), generator: g)
@@ -77,11 +87,42 @@ struct DeviceTests {
                            seq2seq.greedyDecode([3, 4, 5], maxLength: 4), seq2seq.beamSearch([3, 4, 5], beamWidth: 2, maxLength: 4).tokens]
             return ([loss, logits, classes, gpt.parameters()[0].grad!], samples)
         }
-        let cpu = run(.cpu), device = run(EmulatedDevice.device)
+        let cpu = run(.cpu), device = run(target)
         for (a, b) in zip(cpu.0, device.0) {
-            #expect(b.device == EmulatedDevice.device)
+            #expect(b.device == target)
             expectClose(b.moved(to: .cpu), a, tolerance: Tolerance(absolute: 1e-4, relative: 1e-4))
         }
         #expect(cpu.1 == device.1)
+    }
+
+    /// Three GPT training steps with AdamW (the fused update on CUDA) on the device: the
+    /// losses and the trained weights are the CPU's within float32 tolerance.
+    @Test(arguments: DeviceTests.devices)
+    func gptTrainingStepsMatchTheCPU(on target: Device) {
+        let tokens = Tensor([Int64](arrayLiteral: 1, 5, 3, 4, 9, 6, 7, 8, 2, 3, 10, 5, 6, 0, 8, 9), shape: [2, 8])
+        func train(_ device: Device) -> [Tensor] {
+            let gpt = GPT(GPTConfiguration(vocabularySize: 11, blockSize: 8, layers: 2, heads: 2, width: 16, dropout: 0),
+                          generator: RandomGenerator(seed: 9))
+            gpt.move(to: device)
+            let optimizer = AdamW(parameters: gpt.parameters(), learningRate: 1e-2, weightDecay: 0.1)
+            let t = tokens.moved(to: device)
+            var losses: [Tensor] = []
+            for _ in 0..<3 {
+                optimizer.zeroGradients()
+                let loss = gpt.loss(t[.all, 0..<7], targets: t[.all, 1..<8])
+                loss.backward()
+                optimizer.step()
+                losses.append(loss)
+            }
+            return losses + gpt.parameters().map(\.value)
+        }
+        let cpu = train(.cpu), device = train(target)
+        for (a, b) in zip(cpu, device) {
+            #expect(b.device == target)
+            // Adam divides by √v: a weight whose gradient is float32 noise (~1e-9, summed in
+            // another order on the device) still moves by a noise-signed fraction of the step,
+            // so near-zero weights agree to 1e-4 of the 1e-2 learning rate, not to 1e-5.
+            expectClose(b.moved(to: .cpu), a, tolerance: Tolerance(absolute: 1e-4, relative: 1e-4))
+        }
     }
 }

@@ -2,12 +2,20 @@ import Testing
 import NN
 import TensorCore
 import TensorCoreTesting
+import CUDABackend
 @testable import Vision
 
-/// Vision's layers, models and attacks on an emulated device (`emulated:0`): nothing they make may land
-/// on the CPU, and the numbers are the CPU's.
-@Suite("Vision on an emulated device")
+/// Vision's layers, models and attacks on other devices: nothing they make may land on the
+/// CPU, and the numbers are the CPU's.
+@Suite("Vision on other devices")
 struct DeviceTests {
+    /// TensorCoreTesting's `emulated:0` (CPU kernels under another label), and `cuda:0` (the
+    /// CUDA backend's kernels, on a GPU or the CUDA emulator) where either exists.
+    static let devices: [Device] = {
+        EmulatedDevice.register()
+        return [EmulatedDevice.device] + [CUDABackend.deviceForTesting()].compactMap { $0 }
+    }()
+
     final class Zoo: Module {
         let lenet: LeNet5
         let resnet: ResNet
@@ -39,8 +47,8 @@ struct DeviceTests {
         }
     }
 
-    @Test func modelsTrainOnTheDeviceAsOnTheCPU() {
-        EmulatedDevice.register()
+    @Test(arguments: DeviceTests.devices)
+    func modelsTrainOnTheDeviceAsOnTheCPU(on target: Device) {
         let images = Tensor.rand([2, 1, 28, 28], generator: RandomGenerator(seed: 1))
         func run(_ device: Device) -> [Tensor] {
             let zoo = Zoo(RandomGenerator(seed: 2))
@@ -50,26 +58,52 @@ struct DeviceTests {
             return [y, zoo.lenet.parameters()[0].grad!, zoo.resnet.parameters()[0].grad!, zoo.up.weight.grad!,
                     zoo.spectral.parameters()[0].grad!]
         }
-        let cpu = run(.cpu), device = run(EmulatedDevice.device)
+        let cpu = run(.cpu), device = run(target)
         for (a, b) in zip(cpu, device) {
-            #expect(b.device == EmulatedDevice.device)
+            #expect(b.device == target)
             expectClose(b.moved(to: .cpu), a, tolerance: Tolerance(absolute: 1e-4, relative: 1e-4))
         }
     }
 
-    @Test func attacksStayOnTheDevice() {
-        EmulatedDevice.register()
+    @Test(arguments: DeviceTests.devices)
+    func attacksStayOnTheDevice(on target: Device) {
         let model = LeNet5(classCount: 4, generator: RandomGenerator(seed: 3))
-        model.move(to: EmulatedDevice.device)
-        let x = Tensor.rand([3, 1, 28, 28], generator: RandomGenerator(seed: 4)).moved(to: EmulatedDevice.device)
-        let y = Tensor([Int64(0), 1, 2]).moved(to: EmulatedDevice.device)
+        model.move(to: target)
+        let x = Tensor.rand([3, 1, 28, 28], generator: RandomGenerator(seed: 4)).moved(to: target)
+        let y = Tensor([Int64(0), 1, 2]).moved(to: target)
         let fgsm = Adversarial.fgsm(model: model, images: x, labels: y, epsilon: 0.1)
         let pgd = Adversarial.pgd(model: model, images: x, labels: y, epsilon: 0.1, stepSize: 0.02, steps: 2,
                                   generator: RandomGenerator(seed: 5))
-        #expect(fgsm.device == EmulatedDevice.device && pgd.device == EmulatedDevice.device)
+        #expect(fgsm.device == target && pgd.device == target)
         #expect((pgd - x).abs().max().item() <= 0.1 + 1e-6)
         _ = Adversarial.accuracy(model: model, images: pgd, labels: y)
         let loss = Adversarial.adversarialLoss(model: model, images: x, labels: y, epsilon: 0.1, stepSize: 0.05, steps: 1)
-        #expect(loss.device == EmulatedDevice.device)
+        #expect(loss.device == target)
+    }
+
+    /// Three LeNet-5 training steps (cross-entropy, backward, plain SGD) on the device: the
+    /// losses and the trained weights are the CPU's within float32 tolerance.
+    @Test(arguments: DeviceTests.devices)
+    func leNetTrainingStepsMatchTheCPU(on target: Device) {
+        let images = Tensor.rand([4, 1, 28, 28], generator: RandomGenerator(seed: 6)), labels = Tensor([Int64(3), 1, 0, 7])
+        func train(_ device: Device) -> [Tensor] {
+            let model = LeNet5(classCount: 10, generator: RandomGenerator(seed: 7))
+            model.move(to: device)
+            let (x, y) = (images.moved(to: device), labels.moved(to: device))
+            var losses: [Tensor] = []
+            for _ in 0..<3 {
+                for p in model.parameters() { p.grad = nil }
+                let loss = crossEntropy(logits: model(x), targets: y)
+                loss.backward()
+                for p in model.parameters() { p.value = p.value - p.grad! * 0.1 }
+                losses.append(loss)
+            }
+            return losses + model.parameters().map(\.value)
+        }
+        let cpu = train(.cpu), device = train(target)
+        for (a, b) in zip(cpu, device) {
+            #expect(b.device == target)
+            expectClose(b.moved(to: .cpu), a, tolerance: Tolerance(absolute: 1e-5, relative: 1e-4))
+        }
     }
 }

@@ -68,3 +68,11 @@ extension CUDABackend {
         return availability
     }
 }
+
+extension CUDABackend {
+    /// `cuda:0` for a package's device tests: registers the backend (the machine's GPU, else the
+    /// CUDA emulator) and returns the device, or nil where neither is available.
+    public static func deviceForTesting() -> Device? {
+        register(emulateWithoutGPU: true).isAvailable ? .cuda(0) : nil
+    }
+}
