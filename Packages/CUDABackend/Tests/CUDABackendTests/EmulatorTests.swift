@@ -53,9 +53,9 @@ struct EmulatorTests {
         }
     }
 
-    /// The course's tiled product without its first barrier: each thread reads tiles the others
-    /// have not stored yet, and the result no longer matches.
-    @Test func aMissingBarrierBreaksTheTiledProduct() throws {
+    /// The course's tiled product without its first barrier: the race checker stops the launch
+    /// at the first thread reading a tile element another thread stored in the same interval.
+    @Test func aMissingBarrierInTheTiledProductIsReportedAsARace() throws {
         let g = RandomGenerator(seed: 3)
         let a = Tensor.randn([32, 40], generator: g), b = Tensor.randn([40, 24], generator: g)
         let intact = try CourseKernels.matmul(a.moved(to: emulator.device), b.moved(to: emulator.device), tiled: true, on: emulator)
@@ -64,19 +64,36 @@ struct EmulatorTests {
         let barrier = try #require(broken.firstRange(of: "__syncthreads();"), "the tiled product has a barrier after its loads")
         broken.removeSubrange(barrier)
         let out = Tensor.empty([32, 24], device: emulator.device)
-        try CUDAKernel(source: broken, name: "matmul_tiled", on: emulator)
-            .launch(grid: (2, 2, 1), block: (16, 16, 1), arguments: [.tensor(a.moved(to: emulator.device)), .tensor(b.moved(to: emulator.device)),
-                                                                     .tensor(out), .int32(32), .int32(24), .int32(40)])
-        let difference = (out.moved(to: .cpu) - a.matmul(b)).abs().max().item()
-        #expect(difference > 0.5, "without the barrier the product should be wrong, differs by \(difference)")
+        let kernel = try CUDAKernel(source: broken, name: "matmul_tiled", on: emulator)
+        #expect(throws: CUDAError.self) {
+            try kernel.launch(grid: (2, 2, 1), block: (16, 16, 1), arguments: [.tensor(a.moved(to: emulator.device)), .tensor(b.moved(to: emulator.device)),
+                                                                               .tensor(out), .int32(32), .int32(24), .int32(40)])
+        }
+        let message = EmulatedDriver.lastFailure ?? ""
+        #expect(message.contains("matmul_tiled") && message.contains("reads shared memory as[") && message.contains("no barrier"), "\(message)")
     }
 
-    /// The conformance suite on a backend whose kernels were mutated: an off-by-one in the
-    /// element-wise grid loop, and block reductions without the barrier after the warps'
-    /// partial sums. Each must make the suite record failures.
+    /// Block reductions without the barrier after the warps' partial results: the first
+    /// softmax of the conformance suite stops with the race (a backend kernel that fails stops
+    /// the process, as a GPU's launch failure does).
+    @Test func aMissingBarrierInTheBlockReductionStopsTheSuite() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let original = "if (lane == 0) partial[warp] = v;\n    __syncthreads();"
+            guard let backend = try? CUDABackend.makeEmulated(), KernelModule.fused.source(for: .float32).contains(original) else { return }
+            backend.sourceOverride = { m, dtype in
+                let text = m.source(for: dtype)
+                return m == .fused ? text.replacing(original, with: "if (lane == 0) partial[warp] = v;") : text
+            }
+            BackendConformance(backend: backend, dtype: .float32).run()
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("softmax_rows") && message.contains("reads shared memory partial[") && message.contains("no barrier"), "\(message)")
+    }
+
+    /// The conformance suite on a backend whose element-wise kernels stop one element short
+    /// (an off-by-one in the grid-stride loop): the suite must record failures.
     @Test(arguments: [
         ("FOR_EACH(i, n) {\n        i64 ai", "FOR_EACH(i, n - 1) {\n        i64 ai", KernelModule.elementwise),
-        ("if (lane == 0) partial[warp] = v;\n    __syncthreads();", "if (lane == 0) partial[warp] = v;", KernelModule.fused),
     ])
     func theSuiteFailsOnAMutatedKernel(original: String, mutated: String, module: KernelModule) throws {
         #expect(module.source(for: .float32).contains(original), "the mutation's target text is in the \(module) source")

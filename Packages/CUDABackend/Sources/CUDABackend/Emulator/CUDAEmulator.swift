@@ -55,6 +55,11 @@ public enum CUDAEmulator {
             let type = match.output.1.replacing(#/__align__\([^)]*\)/#, with: "")
             return "\(type)* \(match.output.2) = (\(type)*)emu::dynamic_shared();"
         }
+        // Static shared arrays register themselves for the race checks when declared.
+        body = body.replacing(#/__shared__\s+([A-Za-z_][\w\s:<>]*?)\s+(\w+)\s*((?:\[[^\]]*\])*)\s*;/#) { match in
+            let (type, name, extents) = (match.output.1, match.output.2, match.output.3)
+            return "static thread_local \(type) \(name)\(extents); emu::note_shared(&\(name), sizeof(\(name)), \"\(name)\");"
+        }
         var parts = [EmulatorRuntime.prelude, "namespace tessera_kernels {", "#line 1 \"kernel.cu\"", body, "}  // namespace tessera_kernels"]
         for name in names {
             parts.append("""
@@ -87,8 +92,8 @@ public enum CUDAEmulator {
             let sourceFile = stem + ".cpp", temporary = stem + ".so", log = stem + ".log"
             defer { unlink(sourceFile); unlink(log) }
             guard KernelCache.write(text, to: sourceFile) else { throw CUDAError.unavailable("cannot write \(sourceFile) for the CUDA emulator") }
-            let arguments = [compiler, "-std=c++17", "-O1", "-fPIC", "-shared", "-fno-strict-aliasing", "-w",
-                             "-x", "c++", sourceFile, "-o", temporary]
+            let arguments = [compiler, "-std=c++17", "-O1", "-fPIC", "-shared", "-fno-strict-aliasing", "-w"]
+                + (compiler.hasSuffix("clang++") ? raceInstrumentation : []) + ["-x", "c++", sourceFile, "-o", temporary]
             let status = run(arguments, log: log)
             guard status == 0 else {
                 unlink(temporary)
@@ -101,6 +106,11 @@ public enum CUDAEmulator {
         libraries[key] = library
         return library
     }
+
+    /// clang's thread-sanitizer instrumentation without its runtime: loads and stores call the
+    /// prelude's shared-memory race checks (atomics, calls and memcpy are left alone).
+    static let raceInstrumentation = ["-fsanitize=thread", "-mllvm", "-tsan-instrument-func-entry-exit=0",
+                                      "-mllvm", "-tsan-instrument-atomics=0", "-mllvm", "-tsan-instrument-memintrinsics=0"]
 
     /// The compiled kernels of a module's CUDA source.
     static func module(source: String, name: String) throws -> DynamicLibrary {

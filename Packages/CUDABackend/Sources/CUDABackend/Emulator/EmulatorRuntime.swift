@@ -12,8 +12,9 @@
 ///
 /// Memory checks: the emulated driver places a guard page after every device allocation, so an
 /// access running past an allocation's end faults; the fault stops the launch with the
-/// kernel's name, block, thread and address instead of crashing the process. Dynamic shared
-/// memory starts as 0xff bytes (NaN, -1) so a read before any write shows.
+/// kernel's name, block, thread and address instead of crashing the process. Shared memory is
+/// checked for races (see `access` in the prelude). Dynamic shared memory starts as 0xff bytes
+/// (NaN, -1) so a read before any write shows.
 enum EmulatorRuntime {
     /// Defines the CUDA built-ins kernels use; precedes the module's own source.
     static let prelude = #"""
@@ -200,6 +201,13 @@ enum EmulatorRuntime {
         return count >= 32 ? 0xffffffffu : ((1u << count) - 1u);
     }
 
+    struct Shadow { unsigned interval, warp_generation; int writer; };
+    struct Region { uintptr_t start, end; Shadow* shadow; const char* name; };
+    static thread_local Region regions[32];
+    static thread_local int region_count;
+    static thread_local unsigned interval = 1;
+    static thread_local unsigned warp_generation[32];
+
     // Runs the block's threads to completion; 0, or 1 with the message written.
     static int run_block() {
         Launch& l = *launch;
@@ -240,6 +248,7 @@ enum EmulatorRuntime {
                         if (complete) {
                             for (unsigned other = 0; other < 32; ++other)
                                 if (group >> other & 1) l.fibers[w * 32 + other].state = READY;
+                            ++warp_generation[w];
                             released = true;
                         }
                     } else if (f.state == READY) {
@@ -251,6 +260,7 @@ enum EmulatorRuntime {
             if (released) continue;
             if (all_at_barrier) {
                 for (unsigned t = 0; t < l.threads; ++t) if (l.fibers[t].state == AT_BARRIER) l.fibers[t].state = READY;
+                ++interval;
                 continue;
             }
             for (unsigned t = 0; t < l.threads; ++t) {
@@ -265,6 +275,70 @@ enum EmulatorRuntime {
             return 1;
         }
     }
+
+    // Shared-memory race checks. The module is compiled with clang's thread-sanitizer
+    // instrumentation but without its runtime: every load and store calls the __tsan_read* /
+    // __tsan_write* entries below. Each shared array registers itself when its declaration
+    // runs; each 4-byte word remembers which thread last wrote it and in which barrier interval
+    // (and warp-synchronisation generation). Reading or overwriting a word another thread wrote
+    // since the last __syncthreads (or, within a warp, the last warp operation) stops the launch.
+
+    __attribute__((no_sanitize("thread"))) static void note_shared(const void* address, size_t bytes, const char* name) {
+        if (!launch) return;
+        uintptr_t start = (uintptr_t)address;
+        for (int r = 0; r < region_count; ++r) if (regions[r].start == start) return;
+        if (region_count == 32) return;
+        Region& region = regions[region_count++];
+        region.start = start;
+        region.end = start + bytes;
+        region.shadow = (Shadow*)calloc((bytes + 3) / 4, sizeof(Shadow));
+        region.name = name;
+    }
+    __attribute__((no_sanitize("thread"))) static void forget_shared() {
+        for (int r = 0; r < region_count; ++r) free(regions[r].shadow);
+        region_count = 0;
+    }
+    __attribute__((no_sanitize("thread"))) static void access(const void* address, size_t bytes, bool write) {
+        Launch* l = launch;
+        if (!l || l->failed || region_count == 0) return;
+        uintptr_t a = (uintptr_t)address;
+        for (int r = 0; r < region_count; ++r) {
+            Region& region = regions[r];
+            if (a < region.start || a >= region.end) continue;
+            int me = l->current;
+            unsigned warp = (unsigned)me / 32;
+            for (uintptr_t word = (a - region.start) / 4; word <= (a + bytes - 1 - region.start) / 4 && region.start + word * 4 < region.end; ++word) {
+                Shadow& s = region.shadow[word];
+                bool racing = s.interval == interval && s.writer != me
+                    && !((unsigned)s.writer / 32 == warp && s.warp_generation != warp_generation[warp]);
+                if (racing) {
+                    fail("%s shared memory %s[byte %lu], which thread %d wrote with no barrier in between",
+                         write ? "overwrites" : "reads", region.name, (unsigned long)(word * 4), s.writer);
+                    to_scheduler();
+                }
+                if (write) { s.interval = interval; s.writer = me; s.warp_generation = warp_generation[warp]; }
+            }
+            return;
+        }
+    }
+    }  // namespace emu
+    #if defined(__has_feature)
+    #if __has_feature(thread_sanitizer)
+    #define EMU_ACCESS(kind, write, n) extern "C" __attribute__((visibility("hidden"), no_sanitize("thread"))) void __tsan_##kind(void* p) { emu::access(p, n, write); }
+    EMU_ACCESS(read1, false, 1) EMU_ACCESS(read2, false, 2) EMU_ACCESS(read4, false, 4) EMU_ACCESS(read8, false, 8) EMU_ACCESS(read16, false, 16)
+    EMU_ACCESS(write1, true, 1) EMU_ACCESS(write2, true, 2) EMU_ACCESS(write4, true, 4) EMU_ACCESS(write8, true, 8) EMU_ACCESS(write16, true, 16)
+    EMU_ACCESS(unaligned_read2, false, 2) EMU_ACCESS(unaligned_read4, false, 4) EMU_ACCESS(unaligned_read8, false, 8) EMU_ACCESS(unaligned_read16, false, 16)
+    EMU_ACCESS(unaligned_write2, true, 2) EMU_ACCESS(unaligned_write4, true, 4) EMU_ACCESS(unaligned_write8, true, 8) EMU_ACCESS(unaligned_write16, true, 16)
+    extern "C" __attribute__((visibility("hidden"))) void __tsan_init() {}
+    extern "C" __attribute__((visibility("hidden"), no_sanitize("thread"))) void __tsan_read_range(void* p, unsigned long n) { emu::access(p, n, false); }
+    extern "C" __attribute__((visibility("hidden"), no_sanitize("thread"))) void __tsan_write_range(void* p, unsigned long n) { emu::access(p, n, true); }
+    extern "C" __attribute__((visibility("hidden"))) void __tsan_vptr_read(void**) {}
+    extern "C" __attribute__((visibility("hidden"))) void __tsan_vptr_update(void**, void*) {}
+    extern "C" __attribute__((visibility("hidden"))) void __tsan_func_entry(void*) {}
+    extern "C" __attribute__((visibility("hidden"))) void __tsan_func_exit() {}
+    #endif
+    #endif
+    namespace emu {
 
     // The fault handler is installed once per module and never removed (launches on several
     // host threads at once must not restore each other's handlers); a fault on a thread that
@@ -343,9 +417,12 @@ enum EmulatorRuntime {
                         blockIdx.x = x; blockIdx.y = y; blockIdx.z = z;
                         // Uninitialised shared memory reads as NaN / -1 rather than zeros.
                         if (shared) memset(shared, 0xff, shared_bytes);
+                        forget_shared();
+                        if (shared) note_shared(shared, shared_bytes, "(extern __shared__)");
                         status = run_block();
                     }
         }
+        forget_shared();
         faulting = nullptr;
         launch = previous;
         free(shared);
