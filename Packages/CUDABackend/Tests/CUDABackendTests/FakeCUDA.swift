@@ -4,10 +4,10 @@ import Glibc
 import TensorCore
 @testable import CUDABackend
 
-/// A stand-in for the CUDA driver and cuBLAS, so the backend's host side runs without a GPU:
-/// "device" memory is host memory, modules keep their PTX, launches are recorded (kernels do
-/// not run), and cuBLAS GEMMs are computed on the host after checking their arguments as
-/// cuBLAS does. What it proves: every launch passes what the kernel's signature takes, and
+/// A stand-in for the CUDA driver and cuBLAS, so the backend's host side runs without a GPU
+/// or a C++ compiler: "device" memory is the emulated driver's host memory, modules keep their
+/// PTX, launches are recorded (kernels do not run), and cuBLAS GEMMs are computed on the host
+/// after checking their arguments as cuBLAS does. What it proves: every launch passes what the kernel's signature takes, and
 /// every matrix product reaches cuBLAS with valid and correct parameters.
 enum FakeCUDA {
     nonisolated(unsafe) static var modules: [String] = []
@@ -21,33 +21,11 @@ enum FakeCUDA {
 
     private static func raw<F>(_ f: F) -> UnsafeMutableRawPointer { unsafeBitCast(f, to: UnsafeMutableRawPointer.self) }
 
+    /// The emulated driver's memory, stream, event and device functions, with module loading
+    /// and launches replaced: modules keep their PTX, launches are only checked.
     static let driverSymbols: [String: UnsafeMutableRawPointer] = {
         typealias H = OpaquePointer
-        var table: [String: UnsafeMutableRawPointer] = [:]
-        let ok0: @convention(c) () -> Int32 = { 0 }
-        let okHandle: @convention(c) (H?) -> Int32 = { _ in 0 }
-        table["cuInit"] = raw({ _ in 0 } as @convention(c) (UInt32) -> Int32)
-        table["cuDeviceGet"] = raw({ device, ordinal in device.pointee = ordinal; return 0 } as @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32)
-        table["cuDeviceGetCount"] = raw({ count in count.pointee = 1; return 0 } as @convention(c) (UnsafeMutablePointer<Int32>) -> Int32)
-        table["cuDeviceGetAttribute"] = raw({ value, attribute, _ in
-            value.pointee = attribute == 75 ? 8 : (attribute == 76 ? 0 : (attribute == 16 ? 4 : 1024)); return 0
-        } as @convention(c) (UnsafeMutablePointer<Int32>, Int32, Int32) -> Int32)
-        table["cuDeviceGetName"] = raw({ buffer, length, _ in
-            _ = "Fake GPU".withCString { strncpy(buffer, $0, Int(length)) }; return 0
-        } as @convention(c) (UnsafeMutablePointer<CChar>, Int32, Int32) -> Int32)
-        table["cuDevicePrimaryCtxRetain"] = raw({ ctx, _ in ctx.pointee = FakeCUDA.handle(0); return 0 } as @convention(c) (UnsafeMutablePointer<H?>, Int32) -> Int32)
-        table["cuCtxSetCurrent"] = raw(okHandle)
-        table["cuCtxSynchronize"] = raw(ok0)
-        table["cuMemAlloc_v2"] = raw({ address, size in
-            address.pointee = UInt64(UInt(bitPattern: malloc(max(size, 1)))); return 0
-        } as @convention(c) (UnsafeMutablePointer<UInt64>, Int) -> Int32)
-        table["cuMemFree_v2"] = raw({ address in free(FakeCUDA.pointer(address)); return 0 } as @convention(c) (UInt64) -> Int32)
-        table["cuMemcpyHtoDAsync_v2"] = raw({ dst, src, n, _ in memcpy(FakeCUDA.pointer(dst)!, src!, n); return 0 } as @convention(c) (UInt64, UnsafeRawPointer?, Int, H?) -> Int32)
-        table["cuMemcpyDtoHAsync_v2"] = raw({ dst, src, n, _ in memcpy(dst!, FakeCUDA.pointer(src)!, n); return 0 } as @convention(c) (UnsafeMutableRawPointer?, UInt64, Int, H?) -> Int32)
-        table["cuMemcpyDtoDAsync_v2"] = raw({ dst, src, n, _ in memmove(FakeCUDA.pointer(dst)!, FakeCUDA.pointer(src)!, n); return 0 } as @convention(c) (UInt64, UInt64, Int, H?) -> Int32)
-        table["cuMemsetD8Async"] = raw({ dst, value, n, _ in memset(FakeCUDA.pointer(dst)!, Int32(value), n); return 0 } as @convention(c) (UInt64, UInt8, Int, H?) -> Int32)
-        table["cuStreamCreate"] = raw({ stream, _ in stream.pointee = FakeCUDA.handle(0); return 0 } as @convention(c) (UnsafeMutablePointer<H?>, UInt32) -> Int32)
-        table["cuStreamSynchronize"] = raw(okHandle)
+        var table = EmulatedDriver.driverSymbols
         table["cuModuleLoadData"] = raw({ module, image in
             FakeCUDA.modules.append(String(cString: image.assumingMemoryBound(to: CChar.self)))
             module.pointee = FakeCUDA.handle(FakeCUDA.modules.count - 1); return 0
@@ -61,12 +39,6 @@ enum FakeCUDA {
             (gx == 0 || gy == 0 || gz == 0 || bx * by * bz == 0 || bx * by * bz > 1024) ? 1 : 0
         } as @convention(c) (H?, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, H?,
                              UnsafeMutablePointer<UnsafeMutableRawPointer?>?, UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> Int32)
-        table["cuEventCreate"] = raw({ event, _ in event.pointee = FakeCUDA.handle(0); return 0 } as @convention(c) (UnsafeMutablePointer<H?>, UInt32) -> Int32)
-        table["cuEventRecord"] = raw({ _, _ in 0 } as @convention(c) (H?, H?) -> Int32)
-        table["cuEventSynchronize"] = raw(okHandle)
-        table["cuEventElapsedTime"] = raw({ ms, _, _ in ms.pointee = 0; return 0 } as @convention(c) (UnsafeMutablePointer<Float>, H?, H?) -> Int32)
-        table["cuEventDestroy_v2"] = raw(okHandle)
-        table["cuGetErrorName"] = raw({ _, name in name.pointee = nil; return 0 } as @convention(c) (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>) -> Int32)
         return table
     }()
 
@@ -121,7 +93,7 @@ enum FakeCUDA {
         return table
     }()
 
-    /// A backend over the stand-ins (sm_80, 4 multiprocessors).
+    /// A backend over the stand-ins (sm_80, the emulated driver's 2 multiprocessors).
     static func backend() throws -> CUDABackend {
         let driver = try DriverAPI(path: "fake libcuda") { driverSymbols[$0] }
         let backend = try CUDABackend(driver: driver, ordinal: 0)
