@@ -49,6 +49,32 @@ struct GPUTests {
         }
     }
 
+    /// The kernels at the lengths where boundary handling goes wrong: empty, one element, a
+    /// warp, around the 256-thread block, around the grid-stride step, and views that start off
+    /// the 16-byte alignment the packed kernels need or skip every other element.
+    @Test(arguments: [0, 1, 31, 255, 256, 257, 1000, 8193, 33_000])
+    func edgeLengthsComputeAsOnTheCPU(length: Int) {
+        let g = RandomGenerator(seed: 17)
+        let x = Tensor.randn([length + 3], generator: g), y = Tensor.randn([length + 3], generator: g)
+        func compute(_ x: Tensor, _ y: Tensor) -> [Tensor] {
+            let a = x[0..<length], b = y[0..<length], shifted = x[1..<(length + 1)], bs = y[1..<(length + 1)]
+            let everyOther = Tensor.concatenated([x, y], axis: 0)[.stride(0, 2 * length, by: 2)]
+            var out = [a.exp(), a + b, shifted * bs, shifted + 1.5, a.maximum(bs), everyOther.contiguous(), everyOther.sum(),
+                       a.sum(), a.cumulativeSum(axis: 0), (a .> b).cast(to: .float32), a.clamped(min: -0.5, max: 0.5)]
+            if length > 0 {
+                let row = a.reshaped(to: [1, length])
+                out += [a.max(), a.argmax(axis: 0).cast(to: .float32), a.sorted().values, row.softmax(axis: 1), row.logSoftmax(axis: 1),
+                        row.layerNormalized(), Tensor.concatenated([row, row * 2], axis: 0).sum(axes: [1])]
+            }
+            return out
+        }
+        let cpu = compute(x, y), device = compute(x.moved(to: GPU.device), y.moved(to: GPU.device))
+        for (i, (a, b)) in zip(cpu, device).enumerated() {
+            #expect(b.device == GPU.device && b.shape == a.shape, "result \(i) at length \(length)")
+            expectClose(b.moved(to: .cpu), a, tolerance: Tolerance(absolute: 1e-4, relative: 1e-4))
+        }
+    }
+
     @Test func tensorsMoveBetweenDevicesAndComputeAsOnTheCPU() {
         let g = RandomGenerator(seed: 3)
         let x = Tensor.randn([33, 70], generator: g), w = Tensor.randn([70, 19], generator: g)
