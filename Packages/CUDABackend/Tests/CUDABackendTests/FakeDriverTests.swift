@@ -58,6 +58,14 @@ struct FakeDriverTests {
             b.fillRandom(x.with(layout: Layout(shape: [7, 5], strides: [1, 7])), distribution: .uniform(low: 0, high: 1), seed: 1, counter: 0)
             b.softmax(x, axis: 1, log: false, into: out)
             b.softmax(x, axis: 1, log: true, into: out)
+            if dtype != .bfloat16 {  // the stand-in cuBLAS has no GemmEx
+                let q = b.makeOperand(shape: [2, 5, 7], dtype: dtype), p = b.makeOperand(shape: [2, 5, 5], dtype: dtype)
+                let o = b.makeOperand(shape: [2, 5, 7], dtype: dtype)
+                b.attention(query: q, key: q, value: q, scale: 0.5, causal: true, into: o, probabilities: p)
+                b.attentionBackward(query: q, key: q, value: q, probabilities: p, gradient: o, scale: 0.5, causal: true,
+                                    gradQuery: b.makeOperand(shape: [2, 5, 7], dtype: dtype), gradKey: b.makeOperand(shape: [2, 5, 7], dtype: dtype),
+                                    gradValue: b.makeOperand(shape: [2, 5, 7], dtype: dtype))
+            }
             b.layerNorm(x, epsilon: 1e-5, into: out)
             b.layerNormBackward(x, normalized: out, gradient: x, epsilon: 1e-5, into: out)
             let targets = b.makeOperand(shape: [5], dtype: .int64)

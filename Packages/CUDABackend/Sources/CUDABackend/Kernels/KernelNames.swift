@@ -12,6 +12,7 @@ enum BuiltinKernel: String, CaseIterable, Sendable {
     case fillRandom = "fill_random"
     case softmaxRows = "softmax_rows", layerNormRows = "layer_norm_rows", layerNormBackwardRows = "layer_norm_backward_rows"
     case crossEntropyRows = "cross_entropy_rows", adamUpdate = "adam_update", sgdUpdate = "sgd_update"
+    case attentionSoftmaxRows = "attention_softmax_rows", attentionSoftmaxBackwardRows = "attention_softmax_backward_rows"
     case im2col, col2im, maxPool2d = "max_pool2d"
 
     /// The module whose source defines this kernel.
@@ -23,7 +24,8 @@ enum BuiltinKernel: String, CaseIterable, Sendable {
         case .reduceBlock, .reduceThread, .argReduce, .cumulativeSum: return .reduction
         case .gather, .scatterAdd, .indexSelect, .indexAdd, .sortLines: return .indexing
         case .fillRandom: return .random
-        case .softmaxRows, .layerNormRows, .layerNormBackwardRows, .crossEntropyRows, .adamUpdate, .sgdUpdate: return .fused
+        case .softmaxRows, .layerNormRows, .layerNormBackwardRows, .crossEntropyRows, .adamUpdate, .sgdUpdate,
+             .attentionSoftmaxRows, .attentionSoftmaxBackwardRows: return .fused
         case .im2col, .col2im, .maxPool2d: return .convolution
         }
     }

@@ -1,5 +1,6 @@
 /// Fused kernels for floating dtypes over contiguous rows (the last axis): softmax and
-/// log-softmax, layer norm and its backward, cross-entropy; and the Adam and SGD updates.
+/// log-softmax, layer norm and its backward, cross-entropy, attention's scaled (causal) softmax
+/// and its backward; and the Adam and SGD updates.
 /// A block per row; statistics accumulate in `ACC` (float, or double for float64).
 enum FusedKernels {
     static let source = #"""
@@ -76,6 +77,37 @@ enum FusedKernels {
                 i64 t = targets[row * target_stride];
                 store(out, row * out_stride, (C)(m + log(s) - (ACC)load(xr, t)));
             }
+        }
+    }
+
+    // Attention scores to probabilities a row at a time: softmax(scale·s) over the keys a query
+    // sees (all, or when causal the first (row % queries) + 1), zero after them.
+    extern "C" __global__ void attention_softmax_rows(const T* scores, T* probabilities, i64 rows, i64 length, i64 queries,
+                                                      double scale, int causal) {
+        for (i64 row = blockIdx.x; row < rows; row += gridDim.x) {
+            const T* sr = scores + row * length;
+            T* pr = probabilities + row * length;
+            i64 visible = causal ? min(row % queries + 1, length) : length;
+            ACC m = -INFINITY;
+            for (i64 j = threadIdx.x; j < visible; j += blockDim.x) { ACC v = (ACC)load(sr, j) * (ACC)scale; m = v > m ? v : m; }
+            m = block_reduce<ACC>(m, 1);
+            ACC s = 0;
+            for (i64 j = threadIdx.x; j < visible; j += blockDim.x) s += exp((ACC)load(sr, j) * (ACC)scale - m);
+            s = block_reduce<ACC>(s, 0);
+            for (i64 j = threadIdx.x; j < length; j += blockDim.x)
+                store(pr, j, j < visible ? (C)(exp((ACC)load(sr, j) * (ACC)scale - m) / s) : (C)0);
+        }
+    }
+
+    // The scaled softmax's backward, a row at a time: ds = scale · p ∘ (dp − Σ p∘dp).
+    extern "C" __global__ void attention_softmax_backward_rows(const T* p, const T* dp, T* ds, i64 rows, i64 length, double scale) {
+        for (i64 row = blockIdx.x; row < rows; row += gridDim.x) {
+            i64 base = row * length;
+            ACC dot = 0;
+            for (i64 j = threadIdx.x; j < length; j += blockDim.x) dot += (ACC)load(p + base, j) * (ACC)load(dp + base, j);
+            dot = block_reduce<ACC>(dot, 0);
+            for (i64 j = threadIdx.x; j < length; j += blockDim.x)
+                store(ds + base, j, (C)((ACC)scale * (ACC)load(p + base, j) * ((ACC)load(dp + base, j) - dot)));
         }
     }
 

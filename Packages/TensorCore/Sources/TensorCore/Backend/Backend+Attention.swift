@@ -18,7 +18,7 @@ public protocol AttentionOps: MemoryOps, ElementwiseOps, ReductionOps, LinalgOps
 
 extension Layout {
     /// The last two axes swapped (a view).
-    func transposingLastTwo() -> Layout {
+    public func transposingLastTwo() -> Layout {
         var shape = self.shape, strides = self.strides
         let r = shape.count
         shape.swapAt(r - 1, r - 2)
