@@ -58,6 +58,15 @@ struct FakeDriverTests {
             b.fillRandom(x.with(layout: Layout(shape: [7, 5], strides: [1, 7])), distribution: .uniform(low: 0, high: 1), seed: 1, counter: 0)
             b.softmax(x, axis: 1, log: false, into: out)
             b.softmax(x, axis: 1, log: true, into: out)
+            let gates = b.makeOperand(shape: [5, 8], dtype: dtype), state = b.makeOperand(shape: [5, 2], dtype: dtype)
+            let pair = b.makeOperand(shape: [2, 5, 2], dtype: dtype), three = b.makeOperand(shape: [5, 6], dtype: dtype)
+            b.lstmCell(gates: gates, cell: state, into: pair)
+            b.lstmCellBackward(gates: gates, cell: state, newCell: state, gradient: pair, gatesGradient: b.makeOperand(shape: [5, 8], dtype: dtype),
+                               cellGradient: b.makeOperand(shape: [5, 2], dtype: dtype))
+            b.gruCell(inputGates: three, hiddenGates: three, hidden: state, into: b.makeOperand(shape: [5, 2], dtype: dtype))
+            b.gruCellBackward(inputGates: three, hiddenGates: three, hidden: state, gradient: state,
+                              inputGatesGradient: b.makeOperand(shape: [5, 6], dtype: dtype),
+                              hiddenGatesGradient: b.makeOperand(shape: [5, 6], dtype: dtype), hiddenGradient: b.makeOperand(shape: [5, 2], dtype: dtype))
             if dtype != .bfloat16 {  // the stand-in cuBLAS has no GemmEx
                 let q = b.makeOperand(shape: [2, 5, 7], dtype: dtype), p = b.makeOperand(shape: [2, 5, 5], dtype: dtype)
                 let o = b.makeOperand(shape: [2, 5, 7], dtype: dtype)
@@ -98,7 +107,7 @@ struct FakeDriverTests {
     @Test(.enabled(if: nvrtcPresent)) func everyLaunchPassesWhatTheKernelSignatureTakes() throws {
         let b = try FakeCUDA.backend()
         var launches: [(OpaquePointer, [Int])] = []
-        CUDABackend.launchObserver = { launches.append(($0, $1)) }
+        CUDABackend.launchObserver = { backend, function, sizes in if backend === b { launches.append((function, sizes)) } }
         defer { CUDABackend.launchObserver = nil }
         exerciseEveryRequirement(b)
         #expect(launches.count > 100)

@@ -33,9 +33,10 @@ public final class CUDABackend: Backend {
     private var tableLock = pthread_mutex_t()
     /// cuBLAS once created (internal so tests can give a stand-in).
     var blasResult: Result<CUBLAS, Error>?
-    /// Sees every launch of the backend's own kernels with the byte size of each argument, in
-    /// order: tests compare them with the kernels' PTX signatures.
-    nonisolated(unsafe) static var launchObserver: ((DriverAPI.Handle, [Int]) -> Void)?
+    /// Sees every launch of the backends' own kernels (the launching backend, the function, the
+    /// byte size of each argument in order): tests compare them with the kernels' PTX
+    /// signatures, keeping only their own backend's (other tests launch concurrently).
+    nonisolated(unsafe) static var launchObserver: ((CUDABackend, DriverAPI.Handle, [Int]) -> Void)?
     /// A module's source in place of the package's (tests mutate kernels to see the checks fail).
     var sourceOverride: ((KernelModule, DType?) -> String)?
 
@@ -154,7 +155,7 @@ public final class CUDABackend: Backend {
         var arguments = KernelArguments()
         build(&arguments)
         defer { arguments.release() }
-        Self.launchObserver?(f, arguments.sizes)
+        Self.launchObserver?(self, f, arguments.sizes)
         let grid = blocks ?? min((count + threads - 1) / threads, max(multiprocessorCount, 1) * 32)
         let status = arguments.withPointers {
             driver.cuLaunchKernel(f, UInt32(max(grid, 1)), 1, 1, UInt32(threads), 1, 1, 0, stream, $0, nil)

@@ -13,6 +13,7 @@ enum BuiltinKernel: String, CaseIterable, Sendable {
     case softmaxRows = "softmax_rows", layerNormRows = "layer_norm_rows", layerNormBackwardRows = "layer_norm_backward_rows"
     case crossEntropyRows = "cross_entropy_rows", adamUpdate = "adam_update", sgdUpdate = "sgd_update"
     case attentionSoftmaxRows = "attention_softmax_rows", attentionSoftmaxBackwardRows = "attention_softmax_backward_rows"
+    case lstmCell = "lstm_cell", lstmCellBackward = "lstm_cell_backward", gruCell = "gru_cell", gruCellBackward = "gru_cell_backward"
     case im2col, col2im, maxPool2d = "max_pool2d"
 
     /// The module whose source defines this kernel.
@@ -25,7 +26,7 @@ enum BuiltinKernel: String, CaseIterable, Sendable {
         case .gather, .scatterAdd, .indexSelect, .indexAdd, .sortLines: return .indexing
         case .fillRandom: return .random
         case .softmaxRows, .layerNormRows, .layerNormBackwardRows, .crossEntropyRows, .adamUpdate, .sgdUpdate,
-             .attentionSoftmaxRows, .attentionSoftmaxBackwardRows: return .fused
+             .attentionSoftmaxRows, .attentionSoftmaxBackwardRows, .lstmCell, .lstmCellBackward, .gruCell, .gruCellBackward: return .fused
         case .im2col, .col2im, .maxPool2d: return .convolution
         }
     }

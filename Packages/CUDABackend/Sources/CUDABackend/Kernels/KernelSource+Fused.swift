@@ -1,6 +1,6 @@
 /// Fused kernels for floating dtypes over contiguous rows (the last axis): softmax and
 /// log-softmax, layer norm and its backward, cross-entropy, attention's scaled (causal) softmax
-/// and its backward; and the Adam and SGD updates.
+/// and its backward, the LSTM and GRU cells and their backward; and the Adam and SGD updates.
 /// A block per row; statistics accumulate in `ACC` (float, or double for float64).
 enum FusedKernels {
     static let source = #"""
@@ -108,6 +108,80 @@ enum FusedKernels {
             dot = block_reduce<ACC>(dot, 0);
             for (i64 j = threadIdx.x; j < length; j += blockDim.x)
                 store(ds + base, j, (C)((ACC)scale * (ACC)load(p + base, j) * ((ACC)load(dp + base, j) - dot)));
+        }
+    }
+
+    // Recurrent cells, PyTorch's gate order and formulas (RecurrentOps): a thread per (row, unit).
+    __device__ __forceinline__ ACC sigmoid_acc(ACC x) { return (ACC)1 / ((ACC)1 + exp(-x)); }
+
+    // LSTM: gates [b, 4h] = i, f, g, o; out [2, b, h] = h', c'.
+    extern "C" __global__ void lstm_cell(const T* gates, const T* cell, T* out, i64 batch, i64 hidden) {
+        i64 n = batch * hidden;
+        FOR_EACH(e, n) {
+            const T* g = gates + (e / hidden) * 4 * hidden;
+            i64 j = e % hidden;
+            ACC i = sigmoid_acc((ACC)load(g, j)), f = sigmoid_acc((ACC)load(g, hidden + j));
+            ACC c = tanh((ACC)load(g, 2 * hidden + j)), o = sigmoid_acc((ACC)load(g, 3 * hidden + j));
+            ACC next = f * (ACC)load(cell, e) + i * c;
+            store(out, e, (C)(o * tanh(next)));
+            store(out, n + e, (C)next);
+        }
+    }
+
+    // From gradient [2, b, h] (of h' and c'): the pre-activation gradients [b, 4h] and that of c.
+    extern "C" __global__ void lstm_cell_backward(const T* gates, const T* cell, const T* new_cell, const T* gradient,
+                                                  T* gates_gradient, T* cell_gradient, i64 batch, i64 hidden) {
+        i64 n = batch * hidden;
+        FOR_EACH(e, n) {
+            i64 row = (e / hidden) * 4 * hidden, j = e % hidden;
+            const T* g = gates + row;
+            T* dg = gates_gradient + row;
+            ACC i = sigmoid_acc((ACC)load(g, j)), f = sigmoid_acc((ACC)load(g, hidden + j));
+            ACC c = tanh((ACC)load(g, 2 * hidden + j)), o = sigmoid_acc((ACC)load(g, 3 * hidden + j));
+            ACC t = tanh((ACC)load(new_cell, e)), dh = (ACC)load(gradient, e);
+            ACC dc = (ACC)load(gradient, n + e) + dh * o * ((ACC)1 - t * t);
+            store(dg, j, (C)(dc * c * i * ((ACC)1 - i)));
+            store(dg, hidden + j, (C)(dc * (ACC)load(cell, e) * f * ((ACC)1 - f)));
+            store(dg, 2 * hidden + j, (C)(dc * i * ((ACC)1 - c * c)));
+            store(dg, 3 * hidden + j, (C)(dh * t * o * ((ACC)1 - o)));
+            store(cell_gradient, e, (C)(dc * f));
+        }
+    }
+
+    // GRU: input and hidden gates [b, 3h] = r, z, n; out [b, h] = (1 - z)·n + z·h.
+    extern "C" __global__ void gru_cell(const T* input_gates, const T* hidden_gates, const T* state, T* out, i64 batch, i64 hidden) {
+        FOR_EACH(e, batch * hidden) {
+            i64 row = (e / hidden) * 3 * hidden, j = e % hidden;
+            const T* x = input_gates + row;
+            const T* h = hidden_gates + row;
+            ACC r = sigmoid_acc((ACC)load(x, j) + (ACC)load(h, j));
+            ACC z = sigmoid_acc((ACC)load(x, hidden + j) + (ACC)load(h, hidden + j));
+            ACC c = tanh((ACC)load(x, 2 * hidden + j) + r * (ACC)load(h, 2 * hidden + j));
+            store(out, e, (C)(((ACC)1 - z) * c + z * (ACC)load(state, e)));
+        }
+    }
+
+    extern "C" __global__ void gru_cell_backward(const T* input_gates, const T* hidden_gates, const T* state, const T* gradient,
+                                                 T* input_gradient, T* hidden_gates_gradient, T* state_gradient,
+                                                 i64 batch, i64 hidden) {
+        FOR_EACH(e, batch * hidden) {
+            i64 row = (e / hidden) * 3 * hidden, j = e % hidden;
+            const T* x = input_gates + row;
+            const T* h = hidden_gates + row;
+            ACC hn = (ACC)load(h, 2 * hidden + j), previous = (ACC)load(state, e), d = (ACC)load(gradient, e);
+            ACC r = sigmoid_acc((ACC)load(x, j) + (ACC)load(h, j));
+            ACC z = sigmoid_acc((ACC)load(x, hidden + j) + (ACC)load(h, hidden + j));
+            ACC c = tanh((ACC)load(x, 2 * hidden + j) + r * hn);
+            ACC dn = d * ((ACC)1 - z) * ((ACC)1 - c * c);
+            ACC dz = d * (previous - c) * z * ((ACC)1 - z);
+            ACC dr = dn * hn * r * ((ACC)1 - r);
+            store(input_gradient + row, j, (C)dr);
+            store(input_gradient + row, hidden + j, (C)dz);
+            store(input_gradient + row, 2 * hidden + j, (C)dn);
+            store(hidden_gates_gradient + row, j, (C)dr);
+            store(hidden_gates_gradient + row, hidden + j, (C)dz);
+            store(hidden_gates_gradient + row, 2 * hidden + j, (C)(dn * r));
+            store(state_gradient, e, (C)(d * z));
         }
     }
 
