@@ -114,7 +114,8 @@ struct EmulatorTests {
             if (i <= n) out[i] = 1.0f;
         }
         """#
-        // 128 floats fill a 512-byte size class exactly, so the guard page follows the last one.
+        // 128 floats fill a 512-byte size class exactly: the write past them lands on the guard
+        // page, which the allocation table reports first (the fault stays as the backstop).
         let out = Tensor.zeros([128], device: emulator.device)
         let kernel = try CUDAKernel(source: source, name: "off_by_one", on: emulator)
         #expect(throws: CUDAError.self) {
@@ -122,10 +123,26 @@ struct EmulatorTests {
         }
         let message = EmulatedDriver.lastFailure ?? ""
         #expect(message.contains("off_by_one") && message.contains("block (1, 0, 0)") && message.contains("thread (0, 0, 0)")
-                && message.contains("invalid memory access"), "\(message)")
+                && message.contains("outside the 512 live bytes"), "\(message)")
         // The tensors written before the fault stay readable, and later launches run.
         #expect(out.moved(to: .cpu).sum().item() == 128)
         #expect((out * 2).moved(to: .cpu).sum().item() == 256)
+    }
+
+    /// 100 floats take a 512-byte block of the caching allocator: the write one past them stays
+    /// inside the block, and the allocation table (live bytes: the 400 asked for) catches it.
+    @Test func anAccessPastATensorInsideItsCachedBlockIsCaught() throws {
+        let source = #"""
+        extern "C" __global__ void one_past(float* out, int n) {
+            int i = threadIdx.x;
+            if (i <= n) out[i] = 2.0f;
+        }
+        """#
+        let out = Tensor.zeros([100], device: emulator.device)
+        let kernel = try CUDAKernel(source: source, name: "one_past", on: emulator)
+        #expect(throws: CUDAError.self) { try kernel.launch(grid: (1, 1, 1), block: (128, 1, 1), arguments: [.tensor(out), .int32(100)]) }
+        let message = EmulatedDriver.lastFailure ?? ""
+        #expect(message.contains("one_past") && message.contains("thread (100, 0, 0)") && message.contains("outside the 400 live bytes"), "\(message)")
     }
 
     @Test func barriersThatCanNeverCompleteAreReported() throws {

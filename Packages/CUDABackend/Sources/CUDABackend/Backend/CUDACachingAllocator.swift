@@ -90,6 +90,8 @@ public final class CUDACachingAllocator: StorageAllocator {
     func allocate(byteCount: Int, for backend: CUDABackend) -> Storage {
         do {
             let block = try allocateBlock(byteCount: byteCount)
+            // The emulator's memory checks: kernels may touch the bytes asked for, not the block's tail.
+            if driver.loadsSource { EmulatedDriver.setLiveBytes(block.address, byteCount) }
             return Storage(pointer: UnsafeMutableRawPointer(bitPattern: UInt(block.address))!, byteCount: block.size,
                            backend: backend, allocator: self)
         } catch {
@@ -99,6 +101,7 @@ public final class CUDACachingAllocator: StorageAllocator {
 
     public func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
         let address = UInt64(UInt(bitPattern: pointer))
+        if driver.loadsSource { EmulatedDriver.setLiveBytes(address, 0) }  // a cached block is not to be touched
         pthread_mutex_lock(&lock)
         bins[byteCount, default: []].append(address)
         stats.bytesInUse -= byteCount

@@ -75,8 +75,10 @@ public enum CUDAEmulator {
     nonisolated(unsafe) private static var libraries: [String: DynamicLibrary] = [:]
 
     /// The compiled module of `translationUnit` (a full C++ source), compiled once per process
-    /// and cached on disk. Compile errors throw `.compilation` with the compiler's messages.
-    static func library(for text: String, name: String) throws -> DynamicLibrary {
+    /// and cached on disk; `instrumented`: with the race checks' load and store hooks (kernel
+    /// modules; the support library has none). Compile errors throw `.compilation` with the
+    /// compiler's messages.
+    static func library(for text: String, name: String, instrumented: Bool = true) throws -> DynamicLibrary {
         pthread_mutex_lock(&lock); defer { pthread_mutex_unlock(&lock) }
         let key = KernelCache.fingerprint(text)
         if let loaded = libraries[key] { return loaded }
@@ -93,7 +95,7 @@ public enum CUDAEmulator {
             defer { unlink(sourceFile); unlink(log) }
             guard KernelCache.write(text, to: sourceFile) else { throw CUDAError.unavailable("cannot write \(sourceFile) for the CUDA emulator") }
             let arguments = [compiler, "-std=c++17", "-O1", "-fPIC", "-shared", "-fno-strict-aliasing", "-w"]
-                + (compiler.hasSuffix("clang++") ? raceInstrumentation : []) + ["-x", "c++", sourceFile, "-o", temporary]
+                + (instrumented && compiler.hasSuffix("clang++") ? raceInstrumentation : []) + ["-x", "c++", sourceFile, "-o", temporary]
             let status = run(arguments, log: log)
             guard status == 0 else {
                 unlink(temporary)

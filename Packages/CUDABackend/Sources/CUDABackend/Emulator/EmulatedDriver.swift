@@ -7,7 +7,8 @@ import TensorCore
 /// compiled kernels: one emulated device ("Tessera CUDA emulator", sm_80, 2 multiprocessors).
 ///
 /// Device memory is host memory mapped with a guard page after each allocation (an access past
-/// the end faults, and the emulator reports the kernel, block and thread). A module image is
+/// the end faults), and a table of allocations with their live bytes that the kernels' memory
+/// checks consult; either way the emulator reports the kernel, block and thread. A module image is
 /// CUDA C source rather than PTX (`DriverAPI.loadsSource`). Work completes when queued, so
 /// streams and events only order what already ran; events hold host timestamps.
 enum EmulatedDriver {
@@ -42,6 +43,25 @@ enum EmulatedDriver {
         return try body()
     }
 
+    /// The support library's allocation table (what the modules' memory checks read).
+    struct AllocationTable {
+        typealias Track = @convention(c) (UInt, UInt, UInt, Int) -> Void
+        typealias Address = @convention(c) (UInt) -> Void
+        typealias SetLive = @convention(c) (UInt, Int) -> Void
+        let track: Track, untrack: Address, setLive: SetLive
+        let lookup: UnsafeMutableRawPointer, lock: UnsafeMutableRawPointer
+    }
+    /// nil where the support library does not compile (launches then go unchecked).
+    static let allocationTable: AllocationTable? = {
+        guard let library = try? CUDAEmulator.library(for: EmulatorRuntime.support, name: "support", instrumented: false),
+              let track = library.symbol("tessera_emu_track", as: AllocationTable.Track.self),
+              let untrack = library.symbol("tessera_emu_untrack", as: AllocationTable.Address.self),
+              let setLive = library.symbol("tessera_emu_set_live", as: AllocationTable.SetLive.self),
+              let lookup = library.symbol("tessera_emu_lookup", as: UnsafeMutableRawPointer.self),
+              let lock = library.symbol("tessera_emu_lock", as: UnsafeMutableRawPointer.self) else { return nil }
+        return AllocationTable(track: track, untrack: untrack, setLive: setLive, lookup: lookup, lock: lock)
+    }()
+
     /// `size` bytes ending 16-byte aligned right before an inaccessible page.
     static func allocate(_ size: Int) -> UInt64? {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
@@ -51,13 +71,21 @@ enum EmulatedDriver {
         mprotect(start + length - page, page, PROT_NONE)
         let address = UInt64(UInt(bitPattern: start + length - page - rounded))
         locked { allocations[address] = (start, length) }
+        allocationTable?.track(UInt(bitPattern: start), UInt(bitPattern: start) + UInt(length), UInt(address), size)
         return address
     }
 
     static func free(_ address: UInt64) -> Int32 {
         guard let mapping = locked({ allocations.removeValue(forKey: address) }) else { return address == 0 ? 0 : invalidValue }
+        allocationTable?.untrack(UInt(address))
         munmap(mapping.start, mapping.length)
         return 0
+    }
+
+    /// The bytes of the allocation at `address` kernels may touch: what the caching allocator's
+    /// caller asked for (its block may be larger), or 0 while the block is cached.
+    static func setLiveBytes(_ address: UInt64, _ bytes: Int) {
+        allocationTable?.setLive(UInt(address), bytes)
     }
 
     static func now() -> Double {
@@ -143,6 +171,10 @@ enum EmulatedDriver {
         table["cuModuleLoadData"] = raw({ module, image in
             let source = String(cString: image.assumingMemoryBound(to: CChar.self))
             guard let library = try? CUDAEmulator.module(source: source, name: "module") else { return EmulatedDriver.invalidImage }
+            if let table = EmulatedDriver.allocationTable,
+               let attach = library.symbol("tessera_emu_attach", as: (@convention(c) (UnsafeMutableRawPointer, UnsafeMutableRawPointer) -> Void).self) {
+                attach(table.lookup, table.lock)
+            }
             return EmulatedDriver.locked {
                 EmulatedDriver.modules.append(library)
                 module.pointee = EmulatedDriver.handle(EmulatedDriver.modules.count - 1)
@@ -187,7 +219,7 @@ enum EmulatedDriver {
 
     /// cuBLAS's GEMMs through the runtime's host GEMM (compiled once).
     static func blasSymbols() throws -> [String: UnsafeMutableRawPointer] {
-        let library = try CUDAEmulator.library(for: EmulatorRuntime.blas, name: "cublas")
+        let library = try CUDAEmulator.library(for: EmulatorRuntime.support, name: "support", instrumented: false)
         guard let gemm = library.symbol("tessera_emu_gemm", as: UnsafeMutableRawPointer.self) else {
             throw CUDAError.missingSymbol(library: library.path, symbol: "tessera_emu_gemm")
         }

@@ -298,10 +298,27 @@ enum EmulatorRuntime {
         for (int r = 0; r < region_count; ++r) free(regions[r].shadow);
         region_count = 0;
     }
+    // Device allocations, kept by the emulated driver in the support library: `lookup` answers
+    // 0 (not device memory: a stack, the module's own data), 1 (inside an allocation's live
+    // bytes) or 2 (inside its mapping but outside them: alignment padding, the unused tail of a
+    // cached block, a block the caching allocator holds freed), with the allocation.
+    typedef int (*Lookup)(uintptr_t address, size_t bytes, uintptr_t* base, size_t* live);
+    static Lookup lookup;
+    static void (*lock_allocations)(int);
+
     __attribute__((no_sanitize("thread"))) static void access(const void* address, size_t bytes, bool write) {
         Launch* l = launch;
-        if (!l || l->failed || region_count == 0) return;
+        if (!l || l->failed) return;
         uintptr_t a = (uintptr_t)address;
+        if (lookup) {
+            uintptr_t base = 0;
+            size_t live = 0;
+            if (lookup(a, bytes, &base, &live) == 2) {
+                fail("%s %zu bytes at %p, outside the %zu live bytes of the device allocation at %p",
+                     write ? "writes" : "reads", bytes, address, live, (void*)base);
+                to_scheduler();
+            }
+        }
         for (int r = 0; r < region_count; ++r) {
             Region& region = regions[r];
             if (a < region.start || a >= region.end) continue;
@@ -330,6 +347,10 @@ enum EmulatorRuntime {
     EMU_ACCESS(unaligned_read2, false, 2) EMU_ACCESS(unaligned_read4, false, 4) EMU_ACCESS(unaligned_read8, false, 8) EMU_ACCESS(unaligned_read16, false, 16)
     EMU_ACCESS(unaligned_write2, true, 2) EMU_ACCESS(unaligned_write4, true, 4) EMU_ACCESS(unaligned_write8, true, 8) EMU_ACCESS(unaligned_write16, true, 16)
     extern "C" __attribute__((visibility("hidden"))) void __tsan_init() {}
+    extern "C" void tessera_emu_attach(void* lookup, void* lock) {
+        emu::lookup = (emu::Lookup)lookup;
+        emu::lock_allocations = (void (*)(int))lock;
+    }
     extern "C" __attribute__((visibility("hidden"), no_sanitize("thread"))) void __tsan_read_range(void* p, unsigned long n) { emu::access(p, n, false); }
     extern "C" __attribute__((visibility("hidden"), no_sanitize("thread"))) void __tsan_write_range(void* p, unsigned long n) { emu::access(p, n, true); }
     extern "C" __attribute__((visibility("hidden"))) void __tsan_vptr_read(void**) {}
@@ -406,6 +427,8 @@ enum EmulatorRuntime {
         Launch* previous = launch;
         launch = &l;
         install_fault_handler();
+        // Allocations stay as they are while a launch runs (other host threads wait to change them).
+        if (lock_allocations) lock_allocations(1);
         faulting = &l;
         int status = 0;
         if (sigsetjmp(l.fault, 1) != 0) {
@@ -424,6 +447,7 @@ enum EmulatorRuntime {
         }
         forget_shared();
         faulting = nullptr;
+        if (lock_allocations) lock_allocations(0);
         launch = previous;
         free(shared);
         return status;
@@ -606,12 +630,60 @@ enum EmulatorRuntime {
 }
 
 extension EmulatorRuntime {
-    /// cuBLAS's strided batched GEMM (column-major, as cuBLAS) on host memory for the emulated
-    /// device, compiled once: float32 and float64 as themselves, float16 and bfloat16 with
+    /// The emulated driver's support library, compiled once: the table of device allocations
+    /// the modules' memory checks consult, and cuBLAS's strided batched GEMM (column-major, as
+    /// cuBLAS) on host memory: float32 and float64 as themselves, float16 and bfloat16 with
     /// float32 accumulation as `cublasGemmStridedBatchedEx` with CUBLAS_COMPUTE_32F does.
-    static let blas = #"""
+    static let support = #"""
     #include <cstdint>
     #include <cstring>
+    #include <pthread.h>
+    #include <vector>
+    #include <algorithm>
+
+    // Each allocation's mapping [start, end) and its live bytes [live_start, live_end).
+    struct Allocation { uintptr_t start, end, live_start, live_end; };
+    static pthread_rwlock_t lock = PTHREAD_RWLOCK_INITIALIZER;
+    static std::vector<Allocation> table;  // by start
+
+    // The entry whose mapping holds `address`, or table.end().
+    static std::vector<Allocation>::iterator holding(uintptr_t address) {
+        auto after = std::upper_bound(table.begin(), table.end(), address, [](uintptr_t a, const Allocation& e) { return a < e.start; });
+        if (after == table.begin()) return table.end();
+        auto entry = after - 1;
+        return address < entry->end ? entry : table.end();
+    }
+    extern "C" void tessera_emu_track(uintptr_t start, uintptr_t end, uintptr_t live_start, size_t live) {
+        pthread_rwlock_wrlock(&lock);
+        Allocation entry{start, end, live_start, live_start + live};
+        table.insert(std::upper_bound(table.begin(), table.end(), start, [](uintptr_t a, const Allocation& e) { return a < e.start; }), entry);
+        pthread_rwlock_unlock(&lock);
+    }
+    extern "C" void tessera_emu_untrack(uintptr_t live_start) {
+        pthread_rwlock_wrlock(&lock);
+        auto entry = holding(live_start);
+        if (entry != table.end()) table.erase(entry);
+        pthread_rwlock_unlock(&lock);
+    }
+    extern "C" void tessera_emu_set_live(uintptr_t live_start, size_t live) {
+        pthread_rwlock_wrlock(&lock);
+        auto entry = holding(live_start);
+        if (entry != table.end()) entry->live_end = entry->live_start + live;
+        pthread_rwlock_unlock(&lock);
+    }
+    extern "C" void tessera_emu_lock(int read) {
+        if (read) pthread_rwlock_rdlock(&lock); else pthread_rwlock_unlock(&lock);
+    }
+    // Called with the read lock held (a launch holds it throughout).
+    extern "C" int tessera_emu_lookup(uintptr_t address, size_t bytes, uintptr_t* base, size_t* live) {
+        auto entry = holding(address);
+        if (entry == table.end()) return 0;
+        if (address >= entry->live_start && address + bytes <= entry->live_end) return 1;
+        *base = entry->live_start;
+        *live = entry->live_end - entry->live_start;
+        return 2;
+    }
+
     typedef long long i64;
     static inline float load_half(const void* p, i64 i) { _Float16 v; memcpy(&v, (const char*)p + 2 * i, 2); return (float)v; }
     static inline void store_half(void* p, i64 i, float f) { _Float16 v = (_Float16)f; memcpy((char*)p + 2 * i, &v, 2); }
