@@ -4,14 +4,14 @@ import TensorCore
 /// composed default's ~15 element-wise passes; the sequence-level requirements keep their
 /// defaults, which run cuBLAS products and these cells step by step.
 extension CUDABackend {
-    /// Contiguous operands of one floating dtype; `gates` is `[b, k·h]` for `cell [b, h]`.
-    private func cellsFit(_ operands: [Operand], gates: Operand, state: Operand, gateCount: Int) -> Bool {
+    /// Contiguous operands of one floating dtype; every one of `gates` is `[b, k·h]` for `state [b, h]`.
+    private func cellsFit(_ operands: [Operand], gates: [Operand], state: Operand, gateCount: Int) -> Bool {
         operands.allSatisfy { $0.layout.isContiguous && $0.dtype.isFloatingPoint && $0.dtype == state.dtype }
-            && state.shape.count == 2 && gates.shape == [state.shape[0], gateCount * state.shape[1]]
+            && state.shape.count == 2 && gates.allSatisfy { $0.shape == [state.shape[0], gateCount * state.shape[1]] }
     }
 
     public func lstmCell(gates: Operand, cell: Operand, into out: Operand) {
-        guard cellsFit([gates, cell, out], gates: gates, state: cell, gateCount: 4) else {
+        guard cellsFit([gates, cell, out], gates: [gates], state: cell, gateCount: 4) else {
             return composedLSTMCell(gates: gates, cell: cell, into: out)
         }
         let (batch, hidden) = (cell.shape[0], cell.shape[1])
@@ -22,7 +22,7 @@ extension CUDABackend {
 
     public func lstmCellBackward(gates: Operand, cell: Operand, newCell: Operand, gradient: Operand,
                                  gatesGradient: Operand, cellGradient: Operand) {
-        guard cellsFit([gates, cell, newCell, gradient, gatesGradient, cellGradient], gates: gates, state: cell, gateCount: 4) else {
+        guard cellsFit([gates, cell, newCell, gradient, gatesGradient, cellGradient], gates: [gates], state: cell, gateCount: 4) else {
             return composedLSTMCellBackward(gates: gates, cell: cell, newCell: newCell, gradient: gradient,
                                             gatesGradient: gatesGradient, cellGradient: cellGradient)
         }
@@ -34,8 +34,7 @@ extension CUDABackend {
     }
 
     public func gruCell(inputGates: Operand, hiddenGates: Operand, hidden: Operand, into out: Operand) {
-        guard cellsFit([inputGates, hiddenGates, hidden, out], gates: inputGates, state: hidden, gateCount: 3),
-              hiddenGates.shape == inputGates.shape else {
+        guard cellsFit([inputGates, hiddenGates, hidden, out], gates: [inputGates, hiddenGates], state: hidden, gateCount: 3) else {
             return composedGRUCell(inputGates: inputGates, hiddenGates: hiddenGates, hidden: hidden, into: out)
         }
         let (batch, width) = (hidden.shape[0], hidden.shape[1])
@@ -47,7 +46,7 @@ extension CUDABackend {
     public func gruCellBackward(inputGates: Operand, hiddenGates: Operand, hidden: Operand, gradient: Operand,
                                 inputGatesGradient: Operand, hiddenGatesGradient: Operand, hiddenGradient: Operand) {
         guard cellsFit([inputGates, hiddenGates, hidden, gradient, inputGatesGradient, hiddenGatesGradient, hiddenGradient],
-                       gates: inputGates, state: hidden, gateCount: 3), hiddenGates.shape == inputGates.shape else {
+                       gates: [inputGates, hiddenGates], state: hidden, gateCount: 3) else {
             return composedGRUCellBackward(inputGates: inputGates, hiddenGates: hiddenGates, hidden: hidden, gradient: gradient,
                                            inputGatesGradient: inputGatesGradient, hiddenGatesGradient: hiddenGatesGradient,
                                            hiddenGradient: hiddenGradient)

@@ -28,12 +28,17 @@ final class KernelCache {
         else if let xdg = getenv("XDG_CACHE_HOME") { base = String(cString: xdg) + "/tessera/kernels" }
         else if let home = getenv("HOME") { base = String(cString: home) + "/.cache/tessera/kernels" }
         else { return nil }
-        var path = ""
-        for component in base.split(separator: "/") {
-            path += "/" + component
-            mkdir(path, 0o755)
-        }
+        makeDirectories(base)
         return access(base, W_OK) == 0 ? base : nil
+    }
+
+    /// Creates `path` and the directories above it that are missing (as `mkdir -p`).
+    static func makeDirectories(_ path: String) {
+        var prefix = ""
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            mkdir(prefix, 0o755)
+        }
     }
 
     /// FNV-1a, 64 bits: stable across runs (Swift's `hashValue` is seeded per process).

@@ -86,8 +86,7 @@ public enum CUDAEmulator {
             throw CUDAError.unavailable("the CUDA emulator needs a C++ compiler (clang++ on PATH, or \(compilerVariable))")
         }
         let directory = KernelCache.directory.map { $0 + "/emulator" } ?? "/tmp/tessera-emulator-\(getuid())"
-        var path = ""
-        for component in directory.split(separator: "/") { path += "/" + component; mkdir(path, 0o755) }
+        KernelCache.makeDirectories(directory)
         let file = "\(directory)/\(key).so"
         if access(file, R_OK) != 0 {
             let stem = "\(directory)/\(key).\(getpid()).\(UInt(pthread_self()))"
