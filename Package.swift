@@ -30,6 +30,7 @@ let package = Package(
         .library(name: "Reinforcement", targets: ["Reinforcement"]),
         .library(name: "GraphNetworks", targets: ["GraphNetworks"]),
         .library(name: "Baselines", targets: ["Baselines"]),
+        .library(name: "TimeSeriesModels", targets: ["TimeSeriesModels"]),
         .library(name: "DistributedTraining", targets: ["DistributedTraining"]),
     ],
     targets: [
@@ -56,6 +57,8 @@ let package = Package(
         .target(name: "Reinforcement", dependencies: ["TensorCore", "NN", "Optim"], path: "Packages/Reinforcement/Sources/Reinforcement"),
         .target(name: "GraphNetworks", dependencies: ["TensorCore", "NN", "Optim"], path: "Packages/Graph/Sources/GraphNetworks"),
         .target(name: "Baselines", dependencies: ["TensorCore", "NN", "Optim"], path: "Packages/Baselines/Sources/Baselines"),
+        .target(name: "TimeSeriesModels", dependencies: ["TensorCore", "NN", "Optim", "Vision", "SequenceModels", "Training"],
+                path: "Packages/TimeSeries/Sources/TimeSeriesModels"),
         .systemLibrary(name: "CMPI", path: "Packages/Distributed/Sources/CMPI", pkgConfig: "ompi-c",
                        providers: [.apt(["libopenmpi-dev"])]),
         .target(name: "CNCCL", path: "Packages/Distributed/Sources/CNCCL"),

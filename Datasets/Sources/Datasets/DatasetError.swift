@@ -18,7 +18,7 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
         case let .corrupt(path, reason):
             return "dataset file \(path) is corrupt (\(reason)); delete it and fetch again"
         case let .unknownDataset(name):
-            return "unknown dataset '\(name)'; known: fashion-mnist, mnist, mnist-5k, digits, shakespeare, sentiment"
+            return "unknown dataset '\(name)'; known: fashion-mnist, mnist, mnist-5k, digits, shakespeare, sentiment, airline, uschange, sunspots, ucr (GunPoint, ItalyPowerDemand, ArrowHead)"
         }
     }
 }

@@ -5,7 +5,7 @@ public enum TesseraMain {
 
     commands:
       demo     fetch Fashion-MNIST if needed, train an MLP, print test accuracy, plot curves
-      train    train a model: tessera train mlp|lenet|gpt|char-rnn|sentiment|vae|gan|dcgan|wgan-gp|ddpm|score|flow|gcn|gat|sage|gin ...
+      train    train a model: tessera train mlp|lenet|gpt|char-rnn|sentiment|vae|gan|dcgan|wgan-gp|ddpm|score|flow|gcn|gat|sage|gin|fcn ...
       eval     test metrics of a saved model: tessera eval --checkpoint runs/mlp-fashion-mnist/model.h5
       sample   continue text, or draw images: tessera sample gpt|char-rnn|vae|gan|dcgan|wgan-gp|ddpm|score|flow --checkpoint FILE
       inspect  print a checkpoint's tensors and metadata: tessera inspect FILE.h5
@@ -14,6 +14,7 @@ public enum TesseraMain {
       curve    fit a small MLP to a synthetic curve with TensorCore alone
       course   numerical-methods and theory experiments: tessera course lstsq|elm|spectral|ntk|taylor|newton
       baseline classic baselines on MNIST: tessera baseline knn|svm|logistic
+      forecast time-series forecasting: tessera forecast lstm|gru|rnn|itransformer --dataset airline|sunspots|uschange
       rl       reinforcement learning: tessera rl cartpole|mountaincar|acrobot|pendulum|gridworld|bandit --algorithm ppo|a2c
       launch   data-parallel training in N processes: tessera launch --nproc 2 -- train mlp
       help     show this help
@@ -65,6 +66,9 @@ public enum TesseraMain {
             case "train" where rest.first == "ddpm":
                 try DiffusionCommand(arguments: rest).run(print: output)
                 return 0
+            case "train" where rest.first == "fcn":
+                try SeriesClassifierCommand(arguments: rest).run(print: output)
+                return 0
             case "train" where rest.first == "sentiment":
                 try SentimentCommand(arguments: rest).run(print: output)
                 return 0
@@ -76,6 +80,9 @@ public enum TesseraMain {
                 return 0
             case "rl":
                 try RLCommand(arguments: rest).run(print: output)
+                return 0
+            case "forecast":
+                try ForecastCommand(arguments: rest).run(print: output)
                 return 0
             case "baseline":
                 try BaselineCommand(arguments: rest).run(print: output)
@@ -108,11 +115,12 @@ public enum TesseraMain {
                               "sentiment": SentimentCommand.usage, "vae": GenerativeCommand.usage,
                               "gan": GANCommand.usage, "dcgan": GANCommand.usage, "wgan-gp": GANCommand.usage,
                               "ddpm": DiffusionCommand.usage, "score": ToyModelCommand.usage, "flow": ToyModelCommand.usage,
-                              "gcn": GraphCommand.usage, "gat": GraphCommand.usage, "sage": GraphCommand.usage, "gin": GraphCommand.usage][rest.first ?? ""] ?? TrainCommand.usage
+                              "gcn": GraphCommand.usage, "gat": GraphCommand.usage, "sage": GraphCommand.usage, "gin": GraphCommand.usage, "fcn": SeriesClassifierCommand.usage][rest.first ?? ""] ?? TrainCommand.usage
             let commandUsage = ["demo": DemoCommand.usage, "curve": CurveCommand.usage, "train": trainUsage,
                                 "inspect": InspectCommand.usage, "attack": AttackCommand.usage,
                                 "sample": ["vae", "gan", "dcgan", "wgan-gp", "ddpm", "score", "flow"].contains(rest.first ?? "") ? GenerativeSampleCommand.usage : SampleCommand.usage, "eval": EvalCommand.usage, "convert": ConvertCommand.usage,
                                 "course": CourseCommand.usage, "rl": RLCommand.usage, "baseline": BaselineCommand.usage,
+                                "forecast": ForecastCommand.usage,
                                 "launch": LaunchCommand.usage][command] ?? usage
             errorOutput("tessera: \(usageError.message)\n\n" + commandUsage)
             return 2
