@@ -50,7 +50,7 @@ public func fuzzCheck(_ condition: Bool, _ message: @autoclosure () -> String, f
 public enum FuzzTargets {
     /// All targets; each has a corpus folder `Fuzz/Corpus/<name>`.
     public static let all: [FuzzTarget] = [
-        idx, png, checkpointLoad, checkpointListing, safetensors, digitsCSV, sentimentCSV, text, tokenizer,
+        idx, png, checkpointLoad, checkpointListing, safetensors, digitsCSV, sentimentCSV, text, tokenizer, seriesCSV, ucrSeries,
     ]
 
     /// The target called `name`, if any.

@@ -3,7 +3,8 @@ import Foundation
 import SequenceModels
 import TensorCore
 
-// The dataset readers: IDX, the digits CSV, the sentiment CSV and plain text.
+// The dataset readers: IDX, the digits CSV, the sentiment CSV, plain text, and the time series
+// (a series CSV and the UCR archive's .ts).
 
 extension FuzzTargets {
     /// IDX, raw or gzip. An accepted unsigned-byte tensor must survive `IDX.encode` unchanged.
@@ -63,5 +64,34 @@ extension FuzzTargets {
         let ids = try tokenizer.encode(text)
         fuzzCheck(ids.allSatisfy { $0 >= 0 && $0 < tokenizer.vocabularySize }, "an id outside the vocabulary")
         fuzzCheck(try tokenizer.decode(ids) == text, "decode(encode(text)) differs from the text")
+    })
+
+    /// A series CSV (header, then a time label and one number per variate per line, after a
+    /// row number when the header starts with an empty name): every
+    /// accepted row has one finite value per variate.
+    static let seriesCSV = FuzzTarget(name: "SeriesCSV", summary: "time-series CSV (SeriesDatasets.decodeCSV)",
+                                      structure: .plain, seeds: {
+        ["Date,Passengers\n1949-01,112\n1949-02,118\n", ",Quarter,A,B\n0,1970 Q1,0.6,-2.4\n1,1970 Q2,4e-1,7\r\n",
+         "\"YEAR\",\"SUNACTIVITY\"\n1700,5\n1701,11.5\n"].map { Array($0.utf8) }
+    }, body: { input in
+        // A header that starts with an empty name has a row-number column (uschange's layout).
+        let table = try SeriesDatasets.decodeCSV(input, name: "fuzz", dropsFirstColumn: input.first == UInt8(ascii: ","), path: "fuzz.csv")
+        fuzzCheck(table.count > 0 && table.times.count == table.values.count, "\(table.times.count) times for \(table.values.count) rows")
+        fuzzCheck(table.values.allSatisfy { $0.count == table.variates.count && $0.allSatisfy(\.isFinite) },
+                  "a row without one finite value per variate")
+    })
+
+    /// The UCR archive's .ts format: cases of equal length and dimension count, class indices
+    /// within the declared labels.
+    static let ucrSeries = FuzzTarget(name: "UCRSeries", summary: "UCR/UEA .ts series (SeriesDatasets.decodeTS)",
+                                      structure: .plain, seeds: {
+        ["#GunPoint-like\n@problemName P\n@classLabel true 1 2\n@data\n1.5,-2,3:1\n0,0,1e-3:2\n",
+         "@classLabel true a b c\n@data\n1,2:3,4:c\n5,6:7,8:a\n"].map { Array($0.utf8) }
+    }, body: { input in
+        let series = try SeriesDatasets.decodeTS(input, path: "fuzz.ts")
+        let shape = series.dataset.inputs.shape, targets = series.dataset.targets.scalars(as: Int64.self)
+        fuzzCheck(shape.count == 3 && shape[0] == targets.count && shape[2] > 0, "inputs \(shape) for \(targets.count) targets")
+        fuzzCheck(targets.allSatisfy { $0 >= 0 && $0 < series.classLabels.count }, "a target outside \(series.classLabels)")
+        fuzzCheck(series.dataset.inputs.scalars(as: Float.self).allSatisfy(\.isFinite), "a value that is not finite")
     })
 }
