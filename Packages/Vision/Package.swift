@@ -12,11 +12,14 @@ let package = Package(
         .package(path: "../CUDABackend"),
         .package(path: "../NN"),
         .package(path: "../Zlib"),
+        // The Vision Transformer's encoder layers.
+        .package(path: "../Sequence"),
     ],
     targets: [
         // zlib for PNG's deflate streams and chunk CRCs.
         .target(name: "Vision", dependencies: [
             .product(name: "Zlib", package: "Zlib"), .product(name: "TensorCore", package: "TensorCore"), .product(name: "NN", package: "NN"),
+            .product(name: "SequenceModels", package: "Sequence"),
         ]),
         .testTarget(name: "VisionTests", dependencies: [
             "Vision", .product(name: "TensorCore", package: "TensorCore"), .product(name: "NN", package: "NN"),

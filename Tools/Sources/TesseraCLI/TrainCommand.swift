@@ -13,24 +13,27 @@ import Vision
 /// and an SVG of the curves.
 public struct TrainCommand {
     static let spec = CommandSpec(
-        usage: "tessera train mlp|lenet|resnet20|cnn [options]\n   (gpt, char-rnn, sentiment, vae, gan, dcgan, wgan-gp, ddpm, score, flow, gcn, gat, sage, gin, fcn: tessera train MODEL --help)",
+        usage: "tessera train mlp|lenet|resnet20|cnn|vit [options]\n   (gpt, char-rnn, sentiment, vae, gan, dcgan, wgan-gp, ddpm, score, flow, gcn, gat, sage, gin, fcn, detector: tessera train MODEL --help)",
         summary: """
         Trains a multilayer perceptron, LeNet-5, a CIFAR-style ResNet or the same network without
-        its shortcuts (cnn: the plain deep CNN of the depth-vs-residual experiment) on an image
-        dataset through the Trainer and reports per-epoch loss and accuracy; writes results.json,
-        metrics.csv, curves.svg and .png and model.h5 to --out.
+        its shortcuts (cnn: the plain deep CNN of the depth-vs-residual experiment), or a Vision
+        Transformer (vit: 7×7 patches, width 64, 6 pre-norm layers of 4 heads, AdamW with
+        weight decay 0.05 under a warm-up cosine schedule) on an image dataset through the Trainer
+        and reports per-epoch loss and accuracy; writes results.json, metrics.csv, curves.svg and
+        .png and model.h5 to --out (vit also attention.png: test images beside their class
+        token's last-layer attention).
         """,
         options: [
             OptionSpec("dataset", "NAME", "fashion-mnist (default), mnist, mnist-5k, digits"),
-            OptionSpec("epochs", "N", "passes over the training set (default 10; lenet 15)"),
+            OptionSpec("epochs", "N", "passes over the training set (default 10; lenet 15; vit 12)"),
             OptionSpec("batch-size", "B", "examples per step (default 128; lenet 64)"),
             OptionSpec("lr", "X", "learning rate (default 0.05 for sgd, 0.001 for adam/adamw)"),
-            OptionSpec("optimizer", "NAME", "\(OptimizerChoice.choices) (default sgd, momentum 0.9)"),
+            OptionSpec("optimizer", "NAME", "\(OptimizerChoice.choices) (default sgd, momentum 0.9; vit adamw)"),
             OptionSpec("hidden", "SIZES", "hidden widths, comma-separated (default 512,256)"),
             OptionSpec("depth", "N", "resnet20/cnn depth, 6n + 2 (default 20: 9 residual or plain blocks)"),
             OptionSpec("train-subset", "N", "train on the first N training images only (quick experiments)"),
-            OptionSpec("weight-decay", "X", "L2 (sgd, adam) or decoupled (adamw) decay (default 0)"),
-            OptionSpec("schedule", "NAME", "\(ScheduleChoice.choices) (default cosine: anneal to 0 over the run, per step)"),
+            OptionSpec("weight-decay", "X", "L2 (sgd, adam) or decoupled (adamw) decay (default 0; vit 0.05)"),
+            OptionSpec("schedule", "NAME", "\(ScheduleChoice.choices) (default cosine: anneal to 0 over the run, per step; vit warmup-cosine)"),
             OptionSpec("seed", "S", "initialisation and shuffling seed (default 0)"),
             .threads,
             OptionSpec("out", "DIR", "where the results go (default runs/MODEL-DATASET)"),
@@ -73,8 +76,8 @@ public struct TrainCommand {
             if arguments.contains("--help") { throw HelpRequested(text: TrainCommand.usage) }
             throw UsageError("missing model: tessera train mlp [options]")
         }
-        guard ["mlp", "lenet", "resnet20", "cnn"].contains(model) else {
-            throw UsageError("unknown model '\(model)'; available: mlp, lenet, resnet20, cnn, gpt, char-rnn, sentiment, vae, gan, dcgan, wgan-gp, ddpm, score, flow, gcn, gat, sage, gin, fcn")
+        guard ["mlp", "lenet", "resnet20", "cnn", "vit"].contains(model) else {
+            throw UsageError("unknown model '\(model)'; available: mlp, lenet, resnet20, cnn, vit, gpt, char-rnn, sentiment, vae, gan, dcgan, wgan-gp, ddpm, score, flow, gcn, gat, sage, gin, fcn, detector")
         }
         self.model = model
         self.arguments = arguments
@@ -92,13 +95,13 @@ public struct TrainCommand {
         }
         // LeNet's defaults reach 0.90 on Fashion-MNIST at seeds 0, 1 and 2 (batch 128 for 10
         // epochs gave 0.8964 at seed 1; batch 64 for 15 gives 0.9104, 0.9050, 0.9046).
-        let isLeNet = model == "lenet"
-        epochs = try args.value("epochs", default: isLeNet ? 15 : 10, where: { $0 > 0 }, expected: "a positive integer")
+        let isLeNet = model == "lenet", isViT = model == "vit"
+        epochs = try args.value("epochs", default: isLeNet ? 15 : isViT ? 12 : 10, where: { $0 > 0 }, expected: "a positive integer")
         batchSize = try args.value("batch-size", default: isLeNet ? 64 : 128, where: { $0 > 0 }, expected: "a positive integer")
         if args.values["lr"] != nil {
             learningRate = try args.value("lr", default: 0.1, where: { $0 > 0 && $0.isFinite }, expected: "a positive number")
         }
-        optimizer = args.values["optimizer"] ?? optimizer
+        optimizer = args.values["optimizer"] ?? (isViT ? "adamw" : optimizer)
         guard OptimizerChoice(rawValue: optimizer) != nil else {
             throw UsageError("unknown optimizer '\(optimizer)'; expected \(OptimizerChoice.choices)")
         }
@@ -112,11 +115,11 @@ public struct TrainCommand {
         // Weights, gradients and two Adam moments in float32: 16 bytes a parameter.
         let widths = [784] + hidden + [10]
         try CommandChecks.fitsInMemory(zip(widths, widths.dropFirst()).map { [($0, "hidden"), ($1, "hidden")] }, bytesPerElement: 16)
-        schedule = args.values["schedule"] ?? schedule
+        schedule = args.values["schedule"] ?? (isViT ? "warmup-cosine" : schedule)
         guard ScheduleChoice(rawValue: schedule) != nil else {
             throw UsageError("unknown schedule '\(schedule)'; expected \(ScheduleChoice.choices)")
         }
-        weightDecay = try args.value("weight-decay", default: 0.0, where: { $0 >= 0 }, expected: "a non-negative number")
+        weightDecay = try args.value("weight-decay", default: isViT ? 0.05 : 0.0, where: { $0 >= 0 }, expected: "a non-negative number")
         seed = try args.value("seed", default: UInt64(0))
         outDirectory = args.values["out"]
         dataRoot = args.values["data"]
@@ -245,6 +248,9 @@ public struct TrainCommand {
         let confusion = Trainer.confusionMatrix(of: model, on: DataLoader(test, batchSize: 1000), classCount: 10)
         let report = Metrics.classReport(confusion: confusion)
         try saveConfusionMatrixPNG(confusion, classNames: Self.classNames(dataset), to: out + "/confusion.png")
+        if let vit = model as? VisionTransformer {
+            try saveAttentionGrid(vit, images: test.inputs[0..<16], to: out + "/attention.png")
+        }
         var final = trainer.finalFigures()
         final["test_macro_f1"] = report.macroF1
         final["test_macro_precision"] = report.macroPrecision
@@ -263,11 +269,15 @@ public struct TrainCommand {
             : (0..<10).map(String.init)
     }
 
-    /// The network `model` names (mlp, lenet, resnet20, cnn) and a description for messages.
+    /// The network `model` names (mlp, lenet, resnet20, cnn, vit) and a description for messages.
     static func makeNetwork(model: String, depth: Int, hidden: [Int], features: Int,
                             generator: RandomGenerator) -> (Module, String) {
         switch model {
         case "lenet": return (LeNet5(generator: generator), "LeNet-5")
+        case "vit":
+            let c = ViTConfiguration()
+            return (VisionTransformer(c, generator: generator),
+                    "ViT (\(c.patchSize)×\(c.patchSize) patches, width \(c.width), depth \(c.depth), \(c.heads) heads)")
         case "resnet20", "cnn":
             let residual = model == "resnet20"
             // Flat 784-pixel rows to [N, 1, 28, 28] images first.
