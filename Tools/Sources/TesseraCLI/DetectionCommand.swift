@@ -15,14 +15,14 @@ public struct DetectionCommand {
         8×8 grid, per cell objectness, box and class; GIoU box loss) with AdamW under a cosine
         schedule, and scores it by VOC mAP@0.5 after every epoch. Writes results.json
         (final.test_map, test_ap_circle, test_ap_square, test_ap_triangle), metrics.csv,
-        curves.svg, detections.png (test images with the predicted boxes, classes and scores; the
-        true boxes in white) and model.h5 to --out.
+        curves.svg, detections.png (test images with the boxes scoring 30 % or more, their classes
+        and scores; the true boxes in white) and model.h5 to --out.
         """,
         options: [
-            OptionSpec("epochs", "N", "passes over the training images (default 20)"),
+            OptionSpec("epochs", "N", "passes over the training images (default 10)"),
             OptionSpec("batch-size", "B", "images per step (default 32)"),
             OptionSpec("lr", "X", "AdamW peak learning rate (default 0.003)"),
-            OptionSpec("train-images", "N", "generated training images (default 6000)"),
+            OptionSpec("train-images", "N", "generated training images (default 4000)"),
             OptionSpec("test-images", "N", "generated held-out images (default 500)"),
         ] + OptionSpec.runOptions(out: "runs/detector-shapes", data: false))
     public static var usage: String { spec.help }
@@ -35,10 +35,10 @@ public struct DetectionCommand {
         self.arguments = arguments
         let args = try Self.spec.parse(arguments)
         _ = try args.onlyPositional(from: ["detector"], usage: "tessera train")
-        configuration.epochs = try args.value("epochs", default: 20, where: { $0 >= 1 && $0 <= 10_000 }, expected: "an integer in 1...10000")
+        configuration.epochs = try args.value("epochs", default: 10, where: { $0 >= 1 && $0 <= 10_000 }, expected: "an integer in 1...10000")
         configuration.batchSize = try args.value("batch-size", default: 32, where: { $0 >= 1 && $0 <= 4096 }, expected: "an integer in 1...4096")
         configuration.learningRate = try args.value("lr", default: 3e-3, where: { $0 > 0 && $0.isFinite }, expected: "a positive number")
-        configuration.trainImages = try args.value("train-images", default: 6000, where: { $0 >= 1 && $0 <= 200_000 }, expected: "an integer in 1...200000")
+        configuration.trainImages = try args.value("train-images", default: 4000, where: { $0 >= 1 && $0 <= 200_000 }, expected: "an integer in 1...200000")
         configuration.testImages = try args.value("test-images", default: 500, where: { $0 >= 1 && $0 <= 100_000 }, expected: "an integer in 1...100000")
         options = try RunOptions(args)
         configuration.seed = options.seed

@@ -249,7 +249,7 @@ public struct TrainCommand {
         let report = Metrics.classReport(confusion: confusion)
         try saveConfusionMatrixPNG(confusion, classNames: Self.classNames(dataset), to: out + "/confusion.png")
         if let vit = model as? VisionTransformer {
-            try saveAttentionGrid(vit, images: test.inputs[0..<16], to: out + "/attention.png")
+            try saveAttentionGrid(vit, images: test.inputs[0..<16], to: out + "/attention.png", scale: 4)
         }
         var final = trainer.finalFigures()
         final["test_macro_f1"] = report.macroF1

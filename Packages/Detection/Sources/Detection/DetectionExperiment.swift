@@ -14,9 +14,9 @@ public enum DetectionExperiment {
         /// The network.
         public var detector = GridDetectorConfiguration()
         /// Generated training images (seed `seed`) and held-out test images (seed `seed + 10⁶`).
-        public var trainImages = 6000, testImages = 500
+        public var trainImages = 4000, testImages = 500
         /// Passes over the training images.
-        public var epochs = 20
+        public var epochs = 10
         /// Images per step.
         public var batchSize = 32
         /// AdamW's peak rate (cosine-annealed to 0).

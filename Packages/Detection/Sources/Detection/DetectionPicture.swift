@@ -1,11 +1,12 @@
 import TensorCore
 import Vision
 
-/// Images with their detections drawn on them: each image enlarged `scale` times, every box a
-/// 2-pixel rectangle in its class's colour with the class name and score above it, and the
-/// ground truth (when given) as thin white rectangles beneath. One PNG grid of `columns`.
+/// Images with their detections drawn on them: each image enlarged `scale` times, every box
+/// scoring at least `minimumScore` a 2-pixel rectangle in its class's colour with the class
+/// name and score (in %) above it, and the ground truth (when given) as thin white rectangles
+/// beneath. One PNG grid of `columns`.
 public func saveDetectionGrid(_ images: Tensor, detections: [ImageDetections], truth: [ImageDetections]? = nil,
-                              classNames: [String], to path: String, columns: Int = 4, scale: Int = 4) throws {
+                              classNames: [String], to path: String, minimumScore: Double = 0.3, columns: Int = 4, scale: Int = 4) throws {
     tensorCheck(images.rank == 4 && images.shape[1] == 3 && detections.count == images.shape[0] && (truth?.count ?? detections.count) == detections.count,
                 "[saveDetectionGrid] images \(shapeText(images.shape)) should be [N, 3, H, W] with one detection list (and truth) per image")
     let colors: [(Float, Float, Float)] = [(1, 0.25, 0.25), (0.3, 1, 0.3), (0.35, 0.6, 1), (1, 0.85, 0.2), (1, 0.4, 1), (0.3, 1, 1)]
@@ -36,7 +37,7 @@ public func saveDetectionGrid(_ images: Tensor, detections: [ImageDetections], t
             for k in 0..<truth.count { rectangle(Array(b[4 * k ..< 4 * k + 4]), thickness: 1, color: (1, 1, 1)) }
         }
         let found = detections[i], b = found.boxes.cast(to: .float64).contiguous().scalars(as: Double.self)
-        for k in 0..<found.count {
+        for k in 0..<found.count where found.scores[k] >= minimumScore {
             let box = Array(b[4 * k ..< 4 * k + 4]), color = colors[found.classes[k] % colors.count]
             rectangle(box, thickness: 2, color: color)
             let name = found.classes[k] < classNames.count ? classNames[found.classes[k]] : "\(found.classes[k])"

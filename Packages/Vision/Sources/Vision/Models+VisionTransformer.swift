@@ -197,9 +197,11 @@ public final class VisionTransformer: Module {
 }
 
 /// Each image beside its class token's last-layer attention drawn over it in red (the map
-/// enlarged to the image, nearest neighbour, and scaled to [0, 1] per image), as a PNG grid
-/// of `columns` tiles (pairs side by side). `images` `[N, C, H, W]`, or `[N, H·W]` gray.
-public func saveAttentionGrid(_ model: VisionTransformer, images: Tensor, to path: String, columns: Int = 8) throws {
+/// enlarged to the image, nearest neighbour, and scaled to [0, 1] per image), both enlarged
+/// `scale` times, as a PNG grid of `columns` tiles (pairs side by side). `images`
+/// `[N, C, H, W]`, or `[N, H·W]` gray.
+public func saveAttentionGrid(_ model: VisionTransformer, images: Tensor, to path: String, columns: Int = 8, scale: Int = 1) throws {
+    tensorCheck(scale > 0, "[saveAttentionGrid] scale must be positive, got \(scale)")
     let c = model.configuration, n = images.shape[0], size = c.imageSize, g = c.gridSize, p = c.patchSize
     tensorCheck(c.channels == 1 || c.channels >= 3, "[saveAttentionGrid] images of \(c.channels) channels are neither gray nor colour")
     let pictures = (images.rank == 2 ? images.reshaped(to: [n, c.channels, size, size]) : images).cast(to: .float32)
@@ -213,7 +215,8 @@ public func saveAttentionGrid(_ model: VisionTransformer, images: Tensor, to pat
         let dim = gray * 0.4
         let red = dim.narrowed(axis: 1, start: 0, length: 1) + heat * 0.6
         let overlay = Tensor.concatenated([red, dim.narrowed(axis: 1, start: 1, length: 2)], axis: 1)
-        return Tensor.stacked([gray.contiguous(), overlay], axis: 1).reshaped(to: [2 * n, 3, size, size])
+        let pairs = Tensor.stacked([gray.contiguous(), overlay], axis: 1).reshaped(to: [2 * n, 3, size, 1, size, 1])
+        return pairs.expanded(to: [2 * n, 3, size, scale, size, scale]).reshaped(to: [2 * n, 3, size * scale, size * scale])
     }
     try saveImageGrid(tiles, to: path, columns: columns)
 }
