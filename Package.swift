@@ -32,6 +32,7 @@ let package = Package(
         .library(name: "Baselines", targets: ["Baselines"]),
         .library(name: "TimeSeriesModels", targets: ["TimeSeriesModels"]),
         .library(name: "Detection", targets: ["Detection"]),
+        .library(name: "SelfSupervised", targets: ["SelfSupervised"]),
         .library(name: "DistributedTraining", targets: ["DistributedTraining"]),
     ],
     targets: [
@@ -61,6 +62,8 @@ let package = Package(
         .target(name: "TimeSeriesModels", dependencies: ["TensorCore", "NN", "Optim", "Vision", "SequenceModels", "Training"],
                 path: "Packages/TimeSeries/Sources/TimeSeriesModels"),
         .target(name: "Detection", dependencies: ["TensorCore", "NN", "Optim", "Vision", "Training"], path: "Packages/Detection/Sources/Detection"),
+        .target(name: "SelfSupervised", dependencies: ["TensorCore", "NN", "Optim", "Vision", "Training"],
+                path: "Packages/SelfSupervised/Sources/SelfSupervised"),
         .systemLibrary(name: "CMPI", path: "Packages/Distributed/Sources/CMPI", pkgConfig: "ompi-c",
                        providers: [.apt(["libopenmpi-dev"])]),
         .target(name: "CNCCL", path: "Packages/Distributed/Sources/CNCCL"),

@@ -5,7 +5,7 @@ public enum TesseraMain {
 
     commands:
       demo     fetch Fashion-MNIST if needed, train an MLP, print test accuracy, plot curves
-      train    train a model: tessera train mlp|lenet|gpt|char-rnn|sentiment|vae|gan|dcgan|wgan-gp|ddpm|score|flow|gcn|gat|sage|gin|fcn|vit|detector ...
+      train    train a model: tessera train mlp|lenet|gpt|char-rnn|sentiment|vae|gan|dcgan|wgan-gp|ddpm|score|flow|gcn|gat|sage|gin|fcn|vit|detector|simclr ...
       eval     test metrics of a saved model: tessera eval --checkpoint runs/mlp-fashion-mnist/model.h5
       sample   continue text, or draw images: tessera sample gpt|char-rnn|vae|gan|dcgan|wgan-gp|ddpm|score|flow --checkpoint FILE
       inspect  print a checkpoint's tensors and metadata: tessera inspect FILE.h5
@@ -66,6 +66,9 @@ public enum TesseraMain {
             case "train" where rest.first == "ddpm":
                 try DiffusionCommand(arguments: rest).run(print: output)
                 return 0
+            case "train" where rest.first == "simclr":
+                try SimCLRCommand(arguments: rest).run(print: output)
+                return 0
             case "train" where rest.first == "detector":
                 try DetectionCommand(arguments: rest).run(print: output)
                 return 0
@@ -118,7 +121,7 @@ public enum TesseraMain {
                               "sentiment": SentimentCommand.usage, "vae": GenerativeCommand.usage,
                               "gan": GANCommand.usage, "dcgan": GANCommand.usage, "wgan-gp": GANCommand.usage,
                               "ddpm": DiffusionCommand.usage, "score": ToyModelCommand.usage, "flow": ToyModelCommand.usage,
-                              "gcn": GraphCommand.usage, "gat": GraphCommand.usage, "sage": GraphCommand.usage, "gin": GraphCommand.usage, "fcn": SeriesClassifierCommand.usage, "detector": DetectionCommand.usage][rest.first ?? ""] ?? TrainCommand.usage
+                              "gcn": GraphCommand.usage, "gat": GraphCommand.usage, "sage": GraphCommand.usage, "gin": GraphCommand.usage, "fcn": SeriesClassifierCommand.usage, "detector": DetectionCommand.usage, "simclr": SimCLRCommand.usage][rest.first ?? ""] ?? TrainCommand.usage
             let commandUsage = ["demo": DemoCommand.usage, "curve": CurveCommand.usage, "train": trainUsage,
                                 "inspect": InspectCommand.usage, "attack": AttackCommand.usage,
                                 "sample": ["vae", "gan", "dcgan", "wgan-gp", "ddpm", "score", "flow"].contains(rest.first ?? "") ? GenerativeSampleCommand.usage : SampleCommand.usage, "eval": EvalCommand.usage, "convert": ConvertCommand.usage,

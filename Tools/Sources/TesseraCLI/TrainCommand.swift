@@ -13,7 +13,7 @@ import Vision
 /// and an SVG of the curves.
 public struct TrainCommand {
     static let spec = CommandSpec(
-        usage: "tessera train mlp|lenet|resnet20|cnn|vit [options]\n   (gpt, char-rnn, sentiment, vae, gan, dcgan, wgan-gp, ddpm, score, flow, gcn, gat, sage, gin, fcn, detector: tessera train MODEL --help)",
+        usage: "tessera train mlp|lenet|resnet20|cnn|vit [options]\n   (gpt, char-rnn, sentiment, vae, gan, dcgan, wgan-gp, ddpm, score, flow, gcn, gat, sage, gin, fcn, detector, simclr: tessera train MODEL --help)",
         summary: """
         Trains a multilayer perceptron, LeNet-5, a CIFAR-style ResNet or the same network without
         its shortcuts (cnn: the plain deep CNN of the depth-vs-residual experiment), or a Vision
@@ -77,7 +77,7 @@ public struct TrainCommand {
             throw UsageError("missing model: tessera train mlp [options]")
         }
         guard ["mlp", "lenet", "resnet20", "cnn", "vit"].contains(model) else {
-            throw UsageError("unknown model '\(model)'; available: mlp, lenet, resnet20, cnn, vit, gpt, char-rnn, sentiment, vae, gan, dcgan, wgan-gp, ddpm, score, flow, gcn, gat, sage, gin, fcn, detector")
+            throw UsageError("unknown model '\(model)'; available: mlp, lenet, resnet20, cnn, vit, gpt, char-rnn, sentiment, vae, gan, dcgan, wgan-gp, ddpm, score, flow, gcn, gat, sage, gin, fcn, detector, simclr")
         }
         self.model = model
         self.arguments = arguments

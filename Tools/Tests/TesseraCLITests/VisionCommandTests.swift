@@ -35,11 +35,26 @@ extension CommandTests {
             #expect(FileManager.default.fileExists(atPath: out + "/detections.png"))
         }
 
+        @Test func simclrWritesBothProbesAndTheViews() throws {
+            let root = TrainCommandTests().syntheticRoot(), out = root + "/simclr"
+            try SimCLRCommand(arguments: ["simclr", "--dataset", "mnist", "--epochs", "1", "--train-subset", "64", "--batch-size", "32",
+                                          "--probe-epochs", "2", "--data", root, "--out", out]).run(print: { _ in })
+            let json = try results(out)
+            for key in ["probe_test_accuracy", "pixel_probe_test_accuracy", "beats_pixels", "train_loss"] {
+                #expect(json["final"]?[key]?.numberValue?.isFinite == true, "final.\(key)")
+            }
+            #expect(json["configuration"]?["train_images"]?.numberValue == 64)
+            #expect(FileManager.default.fileExists(atPath: out + "/views.png"))
+        }
+
         @Test func misuseIsAUsageError() {
             for bad in [["detector", "--epochs", "0"], ["detector", "--lr", "-1"], ["detector", "--checkpoint-dir", "/tmp/x"], ["detectr"]] {
                 #expect(throws: UsageError.self, "\(bad)") { _ = try DetectionCommand(arguments: bad) }
             }
             #expect(throws: UsageError.self) { _ = try TrainCommand(arguments: ["vit", "--dataset", "digits"]) }
+            for bad in [["simclr", "--dataset", "cifar"], ["simclr", "--batch-size", "1"], ["simclr", "--train-subset", "1"]] {
+                #expect(throws: UsageError.self, "\(bad)") { _ = try SimCLRCommand(arguments: bad) }
+            }
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import NN
 import TensorCore
 
@@ -73,6 +74,75 @@ public final class RandomCrop: ImageTransform {
         let offsets = Tensor.randint(0, Int.max, shape: [2], generator: generator).scalars(as: Int64.self)
         let y = Int(offsets[0] % Int64(h - size + 1)), x = Int(offsets[1] % Int64(w - size + 1))
         return padded[.all, y..<(y + size), x..<(x + size)].contiguous()
+    }
+}
+
+/// A random crop of random area and aspect ratio resized to `size × size` with bilinear
+/// interpolation, as torchvision's `RandomResizedCrop`: up to ten draws of an area fraction in
+/// `scale` and a log-uniform aspect ratio in `ratio` until the crop fits, else the largest
+/// centred crop within the ratios. SimCLR's main augmentation.
+public final class RandomResizedCrop: ImageTransform {
+    /// Int: The output side.
+    public let size: Int
+    /// The range of the crop's area as a fraction of the image's.
+    public let scale: ClosedRange<Double>
+    /// The range of the crop's width / height.
+    public let ratio: ClosedRange<Double>
+    let generator: RandomGenerator
+
+    /// Crops resized to `size`, drawn from `seed` (torchvision's default ranges).
+    public init(size: Int, scale: ClosedRange<Double> = 0.08...1, ratio: ClosedRange<Double> = (3.0 / 4)...(4.0 / 3), seed: UInt64 = 0) {
+        tensorCheck(size > 0 && scale.lowerBound > 0 && scale.upperBound <= 1 && ratio.lowerBound > 0,
+                    "[RandomResizedCrop] size \(size), scale \(scale) within (0, 1] and ratio \(ratio) must be positive")
+        self.size = size
+        self.scale = scale
+        self.ratio = ratio
+        generator = RandomGenerator(seed: seed)
+    }
+
+    /// A random crop's corner and extent `(top, left, height, width)` in an `h × w` image (what
+    /// torchvision's `get_params` draws; each call advances the generator).
+    public func window(height h: Int, width w: Int) -> (top: Int, left: Int, height: Int, width: Int) {
+        let draws = Tensor.rand([40], dtype: .float64, generator: generator).scalars(as: Double.self)
+        let area = Double(h * w), logLow = Foundation.log(ratio.lowerBound), logHigh = Foundation.log(ratio.upperBound)
+        for attempt in 0..<10 {
+            let target = area * (scale.lowerBound + draws[4 * attempt] * (scale.upperBound - scale.lowerBound))
+            let aspect = Foundation.exp(logLow + draws[4 * attempt + 1] * (logHigh - logLow))
+            let cw = Int((target * aspect).squareRoot().rounded()), ch = Int((target / aspect).squareRoot().rounded())
+            if cw > 0 && ch > 0 && cw <= w && ch <= h {
+                let top = Int(draws[4 * attempt + 2] * Double(h - ch + 1)), left = Int(draws[4 * attempt + 3] * Double(w - cw + 1))
+                return (Swift.min(top, h - ch), Swift.min(left, w - cw), ch, cw)
+            }
+        }
+        // torchvision's fallback: the whole image clipped to the ratio range, centred.
+        let inRatio = Double(w) / Double(h)
+        let (cw, ch) = inRatio < ratio.lowerBound ? (w, Int((Double(w) / ratio.lowerBound).rounded()))
+            : inRatio > ratio.upperBound ? (Int((Double(h) * ratio.upperBound).rounded()), h) : (w, h)
+        return ((h - ch) / 2, (w - cw) / 2, ch, cw)
+    }
+
+    /// The image cropped and resized (bilinear, half-pixel centres as `align_corners=False`).
+    public func callAsFunction(_ image: Tensor) -> Tensor {
+        tensorCheck(image.rank == 3, "[RandomResizedCrop] image \(shapeText(image.shape)) should be [C, H, W]")
+        let (c, h, w) = (image.shape[0], image.shape[1], image.shape[2])
+        let (top, left, ch, cw) = window(height: h, width: w)
+        let source = image.cast(to: .float32).contiguous().scalars(as: Float.self)
+        var out = [Float](repeating: 0, count: c * size * size)
+        let sy = Double(ch) / Double(size), sx = Double(cw) / Double(size)
+        for y in 0..<size {
+            let fy = Swift.min(Swift.max((Double(y) + 0.5) * sy - 0.5, 0), Double(ch - 1))
+            let y0 = Int(fy), y1 = Swift.min(y0 + 1, ch - 1), wy = Float(fy - Double(y0))
+            for x in 0..<size {
+                let fx = Swift.min(Swift.max((Double(x) + 0.5) * sx - 0.5, 0), Double(cw - 1))
+                let x0 = Int(fx), x1 = Swift.min(x0 + 1, cw - 1), wx = Float(fx - Double(x0))
+                for k in 0..<c {
+                    func at(_ yy: Int, _ xx: Int) -> Float { source[(k * h + top + yy) * w + left + xx] }
+                    let upper = at(y0, x0) * (1 - wx) + at(y0, x1) * wx, lower = at(y1, x0) * (1 - wx) + at(y1, x1) * wx
+                    out[(k * size + y) * size + x] = upper * (1 - wy) + lower * wy
+                }
+            }
+        }
+        return Tensor(out, shape: [c, size, size]).cast(to: image.dtype)
     }
 }
 
