@@ -151,3 +151,26 @@ struct SampleJudge {
         return (classifier, accuracy, "LeNet-5 trained 3 epochs on \(dataset)")
     }
 }
+
+extension RunOptions {
+    /// Stops with a usage error when `--checkpoint-dir` or `--resume` is given to a command whose
+    /// runs are short and not checkpointed; `reason` says so.
+    func refuseCheckpoints(_ reason: String) throws {
+        if checkpointDirectory != nil || resume { throw UsageError("--checkpoint-dir and --resume: \(reason)") }
+    }
+}
+
+/// What a short training command leaves in `--out`: results.json (the command's recorded
+/// configuration with its settings merged in, the per-epoch history and the final figures),
+/// metrics.csv, curves.svg and model.h5 (the weights and `metadata`); then the final figures,
+/// one per line.
+enum RunRecord {
+    static func write(history: TrainingHistory, configuration: [String: JSONValue], settings: some Encodable, final: [String: Double],
+                      model: Module, epoch: Int, metadata: [String: MetadataValue], to out: String, print output: (String) -> Void) throws {
+        var recorded = configuration
+        if case let .object(fields) = try JSONValue(encoding: settings) { recorded.merge(fields) { a, _ in a } }
+        try Trainer.writeResults(history: history, configuration: recorded, final: final, to: out)
+        try CheckpointFile.save(Checkpoint(model: model.stateDict(), step: 0, epoch: epoch, metadata: metadata), to: "\(out)/model.h5")
+        for key in final.keys.sorted() { output("\(key): \(final[key]!)") }
+    }
+}

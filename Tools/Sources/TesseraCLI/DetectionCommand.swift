@@ -42,9 +42,7 @@ public struct DetectionCommand {
         configuration.testImages = try args.value("test-images", default: 500, where: { $0 >= 1 && $0 <= 100_000 }, expected: "an integer in 1...100000")
         options = try RunOptions(args)
         configuration.seed = options.seed
-        if options.checkpointDirectory != nil || options.resume {
-            throw UsageError("--checkpoint-dir and --resume: the detector trains in minutes and is not checkpointed")
-        }
+        try options.refuseCheckpoints("the detector trains in minutes and is not checkpointed")
     }
 
     public func run(print output: (String) -> Void = { Swift.print($0) }) throws {
@@ -55,18 +53,15 @@ public struct DetectionCommand {
         let out = try options.prepare(defaultOut: "runs/detector-shapes")
         output("training a grid detector on \(configuration.trainImages) generated shapes images, testing on \(configuration.testImages)")
         let result = try DetectionExperiment.run(configuration, log: output)
-        var recorded: [String: JSONValue] = ["command": .string("tessera " + (["train"] + arguments).joined(separator: " ")),
+        let recorded: [String: JSONValue] = ["command": .string("tessera " + (["train"] + arguments).joined(separator: " ")),
                                              "model": "detector", "dataset": "shapes",
                                              "classes": .array(ShapesDataset.classNames.map { .string($0) })]
-        if case let .object(fields) = try JSONValue(encoding: configuration) { recorded.merge(fields) { a, _ in a } }
-        try Trainer.writeResults(history: result.history, configuration: recorded, final: result.final, to: out)
-        try CheckpointFile.save(Checkpoint(model: result.model.stateDict(), step: 0, epoch: configuration.epochs,
-                                           metadata: ["kind": .string("grid-detector"), "dataset": .string("shapes")]),
-                                to: "\(out)/model.h5")
+        try RunRecord.write(history: result.history, configuration: recorded, settings: configuration, final: result.final, model: result.model,
+                            epoch: configuration.epochs, metadata: ["kind": .string("grid-detector"), "dataset": .string("shapes")],
+                            to: out, print: output)
         let shown = Swift.min(16, result.test.count)
         try saveDetectionGrid(result.test.images.narrowed(axis: 0, start: 0, length: shown), detections: Array(result.detections.prefix(shown)),
                               truth: Array(result.test.targets.prefix(shown)), classNames: ShapesDataset.classNames, to: out + "/detections.png")
-        for key in result.final.keys.sorted() { output("\(key): \(result.final[key]!)") }
         output("wrote \(out)/results.json and \(out)/detections.png")
     }
 }

@@ -88,9 +88,7 @@ public struct ForecastCommand {
         configuration.weightDecay = try args.value("weight-decay", default: 1e-4, where: { $0 >= 0 && $0.isFinite }, expected: "a non-negative number")
         options = try RunOptions(args)
         configuration.seed = options.seed
-        if options.checkpointDirectory != nil || options.resume {
-            throw UsageError("--checkpoint-dir and --resume: forecasting runs take seconds and are not checkpointed")
-        }
+        try options.refuseCheckpoints("forecasting runs take seconds and are not checkpointed")
     }
 
     public func run(print output: (String) -> Void = { Swift.print($0) }) throws {
@@ -117,19 +115,15 @@ public struct ForecastCommand {
                + "\(c.holdout) from \(table.times[trainLength])")
         let result = try ForecastExperiment.run(series: table.tensor(), configuration: c, log: output)
 
-        var recorded: [String: JSONValue] = [
+        let recorded: [String: JSONValue] = [
             "command": .string("tessera " + (["forecast"] + arguments).joined(separator: " ")), "dataset": .string(dataset),
             "variates": .array(table.variates.map { .string($0) }), "steps": .number(Double(table.count)),
             "held_out_from": .string(table.times[trainLength]),
         ]
-        if case let .object(fields) = try JSONValue(encoding: c) { recorded.merge(fields) { a, _ in a } }
-        try Trainer.writeResults(history: result.history, configuration: recorded, final: result.final, to: out)
-        try CheckpointFile.save(Checkpoint(model: result.model.stateDict(), step: 0, epoch: c.epochs,
-                                           metadata: ["kind": .string("forecaster"), "model": .string(c.model.rawValue),
-                                                      "dataset": .string(dataset)]),
-                                to: "\(out)/model.h5")
         try writeForecast(result, table: table, trainLength: trainLength, to: out)
-        for key in result.final.keys.sorted() { output("\(key): \(result.final[key]!)") }
+        try RunRecord.write(history: result.history, configuration: recorded, settings: c, final: result.final, model: result.model,
+                            epoch: c.epochs, metadata: ["kind": .string("forecaster"), "model": .string(c.model.rawValue),
+                                                        "dataset": .string(dataset)], to: out, print: output)
         output("wrote \(out)/results.json")
     }
 

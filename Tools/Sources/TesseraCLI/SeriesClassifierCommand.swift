@@ -54,9 +54,7 @@ public struct SeriesClassifierCommand {
         configuration.learningRate = try args.value("lr", default: 1e-3, where: { $0 > 0 && $0.isFinite }, expected: "a positive number")
         options = try RunOptions(args)
         configuration.seed = options.seed
-        if options.checkpointDirectory != nil || options.resume {
-            throw UsageError("--checkpoint-dir and --resume: series classifiers train in a minute and are not checkpointed")
-        }
+        try options.refuseCheckpoints("series classifiers train in a minute and are not checkpointed")
     }
 
     public func run(print output: (String) -> Void = { Swift.print($0) }) throws {
@@ -76,17 +74,14 @@ public struct SeriesClassifierCommand {
         var final = trainer.finalFigures()
         final["seconds"] = Date().timeIntervalSince(started)
         final["parameters"] = Double(model.parameterCount)
-        var recorded: [String: JSONValue] = [
+        let recorded: [String: JSONValue] = [
             "command": .string("tessera " + (["train"] + arguments).joined(separator: " ")), "model": "fcn", "dataset": .string(dataset),
             "train_size": .number(Double(shape[0])), "test_size": .number(Double(test.dataset.count)),
             "classes": .array(train.classLabels.map { .string($0) }),
         ]
-        if case let .object(fields) = try JSONValue(encoding: configuration) { recorded.merge(fields) { a, _ in a } }
-        try Trainer.writeResults(history: trainer.history, configuration: recorded, final: final, to: out)
-        try CheckpointFile.save(Checkpoint(model: model.stateDict(), step: trainer.step, epoch: trainer.epoch,
-                                           metadata: ["kind": .string("series-classifier"), "dataset": .string(dataset)]),
-                                to: "\(out)/model.h5")
-        for key in final.keys.sorted() { output("\(key): \(final[key]!)") }
+        try RunRecord.write(history: trainer.history, configuration: recorded, settings: configuration, final: final, model: model,
+                            epoch: trainer.epoch, metadata: ["kind": .string("series-classifier"), "dataset": .string(dataset)],
+                            to: out, print: output)
         output("wrote \(out)/results.json")
     }
 }

@@ -54,9 +54,7 @@ public struct SimCLRCommand {
         options = try RunOptions(args)
         configuration.seed = options.seed
         configuration.probe.seed = options.seed
-        if options.checkpointDirectory != nil || options.resume {
-            throw UsageError("--checkpoint-dir and --resume: SimCLR runs are not checkpointed")
-        }
+        try options.refuseCheckpoints("SimCLR runs are not checkpointed")
     }
 
     public func run(print output: (String) -> Void = { Swift.print($0) }) throws {
@@ -75,20 +73,17 @@ public struct SimCLRCommand {
         output("SimCLR on \(train.count) \(dataset) training images (labels unused), batch \(configuration.batchSize), "
                + "\(configuration.epochs) epochs; probes on \(test.count) test images")
         let result = try SimCLRExperiment.run(train: train, test: test, classes: 10, configuration: configuration, log: output)
-        var recorded: [String: JSONValue] = ["command": .string("tessera " + (["train"] + arguments).joined(separator: " ")),
+        let recorded: [String: JSONValue] = ["command": .string("tessera " + (["train"] + arguments).joined(separator: " ")),
                                              "model": "simclr", "dataset": .string(dataset), "train_images": .number(Double(train.count))]
-        if case let .object(fields) = try JSONValue(encoding: configuration) { recorded.merge(fields) { a, _ in a } }
-        try Trainer.writeResults(history: result.history, configuration: recorded, final: result.final, to: out)
-        try CheckpointFile.save(Checkpoint(model: result.model.stateDict(), step: 0, epoch: configuration.epochs,
-                                           metadata: ["kind": .string("simclr"), "dataset": .string(dataset)]),
-                                to: "\(out)/model.h5")
+        try RunRecord.write(history: result.history, configuration: recorded, settings: configuration, final: result.final, model: result.model,
+                            epoch: configuration.epochs, metadata: ["kind": .string("simclr"), "dataset": .string(dataset)],
+                            to: out, print: output)
         // Eight test images, each followed by two of its augmented views.
         let shown = test.inputs.narrowed(axis: 0, start: 0, length: 8)
         let augment = SimCLRAugmentation(size: 28, scale: configuration.minimumCropArea...1, seed: options.seed &+ 99)
         let grid = Tensor.stacked([shown, augment(shown), augment(shown)], axis: 1).reshaped(to: [24, 1, 28, 28])
         try saveImageGrid(grid.reshaped(to: [24, 1, 28, 1, 28, 1]).expanded(to: [24, 1, 28, 3, 28, 3]).reshaped(to: [24, 1, 84, 84]),
                           to: out + "/views.png", columns: 6)
-        for key in result.final.keys.sorted() { output("\(key): \(result.final[key]!)") }
         output("wrote \(out)/results.json and \(out)/views.png")
     }
 }

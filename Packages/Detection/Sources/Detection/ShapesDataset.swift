@@ -19,27 +19,30 @@ public struct ShapesDataset {
     public init(count: Int, imageSize: Int = 64, maxObjects: Int = 3, sizes: ClosedRange<Int> = 12...26, seed: UInt64) {
         tensorCheck(count > 0 && maxObjects > 0 && sizes.lowerBound >= 4 && sizes.upperBound <= imageSize,
                     "[ShapesDataset] count \(count) and maxObjects \(maxObjects) must be positive and sizes \(sizes) within 4...\(imageSize)")
-        var random = SplitMix(seed: seed)
+        let generator = RandomGenerator(seed: seed)
         var pixels = [Float](repeating: 0, count: count * 3 * imageSize * imageSize)
         var targets: [ImageDetections] = []
-        let plane = imageSize * imageSize
+        let plane = imageSize * imageSize, attemptsAllowed = 100
         for n in 0..<count {
             let base = n * 3 * plane
+            // Each image's draws in one block: tint, object count, then per attempt side, corner,
+            // kind and colour (a fixed budget, so every image uses the stream the same way).
+            let noise = Tensor.rand([3 * plane], generator: generator).scalars(as: Float.self)
+            let u = Tensor.rand([4 + 8 * attemptsAllowed], dtype: .float64, generator: generator).scalars(as: Double.self)
+            func pick(_ value: Double, _ choices: Int) -> Int { Swift.min(Int(value * Double(choices)), choices - 1) }
             // A dim background with a random tint and per-pixel noise.
-            let tint = (0..<3).map { _ in Float(random.unit() * 0.25) }
-            for c in 0..<3 { for i in 0..<plane { pixels[base + c * plane + i] = tint[c] + Float(random.unit() * 0.1) } }
+            for c in 0..<3 { for i in 0..<plane { pixels[base + c * plane + i] = Float(u[c] * 0.25) + noise[c * plane + i] * 0.1 } }
             var boxes: [[Int]] = [], classes: [Int] = []
-            let wanted = 1 + Int(random.next() % UInt64(maxObjects))
-            var attempts = 0
-            while boxes.count < wanted && attempts < 100 {
-                attempts += 1
-                let side = sizes.lowerBound + Int(random.next() % UInt64(sizes.count))
-                let x = Int(random.next() % UInt64(imageSize - side + 1)), y = Int(random.next() % UInt64(imageSize - side + 1))
+            let wanted = 1 + pick(u[3], maxObjects)
+            for attempt in 0..<attemptsAllowed where boxes.count < wanted {
+                let a = Array(u[(4 + 8 * attempt)..<(12 + 8 * attempt)])
+                let side = sizes.lowerBound + pick(a[0], sizes.count)
+                let x = pick(a[1], imageSize - side + 1), y = pick(a[2], imageSize - side + 1)
                 let box = [x, y, x + side, y + side]
                 if boxes.contains(where: { box[0] < $0[2] + 2 && $0[0] < box[2] + 2 && box[1] < $0[3] + 2 && $0[1] < box[3] + 2 }) { continue }
-                let kind = Int(random.next() % 3)
+                let kind = pick(a[3], 3)
                 // Bright colours, far from the dim background.
-                let color = (0..<3).map { _ in Float(0.55 + random.unit() * 0.45) }
+                let color = (0..<3).map { Float(0.55 + a[4 + $0] * 0.45) }
                 Self.draw(kind: kind, box: box, color: color, into: &pixels, base: base, size: imageSize)
                 boxes.append(box)
                 classes.append(kind)
@@ -75,20 +78,4 @@ public struct ShapesDataset {
 
     /// Images.
     public var count: Int { targets.count }
-}
-
-/// SplitMix64: a small seeded generator for the dataset (its own stream, so drawing data never
-/// moves the global one).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
