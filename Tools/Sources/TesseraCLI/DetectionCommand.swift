@@ -10,11 +10,12 @@ public struct DetectionCommand {
     static let spec = CommandSpec(
         usage: "tessera train detector [options]",
         summary: """
-        Generates 64×64 images of circles, squares and triangles with their boxes (seeded; the
-        test images from another seed), trains a YOLO-style grid detector (a four-block CNN to an
-        8×8 grid, per cell objectness, box and class; GIoU box loss) with AdamW under a cosine
-        schedule, and scores it by VOC mAP@0.5 after every epoch. Writes results.json
-        (final.test_map, test_ap_circle, test_ap_square, test_ap_triangle), metrics.csv,
+        Generates 64×64 images of 1-5 circles, squares and triangles of 8-24 pixels with their
+        boxes (seeded; the test images from another seed), trains a YOLO-style grid detector (a
+        four-block CNN to an 8×8 grid, per cell objectness, box and class; GIoU box loss) with
+        AdamW under a cosine schedule, and scores it by VOC mAP@0.5 after every epoch. Writes
+        results.json (final.test_map, test_map_50_95, test_ap_circle, test_ap_square,
+        test_ap_triangle), metrics.csv,
         curves.svg, detections.png (test images with the boxes scoring 30 % or more, their classes
         and scores; the true boxes in white) and model.h5 to --out.
         """,

@@ -41,7 +41,8 @@ public enum DetectionExperiment {
         public var detections: [ImageDetections]
         /// Per-epoch `train_loss` and `test_map`.
         public var history: TrainingHistory
-        /// `test_map` (mAP@0.5), `test_ap_<class>`, `seconds` and the trainer's figures.
+        /// `test_map` (mAP@0.5), `test_map_50_95` (COCO's mean over IoU 0.5–0.95),
+        /// `test_ap_<class>`, `seconds` and the trainer's figures.
         public var final: [String: Double]
     }
 
@@ -82,6 +83,11 @@ public enum DetectionExperiment {
         let ap = AveragePrecision.evaluate(detections: detections, groundTruth: test.targets, classes: c.detector.classes)
         var final = trainer.finalFigures()
         final["test_map"] = ap.mean
+        // COCO's stricter summary: the mean over IoU thresholds 0.50, 0.55, …, 0.95.
+        final["test_map_50_95"] = (0..<10).map {
+            AveragePrecision.evaluate(detections: detections, groundTruth: test.targets, classes: c.detector.classes,
+                                      iouThreshold: 0.5 + 0.05 * Double($0)).mean
+        }.reduce(0, +) / 10
         for (k, value) in ap.perClass.enumerated() {
             final["test_ap_\(k < ShapesDataset.classNames.count ? ShapesDataset.classNames[k] : String(k))"] = value
         }

@@ -16,7 +16,7 @@ public struct ShapesDataset {
 
     /// `count` images of `imageSize`² pixels with 1 to `maxObjects` shapes each, of sides
     /// `sizes` pixels, that do not overlap (boxes kept 2 pixels apart).
-    public init(count: Int, imageSize: Int = 64, maxObjects: Int = 3, sizes: ClosedRange<Int> = 12...26, seed: UInt64) {
+    public init(count: Int, imageSize: Int = 64, maxObjects: Int = 5, sizes: ClosedRange<Int> = 8...24, seed: UInt64) {
         tensorCheck(count > 0 && maxObjects > 0 && sizes.lowerBound >= 4 && sizes.upperBound <= imageSize,
                     "[ShapesDataset] count \(count) and maxObjects \(maxObjects) must be positive and sizes \(sizes) within 4...\(imageSize)")
         let generator = RandomGenerator(seed: seed)
