@@ -23,7 +23,7 @@ public struct SimCLRCommand {
         """,
         options: [
             OptionSpec("dataset", "NAME", "fashion-mnist (default) or mnist"),
-            OptionSpec("epochs", "N", "pretraining epochs (default 4)"),
+            OptionSpec("epochs", "N", "pretraining epochs (default 10)"),
             OptionSpec("batch-size", "B", "images per step, two views each (default 256)"),
             OptionSpec("lr", "X", "Adam peak learning rate (default 0.002)"),
             OptionSpec("probe-epochs", "N", "linear-probe epochs, for both probes (default 20)"),
@@ -44,7 +44,7 @@ public struct SimCLRCommand {
         _ = try args.onlyPositional(from: ["simclr"], usage: "tessera train")
         dataset = args.values["dataset"] ?? dataset
         guard ["fashion-mnist", "mnist"].contains(dataset) else { throw UsageError("invalid value '\(dataset)' for --dataset; expected fashion-mnist or mnist") }
-        configuration.epochs = try args.value("epochs", default: 4, where: { $0 >= 1 && $0 <= 10_000 }, expected: "an integer in 1...10000")
+        configuration.epochs = try args.value("epochs", default: 10, where: { $0 >= 1 && $0 <= 10_000 }, expected: "an integer in 1...10000")
         configuration.batchSize = try args.value("batch-size", default: 256, where: { $0 >= 2 && $0 <= 8192 }, expected: "an integer in 2...8192")
         configuration.learningRate = try args.value("lr", default: 2e-3, where: { $0 > 0 && $0.isFinite }, expected: "a positive number")
         configuration.probe.epochs = try args.value("probe-epochs", default: 20, where: { $0 >= 1 && $0 <= 10_000 }, expected: "an integer in 1...10000")

