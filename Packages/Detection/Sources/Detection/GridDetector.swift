@@ -164,9 +164,9 @@ public final class GridDetector: Module {
             let labels = classes.scalars(as: Int64.self)
             return (0..<n).map { i in
                 let cells = (0..<(s * s)).filter { scores[i * s * s + $0] > scoreThreshold }
+                guard !cells.isEmpty else { return ImageDetections(boxes: Tensor.zeros([0, 4]), classes: []) }
                 let picked = boxes[i].indexSelect(axis: 0, indices: Tensor(cells.map(Int64.init)))
                 let cellScores = cells.map { scores[i * s * s + $0] }, cellClasses = cells.map { Int(labels[i * s * s + $0]) }
-                guard !cells.isEmpty else { return ImageDetections(boxes: Tensor.zeros([0, 4]), classes: []) }
                 let kept = NonMaximumSuppression.indices(boxes: picked, scores: Tensor(cellScores), classes: cellClasses,
                                                          iouThreshold: iouThreshold).prefix(maxDetections)
                 return ImageDetections(boxes: picked.indexSelect(axis: 0, indices: Tensor(kept.map(Int64.init))),

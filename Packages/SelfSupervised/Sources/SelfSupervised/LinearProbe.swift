@@ -30,7 +30,9 @@ public enum LinearProbe {
         tensorCheck(train.inputs.rank == 2 && test.inputs.rank == 2 && train.inputs.shape[1] == test.inputs.shape[1],
                     "[LinearProbe] train \(shapeText(train.inputs.shape)) and test \(shapeText(test.inputs.shape)) features should be [N, d] alike")
         let x = train.inputs.cast(to: .float32)
-        let mean = x.mean(axes: [0], keepDims: true), std = x.variance(axes: [0], correction: 0, keepDims: true).sqrt() + 1e-6
+        // A constant feature (MNIST's corner pixels) keeps scale 1, as scikit-learn's scaler.
+        let mean = x.mean(axes: [0], keepDims: true), spread = x.variance(axes: [0], correction: 0, keepDims: true).sqrt()
+        let std = Tensor.where(spread .< 1e-7, Tensor.ones(spread.shape), spread)
         func standardised(_ data: TensorDataset) -> TensorDataset {
             TensorDataset(inputs: ((data.inputs.cast(to: .float32) - mean) / std).detached(), targets: data.targets)
         }

@@ -74,4 +74,20 @@ struct SimCLRTests {
         #expect(losses.last! < losses.first!, "\(losses)")
         #expect(result.final["probe_test_accuracy"]! >= 0.9, "\(result.final)")
     }
+
+    /// A feature constant in training keeps scale 1 (scikit-learn's rule): a test value there
+    /// cannot blow the logits up.
+    @Test func theProbeIgnoresFeaturesConstantInTraining() throws {
+        let labels = Tensor((0..<64).map { Int64($0 % 2) })
+        var signal: [Float] = []
+        for i in 0..<64 { signal.append((i % 2 == 0 ? -1 : 1) + Float(i % 7) * 0.05) }
+        let train = TensorDataset(inputs: Tensor(signal.flatMap { [$0, 0] }, shape: [64, 2]), targets: labels)
+        let test = TensorDataset(inputs: Tensor(signal.flatMap { [$0, 0.5] }, shape: [64, 2]), targets: labels)
+        var c = LinearProbe.Configuration()
+        c.epochs = 20
+        c.batchSize = 16
+        c.learningRate = 1e-2
+        let result = try LinearProbe.fit(train: train, test: test, classes: 2, configuration: c)
+        #expect(result.trainAccuracy == 1 && result.testAccuracy == 1, "\(result)")
+    }
 }
