@@ -28,47 +28,46 @@ public enum Boxes {
         return ((x2 - x1) * (y2 - y1)).squeezed(axis: 1)
     }
 
-    /// Intersections and unions `[N, M]` of every pair.
-    static func intersectionAndUnion(_ a: Tensor, _ b: Tensor) -> (Tensor, Tensor, (Tensor, Tensor, Tensor, Tensor), (Tensor, Tensor, Tensor, Tensor)) {
-        let (ax1, ay1, ax2, ay2) = columns(a)                                    // [N, 1]
-        let bt = b.transposed()                                                 // [4, M]
-        let (bx1, by1, bx2, by2) = (bt.narrowed(axis: 0, start: 0, length: 1), bt.narrowed(axis: 0, start: 1, length: 1),
-                                    bt.narrowed(axis: 0, start: 2, length: 1), bt.narrowed(axis: 0, start: 3, length: 1))
-        let width = (ax2.minimum(bx2) - ax1.maximum(bx1)).clamped(min: 0)
-        let height = (ay2.minimum(by2) - ay1.maximum(by1)).clamped(min: 0)
+    typealias Corners = (x1: Tensor, y1: Tensor, x2: Tensor, y2: Tensor)
+
+    /// IoU and generalised IoU of corner columns that broadcast against each other: `[N, 1]`
+    /// with `[1, M]` for every pair, `[N, 1]` with `[N, 1]` for matched pairs.
+    static func overlap(_ a: Corners, _ b: Corners) -> (iou: Tensor, giou: Tensor) {
+        let width = (a.x2.minimum(b.x2) - a.x1.maximum(b.x1)).clamped(min: 0)
+        let height = (a.y2.minimum(b.y2) - a.y1.maximum(b.y1)).clamped(min: 0)
         let intersection = width * height
-        let union = (ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - intersection
-        return (intersection, union, (ax1, ay1, ax2, ay2), (bx1, by1, bx2, by2))
+        let union = (a.x2 - a.x1) * (a.y2 - a.y1) + (b.x2 - b.x1) * (b.y2 - b.y1) - intersection
+        let iou = intersection / union.clamped(min: 1e-12)
+        let enclosing = (a.x2.maximum(b.x2) - a.x1.minimum(b.x1)) * (a.y2.maximum(b.y2) - a.y1.minimum(b.y1))
+        return (iou, iou - (enclosing - union) / enclosing.clamped(min: 1e-12))
+    }
+
+    /// Every pair of `a` (rows) and `b` (columns).
+    static func pairwise(_ a: Tensor, _ b: Tensor) -> (iou: Tensor, giou: Tensor) {
+        let bt = b.transposed()                                                 // [4, M]
+        let row = { (k: Int) in bt.narrowed(axis: 0, start: k, length: 1) }     // [1, M]
+        return overlap(columns(a), (row(0), row(1), row(2), row(3)))
     }
 
     /// Intersection over union `[N, M]` of every pair (`torchvision.ops.box_iou`); 0 where both
     /// boxes are empty.
     public static func iou(_ a: Tensor, _ b: Tensor) -> Tensor {
         check(a, "Boxes.iou"); check(b, "Boxes.iou")
-        let (intersection, union, _, _) = intersectionAndUnion(a, b)
-        return intersection / union.clamped(min: 1e-12)
+        return pairwise(a, b).iou
     }
 
     /// Generalised IoU `[N, M]` (Rezatofighi et al. 2019; `torchvision.ops.generalized_box_iou`):
     /// IoU minus the fraction of the smallest enclosing box that the union does not cover.
     public static func generalizedIoU(_ a: Tensor, _ b: Tensor) -> Tensor {
         check(a, "Boxes.generalizedIoU"); check(b, "Boxes.generalizedIoU")
-        let (intersection, union, (ax1, ay1, ax2, ay2), (bx1, by1, bx2, by2)) = intersectionAndUnion(a, b)
-        let iou = intersection / union.clamped(min: 1e-12)
-        let enclosing = (ax2.maximum(bx2) - ax1.minimum(bx1)) * (ay2.maximum(by2) - ay1.minimum(by1))
-        return iou - (enclosing - union) / enclosing.clamped(min: 1e-12)
+        return pairwise(a, b).giou
     }
 
     /// `1 − GIoU` of matched pairs (`a[i]` with `b[i]`), `[N]`: the box regression loss.
     public static func generalizedIoULoss(_ a: Tensor, _ b: Tensor) -> Tensor {
         tensorCheck(a.shape == b.shape, "[Boxes.generalizedIoULoss] predictions \(shapeText(a.shape)) and targets \(shapeText(b.shape)) differ")
         check(b, "Boxes.generalizedIoULoss")
-        let (ax1, ay1, ax2, ay2) = columns(a), (bx1, by1, bx2, by2) = columns(b)
-        let intersection = (ax2.minimum(bx2) - ax1.maximum(bx1)).clamped(min: 0) * (ay2.minimum(by2) - ay1.maximum(by1)).clamped(min: 0)
-        let union = (ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - intersection
-        let enclosing = (ax2.maximum(bx2) - ax1.minimum(bx1)) * (ay2.maximum(by2) - ay1.minimum(by1))
-        let giou = intersection / union.clamped(min: 1e-12) - (enclosing - union) / enclosing.clamped(min: 1e-12)
-        return (1 - giou).squeezed(axis: 1)
+        return (1 - overlap(columns(a), columns(b)).giou).squeezed(axis: 1)
     }
 
     /// Corners to centre, width, height.

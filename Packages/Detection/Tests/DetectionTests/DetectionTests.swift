@@ -60,10 +60,7 @@ struct BoxTests {
 
     @Test func averagePrecisionMatchesVOC() {
         let images = fixtures.value(["ap", "images"]) as! [[String: Any]]
-        func tensor(_ object: Any) -> Tensor {
-            let d = object as! [String: Any]
-            return Tensor((d["data"] as! [String]).map { Double($0)! }, shape: d["shape"] as! [Int])
-        }
+        func tensor(_ object: Any) -> Tensor { JSONFixtures.tensor(from: object) }
         let truth = images.map { ImageDetections(boxes: tensor($0["truth_boxes"]!), classes: ($0["truth_classes"] as! [NSNumber]).map(\.intValue)) }
         let found = images.map {
             ImageDetections(boxes: tensor($0["boxes"]!), classes: ($0["classes"] as! [NSNumber]).map(\.intValue),

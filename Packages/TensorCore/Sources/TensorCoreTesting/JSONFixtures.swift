@@ -40,11 +40,14 @@ public struct JSONFixtures {
     public func number(_ path: String...) -> Double { Self.double(value(path), path) }
 
     /// The float64 tensor at `path`.
-    public func tensor(_ path: String...) -> Tensor {
-        guard let object = value(path) as? [String: Any], let shape = object["shape"] as? [Int], let data = object["data"] as? [Any] else {
+    public func tensor(_ path: String...) -> Tensor { Self.tensor(from: value(path), path: path) }
+
+    /// A float64 tensor from a `shape`-and-`data` object already read (an element of a list).
+    public static func tensor(from value: Any, path: [String] = []) -> Tensor {
+        guard let object = value as? [String: Any], let shape = object["shape"] as? [Int], let data = object["data"] as? [Any] else {
             fatalError("[JSONFixtures] \(path.joined(separator: ".")) is not an object of shape and data")
         }
-        return Tensor(data.map { Self.double($0, path) }, shape: shape)
+        return Tensor(data.map { double($0, path) }, shape: shape)
     }
 
     static func double(_ any: Any, _ path: [String]) -> Double {
